@@ -1,0 +1,183 @@
+import {
+  createPlexVerifier,
+  ERROR_CODES,
+  isPlexAuthError,
+  type PlexAuthError,
+  type PlexAuthErrorCode,
+  type PlexAuthEvent,
+  type PlexVerifier,
+  type PlexVerifierOptions,
+} from '@plexauth/core'
+import {
+  createFakePlex,
+  DEFAULT_CLIENT_IDENTIFIER,
+  DEFAULT_THUMBPRINT,
+  type Ed25519Key,
+  type FakePlex,
+  type FakePlexOptions,
+  generateEd25519Key,
+  PLEX_PATHS,
+  signJwt,
+} from '@plexauth/testing'
+import { expect, onTestFinished, vi } from 'vitest'
+
+/** A fixed "now" for tests that fake the clock: 2025-01-01T00:00:00Z. */
+export const T0 = Date.UTC(2025, 0, 1)
+
+export const CLIENT = DEFAULT_CLIENT_IDENTIFIER
+
+/** Fakes `Date` only, so sockets and timers stay real, and restores it when the test ends. */
+export function useFakeDate(at: number = T0): void {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(at)
+  onTestFinished(() => {
+    vi.useRealTimers()
+  })
+}
+
+/** Moves the faked clock forward. */
+export function advance(seconds: number): void {
+  vi.setSystemTime(Date.now() + seconds * 1000)
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000)
+}
+
+/** The `PlexAuthError` a promise rejects with; fails the test on success or on any other error. */
+export async function rejection(promise: Promise<unknown>): Promise<PlexAuthError> {
+  let outcome: unknown
+  try {
+    outcome = await promise
+  } catch (err) {
+    if (!isPlexAuthError(err)) throw err
+    return err
+  }
+  throw new Error(`expected a PlexAuthError, got ${JSON.stringify(outcome)}`)
+}
+
+/** Asserts a rejection with `code` and that code's status. */
+export async function expectCode(promise: Promise<unknown>, code: PlexAuthErrorCode): Promise<PlexAuthError> {
+  const err = await rejection(promise)
+  expect(err.code).toBe(code)
+  expect(err.status).toBe(ERROR_CODES[code].status)
+  return err
+}
+
+/** Asserts a synchronous `PlexAuthError` with `code`. */
+export function expectThrowsCode(fn: () => unknown, code: PlexAuthErrorCode): PlexAuthError {
+  let thrown: unknown
+  try {
+    fn()
+  } catch (err) {
+    thrown = err
+  }
+  expect(isPlexAuthError(thrown)).toBe(true)
+  const err = thrown as PlexAuthError
+  expect(err.code).toBe(code)
+  expect(err.status).toBe(ERROR_CODES[code].status)
+  return err
+}
+
+/** A fake plex.tv closed when the test ends. */
+export async function startPlex(options?: FakePlexOptions): Promise<FakePlex> {
+  const plex = await createFakePlex(options)
+  onTestFinished(() => plex.close())
+  return plex
+}
+
+export function keyRequests(plex: FakePlex): number {
+  return plex.requests(PLEX_PATHS.keys)
+}
+
+/** A verifier on the fake's key endpoint, with a short fetch timeout. */
+export function plexVerifier(plex: FakePlex, options: PlexVerifierOptions = {}): PlexVerifier {
+  return createPlexVerifier({
+    jwksUrl: plex.jwksUrl,
+    clientIdentifier: CLIENT,
+    ...options,
+    jwks: { timeout: 0.2, ...options.jwks },
+  })
+}
+
+/** Records events, and lets a test wait for the next event of a type. */
+export function recordEvents(): {
+  events: PlexAuthEvent[]
+  onEvent: (event: PlexAuthEvent) => void
+  next: (type: PlexAuthEvent['type']) => Promise<PlexAuthEvent>
+  ofType: <T extends PlexAuthEvent['type']>(type: T) => Extract<PlexAuthEvent, { type: T }>[]
+} {
+  const events: PlexAuthEvent[] = []
+  const waiters: { type: string; resolve: (event: PlexAuthEvent) => void }[] = []
+  return {
+    events,
+    onEvent: (event) => {
+      events.push(event)
+      for (const waiter of waiters.splice(0)) {
+        if (waiter.type === event.type) waiter.resolve(event)
+        else waiters.push(waiter)
+      }
+    },
+    next: (type) => new Promise((resolve) => waiters.push({ type, resolve })),
+    ofType: (type) => events.filter((event) => event.type === type) as never,
+  }
+}
+
+/** A `fetch` that fails the test if anything calls it. */
+export function forbiddenFetch(): typeof globalThis.fetch & { calls: number } {
+  const fn = Object.assign(
+    (() => {
+      fn.calls++
+      throw new Error('fetch must not be called')
+    }) as unknown as typeof globalThis.fetch,
+    { calls: 0 },
+  )
+  return fn
+}
+
+/** The claims of a real Plex JWT, issued now. */
+export function plexClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const iat = nowSeconds()
+  return {
+    nonce: '5f0d3f0e-8c1b-4c59-9a55-3b8f6b6f2a11',
+    thumbprint: DEFAULT_THUMBPRINT,
+    user: {
+      id: 123456,
+      uuid: '0f1e2d3c4b5a6978',
+      username: 'plexuser',
+      email: 'plexuser@example.com',
+      friendly_name: 'Plex User',
+    },
+    iss: 'plex.tv',
+    aud: ['plex.tv', CLIENT],
+    iat,
+    exp: iat + 604_800,
+    ...overrides,
+  }
+}
+
+/** `object` without `key`. */
+export function without(object: Record<string, unknown>, key: string): Record<string, unknown> {
+  const { [key]: _removed, ...rest } = object
+  return rest
+}
+
+/** A verifier with a static key set (no network: its `fetch` throws), and a signer for that key. */
+export function staticSetup(options: PlexVerifierOptions = {}): {
+  key: Ed25519Key
+  verifier: PlexVerifier
+  fetch: ReturnType<typeof forbiddenFetch>
+  sign: (payload: object, header?: Record<string, unknown>) => string
+} {
+  const key = generateEd25519Key()
+  const fetch = forbiddenFetch()
+  const verifier = createPlexVerifier({
+    keys: { keys: [key.publicJwk] },
+    clientIdentifier: CLIENT,
+    fetch,
+    ...options,
+  })
+  const sign = (payload: object, header: Record<string, unknown> = {}) =>
+    signJwt({ kid: key.kid, typ: 'JWT', alg: 'EdDSA', ...header }, payload, key)
+  return { key, verifier, fetch, sign }
+}

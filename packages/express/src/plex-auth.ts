@@ -1,0 +1,79 @@
+import {
+  type Authenticator,
+  createAuthenticator,
+  type PlexAuthOptions as CorePlexAuthOptions,
+  type PlexIdentity,
+} from '@plexauth/core'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The verified Plex identity; `undefined` when the request is anonymous or not authenticated yet. */
+      plex?: PlexIdentity
+    }
+  }
+}
+
+/**
+ * Options of `plexAuth`: core's verifier options (`clientIdentifier`, `jwksUrl`, …) plus `verifier`,
+ * `credentialsRequired`, `tokenSources`, `realm` and `forwardErrors`.
+ *
+ * @example
+ * ```ts
+ * const options: PlexAuthOptions = { clientIdentifier: 'my-app', credentialsRequired: false }
+ * ```
+ */
+export type PlexAuthOptions = CorePlexAuthOptions
+
+// Guards answer in the realm and error mode of the plexAuth that authenticated the request.
+const authenticators = new WeakMap<Request, Authenticator>()
+let fallback: Authenticator | undefined
+
+export function authenticatorOf(req: Request): Authenticator {
+  const found = authenticators.get(req)
+  if (found !== undefined) return found
+  fallback ??= createAuthenticator()
+  return fallback
+}
+
+export function reject(authenticator: Authenticator, err: unknown, res: Response, next: NextFunction): void {
+  if (authenticator.forwardErrors || res.headersSent) {
+    next(authenticator.toForwardedError(err))
+    return
+  }
+  const { status, headers, body } = authenticator.toHttpError(err)
+  res.status(status).set(headers).json(body)
+}
+
+/**
+ * Express middleware (Express 4 and 5) that verifies the request's Plex token and sets `req.plex`.
+ * A missing or bad token is answered with 401 (400 for a malformed request, 503 while Plex's keys are
+ * unavailable) and the route handler is not called. CORS preflight requests pass untouched.
+ * Throws `TypeError` at once for a misconfiguration.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { plexAuth } from '@plexauth/express'
+ *
+ * const app = express()
+ * app.use(plexAuth({ clientIdentifier: 'my-app' }))
+ * app.get('/me', (req, res) => res.json(req.plex))
+ * ```
+ */
+export function plexAuth(options: PlexAuthOptions = {}): RequestHandler {
+  const authenticator = createAuthenticator(options)
+  return (req, res, next) => {
+    authenticator
+      .authenticate({ method: req.method, headers: req.headers, rawHeaders: req.rawHeaders, url: req.url })
+      .then(
+        (identity) => {
+          authenticators.set(req, authenticator)
+          req.plex = identity
+          next()
+        },
+        (err: unknown) => reject(authenticator, err, res, next),
+      )
+  }
+}

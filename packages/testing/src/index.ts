@@ -1,0 +1,15 @@
+export { type FakePlex, type FakePlexOptions, type SignOptions, createFakePlex } from './fake-plex.js'
+export type { FailureMode } from './failure-modes.js'
+export { base64url, type PrivateKeyLike, signJwt, signRaw } from './jwt.js'
+export { type Ed25519Key, type Ed25519PublicJwk, generateEd25519Key, type PublicKeySet } from './keys.js'
+export { PLEX_PATHS } from './paths.js'
+export type { RequestLogEntry } from './state.js'
+export {
+  DEFAULT_CLIENT_IDENTIFIER,
+  DEFAULT_SCOPES,
+  DEFAULT_THUMBPRINT,
+  DEFAULT_USER,
+  type IssueTokenOptions,
+  PLEX_TOKEN_LIFETIME,
+  type PlexTokenUser,
+} from './tokens.js'

@@ -1,0 +1,118 @@
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto'
+
+/**
+ * A public Ed25519 key in the shape plex.tv publishes it.
+ *
+ * @example
+ * ```ts
+ * const jwk: Ed25519PublicJwk = { kty: 'OKP', crv: 'Ed25519', x: '…', kid: '…', use: 'sig', alg: 'EdDSA' }
+ * ```
+ */
+export type Ed25519PublicJwk = {
+  kty: 'OKP'
+  crv: 'Ed25519'
+  x: string
+  kid: string
+  use: 'sig'
+  alg: 'EdDSA'
+}
+
+/**
+ * A key set as served by `GET /api/v2/auth/keys`. Assignable to `PlexJwks` of `@plexauth/core`.
+ *
+ * @example
+ * ```ts
+ * const jwks: PublicKeySet = plex.keys
+ * jwks.keys.map((key) => key.kid)
+ * ```
+ */
+export type PublicKeySet = { keys: Ed25519PublicJwk[] }
+
+/**
+ * An Ed25519 key pair with its public JWK and key id.
+ *
+ * @example
+ * ```ts
+ * const { kid, privateKey, publicJwk } = generateEd25519Key()
+ * ```
+ */
+export interface Ed25519Key {
+  /** 43 base64url characters: the RFC 7638 thumbprint of the public key, unless chosen. */
+  readonly kid: string
+  readonly privateKey: KeyObject
+  readonly publicKey: KeyObject
+  readonly publicJwk: Ed25519PublicJwk
+}
+
+/**
+ * Generates an Ed25519 key pair. The `kid` defaults to the key's RFC 7638 thumbprint (43 base64url
+ * characters, like Plex's key ids).
+ *
+ * @example
+ * ```ts
+ * const attacker = generateEd25519Key()
+ * const forged = plex.issueToken({ signWith: attacker })
+ * ```
+ */
+export function generateEd25519Key(options: { kid?: string } = {}): Ed25519Key {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const { x } = publicKey.export({ format: 'jwk' })
+  if (x === undefined) throw new Error('Ed25519 public key without x')
+  const kid = options.kid ?? thumbprint(x)
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    publicJwk: { kty: 'OKP', crv: 'Ed25519', x, kid, use: 'sig', alg: 'EdDSA' },
+  }
+}
+
+function thumbprint(x: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
+    .digest('base64url')
+}
+
+/** Every key the fake ever made (so tokens can still be signed with unpublished ones), and which are published. */
+export class KeyRing {
+  readonly #all = new Map<string, Ed25519Key>()
+  #published: string[] = []
+  #signingKid = ''
+
+  constructor(count: number) {
+    for (let i = 0; i < Math.max(1, count); i++) this.rotate(true)
+  }
+
+  get signingKey(): Ed25519Key {
+    return this.get(this.#signingKid)
+  }
+
+  get(kid: string): Ed25519Key {
+    const key = this.#all.get(kid)
+    if (key === undefined) throw new Error(`FakePlex: no key with kid ${JSON.stringify(kid)}`)
+    return key
+  }
+
+  publicKeySet(): PublicKeySet {
+    return { keys: this.#published.map((kid) => ({ ...this.get(kid).publicJwk })) }
+  }
+
+  add(key: Ed25519Key): Ed25519Key {
+    this.#all.set(key.kid, key)
+    this.#published = [...this.#published.filter((kid) => kid !== key.kid), key.kid]
+    return key
+  }
+
+  rotate(keep: boolean): Ed25519Key {
+    if (!keep) this.#published = []
+    const key = this.add(generateEd25519Key())
+    this.#signingKid = key.kid
+    return key
+  }
+
+  remove(kid: string): boolean {
+    const before = this.#published.length
+    this.#published = this.#published.filter((published) => published !== kid)
+    return this.#published.length < before
+  }
+}

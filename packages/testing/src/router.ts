@@ -1,0 +1,144 @@
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { collect } from './body-streams.js'
+import { applyFailure } from './failure-modes.js'
+import { type FakeResponse, plexError } from './responses.js'
+import type { FakePlexState } from './state.js'
+
+/**
+ * What a route handler gets.
+ *
+ * @example
+ * ```ts
+ * const handle = ({ params, state }: RouteContext) => json(200, { id: Number(params.id) })
+ * ```
+ */
+export interface RouteContext {
+  readonly method: string
+  /** The path without the query string. */
+  readonly path: string
+  /** Values of the `:name` segments of the route's path. */
+  readonly params: Readonly<Record<string, string>>
+  readonly query: URLSearchParams
+  readonly headers: IncomingHttpHeaders
+  /** The request body, read in full. */
+  readonly body: Buffer
+  readonly state: FakePlexState
+}
+
+/**
+ * One entry of the route table: a method, a path (segments starting with `:` match anything) and a handler.
+ *
+ * @example
+ * ```ts
+ * const pinRoute: Route = { method: 'GET', path: '/api/v2/pins/:id', handle: ({ params }) => json(200, { id: params.id }) }
+ * ```
+ */
+export interface Route {
+  readonly method: string
+  readonly path: string
+  handle(context: RouteContext): FakeResponse | Promise<FakeResponse>
+}
+
+const CREDENTIAL_HEADERS = ['authorization', 'x-plex-token', 'cookie']
+
+/** Counts and logs each request, applies the failure mode of its path, else answers from the route table. */
+export function createRouter(routes: readonly Route[], state: FakePlexState): RequestListener {
+  return (request, response) => {
+    dispatch(routes, state, request, response).catch(() => response.destroy())
+  }
+}
+
+async function dispatch(
+  routes: readonly Route[],
+  state: FakePlexState,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const method = request.method ?? 'GET'
+  const url = new URL(request.url ?? '/', 'http://fake-plex')
+  const path = url.pathname
+  record(state, method, path, request.headers)
+
+  const candidates = routes.flatMap((route) => {
+    const params = matchPath(route.path, path)
+    return params === undefined ? [] : [{ route, params }]
+  })
+  const match = candidates.find(({ route }) => route.method === method)
+  const mode = state.failures.take([path, (match ?? candidates[0])?.route.path ?? path])
+
+  const closed = new AbortController()
+  response.once('close', () => closed.abort())
+
+  const normal = async (): Promise<FakeResponse> => {
+    if (match === undefined) {
+      if (candidates.length === 0) return plexError(404)
+      const answer = plexError(405)
+      return {
+        ...answer,
+        headers: { ...answer.headers, allow: candidates.map(({ route }) => route.method).join(', ') },
+      }
+    }
+    const body = await collect(request)
+    const { params, route } = match
+    return route.handle({
+      method,
+      path,
+      params,
+      query: url.searchParams,
+      headers: request.headers,
+      body,
+      state,
+    })
+  }
+
+  let answer: FakeResponse | 'down' | 'hang'
+  try {
+    answer = mode === undefined ? await normal() : await applyFailure(mode, normal, closed.signal)
+  } catch (error) {
+    if (closed.signal.aborted) return
+    answer = plexError(500, 500, String(error))
+  }
+  if (answer === 'down') request.socket.destroy()
+  else if (answer !== 'hang') await write(response, answer)
+}
+
+function record(state: FakePlexState, method: string, path: string, headers: IncomingHttpHeaders): void {
+  state.counters.set(path, (state.counters.get(path) ?? 0) + 1)
+  const logged = { ...headers }
+  for (const name of CREDENTIAL_HEADERS) delete logged[name]
+  state.log.push({ method, path, headers: logged })
+}
+
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const expected = pattern.split('/')
+  const actual = path.split('/')
+  if (expected.length !== actual.length) return undefined
+  const params: Record<string, string> = {}
+  for (const [index, segment] of expected.entries()) {
+    const value = actual[index] ?? ''
+    if (!segment.startsWith(':')) {
+      if (segment !== value) return undefined
+      continue
+    }
+    try {
+      params[segment.slice(1)] = decodeURIComponent(value)
+    } catch {
+      return undefined
+    }
+  }
+  return params
+}
+
+async function write(response: ServerResponse, answer: FakeResponse): Promise<void> {
+  response.statusCode = answer.status
+  for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value)
+  const { body } = answer
+  if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) {
+    response.end(body)
+    return
+  }
+  response.flushHeaders()
+  await pipeline(Readable.from(body), response)
+}
