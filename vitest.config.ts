@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
-const conditions = ['dev-source', 'node', 'import', 'default']
+// Vitest also hands these to Node as --conditions, which apply to require() too: listing 'import' would make
+// CommonJS packages (Express 5's router → is-promise) load the ESM build of their dependencies.
+const conditions = ['dev-source', 'node', 'default']
 
 export default defineConfig({
   resolve: { conditions },

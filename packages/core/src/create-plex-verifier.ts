@@ -27,7 +27,9 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
   const emit = (event: PlexAuthEvent): void => {
     if (onEvent === undefined) return
     try {
-      onEvent(event)
+      const result: unknown = onEvent(event)
+      // An async listener's rejection would be unhandled, and by default that ends the process.
+      if (result instanceof Promise) result.catch(() => {})
     } catch {
       // Listeners must not break verification.
     }

@@ -122,8 +122,9 @@ export function extractToken(request: TokenRequest, options: ExtractTokenOptions
   const sources = options.sources ?? DEFAULT_TOKEN_SOURCES
   let token: string | undefined
   for (const source of sources) {
+    // hasOwn: a name such as "constructor" must not reach Object.prototype.
+    if (!Object.hasOwn(READERS, source)) throw invalid()
     const reader = READERS[source]
-    if (reader === undefined) throw invalid()
     const found = reader(request)
     if (found === undefined) continue
     if (token !== undefined && token !== found) throw invalid()

@@ -39,8 +39,9 @@ export function decodeJsonObject(segment: string): Record<string, unknown> {
 
 /**
  * Checks the compact form strictly before anything is decoded: three canonical base64url segments,
- * a 64-byte canonical signature, a size cap; then the header: `alg` EdDSA, a string `kid`, no member
- * that would change what is trusted. Nothing here touches keys or the network.
+ * a 64-byte signature, a size cap; then the header: `alg` EdDSA, a string `kid`, no member that would
+ * change what is trusted; then that the signature is canonical (`S < L`). Nothing here touches keys or
+ * the network.
  */
 export function parseToken(token: unknown): ParsedToken {
   if (token === undefined || token === null || token === '') throw new PlexAuthError('TOKEN_MISSING')
@@ -62,8 +63,6 @@ export function parseToken(token: unknown): ParsedToken {
   ) {
     throw new PlexAuthError('TOKEN_MALFORMED')
   }
-  const signature = decodeBase64url(signatureSegment)
-  if (!isCanonicalSignature(signature)) throw new PlexAuthError('TOKEN_SIGNATURE_INVALID')
   const header = decodeJsonObject(headerSegment)
   if (header.alg !== 'EdDSA') throw new PlexAuthError('TOKEN_UNSUPPORTED')
   if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) {
@@ -76,5 +75,8 @@ export function parseToken(token: unknown): ParsedToken {
   if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) {
     throw new PlexAuthError('TOKEN_MALFORMED')
   }
+  // After the header checks: S < L is a property of Ed25519 only, so another alg stays TOKEN_UNSUPPORTED.
+  const signature = decodeBase64url(signatureSegment)
+  if (!isCanonicalSignature(signature)) throw new PlexAuthError('TOKEN_SIGNATURE_INVALID')
   return { kid, signingInput: Buffer.from(token.slice(0, second), 'latin1'), signature, payloadSegment }
 }

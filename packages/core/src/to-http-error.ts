@@ -1,4 +1,4 @@
-import { isPlexAuthError, type PlexAuthErrorCode } from './errors.js'
+import { ERROR_CODES, isPlexAuthError, type PlexAuthErrorCode } from './errors.js'
 
 /** The JSON body of an error response. */
 export interface HttpErrorBody {
@@ -79,17 +79,23 @@ export function toHttpError(err: unknown, options: ToHttpErrorOptions = {}): Htt
     }
   }
   const error = RFC_ERROR[err.code]
+  // From the code, not the object: an error from another copy of plexauth (or one mutated by the
+  // app) must not choose what is sent.
+  const { status, description } = ERROR_CODES[err.code]
   const headers: Record<string, string> = {}
   const params = [realm]
   if (err.code === 'INSUFFICIENT_SCOPE') {
-    params.push(`error="insufficient_scope"`, `error_description=${quote(err.description)}`)
-    if (err.scopes !== undefined) params.push(`scope=${quote(err.scopes.join(' '))}`)
-  } else if (err.status === 401 && err.code !== 'TOKEN_MISSING') {
-    params.push(`error="invalid_token"`, `error_description=${quote(err.description)}`)
-  } else if (err.status === 400) {
-    params.push(`error="invalid_request"`, `error_description=${quote(err.description)}`)
+    params.push(`error="insufficient_scope"`, `error_description=${quote(description)}`)
+    if (Array.isArray(err.scopes)) params.push(`scope=${quote(err.scopes.join(' '))}`)
+  } else if (status === 401 && err.code !== 'TOKEN_MISSING') {
+    params.push(`error="invalid_token"`, `error_description=${quote(description)}`)
+  } else if (status === 400) {
+    params.push(`error="invalid_request"`, `error_description=${quote(description)}`)
   }
   headers['www-authenticate'] = `Bearer ${params.join(', ')}`
-  if (err.status === 503) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfter ?? 1)))
-  return { status: err.status, headers, body: { error, error_description: err.description, code: err.code } }
+  if (status === 503) {
+    const retryAfter = Number.isFinite(err.retryAfter) ? Math.ceil(err.retryAfter as number) : 1
+    headers['retry-after'] = String(Math.max(1, retryAfter))
+  }
+  return { status, headers, body: { error, error_description: description, code: err.code } }
 }

@@ -181,3 +181,51 @@ export function staticSetup(options: PlexVerifierOptions = {}): {
     signJwt({ kid: key.kid, typ: 'JWT', alg: 'EdDSA', ...header }, payload, key)
   return { key, verifier, fetch, sign }
 }
+
+/** Ed25519 points of small order (1, 2, 4, 8): a key made of one verifies forgeries. */
+export const SMALL_ORDER_POINTS: Record<string, string> = {
+  'all-zero bytes (order 4)': '0000000000000000000000000000000000000000000000000000000000000000',
+  'identity 0x01 00..00 (order 1)': '0100000000000000000000000000000000000000000000000000000000000000',
+  'y = -1 (order 2)': 'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'y = 0, x negative (order 4)': '0000000000000000000000000000000000000000000000000000000000000080',
+  'order 8, a': 'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'order 8, b': 'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+  'order 8, c': '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'order 8, d': '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+}
+
+/** Encodings that are not the canonical spelling of any point. */
+export const NON_CANONICAL_POINTS: Record<string, string> = {
+  'identity with the sign bit set': '0100000000000000000000000000000000000000000000000000000000000080',
+  'y = -1 with the sign bit set': 'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+  'y = p': 'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'y = p + 1': 'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'y = 2^255 - 1': 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+}
+
+const P = 2n ** 255n - 19n
+
+function modPow(base: bigint, exponent: bigint): bigint {
+  let result = 1n
+  let b = ((base % P) + P) % P
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % P
+    b = (b * b) % P
+  }
+  return result
+}
+
+/** A 32-byte encoding whose y has no x on the curve (found with Euler's criterion, independently of src). */
+export function offCurvePoint(): Buffer {
+  const d = (((-121665n * modPow(121666n, P - 2n)) % P) + P) % P
+  for (let y = 2n; ; y++) {
+    const u = (y * y - 1n) % P
+    const v = (d * y * y + 1n) % P
+    const x2 = (u * modPow(v, P - 2n)) % P
+    if (modPow(x2, (P - 1n) / 2n) === P - 1n) {
+      const out = Buffer.alloc(32)
+      for (let i = 0; i < 32; i++) out[i] = Number((y >> BigInt(8 * i)) & 0xffn)
+      return out
+    }
+  }
+}

@@ -114,8 +114,10 @@ describe('createPlexVerifier options', () => {
   })
 
   describe('keys', () => {
-    test('accepts a static Ed25519 key set', () => {
+    test('accepts a static Ed25519 key set, up to 32 keys by default', () => {
       expect(typeof createPlexVerifier({ keys: goodKeys() }).verify).toBe('function')
+      const keys = Array.from({ length: 32 }, () => generateEd25519Key().publicJwk)
+      expect(typeof createPlexVerifier({ keys: { keys } }).verify).toBe('function')
     })
 
     test.each([

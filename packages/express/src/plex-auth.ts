@@ -30,6 +30,7 @@ export type PlexAuthOptions = CorePlexAuthOptions
 const authenticators = new WeakMap<Request, Authenticator>()
 let fallback: Authenticator | undefined
 
+/** @internal The authenticator whose realm and error mode a guard answers with. */
 export function authenticatorOf(req: Request): Authenticator {
   const found = authenticators.get(req)
   if (found !== undefined) return found
@@ -37,6 +38,7 @@ export function authenticatorOf(req: Request): Authenticator {
   return fallback
 }
 
+/** @internal Answers an error, or hands it to the framework when `forwardErrors` is set. */
 export function reject(authenticator: Authenticator, err: unknown, res: Response, next: NextFunction): void {
   if (authenticator.forwardErrors || res.headersSent) {
     next(authenticator.toForwardedError(err))

@@ -1,12 +1,16 @@
+import { createLegacyToken, upsertAccount } from './accounts.js'
 import type { FailureMode } from './failure-modes.js'
+import { issueToken } from './issue-token.js'
 import { type PrivateKeyLike, signJwt, signRaw } from './jwt.js'
 import { type Ed25519Key, generateEd25519Key, type PublicKeySet } from './keys.js'
 import { PLEX_PATHS } from './paths.js'
-import { createRouter } from './router.js'
+import { type ApprovePinOptions, approvePin } from './pins.js'
+import { createRouter, matchPath } from './router.js'
 import { routes } from './routes/index.js'
 import { listen } from './server.js'
-import { createState, type RequestLogEntry } from './state.js'
-import { DEFAULT_USER, type IssueTokenOptions, type PlexTokenUser, plexClaims, plexHeader } from './tokens.js'
+import { type AddServerOptions, addServer, type FakeServer } from './servers.js'
+import { createState, DEFAULT_NONCE_RATE_LIMIT, type RateLimit, type RequestLogEntry } from './state.js'
+import { DEFAULT_USER, type IssueTokenOptions, type PlexTokenUser } from './tokens.js'
 
 /**
  * Options of `createFakePlex`. Every member is optional.
@@ -25,6 +29,8 @@ export interface FakePlexOptions {
   cacheControl?: string
   /** The account tokens describe, merged over `DEFAULT_USER`. */
   user?: Partial<PlexTokenUser>
+  /** Budget of `/api/v2/auth/nonce` per client identifier; `false` for none. Default 60 per 60 seconds. */
+  nonceRateLimit?: RateLimit | false
 }
 
 /**
@@ -78,7 +84,19 @@ export interface FakePlex extends AsyncDisposable {
   fail(path: string, mode: FailureMode, options?: { times?: number }): void
   /** Ends the failure mode of `path`, or of every path. */
   recover(path?: string): void
-  /** Requests received for `path` (without query string), or in all. */
+  /** The default account: the one `issueToken` describes and `approvePin` signs in unless told otherwise. */
+  readonly account: PlexTokenUser
+  /** Adds an account (next free id and a random uuid unless given), or updates the one with that `id`. */
+  addAccount(user?: Partial<PlexTokenUser>): PlexTokenUser
+  /** A new legacy token of an account (default: the default account), valid until a JWT exchange retires it. */
+  createLegacyToken(options?: { accountId?: number }): string
+  /** Adds a fake media server, listed by `/api/v2/resources` for its owner and the accounts it is shared with. */
+  addServer(options?: AddServerOptions): FakeServer
+  /** Stands in for the user clicking "Allow" on the PIN with that code or id. Throws for an unknown or expired PIN. */
+  approvePin(codeOrId: string | number, options?: ApprovePinOptions): void
+  /** Budget of `/api/v2/auth/nonce` per client identifier; `undefined` for none. Settable. */
+  nonceRateLimit: RateLimit | undefined
+  /** Requests received for `path` (without query string; a pattern such as `/api/v2/pins/:id` sums its paths), or in all. */
   requests(path?: string): number
   /** Every request received, credentials left out. */
   readonly log: readonly RequestLogEntry[]
@@ -105,8 +123,11 @@ export async function createFakePlex(options: FakePlexOptions = {}): Promise<Fak
     keyCount: options.keyCount ?? 2,
     account: { ...DEFAULT_USER, ...options.user },
     cacheControl: options.cacheControl,
+    nonceRateLimit:
+      options.nonceRateLimit === false ? undefined : (options.nonceRateLimit ?? DEFAULT_NONCE_RATE_LIMIT),
   })
   const server = await listen(createRouter(routes, state), options.port ?? 0)
+  state.url = server.url
   const signer = ({ kid, signWith }: SignOptions = {}): PrivateKeyLike =>
     signWith ?? (kid === undefined ? state.keyRing.signingKey : state.keyRing.get(kid))
 
@@ -125,10 +146,7 @@ export async function createFakePlex(options: FakePlexOptions = {}): Promise<Fak
     set cacheControl(value) {
       state.cacheControl = value
     },
-    issueToken: (tokenOptions = {}) => {
-      const header = plexHeader(tokenOptions.kid ?? state.keyRing.signingKey.kid, tokenOptions.header)
-      return signJwt(header, plexClaims(state.account, tokenOptions), signer(tokenOptions))
-    },
+    issueToken: (tokenOptions = {}) => issueToken(state, tokenOptions),
     sign: (header, payload, signOptions) => signJwt(header, payload, signer(signOptions)),
     signRaw: (headerB64, payloadB64, signOptions) => signRaw(headerB64, payloadB64, signer(signOptions)),
     rotateKeys: ({ keep = true } = {}) => state.keyRing.rotate(keep),
@@ -139,10 +157,28 @@ export async function createFakePlex(options: FakePlexOptions = {}): Promise<Fak
     },
     fail: (path, mode, { times } = {}) => state.failures.set(path, mode, times),
     recover: (path) => state.failures.clear(path),
-    requests: (path) =>
-      path === undefined
-        ? [...state.counters.values()].reduce((a, b) => a + b, 0)
-        : (state.counters.get(path) ?? 0),
+    get account() {
+      return state.account
+    },
+    addAccount: (user) => upsertAccount(state, user),
+    createLegacyToken: ({ accountId = state.account.id } = {}) => createLegacyToken(state, accountId),
+    addServer: (serverOptions) => addServer(state, serverOptions),
+    approvePin: (codeOrId, approveOptions) => approvePin(state, codeOrId, approveOptions),
+    get nonceRateLimit() {
+      return state.nonceRateLimit
+    },
+    set nonceRateLimit(value) {
+      state.nonceRateLimit = value
+      state.nonceWindows.clear()
+    },
+    requests: (path) => {
+      let total = 0
+      for (const [seen, count] of state.counters) {
+        if (path === undefined || seen === path || (path.includes('/:') && matchPath(path, seen)))
+          total += count
+      }
+      return total
+    },
     get log() {
       return state.log
     },

@@ -111,7 +111,8 @@ function record(state: FakePlexState, method: string, path: string, headers: Inc
   state.log.push({ method, path, headers: logged })
 }
 
-function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+/** The `:name` values of `path` when it matches `pattern`, else `undefined`. */
+export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
   const expected = pattern.split('/')
   const actual = path.split('/')
   if (expected.length !== actual.length) return undefined

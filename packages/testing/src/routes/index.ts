@@ -1,5 +1,25 @@
 import type { Route } from '../router.js'
+import { jwkRoute } from './jwk.js'
 import { keysRoute } from './keys.js'
+import { nonceRoute } from './nonce.js'
+import { pingRoute } from './ping.js'
+import { pinRoute } from './pin.js'
+import { pinsRoute } from './pins.js'
+import { resourcesRoute } from './resources.js'
+import { securityTokenRoute } from './security-token.js'
+import { tokenRoute } from './token.js'
+import { userRoute } from './user.js'
 
-/** The route table of the fake plex.tv. */
-export const routes: readonly Route[] = [keysRoute]
+/** The route table of the fake plex.tv (and of its fake media servers). */
+export const routes: readonly Route[] = [
+  keysRoute,
+  pinsRoute,
+  pinRoute,
+  nonceRoute,
+  jwkRoute,
+  tokenRoute,
+  userRoute,
+  pingRoute,
+  resourcesRoute,
+  securityTokenRoute,
+]

@@ -1,0 +1,73 @@
+/** Parts of the benchmark that can be run alone with `--only=a,b`. */
+export const SECTIONS = ['micro', 'http', 'cold-start', 'memory'] as const
+export type Section = (typeof SECTIONS)[number]
+
+/** How long and how much each part measures; `--quick` shrinks everything for a smoke run. */
+export interface BenchSettings {
+  quick: boolean
+  markdown: boolean
+  sections: ReadonlySet<Section>
+  /** Rounds of each micro benchmark; the figure kept is the median over rounds. */
+  microRounds: number
+  /** tinybench time budget per task and round, in ms. */
+  microTimeMs: number
+  /** Rounds of each HTTP app, alternating with the apps it is compared to. */
+  httpRounds: number
+  /** Seconds per autocannon run, and of the warm-up run before the first round. */
+  httpSeconds: number
+  httpWarmupSeconds: number
+  /** Keep-alive connections of autocannon. */
+  connections: number
+  /** Concurrent requests of the cold start. */
+  coldRequests: number
+  /** Distinct tokens verified by the memory benchmark. */
+  memoryTokens: number
+}
+
+const USAGE = `usage: pnpm bench [--quick] [--markdown] [--only=${SECTIONS.join(',')}] [--tokens=N]
+  --quick      smoke run: short measurements, 50,000 tokens in the memory run (under a minute)
+  --markdown   print the result tables in Markdown (for BENCHMARKS.md)
+  --only=...   run only these sections
+  --tokens=N   distinct tokens for the memory benchmark (default 1,000,000; 50,000 with --quick)`
+
+/** Reads the command line; prints the usage and exits on anything unknown. */
+export function parseSettings(argv: readonly string[]): BenchSettings {
+  let quick = false
+  let markdown = false
+  let sections: Set<Section> = new Set(SECTIONS)
+  let tokens: number | undefined
+  for (const arg of argv) {
+    if (arg === '--') continue
+    if (arg === '--quick') quick = true
+    else if (arg === '--markdown') markdown = true
+    else if (arg.startsWith('--only=')) {
+      const names = arg.slice('--only='.length).split(',')
+      if (!names.every((name): name is Section => (SECTIONS as readonly string[]).includes(name))) usage(arg)
+      sections = new Set(names as Section[])
+    } else if (arg.startsWith('--tokens=')) {
+      tokens = Number(arg.slice('--tokens='.length))
+      if (!Number.isSafeInteger(tokens) || tokens < 1) usage(arg)
+    } else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE)
+      process.exit(0)
+    } else usage(arg)
+  }
+  return {
+    quick,
+    markdown,
+    sections,
+    microRounds: quick ? 1 : 5,
+    microTimeMs: quick ? 250 : 1000,
+    httpRounds: quick ? 1 : 3,
+    httpSeconds: quick ? 1.5 : 5,
+    httpWarmupSeconds: quick ? 0.5 : 2,
+    connections: 50,
+    coldRequests: 1000,
+    memoryTokens: tokens ?? (quick ? 50_000 : 1_000_000),
+  }
+}
+
+function usage(arg: string): never {
+  console.error(`bench: unknown argument ${arg}\n${USAGE}`)
+  process.exit(2)
+}

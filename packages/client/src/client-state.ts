@@ -1,0 +1,133 @@
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto'
+import { PlexClientError } from './errors.js'
+
+/**
+ * The private half of the device key, as a JWK (`x` public, `d` private, both base64url).
+ *
+ * @example
+ * ```ts
+ * const jwk: DevicePrivateJwk = { kty: 'OKP', crv: 'Ed25519', x: '…', d: '…' }
+ * ```
+ */
+export interface DevicePrivateJwk {
+  kty: 'OKP'
+  crv: 'Ed25519'
+  x: string
+  d: string
+}
+
+/**
+ * The device key of this install. `kid` is the RFC 7638 thumbprint of the public key: what plex.tv puts in
+ * the `thumbprint` claim of every token it issues to this device.
+ *
+ * @example
+ * ```ts
+ * const { kid } = state.device!
+ * ```
+ */
+export interface DeviceKey {
+  kid: string
+  privateJwk: DevicePrivateJwk
+}
+
+/**
+ * What a store keeps: the client identifier (generated once), the device key, and the last Plex JWT.
+ * Treat it as a secret: the private key can mint new tokens until the device is revoked on plex.tv.
+ *
+ * @example
+ * ```ts
+ * const state: PlexClientState = { version: 1, clientIdentifier: randomUUID() }
+ * ```
+ */
+export interface PlexClientState {
+  version: 1
+  clientIdentifier: string
+  device?: DeviceKey
+  token?: string
+}
+
+/**
+ * Where the client keeps its state: `fileStore`, `memoryStore`, or your own (a database row, a secret
+ * manager). Both methods may be sync or async; `load` returns `undefined` (or `null`) when nothing is stored.
+ * `save` should replace the whole state atomically.
+ *
+ * @example
+ * ```ts
+ * const store: PlexClientStore = {
+ *   load: async () => JSON.parse((await db.get('plex')) ?? 'null'),
+ *   save: async (state) => db.set('plex', JSON.stringify(state)),
+ * }
+ * ```
+ */
+export interface PlexClientStore {
+  load(): PlexClientState | undefined | null | Promise<PlexClientState | undefined | null>
+  save(state: PlexClientState): void | Promise<void>
+}
+
+const B64_KEY = /^[A-Za-z0-9_-]{43}$/
+const PRINTABLE = /^[\x21-\x7e]+$/
+const MAX_TOKEN_LENGTH = 8192
+
+function corrupt(cause?: unknown): PlexClientError {
+  return new PlexClientError('STORE_CORRUPT', cause === undefined ? {} : { cause })
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * The RFC 7638 thumbprint of an Ed25519 public key: base64url SHA-256 of `{"crv","kty","x"}` in that order.
+ *
+ * @example
+ * ```ts
+ * const kid = thumbprint(jwk.x)
+ * ```
+ */
+export function thumbprint(x: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
+    .digest('base64url')
+}
+
+function parseDevice(value: unknown): DeviceKey {
+  if (!isObject(value) || !isObject(value.privateJwk)) throw corrupt()
+  const { kid } = value
+  const { kty, crv, x, d } = value.privateJwk
+  if (kty !== 'OKP' || crv !== 'Ed25519' || typeof x !== 'string' || typeof d !== 'string') throw corrupt()
+  if (!B64_KEY.test(x) || !B64_KEY.test(d) || kid !== thumbprint(x)) throw corrupt()
+  try {
+    const derived = createPublicKey(createPrivateKey({ key: { kty, crv, x, d }, format: 'jwk' })).export({
+      format: 'jwk',
+    })
+    if (derived.x !== x) throw new Error('the private and public halves do not match')
+  } catch (cause) {
+    throw corrupt(cause)
+  }
+  return { kid, privateJwk: { kty, crv, x, d } }
+}
+
+/**
+ * Checks a loaded state strictly (shape, sizes, and that the key pair and its kid agree), so a store
+ * tampered with or half-written is reported as `STORE_CORRUPT` and never used or overwritten.
+ *
+ * @example
+ * ```ts
+ * const state = parseState(JSON.parse(text)) // throws PlexClientError('STORE_CORRUPT')
+ * ```
+ */
+export function parseState(value: unknown): PlexClientState {
+  if (!isObject(value) || value.version !== 1) throw corrupt()
+  const { clientIdentifier, device, token } = value
+  if (typeof clientIdentifier !== 'string' || clientIdentifier.length > 256 || !PRINTABLE.test(clientIdentifier)) {
+    throw corrupt()
+  }
+  const state: PlexClientState = { version: 1, clientIdentifier }
+  if (device !== undefined) state.device = parseDevice(device)
+  if (token !== undefined) {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !PRINTABLE.test(token)) throw corrupt()
+    if (state.device === undefined) throw corrupt()
+    state.token = token
+  }
+  return state
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto'
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose'
+import { type DeviceKey, thumbprint } from './client-state.js'
+
+/**
+ * The public half of a device key as plex.tv takes it (`POST /api/v2/pins`, `POST /api/v2/auth/jwk`).
+ *
+ * @example
+ * ```ts
+ * const jwk: DevicePublicJwk = publicJwk(state.device!)
+ * ```
+ */
+export interface DevicePublicJwk {
+  kty: 'OKP'
+  crv: 'Ed25519'
+  x: string
+  kid: string
+  use: 'sig'
+  alg: 'EdDSA'
+}
+
+/**
+ * Generates a device key: an Ed25519 key pair whose `kid` is the RFC 7638 thumbprint of the public key.
+ * (python-plexapi hashes the raw private and public bytes instead; plex.tv takes any kid, and a thumbprint
+ * can be recomputed from the public key alone, without touching private material.)
+ *
+ * @example
+ * ```ts
+ * const device = await generateDeviceKey()
+ * ```
+ */
+export async function generateDeviceKey(): Promise<DeviceKey> {
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
+  const { x, d } = await exportJWK(privateKey)
+  if (x === undefined || d === undefined) throw new Error('plexauth: Ed25519 export without x or d')
+  return { kid: thumbprint(x), privateJwk: { kty: 'OKP', crv: 'Ed25519', x, d } }
+}
+
+/**
+ * The public JWK of a device key.
+ *
+ * @example
+ * ```ts
+ * await post('/api/v2/auth/jwk', { jwk: publicJwk(device) })
+ * ```
+ */
+export function publicJwk(device: DeviceKey): DevicePublicJwk {
+  return { kty: 'OKP', crv: 'Ed25519', x: device.privateJwk.x, kid: device.kid, use: 'sig', alg: 'EdDSA' }
+}
+
+/**
+ * Signs a device JWT: header `{kid, alg: 'EdDSA', typ: 'JWT'}`; claims `nonce`, `scope` (comma-separated),
+ * `aud: 'plex.tv'`, `iss` the client identifier, `iat`, `exp = iat + 300`. Without a nonce (PIN polling),
+ * a random one is used.
+ *
+ * @example
+ * ```ts
+ * const jwt = await signDeviceJwt(device, { clientIdentifier, scopes: ['username'], nonce })
+ * ```
+ */
+export async function signDeviceJwt(
+  device: DeviceKey,
+  claims: { clientIdentifier: string; scopes: readonly string[]; nonce?: string },
+): Promise<string> {
+  const key = await importJWK(device.privateJwk, 'EdDSA')
+  const iat = Math.floor(Date.now() / 1000)
+  return new SignJWT({
+    nonce: claims.nonce ?? randomUUID(),
+    scope: claims.scopes.join(','),
+    aud: 'plex.tv',
+    iss: claims.clientIdentifier,
+    iat,
+    exp: iat + 300,
+  })
+    .setProtectedHeader({ kid: device.kid, alg: 'EdDSA', typ: 'JWT' })
+    .sign(key)
+}

@@ -1,0 +1,184 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createFakePlex, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { verifyAsServer } from './helpers.js'
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
+const CLI = join(ROOT, 'packages', 'client', 'src', 'cli.ts')
+
+interface Run {
+  child: ChildProcessWithoutNullStreams
+  /** Resolves with the first match of `pattern` in stdout. */
+  stdoutMatch(pattern: RegExp): Promise<RegExpExecArray>
+  exit: Promise<{ code: number | null; stdout: string; stderr: string }>
+}
+
+function plexauth(args: string[]): Run {
+  const env = { ...process.env }
+  delete env.PLEXAUTH_STORE
+  delete env.PLEXAUTH_BASE_URL
+  const child = spawn(TSX, ['--conditions=dev-source', CLI, ...args], { cwd: ROOT, env })
+  let stdout = ''
+  let stderr = ''
+  const watchers: { pattern: RegExp; resolve: (match: RegExpExecArray) => void }[] = []
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    for (const watcher of watchers.splice(0)) {
+      const match = watcher.pattern.exec(stdout)
+      if (match) watcher.resolve(match)
+      else watchers.push(watcher)
+    }
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+  return {
+    child,
+    stdoutMatch: (pattern) =>
+      new Promise((resolve, reject) => {
+        const match = pattern.exec(stdout)
+        if (match) return resolve(match)
+        watchers.push({ pattern, resolve })
+        exit.then(() => reject(new Error(`plexauth exited before printing ${pattern}:\n${stdout}\n${stderr}`)))
+      }),
+    exit,
+  }
+}
+
+let plex: FakePlex
+let dir: string
+let store: string
+const withFake = (...args: string[]) => [...args, '--base-url', plex.url, '--store', store]
+const stored = async () => JSON.parse(await readFile(store, 'utf8'))
+
+beforeAll(async () => {
+  plex = await createFakePlex()
+  dir = await mkdtemp(join(tmpdir(), 'plexauth-cli-'))
+  store = join(dir, 'config', 'plex.json')
+})
+afterAll(async () => {
+  await plex.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('plexauth command line, as a user runs it', () => {
+  test('login: prints the link and code, waits while the test approves the PIN, stores the token (exit 0)', async () => {
+    const run = plexauth(withFake('login'))
+    const [, code] = await run.stdoutMatch(/^Code: (\S+)$/m)
+    const [printed] = await run.stdoutMatch(/[\s\S]*/)
+    expect(printed).toContain('https://app.plex.tv/auth#?clientID=')
+    expect(printed).toContain(`code=${code}`)
+    await expect.poll(() => plex.requests(PLEX_PATHS.pin), { interval: 10 }).toBeGreaterThanOrEqual(1)
+    plex.approvePin(code!)
+    const { code: exitCode, stdout, stderr } = await run.exit
+    expect(exitCode, stderr).toBe(0)
+    expect(stdout).toContain(`Signed in as ${plex.account.username} <${plex.account.email}>`)
+    expect(stderr).toContain('Waiting for approval')
+    const state = await stored()
+    expect(state.token).toEqual(expect.any(String))
+    expect((await stat(store)).mode & 0o777).toBe(0o600)
+  })
+
+  test('token prints a verified JWT for scripts; whoami --json and token --json describe it (exit 0)', async () => {
+    const [token, whoami, tokenJson] = await Promise.all([
+      plexauth(withFake('token')).exit,
+      plexauth(withFake('whoami', '--json')).exit,
+      plexauth(withFake('token', '--json')).exit,
+    ])
+    for (const run of [token, whoami, tokenJson]) expect(run.code, run.stderr).toBe(0)
+    const { clientIdentifier, device } = await stored()
+    const jwt = token.stdout.trim()
+    const identity = await verifyAsServer(plex, jwt, clientIdentifier)
+    expect(identity.thumbprint).toBe(device.kid)
+    expect(JSON.parse(whoami.stdout)).toEqual({
+      user: {
+        id: plex.account.id,
+        uuid: plex.account.uuid,
+        username: plex.account.username,
+        email: plex.account.email,
+        friendlyName: plex.account.friendly_name,
+      },
+      scopes: ['username', 'email', 'friendly_name'],
+      clientIdentifier,
+      thumbprint: device.kid,
+      issuedAt: new Date(identity.issuedAt * 1000).toISOString(),
+      expiresAt: new Date(identity.expiresAt * 1000).toISOString(),
+    })
+    expect(JSON.parse(tokenJson.stdout)).toEqual({ token: jwt, expiresAt: new Date(identity.expiresAt * 1000).toISOString() })
+  })
+
+  test('plex.tv unreachable: token exits 5 and keeps the stored login', async () => {
+    const before = await readFile(store, 'utf8')
+    plex.fail(PLEX_PATHS.keys, 'down')
+    try {
+      const { code, stderr } = await plexauth(withFake('token')).exit
+      expect(code).toBe(5)
+      expect(stderr).toContain('Plex signing keys are unavailable')
+    } finally {
+      plex.recover()
+    }
+    expect(await readFile(store, 'utf8')).toBe(before)
+  })
+
+  test('logout forgets the login (exit 0); token afterwards exits 3 with a hint, whoami --json with a JSON error', async () => {
+    const logout = await plexauth(withFake('logout')).exit
+    expect(logout.code, logout.stderr).toBe(0)
+    expect(await stored()).toEqual({ version: 1, clientIdentifier: expect.any(String) })
+    const [token, whoami] = await Promise.all([
+      plexauth(withFake('token')).exit,
+      plexauth(withFake('whoami', '--json')).exit,
+    ])
+    expect([token.code, token.stdout]).toEqual([3, ''])
+    expect(token.stderr).toContain('Run `plexauth login` first.')
+    expect(whoami.code).toBe(3)
+    expect(JSON.parse(whoami.stdout)).toEqual({
+      error: { code: 'NOT_LOGGED_IN', message: 'No Plex login is stored: log in first' },
+    })
+  })
+
+  test('usage: --help exits 0; an unknown command or option, a non-https URL exit 2', async () => {
+    const runs = await Promise.all([
+      plexauth(['--help']).exit,
+      plexauth(['frobnicate']).exit,
+      plexauth(['token', '--colour']).exit,
+      plexauth(['token', '--base-url', 'http://plex.example.com', '--store', store]).exit,
+    ])
+    expect(runs.map((run) => run.code)).toEqual([0, 2, 2, 2])
+    expect(runs[0]!.stdout).toContain('Exit codes:')
+    expect(runs[1]!.stderr).toContain('unknown command: frobnicate')
+    expect(runs[2]!.stderr).toContain("Unknown option '--colour'")
+    expect(runs[3]!.stderr).toContain('baseUrl must use https')
+  })
+
+  test('a corrupted store: exit 6, the file left as it was', async () => {
+    const corrupted = join(dir, 'corrupted.json')
+    await writeFile(corrupted, '{"version":1,"clientIdentifier":')
+    const runs = await Promise.all(
+      ['token', 'login'].map((command) =>
+        plexauth([command, '--base-url', plex.url, '--store', corrupted]).exit,
+      ),
+    )
+    for (const run of runs) {
+      expect(run.code).toBe(6)
+      expect(run.stderr).toContain(`The stored Plex login is corrupted; it was left untouched (${corrupted})`)
+    }
+    expect(await readFile(corrupted, 'utf8')).toBe('{"version":1,"clientIdentifier":')
+  })
+
+  test('Ctrl-C while login waits: exit 130, nothing stored but the device key', async () => {
+    const run = plexauth(withFake('login'))
+    await run.stdoutMatch(/^Code: \S+$/m)
+    run.child.kill('SIGINT')
+    const { code } = await run.exit
+    expect(code).toBe(130)
+    expect((await stored()).token).toBeUndefined()
+  })
+})

@@ -1,0 +1,209 @@
+import { PLEX_PATHS } from '@plexauth/testing'
+import { describe, expect, test } from 'vitest'
+import { createPlexClient, isPlexClientError, PlexClientError } from '../src/index.js'
+import { advance, clientFor, errorCode, login, spyStore, startFake, useFakeDate } from './helpers.js'
+
+describe('account extras', () => {
+  test('getUser(), ping() and getResources() use the stored token', async () => {
+    const plex = await startFake()
+    const client = clientFor(plex)
+    await login(client, plex)
+    const friend = plex.addAccount({ username: 'friend' })
+    const owned = plex.addServer({ name: 'Home' })
+    const shared = plex.addServer({ name: 'Friend', ownerId: friend.id, sharedWith: [plex.account.id] })
+
+    expect(await client.getUser()).toMatchObject({
+      id: plex.account.id,
+      uuid: plex.account.uuid,
+      username: plex.account.username,
+      email: plex.account.email,
+      friendlyName: plex.account.friendly_name,
+      subscription: { active: false },
+    })
+    await expect(client.ping()).resolves.toBeUndefined()
+    const resources = await client.getResources()
+    expect(resources).toHaveLength(2)
+    expect(resources.find((r) => r.clientIdentifier === owned.machineIdentifier)).toMatchObject({
+      name: 'Home',
+      provides: ['server'],
+      owned: true,
+      accessToken: owned.accessToken(),
+      connections: [{ uri: owned.url, local: true, relay: false }],
+    })
+    expect(resources.find((r) => r.clientIdentifier === shared.machineIdentifier)).toMatchObject({
+      owned: false,
+      ownerId: friend.id,
+      accessToken: shared.accessToken(plex.account.id),
+    })
+    expect(plex.log.find((entry) => entry.path === PLEX_PATHS.user)?.headers['x-plex-client-identifier']).toBeDefined()
+  })
+
+  test('getTransientToken(serverUrl, token) asks the media server for a transient token', async () => {
+    const plex = await startFake()
+    const client = clientFor(plex)
+    await login(client, plex)
+    const server = plex.addServer()
+    const [resource] = await client.getResources()
+    const transient = await client.getTransientToken(resource!.connections[0]!.uri, resource!.accessToken)
+    expect(transient).toMatch(/^transient-/)
+    expect(server.transientTokens).toEqual([transient])
+    expect(await client.getTransientToken(server.url)).toMatch(/^transient-/)
+    expect(await errorCode(client.getTransientToken(server.url, 'not-a-server-token'))).toBe('UNAUTHORIZED')
+    await expect(client.getTransientToken('ftp://server', 'x')).rejects.toThrow(TypeError)
+  })
+
+  test('plex.tv status answers map to codes: 401, 498, 500', async () => {
+    const plex = await startFake()
+    const client = clientFor(plex)
+    await login(client, plex)
+    plex.fail(PLEX_PATHS.user, { status: 401, body: { errors: [{ code: 1001, message: 'x', status: 401 }] } }, { times: 1 })
+    expect(await errorCode(client.getUser())).toBe('UNAUTHORIZED')
+    plex.fail(PLEX_PATHS.ping, { status: 498 }, { times: 1 })
+    expect(await errorCode(client.ping())).toBe('TOKEN_EXPIRED')
+    plex.fail(PLEX_PATHS.resources, { status: 500 }, { times: 1 })
+    const failure = client.getResources()
+    expect(await errorCode(failure)).toBe('HTTP_ERROR')
+    await expect(failure).rejects.toMatchObject({ status: 500 })
+  })
+})
+
+describe('network limits', () => {
+  test('a hanging answer times out, a dropped one is a network error, garbage is invalid', async () => {
+    const plex = await startFake()
+    const client = clientFor(plex, { timeout: 0.2 })
+    await login(client, plex)
+    plex.fail(PLEX_PATHS.user, 'hang', { times: 1 })
+    expect(await errorCode(client.getUser())).toBe('TIMEOUT')
+    plex.fail(PLEX_PATHS.user, 'down', { times: 1 })
+    expect(await errorCode(client.getUser())).toBe('NETWORK_ERROR')
+    plex.fail(PLEX_PATHS.user, 'garbage', { times: 1 })
+    expect(await errorCode(client.getUser())).toBe('RESPONSE_INVALID')
+    plex.fail(PLEX_PATHS.user, { body: { id: 'not a number' } }, { times: 1 })
+    expect(await errorCode(client.getUser())).toBe('RESPONSE_INVALID')
+  })
+
+  test('an oversized answer is cut off; a redirect is not followed', async () => {
+    const plex = await startFake()
+    const client = clientFor(plex, { maxResponseBytes: 4096 })
+    await login(client, plex)
+    plex.fail(PLEX_PATHS.resources, { hugeBytes: 100_000 }, { times: 1 })
+    expect(await errorCode(client.getResources())).toBe('RESPONSE_TOO_LARGE')
+    plex.fail(PLEX_PATHS.user, { redirect: 'http://127.0.0.1:9/steal' }, { times: 1 })
+    const redirected = client.getUser()
+    expect(await errorCode(redirected)).toBe('HTTP_ERROR')
+    await expect(redirected).rejects.toMatchObject({ status: 302 })
+  })
+
+  test('Plex keys unavailable: KEYS_UNAVAILABLE, the stored token kept', async () => {
+    const plex = await startFake()
+    const store = spyStore()
+    await login(clientFor(plex, { store }), plex)
+    plex.fail(PLEX_PATHS.keys, { status: 503 })
+    expect(await errorCode(clientFor(plex, { store }).getToken())).toBe('KEYS_UNAVAILABLE')
+    expect(store.state()?.token).toBeDefined()
+  })
+
+  test('no error message or serialization ever contains a token', async () => {
+    const plex = await startFake()
+    const store = spyStore()
+    const client = clientFor(plex, { store })
+    const token = await login(client, plex)
+    const errors: unknown[] = []
+    for (const mode of [{ status: 401 }, { status: 422 }, 'garbage', { status: 500 }] as const) {
+      plex.fail(PLEX_PATHS.user, mode, { times: 1 })
+      errors.push(await client.getUser().catch((err: unknown) => err))
+    }
+    plex.fail(PLEX_PATHS.token, { body: { auth_token: `${token}x` } }, { times: 1 })
+    errors.push(await client.getToken({ forceRefresh: true }).catch((err: unknown) => err))
+    for (const err of errors) {
+      expect(isPlexClientError(err)).toBe(true)
+      const text = `${(err as Error).message} ${String(err)} ${JSON.stringify(err)}`
+      expect(text).not.toContain(token)
+      expect(text).not.toContain(token.split('.')[1])
+    }
+  })
+})
+
+describe('login edge cases', () => {
+  test('getToken() before any login: NOT_LOGGED_IN', async () => {
+    const plex = await startFake()
+    expect(await errorCode(clientFor(plex).getToken())).toBe('NOT_LOGGED_IN')
+  })
+
+  test('a PIN that expires before approval: LOGIN_EXPIRED', async () => {
+    useFakeDate()
+    const plex = await startFake()
+    const client = clientFor(plex)
+    const pin = await client.startLogin()
+    advance(901)
+    expect(await errorCode(client.waitForLogin(pin))).toBe('LOGIN_EXPIRED')
+  })
+
+  test('aborting waitForLogin: ABORTED', async () => {
+    const plex = await startFake()
+    const client = clientFor(plex)
+    const pin = await client.startLogin()
+    const controller = new AbortController()
+    const waiting = client.waitForLogin(pin, { signal: controller.signal, interval: 5 })
+    await expect.poll(() => plex.requests(PLEX_PATHS.pin), { interval: 5 }).toBe(1)
+    controller.abort()
+    expect(await errorCode(waiting)).toBe('ABORTED')
+  })
+
+  test('logout forgets the token and the device key; a login finishing after logout is not stored', async () => {
+    const plex = await startFake()
+    const store = spyStore()
+    const client = clientFor(plex, { store })
+    await login(client, plex)
+    const { clientIdentifier } = store.state()!
+    await client.logout()
+    expect(store.state()).toEqual({ version: 1, clientIdentifier })
+    expect(await errorCode(client.getToken())).toBe('NOT_LOGGED_IN')
+
+    const pin = await client.startLogin()
+    const waiting = client.waitForLogin(pin)
+    plex.approvePin(pin.code)
+    await client.logout()
+    expect(await errorCode(waiting)).toBe('NOT_LOGGED_IN')
+    expect(store.state()?.token).toBeUndefined()
+  })
+
+  test('the client identifier and device key are generated once and kept', async () => {
+    const plex = await startFake()
+    const store = spyStore()
+    await login(clientFor(plex, { store }), plex)
+    const before = store.state()!
+    const again = clientFor(plex, { store })
+    expect(await again.getClientIdentifier()).toBe(before.clientIdentifier)
+    await login(again, plex)
+    expect(store.state()?.device).toEqual(before.device)
+  })
+})
+
+describe('options', () => {
+  test('misconfiguration throws TypeError at construction', () => {
+    const bad: unknown[] = [
+      {},
+      { product: '' },
+      { product: 'X', scopes: ['admin'] },
+      { product: 'X', scopes: ['username', 'shared_user'] },
+      { product: 'X', baseUrl: 'http://plex.example.com' },
+      { product: 'X', baseUrl: 'https://user:pass@plex.tv' },
+      { product: 'X', refreshWithin: -1 },
+      { product: 'X', store: {} },
+      { product: 'X', colour: 'blue' },
+    ]
+    for (const options of bad) {
+      expect(() => createPlexClient(options as Parameters<typeof createPlexClient>[0])).toThrow(TypeError)
+    }
+    expect(() => createPlexClient({ product: 'X', scopes: ['username', 'joinedAt'] })).not.toThrow()
+  })
+
+  test('PlexClientError: fixed messages, a closed set of codes, cause kept', () => {
+    const cause = new Error('socket hang up')
+    const err = new PlexClientError('NETWORK_ERROR', { cause })
+    expect(err).toMatchObject({ name: 'PlexClientError', code: 'NETWORK_ERROR', cause })
+    expect(err.message).toBe('The Plex service could not be reached')
+    expect(isPlexClientError(Object.assign(new Error('x'), { name: 'PlexClientError', code: 'NOPE' }))).toBe(false)
+  })
+})

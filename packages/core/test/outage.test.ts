@@ -1,0 +1,140 @@
+import { toHttpError } from '@plexauth/core'
+import { PLEX_PATHS } from '@plexauth/testing'
+import { describe, expect, test } from 'vitest'
+import {
+  advance,
+  expectCode,
+  keyRequests,
+  plexVerifier,
+  recordEvents,
+  startPlex,
+  useFakeDate,
+} from './helpers.js'
+
+describe('key endpoint outages after a warm start', () => {
+  test('a 10-minute simulated outage after a warm start keeps verifying', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const { onEvent, ofType } = recordEvents()
+    // Lets the test wait for background refreshes to finish, so each step sees their outcome.
+    const inflight = new Set<Promise<unknown>>()
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      const call = globalThis.fetch(input, init)
+      inflight.add(call)
+      return call
+    }
+    const settle = async () => {
+      await Promise.allSettled(inflight)
+      inflight.clear()
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const verifier = plexVerifier(plex, { onEvent, fetch })
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, 'down')
+    for (let elapsed = 0; elapsed <= 600; elapsed += 15) {
+      const identity = await verifier.verify(plex.issueToken({ user: { id: 1000 + elapsed } }))
+      expect(identity.user.id).toBe(1000 + elapsed)
+      await settle()
+      advance(15)
+    }
+    // It did try to refresh (from 80% of maxAge on), and kept serving the keys it had.
+    expect(verifier.stats().keyFetchFailures).toBeGreaterThanOrEqual(1)
+    expect(keyRequests(plex)).toBe(1 + verifier.stats().keyFetchFailures)
+    expect(ofType('keys_fetch_failed').length).toBe(verifier.stats().keyFetchFailures)
+    expect(verifier.stats().rejected).toEqual({})
+  })
+
+  test('the outage never makes requests wait for a hanging refresh', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const state = { calls: 0, settled: 0 }
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      state.calls++
+      try {
+        return await globalThis.fetch(input, init)
+      } finally {
+        state.settled++
+      }
+    }
+    const verifier = plexVerifier(plex, { fetch, jwks: { timeout: 10 } })
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, 'hang')
+    advance(700)
+    await Promise.all(Array.from({ length: 50 }, () => verifier.verify(plex.issueToken())))
+    // One refresh was started and is still hanging; nobody waited for it.
+    expect(state.calls).toBe(2)
+    expect(state.settled).toBe(1)
+  })
+
+  test('beyond maxAge, stale keys serve up to staleIfError, then KEYS_UNAVAILABLE 503 with Retry-After', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const { onEvent, ofType } = recordEvents()
+    const verifier = plexVerifier(plex, { onEvent, jwks: { staleIfError: 3600 } })
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+
+    advance(600 + 1)
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+    expect(ofType('keys_stale')).toEqual([{ type: 'keys_stale', age: 601 }])
+
+    advance(3600 - 2)
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+
+    advance(1)
+    const err = await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+    expect(err.retryAfter).toBeGreaterThanOrEqual(1)
+    const http = toHttpError(err)
+    expect(http.status).toBe(503)
+    expect(http.headers['retry-after']).toBe(String(err.retryAfter))
+    expect(http.body.code).toBe('KEYS_UNAVAILABLE')
+
+    // Once plex.tv is back, the first request after the backoff fetches and verifies.
+    plex.recover()
+    advance(err.retryAfter!)
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+  })
+
+  test('the default staleIfError is 24 hours', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const verifier = plexVerifier(plex)
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, 'down')
+    advance(600 + 86_400 - 1)
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+    advance(61)
+    await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+  })
+
+  test('staleIfError 0 stops at maxAge', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const verifier = plexVerifier(plex, { jwks: { staleIfError: 0 } })
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, 'down')
+    advance(599)
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+    advance(61)
+    await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+  })
+
+  test('a refresh that succeeds during stale service restores fresh keys', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const { onEvent, next } = recordEvents()
+    const verifier = plexVerifier(plex, { onEvent, jwks: { staleIfError: 3600 } })
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, 'down')
+    advance(1800)
+    await verifier.verify(plex.issueToken())
+    plex.recover()
+    advance(60)
+    const fetched = next('keys_fetched')
+    await verifier.verify(plex.issueToken())
+    await fetched
+    // Now well past the old staleIfError horizon, the new keys still serve.
+    advance(3000)
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+  })
+})

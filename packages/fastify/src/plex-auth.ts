@@ -1,0 +1,104 @@
+import {
+  type AuthenticateOptions,
+  type Authenticator,
+  createAuthenticator,
+  isPlexAuthError,
+  type PlexAuthOptions as CorePlexAuthOptions,
+  type PlexIdentity,
+} from '@plexauth/core'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified Plex identity; `null` when the request is anonymous or the route skips authentication. */
+    plex: PlexIdentity | null
+  }
+  interface FastifyInstance {
+    /** The plugin's authenticator: `app.plexAuth.verifier` is the shared verifier (stats, warm-up). */
+    plexAuth: Authenticator
+  }
+  interface FastifyContextConfig {
+    /** `false`: the route skips authentication. `'optional'`: anonymous requests pass, bad tokens do not. */
+    plexAuth?: false | 'optional'
+  }
+}
+
+/**
+ * Options of the plugin: core's verifier options (`clientIdentifier`, `jwksUrl`, …) plus `verifier`,
+ * `credentialsRequired`, `tokenSources`, `realm` and `forwardErrors`.
+ *
+ * @example
+ * ```ts
+ * const options: PlexAuthOptions = { clientIdentifier: 'my-app', realm: 'my-api' }
+ * ```
+ */
+export type PlexAuthOptions = CorePlexAuthOptions
+
+const OPTIONAL: AuthenticateOptions = Object.freeze({ credentialsRequired: false })
+// Fastify's own register options reach the plugin too; they are Fastify's business, not unknown options.
+const REGISTER_OPTION_NAMES = ['prefix', 'logLevel', 'logSerializers']
+let fallback: Authenticator | undefined
+
+/** @internal The authenticator of the plugin registered for the route: guards answer in its realm and error mode. */
+export function authenticatorOf(request: FastifyRequest): Authenticator {
+  const found = (request.server as { plexAuth?: Authenticator }).plexAuth
+  if (found !== undefined) return found
+  fallback ??= createAuthenticator()
+  return fallback
+}
+
+/** @internal Answers an error, or hands it to the framework when `forwardErrors` is set. */
+export function reject(
+  authenticator: Authenticator,
+  err: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (authenticator.forwardErrors) throw authenticator.toForwardedError(err)
+  // The client gets a bare 500; the log still shows the bug.
+  if (!isPlexAuthError(err)) request.log.error({ err }, 'plexauth: unexpected error')
+  const { status, headers, body } = authenticator.toHttpError(err)
+  return reply.code(status).headers(headers).type('application/json; charset=utf-8').send(body)
+}
+
+const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => {
+  const authenticator = createAuthenticator(options, REGISTER_OPTION_NAMES)
+  fastify.decorate('plexAuth', authenticator)
+  fastify.decorateRequest('plex', null)
+  fastify.addHook('onRequest', async (request, reply) => {
+    const mode = request.routeOptions.config.plexAuth
+    if (mode === false) return
+    const { raw } = request
+    try {
+      const identity = await authenticator.authenticate(
+        { method: raw.method, headers: raw.headers, rawHeaders: raw.rawHeaders, url: raw.url },
+        mode === 'optional' ? OPTIONAL : undefined,
+      )
+      request.plex = identity ?? null
+    } catch (err) {
+      return reject(authenticator, err, request, reply)
+    }
+  })
+}
+
+/**
+ * Fastify plugin (Fastify 4 and 5) that verifies the Plex token of every request in its scope, in an
+ * `onRequest` hook (before the body is read), and sets `request.plex`. A missing or bad token is
+ * answered with 401 (400 for a malformed request, 503 while Plex's keys are unavailable) and the
+ * handler is not called. Per route, `config: { plexAuth: false }` skips authentication and
+ * `config: { plexAuth: 'optional' }` lets anonymous requests in. CORS preflight requests pass
+ * untouched. A misconfiguration makes `register` fail with `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import plexAuth from '@plexauth/fastify'
+ *
+ * const app = Fastify()
+ * await app.register(plexAuth, { clientIdentifier: 'my-app' })
+ * app.get('/me', async (request) => request.plex)
+ * app.get('/health', { config: { plexAuth: false } }, async () => ({ ok: true }))
+ * ```
+ */
+export const plexAuth = fp(plugin, { name: '@plexauth/fastify', fastify: '4.x || 5.x' })

@@ -1,0 +1,99 @@
+import * as core from '@plexauth/core'
+import fastify5, { type FastifyInstance } from 'fastify'
+import fastify4 from 'fastify4'
+import { describe, expect, test } from 'vitest'
+import * as adapter from '../src/index.js'
+import plexAuth, { type PlexAuthOptions, requireAnyScope, requireScopes, requireUser } from '../src/index.js'
+
+const OFFLINE = { jwksUrl: 'http://127.0.0.1:9/keys' }
+const majors: [string, () => FastifyInstance][] = [
+  ['Fastify 5', () => fastify5()],
+  ['Fastify 4', () => fastify4() as unknown as FastifyInstance],
+]
+
+describe.each(majors)('%s', (_name, create) => {
+  test.each([
+    ['unknown option', { clientIdentifer: 'typo' }],
+    ['bad realm', { realm: 'a"b' }],
+    ['bad tokenSources', { tokenSources: ['cookie'] }],
+    ['bad credentialsRequired', { credentialsRequired: 'no' }],
+  ])('misconfiguration fails register with TypeError: %s', async (_case, options) => {
+    const app = create()
+    app.register(plexAuth, options as PlexAuthOptions)
+    await expect(app.ready()).rejects.toThrow(TypeError)
+  })
+
+  test("Fastify's own register options are not unknown options", async () => {
+    const app = create()
+    await app.register(plexAuth, { ...OFFLINE, prefix: '/api', logLevel: 'warn' })
+    expect(app.hasRequestDecorator('plex')).toBe(true)
+  })
+
+  test('exposes the shared verifier and decorates the whole app, not an inner scope', async () => {
+    const verifier = core.createPlexVerifier(OFFLINE)
+    const app = create()
+    await app.register(plexAuth, { verifier, realm: 'api' })
+    expect(app.plexAuth.verifier).toBe(verifier)
+    expect(app.plexAuth.realm).toBe('api')
+  })
+
+  test('refuses an unauthenticated request before its body is read', async () => {
+    const app = create()
+    let parsed = 0
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+      parsed++
+      done(null, JSON.parse(body as string))
+    })
+    await app.register(plexAuth, OFFLINE)
+    let handled = 0
+    app.post('/upload', async () => {
+      handled++
+      return { ok: true }
+    })
+    const res = await app.inject({ method: 'POST', url: '/upload', payload: { big: 'x'.repeat(1000) } })
+    expect(res.statusCode).toBe(401)
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="plex"')
+    expect(res.json()).toEqual({
+      error: 'unauthorized',
+      error_description: 'Authentication required',
+      code: 'TOKEN_MISSING',
+    })
+    expect([parsed, handled]).toEqual([0, 0])
+  })
+
+  test("forwarded errors keep status and WWW-Authenticate through Fastify's default error handler", async () => {
+    const app = create()
+    await app.register(plexAuth, { ...OFFLINE, forwardErrors: true })
+    app.get('/me', async () => ({ reached: true }))
+    const res = await app.inject({ url: '/me', headers: { authorization: 'Bearer abc.def.ghi' } })
+    expect(res.statusCode).toBe(401)
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="plex", error="invalid_token", error_description="The token is malformed"',
+    )
+    expect(res.json()).toMatchObject({ code: 'TOKEN_MALFORMED', statusCode: 401 })
+  })
+})
+
+test('plugin metadata: name and Fastify range, wrapped by fastify-plugin', () => {
+  const meta = (plexAuth as unknown as Record<symbol, unknown>)[Symbol.for('plugin-meta')]
+  expect(meta).toMatchObject({ name: '@plexauth/fastify', fastify: '4.x || 5.x' })
+  expect((plexAuth as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')]).toBe(true)
+})
+
+describe('guards: misconfiguration throws TypeError at once', () => {
+  test.each([
+    ['requireScopes()', () => requireScopes()],
+    ['requireAnyScope()', () => requireAnyScope()],
+    ['requireScopes with a quote', () => requireScopes('a"b')],
+    ['requireUser without a function', () => requireUser('admin' as never)],
+  ])('%s', (_name, build) => {
+    expect(build).toThrow(TypeError)
+  })
+})
+
+test('re-exports what an app needs from core, the very same objects', () => {
+  expect(adapter.PlexAuthError).toBe(core.PlexAuthError)
+  expect(adapter.isPlexAuthError).toBe(core.isPlexAuthError)
+  expect(adapter.createPlexVerifier).toBe(core.createPlexVerifier)
+  expect(adapter.plexAuth).toBe(plexAuth)
+})

@@ -1,0 +1,93 @@
+import type { IncomingMessage } from 'node:http'
+import {
+  type Authenticator,
+  createAuthenticator,
+  isPlexAuthError,
+  type PlexAuthOptions as CorePlexAuthOptions,
+  type PlexIdentity,
+} from '@plexauth/core'
+import type { Middleware, ParameterizedContext } from 'koa'
+
+/**
+ * Options of `plexAuth`: core's verifier options (`clientIdentifier`, `jwksUrl`, …) plus `verifier`,
+ * `credentialsRequired`, `tokenSources`, `realm` and `forwardErrors`.
+ *
+ * @example
+ * ```ts
+ * const options: PlexAuthOptions = { clientIdentifier: 'my-app', forwardErrors: true }
+ * ```
+ */
+export type PlexAuthOptions = CorePlexAuthOptions
+
+/**
+ * What `plexAuth` adds to `ctx.state`: `plex` is the verified identity, `undefined` when anonymous.
+ *
+ * @example
+ * ```ts
+ * const app = new Koa<PlexAuthState>()
+ * app.use((ctx) => { ctx.body = ctx.state.plex?.user.username })
+ * ```
+ */
+export interface PlexAuthState {
+  plex?: PlexIdentity
+}
+
+// Guards answer in the realm and error mode of the plexAuth that authenticated the request.
+const authenticators = new WeakMap<IncomingMessage, Authenticator>()
+let fallback: Authenticator | undefined
+
+/** @internal The authenticator whose realm and error mode a guard answers with. */
+export function authenticatorOf(req: IncomingMessage): Authenticator {
+  const found = authenticators.get(req)
+  if (found !== undefined) return found
+  fallback ??= createAuthenticator()
+  return fallback
+}
+
+/** @internal Answers an error, or hands it to the framework when `forwardErrors` is set. */
+export function reject(authenticator: Authenticator, err: unknown, ctx: ParameterizedContext): void {
+  if (authenticator.forwardErrors) throw authenticator.toForwardedError(err)
+  // The client gets a bare 500; the app still hears about its bug.
+  if (!isPlexAuthError(err)) ctx.app.emit('error', err, ctx)
+  const { status, headers, body } = authenticator.toHttpError(err)
+  ctx.status = status
+  ctx.set(headers)
+  ctx.body = body
+}
+
+/**
+ * Koa middleware (Koa 2 and 3) that verifies the request's Plex token and sets `ctx.state.plex`.
+ * A missing or bad token is answered with 401 (400 for a malformed request, 503 while Plex's keys are
+ * unavailable) and later middleware does not run. CORS preflight requests pass untouched.
+ * Throws `TypeError` at once for a misconfiguration.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa'
+ * import { plexAuth } from '@plexauth/koa'
+ *
+ * const app = new Koa().use(plexAuth({ clientIdentifier: 'my-app' }))
+ * app.use((ctx) => { ctx.body = ctx.state.plex })
+ * ```
+ */
+export function plexAuth(options: PlexAuthOptions = {}): Middleware<PlexAuthState> {
+  const authenticator = createAuthenticator(options)
+  return async (ctx, next) => {
+    const { req } = ctx
+    let identity: PlexIdentity | undefined
+    try {
+      identity = await authenticator.authenticate({
+        method: req.method,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        url: req.url,
+      })
+    } catch (err) {
+      reject(authenticator, err, ctx)
+      return
+    }
+    authenticators.set(req, authenticator)
+    ctx.state.plex = identity
+    await next()
+  }
+}

@@ -1,0 +1,82 @@
+import { createLocalJWKSet, errors, type JWTPayload, jwtVerify } from 'jose'
+import { type FakeResponse, plexError } from './responses.js'
+import type { RouteContext } from './router.js'
+import type { PlexTokenUser } from './tokens.js'
+
+/** The `X-Plex-Client-Identifier` of a request, from the header or the query string. */
+export function clientIdentifierOf(context: RouteContext): string | undefined {
+  return headerOrQuery(context, 'X-Plex-Client-Identifier')
+}
+
+/** The `X-Plex-Token` of a request, from the header or the query string. */
+export function tokenOf(context: RouteContext): string | undefined {
+  return headerOrQuery(context, 'X-Plex-Token')
+}
+
+function headerOrQuery(context: RouteContext, name: string): string | undefined {
+  const header = context.headers[name.toLowerCase()]
+  const value = (Array.isArray(header) ? header[0] : header) ?? context.query.get(name) ?? ''
+  return value === '' ? undefined : value
+}
+
+/** plex.tv's answer to a request without a client identifier: 400, code 1000. */
+export function missingClientIdentifier(): FakeResponse {
+  return plexError(400, 1000, 'X-Plex-Client-Identifier is missing')
+}
+
+/** plex.tv's answer to a bad or missing token: 401, code 1001. */
+export function unauthenticated(): FakeResponse {
+  return plexError(401, 1001, 'User could not be authenticated')
+}
+
+/** plex.tv's answer to an expired JWT: 498. */
+export function tokenExpired(): FakeResponse {
+  return plexError(498, 498, 'Token expired')
+}
+
+/** What a Plex JWT is worth to the fake: checked against its own published keys. */
+export type PlexJwtCheck = { status: 'valid'; claims: JWTPayload } | { status: 'expired' | 'invalid' }
+
+/** Verifies a Plex JWT as plex.tv would: its own published keys, `iss` plex.tv, `aud` containing plex.tv. */
+export async function checkPlexJwt(context: RouteContext, token: string): Promise<PlexJwtCheck> {
+  try {
+    const { payload } = await jwtVerify(token, createLocalJWKSet(context.state.keyRing.publicKeySet()), {
+      algorithms: ['EdDSA'],
+      issuer: 'plex.tv',
+      audience: 'plex.tv',
+    })
+    return { status: 'valid', claims: payload }
+  } catch (error) {
+    return { status: error instanceof errors.JWTExpired ? 'expired' : 'invalid' }
+  }
+}
+
+/** Who a request speaks for, or the error answer. */
+export type Authentication =
+  | { ok: true; account: PlexTokenUser; kind: 'jwt' | 'legacy'; token: string }
+  | { ok: false; response: FakeResponse }
+
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/
+
+/**
+ * Checks the client identifier (400, code 1000) and the token: a Plex JWT signed by the fake (498 when
+ * expired) or a live legacy token; anything else is 401, code 1001. A JWT of an account the fake does
+ * not know speaks for the account its `user` claim describes.
+ */
+export async function authenticate(context: RouteContext): Promise<Authentication> {
+  if (clientIdentifierOf(context) === undefined) return { ok: false, response: missingClientIdentifier() }
+  const token = tokenOf(context)
+  if (token === undefined) return { ok: false, response: unauthenticated() }
+  const { state } = context
+  if (JWT_SHAPE.test(token)) {
+    const check = await checkPlexJwt(context, token)
+    if (check.status === 'expired') return { ok: false, response: tokenExpired() }
+    const user = check.status === 'valid' ? (check.claims.user as PlexTokenUser | undefined) : undefined
+    if (typeof user?.id !== 'number') return { ok: false, response: unauthenticated() }
+    return { ok: true, account: state.accounts.get(user.id) ?? user, kind: 'jwt', token }
+  }
+  const legacy = state.legacyTokens.get(token)
+  const account = legacy === undefined || legacy.retired ? undefined : state.accounts.get(legacy.accountId)
+  if (account === undefined) return { ok: false, response: unauthenticated() }
+  return { ok: true, account, kind: 'legacy', token }
+}

@@ -1,0 +1,184 @@
+import { createRequire } from 'node:module'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { PlexAuthEvent } from '@plexauth/core'
+import { createFakePlex, DEFAULT_USER, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { FRAMEWORKS, type RunningApp } from './apps.js'
+import { authOptions, CASES, type ContractCase } from './cases.js'
+import { type Answer, type RequestShape, send } from './http.js'
+
+interface Running extends RunningApp {
+  handlerCalls: number
+  events: PlexAuthEvent[]
+}
+
+let plex: FakePlex
+let cold: FakePlex
+let stale: FakePlex
+let burst: FakePlex
+const apps = new Map<string, Running>()
+
+beforeAll(async () => {
+  ;[plex, cold, stale, burst] = await Promise.all([
+    createFakePlex(),
+    createFakePlex(),
+    createFakePlex(),
+    createFakePlex(),
+  ])
+  cold.fail('*', 'down')
+  // The stale fake publishes the main fake's keys, so every row's tokens verify against either.
+  stale.setKeysResponse(plex.keys)
+  burst.setKeysResponse(plex.keys)
+  const urls = {
+    jwksUrl: plex.jwksUrl,
+    coldJwksUrl: cold.jwksUrl,
+    staleJwksUrl: stale.jwksUrl,
+    burstJwksUrl: burst.jwksUrl,
+  }
+  const warmUp = plex.issueToken()
+  for (const framework of FRAMEWORKS) {
+    const events: PlexAuthEvent[] = []
+    const running: Running = { url: '', close: async () => {}, handlerCalls: 0, events }
+    const app = await framework.start({
+      options: authOptions(urls, (event) => events.push(event)),
+      onHandler: () => running.handlerCalls++,
+    })
+    Object.assign(running, app)
+    apps.set(framework.name, running)
+    const answer = await send(app.url, {
+      path: '/stale/me',
+      headers: [['authorization', `Bearer ${warmUp}`]],
+    })
+    expect(answer.status, `${framework.name} warms its stale key cache: ${answer.text}`).toBe(200)
+  }
+  // Every stale route now holds keys; take their source down and let them expire (jwks.maxAge is 1 s).
+  stale.fail(PLEX_PATHS.keys, 'down')
+  await sleep(1100)
+})
+
+afterAll(async () => {
+  await Promise.all([...apps.values()].map((app) => app.close()))
+  await Promise.all([plex, cold, stale, burst].map((fake) => fake?.close()))
+})
+
+// Each row's request is built once, so every framework receives exactly the same bytes.
+const shapes = new Map<ContractCase, RequestShape>()
+const shapeOf = (row: ContractCase): RequestShape => {
+  let shape = shapes.get(row)
+  if (shape === undefined) {
+    shape = row.request(plex)
+    shapes.set(row, shape)
+  }
+  return shape
+}
+
+type Seen = Pick<Answer, 'status' | 'body'> & { headers: Record<string, unknown> }
+const seen = new Map<ContractCase, Map<string, Seen>>()
+const COMPARED_HEADERS = ['www-authenticate', 'retry-after', 'content-type']
+
+function tokensIn(shape: RequestShape): string[] {
+  const tokens = (shape.headers ?? []).map(([, value]) => value.replace(/^bearer /i, ''))
+  const query = new URL(shape.path, 'http://x').searchParams.getAll('X-Plex-Token')
+  return [...tokens, ...query].filter((token) => token.length > 40)
+}
+
+describe.each(FRAMEWORKS.map((framework) => framework.name))('%s', (name) => {
+  test.each(CASES.map((row) => [row.name, row] as const))('%s', async (_label, row) => {
+    const app = apps.get(name)!
+    const shape = shapeOf(row)
+    const { expect: want } = row
+    const callsBefore = app.handlerCalls
+    const answer = await send(app.url, shape)
+
+    expect(answer.status).toBe(want.status)
+    const www = answer.headers['www-authenticate']
+    if (want.wwwAuthenticate === null) expect(www).toBeUndefined()
+    else if (typeof want.wwwAuthenticate === 'string') expect(www).toBe(want.wwwAuthenticate)
+    else expect(www).toMatch(want.wwwAuthenticate)
+    expect(answer.headers['retry-after']).toBe(want.retryAfter)
+    expect(app.handlerCalls - callsBefore, 'route handler calls').toBe(want.status < 300 ? 1 : 0)
+    for (const token of tokensIn(shape)) expect(answer.text.includes(token), 'token echoed').toBe(false)
+
+    if (want.status === 204) {
+      expect(answer.headers['access-control-allow-origin']).toBe('*')
+      expect(answer.text).toBe('')
+    } else {
+      expect(answer.headers['content-type']).toMatch(/^application\/json(;|$)/)
+    }
+    const body = answer.body as Record<string, unknown>
+    if (want.status === 200) {
+      expect(body.route).toBe(new URL(shape.path, 'http://x').pathname)
+      const plexBody = body.plex as { user: { id: number }; kind: string } | null
+      expect(plexBody === null ? null : plexBody.user.id).toBe(want.user)
+      if (plexBody !== null) expect(plexBody.kind).toBe('jwt')
+    } else if (want.forwarded === true) {
+      expect(body).toEqual({ handledBy: 'app', code: want.code })
+    } else if (want.code !== undefined) {
+      expect(body.code).toBe(want.code)
+      expect(Object.keys(body).sort()).toEqual(['code', 'error', 'error_description'])
+    }
+    if (row.check === 'stale-event') expect(app.events.map((event) => event.type)).toContain('keys_stale')
+
+    const headers = Object.fromEntries(COMPARED_HEADERS.map((header) => [header, answer.headers[header]]))
+    if (!seen.has(row)) seen.set(row, new Map())
+    seen.get(row)!.set(name, { status: answer.status, headers, body: answer.body })
+  })
+
+  test('50 concurrent requests of 5 users each get their own identity', async () => {
+    const app = apps.get(name)!
+    // Users with an odd index lack the email scope: a leaked identity would flip 200 and 403.
+    const users = [101, 202, 303, 404, 505]
+    const requests = Array.from({ length: 50 }, (_, i) => {
+      const index = i % users.length
+      const id = users[index]!
+      const scopes = index % 2 === 0 ? ['username', 'email'] : ['username']
+      // The first half share one token per user (cache hits), the rest are fresh (verified concurrently).
+      const token = plex.issueToken({ user: { id }, scopes, claims: i < 25 ? { nonce: `n${id}` } : {} })
+      return { id, token, expected: index % 2 === 0 ? 200 : 403 }
+    })
+    const handlerCallsBefore = app.handlerCalls
+    // This app's first key fetch is slow: the requests pile up behind it and then resume in the same turn.
+    const fetchesBefore = burst.requests(PLEX_PATHS.keys)
+    burst.fail(PLEX_PATHS.keys, { delayMs: 100 }, { times: 1 })
+    const answers = await Promise.all(
+      requests.map(({ token }) => send(app.url, { path: '/slow', headers: [['x-plex-token', token]] })),
+    )
+    expect(answers.map((answer) => answer.status)).toEqual(requests.map(({ expected }) => expected))
+    const seenUsers = answers.map(
+      (answer) => (answer.body as { plex?: { user: { id: number } } }).plex?.user.id,
+    )
+    expect(seenUsers).toEqual(requests.map(({ id, expected }) => (expected === 200 ? id : undefined)))
+    expect(app.handlerCalls - handlerCallsBefore).toBe(30)
+    expect(burst.requests(PLEX_PATHS.keys) - fetchesBefore, 'one key fetch for the whole burst').toBe(1)
+  })
+
+  test('keeps answering after failures: anonymous, then the owner', async () => {
+    const app = apps.get(name)!
+    expect((await send(app.url, { path: '/me' })).status).toBe(401)
+    const answer = await send(app.url, { path: '/me', headers: [['x-plex-token', plex.issueToken()]] })
+    expect((answer.body as { plex: { user: { id: number } } }).plex.user.id).toBe(DEFAULT_USER.id)
+  })
+})
+
+test('every framework answers every row the same', () => {
+  expect(seen.size).toBe(CASES.length)
+  for (const [row, byFramework] of seen) {
+    expect([...byFramework.keys()], row.name).toEqual(FRAMEWORKS.map((framework) => framework.name))
+    const [first, ...others] = [...byFramework.values()]
+    for (const other of others) expect(other, row.name).toEqual(first)
+  }
+})
+
+test('the version matrix runs the majors it claims', () => {
+  const require = createRequire(import.meta.url)
+  const major = (name: string) =>
+    (require(`${name}/package.json`) as { version: string }).version.split('.')[0]
+  expect(['express', 'express4', 'fastify', 'fastify4', 'koa', 'koa2'].map(major)).toEqual([
+    '5',
+    '4',
+    '5',
+    '4',
+    '3',
+    '2',
+  ])
+})
