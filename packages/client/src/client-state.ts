@@ -119,13 +119,18 @@ function parseDevice(value: unknown): DeviceKey {
 export function parseState(value: unknown): PlexClientState {
   if (!isObject(value) || value.version !== 1) throw corrupt()
   const { clientIdentifier, device, token } = value
-  if (typeof clientIdentifier !== 'string' || clientIdentifier.length > 256 || !PRINTABLE.test(clientIdentifier)) {
+  if (
+    typeof clientIdentifier !== 'string' ||
+    clientIdentifier.length > 256 ||
+    !PRINTABLE.test(clientIdentifier)
+  ) {
     throw corrupt()
   }
   const state: PlexClientState = { version: 1, clientIdentifier }
   if (device !== undefined) state.device = parseDevice(device)
   if (token !== undefined) {
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !PRINTABLE.test(token)) throw corrupt()
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !PRINTABLE.test(token))
+      throw corrupt()
     if (state.device === undefined) throw corrupt()
     state.token = token
   }

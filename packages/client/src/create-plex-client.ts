@@ -108,7 +108,11 @@ function statusError(response: HttpResponse, endpoint: 'jwk' | 'other'): PlexCli
   return new PlexClientError('HTTP_ERROR', { status })
 }
 
-function expectStatus(response: HttpResponse, ok: readonly number[], endpoint: 'jwk' | 'other' = 'other'): unknown {
+function expectStatus(
+  response: HttpResponse,
+  ok: readonly number[],
+  endpoint: 'jwk' | 'other' = 'other',
+): unknown {
   if (!ok.includes(response.status)) throw statusError(response, endpoint)
   return response.body
 }
@@ -163,7 +167,9 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
   }
 
   function update(
-    change: (state: PlexClientState | undefined) => PlexClientState | undefined | Promise<PlexClientState | undefined>,
+    change: (
+      state: PlexClientState | undefined,
+    ) => PlexClientState | undefined | Promise<PlexClientState | undefined>,
   ): Promise<PlexClientState | undefined> {
     const run = writes.then(async () => {
       const current = await load()
@@ -301,7 +307,10 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
   async function withToken(method: 'GET' | 'POST', url: string): Promise<unknown> {
     const token = await getToken()
     const state = await loggedIn()
-    return expectStatus(await send(http, { method, url, headers: headers(state.clientIdentifier, token) }), [200])
+    return expectStatus(
+      await send(http, { method, url, headers: headers(state.clientIdentifier, token) }),
+      [200],
+    )
   }
 
   return {
@@ -329,7 +338,12 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
     },
 
     async waitForLogin(pin, { signal, interval } = {}) {
-      if (typeof pin !== 'object' || pin === null || !Number.isSafeInteger(pin.id) || !(pin.expiresAt instanceof Date)) {
+      if (
+        typeof pin !== 'object' ||
+        pin === null ||
+        !Number.isSafeInteger(pin.id) ||
+        !(pin.expiresAt instanceof Date)
+      ) {
         throw new TypeError('plexauth: waitForLogin needs the PIN returned by startLogin()')
       }
       if (interval !== undefined && (typeof interval !== 'number' || !(interval > 0) || interval > 60)) {
@@ -393,7 +407,9 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
     },
 
     async getResources() {
-      return parseResources(await withToken('GET', `${config.baseUrl}/api/v2/resources?includeHttps=1&includeRelay=1`))
+      return parseResources(
+        await withToken('GET', `${config.baseUrl}/api/v2/resources?includeHttps=1&includeRelay=1`),
+      )
     },
 
     async getTransientToken(serverUrl, token) {

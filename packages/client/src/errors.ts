@@ -58,7 +58,14 @@ export const CLIENT_ERROR_MESSAGES: Readonly<Record<PlexClientErrorCode, string>
   STORE_FAILED: 'The stored Plex login could not be read or written',
 })
 
-/** Extra data some codes carry. */
+/**
+ * Extra data some codes carry.
+ *
+ * @example
+ * ```ts
+ * new PlexClientError('HTTP_ERROR', { status: 502, cause: err })
+ * ```
+ */
 export interface PlexClientErrorOptions {
   /** The underlying error, kept for logs. */
   cause?: unknown

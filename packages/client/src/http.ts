@@ -143,7 +143,10 @@ export async function send(settings: HttpSettings, request: HttpRequest): Promis
     if (response.status !== 429) return response
     const waitMs = retryAfter === undefined ? 1000 * 2 ** attempt : retryAfter * 1000
     if (attempt >= settings.maxRetries || waitMs > settings.maxRetryDelayMs) {
-      throw new PlexClientError('RATE_LIMITED', { status: 429, ...(retryAfter === undefined ? {} : { retryAfter }) })
+      throw new PlexClientError('RATE_LIMITED', {
+        status: 429,
+        ...(retryAfter === undefined ? {} : { retryAfter }),
+      })
     }
     await settings.sleep(waitMs, request.signal)
   }

@@ -152,7 +152,8 @@ export function validateBaseUrl(name: string, value: unknown, allowHttp = false)
   } catch {
     fail(`${name} is not a valid URL`)
   }
-  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && (allowHttp || isLoopback(url.hostname)))
+  const secure =
+    url.protocol === 'https:' || (url.protocol === 'http:' && (allowHttp || isLoopback(url.hostname)))
   if (!secure) fail(`${name} must use https (http is allowed for loopback hosts only)`)
   if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`)
   if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
@@ -162,7 +163,9 @@ export function validateBaseUrl(name: string, value: unknown, allowHttp = false)
 }
 
 function safeHostname(): string {
-  const name = hostname().replace(/[^\x20-\x7e]/g, '').trim()
+  const name = hostname()
+    .replace(/[^\x20-\x7e]/g, '')
+    .trim()
   return name === '' ? 'unknown' : name.slice(0, 256)
 }
 
@@ -207,12 +210,16 @@ export function resolveClientOptions(options: PlexClientOptions): ResolvedClient
   const described: [string, string | undefined][] = [
     ['x-plex-version', headerValue('version', options.version)],
     ['x-plex-platform', headerValue('platform', options.platform, 'Node.js')],
-    ['x-plex-platform-version', headerValue('platformVersion', options.platformVersion, process.versions.node)],
+    [
+      'x-plex-platform-version',
+      headerValue('platformVersion', options.platformVersion, process.versions.node),
+    ],
     ['x-plex-device', headerValue('device', options.device, type())],
     ['x-plex-device-name', headerValue('deviceName', options.deviceName, safeHostname())],
   ]
   for (const [name, value] of described) if (value !== undefined) plexHeaders[name] = value
-  const baseUrl = options.baseUrl === undefined ? 'https://plex.tv' : validateBaseUrl('baseUrl', options.baseUrl)
+  const baseUrl =
+    options.baseUrl === undefined ? 'https://plex.tv' : validateBaseUrl('baseUrl', options.baseUrl)
   const clientsBaseUrl =
     options.clientsBaseUrl !== undefined
       ? validateBaseUrl('clientsBaseUrl', options.clientsBaseUrl)
@@ -230,12 +237,16 @@ export function resolveClientOptions(options: PlexClientOptions): ResolvedClient
     baseUrl,
     clientsBaseUrl,
     authAppUrl:
-      options.authAppUrl === undefined ? 'https://app.plex.tv/auth' : validateBaseUrl('authAppUrl', options.authAppUrl),
+      options.authAppUrl === undefined
+        ? 'https://app.plex.tv/auth'
+        : validateBaseUrl('authAppUrl', options.authAppUrl),
     pollIntervalMs: number('pollInterval', options.pollInterval, 1, 0.001, 60) * 1000,
     http: {
       fetch: fetchImpl,
       timeoutMs: number('timeout', options.timeout, 10, 0.001, 300) * 1000,
-      maxBytes: Math.floor(number('maxResponseBytes', options.maxResponseBytes, 1024 * 1024, 1024, 64 * 1024 * 1024)),
+      maxBytes: Math.floor(
+        number('maxResponseBytes', options.maxResponseBytes, 1024 * 1024, 1024, 64 * 1024 * 1024),
+      ),
       maxRetries: Math.floor(number('maxRetries', options.maxRetries, 3, 0, 10)),
       maxRetryDelayMs: number('maxRetryDelay', options.maxRetryDelay, 60, 0, 3600) * 1000,
       sleep: func('sleep', options.sleep) ?? defaultSleep,

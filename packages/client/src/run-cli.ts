@@ -95,7 +95,9 @@ function defaultStorePath(env: NodeJS.ProcessEnv): string {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
   return pkg.version
 }
 
@@ -176,7 +178,9 @@ async function login(client: PlexClient, store: FileStore, json: boolean): Promi
         `${JSON.stringify({ authUrl: pin.authUrl, code: pin.code, expiresAt: pin.expiresAt.toISOString() })}\n`,
       )
     } else {
-      process.stdout.write(`Open this link to sign in with Plex:\n\n  ${pin.authUrl}\n\nCode: ${pin.code}\n\n`)
+      process.stdout.write(
+        `Open this link to sign in with Plex:\n\n  ${pin.authUrl}\n\nCode: ${pin.code}\n\n`,
+      )
     }
     const stop = json ? () => {} : waiting(pin.expiresAt)
     try {
@@ -246,8 +250,13 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     return EXIT_CODES.OK
   }
   const [command, ...extra] = positionals
-  if (command === undefined || !['login', 'token', 'whoami', 'logout'].includes(command) || extra.length > 0) {
-    const problem = command === undefined ? 'a command is required' : `unknown command: ${[command, ...extra].join(' ')}`
+  if (
+    command === undefined ||
+    !['login', 'token', 'whoami', 'logout'].includes(command) ||
+    extra.length > 0
+  ) {
+    const problem =
+      command === undefined ? 'a command is required' : `unknown command: ${[command, ...extra].join(' ')}`
     process.stderr.write(`plexauth: ${problem}\n\n${USAGE}`)
     return EXIT_CODES.USAGE
   }
@@ -281,13 +290,17 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       }
       case 'whoami': {
         const identity = await client.getIdentity()
-        process.stdout.write(json ? `${JSON.stringify(identityJson(identity))}\n` : `${identityText(identity)}\n`)
+        process.stdout.write(
+          json ? `${JSON.stringify(identityJson(identity))}\n` : `${identityText(identity)}\n`,
+        )
         break
       }
       case 'logout':
         await client.logout()
         process.stdout.write(
-          json ? `${JSON.stringify({ loggedOut: true })}\n` : `Logged out: token and device key removed from ${store.path}.\n`,
+          json
+            ? `${JSON.stringify({ loggedOut: true })}\n`
+            : `Logged out: token and device key removed from ${store.path}.\n`,
         )
         break
     }

@@ -47,7 +47,9 @@ function plexauth(args: string[]): Run {
         const match = pattern.exec(stdout)
         if (match) return resolve(match)
         watchers.push({ pattern, resolve })
-        exit.then(() => reject(new Error(`plexauth exited before printing ${pattern}:\n${stdout}\n${stderr}`)))
+        exit.then(() =>
+          reject(new Error(`plexauth exited before printing ${pattern}:\n${stdout}\n${stderr}`)),
+        )
       }),
     exit,
   }
@@ -112,7 +114,10 @@ describe('plexauth command line, as a user runs it', () => {
       issuedAt: new Date(identity.issuedAt * 1000).toISOString(),
       expiresAt: new Date(identity.expiresAt * 1000).toISOString(),
     })
-    expect(JSON.parse(tokenJson.stdout)).toEqual({ token: jwt, expiresAt: new Date(identity.expiresAt * 1000).toISOString() })
+    expect(JSON.parse(tokenJson.stdout)).toEqual({
+      token: jwt,
+      expiresAt: new Date(identity.expiresAt * 1000).toISOString(),
+    })
   })
 
   test('plex.tv unreachable: token exits 5 and keeps the stored login', async () => {
@@ -162,8 +167,8 @@ describe('plexauth command line, as a user runs it', () => {
     const corrupted = join(dir, 'corrupted.json')
     await writeFile(corrupted, '{"version":1,"clientIdentifier":')
     const runs = await Promise.all(
-      ['token', 'login'].map((command) =>
-        plexauth([command, '--base-url', plex.url, '--store', corrupted]).exit,
+      ['token', 'login'].map(
+        (command) => plexauth([command, '--base-url', plex.url, '--store', corrupted]).exit,
       ),
     )
     for (const run of runs) {

@@ -62,9 +62,11 @@ describe('first login', () => {
     const { clientIdentifier, device } = store.state()!
     expect((await verifyAsServer(plex, token, clientIdentifier)).thumbprint).toBe(device!.kid)
     expect(store.state()?.token).toBe(token)
-    expect([plex.requests(PLEX_PATHS.jwk), plex.requests(PLEX_PATHS.nonce), plex.requests(PLEX_PATHS.token)]).toEqual([
-      1, 1, 1,
-    ])
+    expect([
+      plex.requests(PLEX_PATHS.jwk),
+      plex.requests(PLEX_PATHS.nonce),
+      plex.requests(PLEX_PATHS.token),
+    ]).toEqual([1, 1, 1])
     const user = await fetch(`${plex.url}${PLEX_PATHS.user}`, {
       headers: { accept: 'application/json', 'x-plex-client-identifier': 'x', 'x-plex-token': legacy },
     })
@@ -76,7 +78,11 @@ describe('first login', () => {
     const plex = await startFake()
     const first = spyStore()
     await login(clientFor(plex, { store: first }), plex)
-    const copied = spyStore({ version: 1, clientIdentifier: 'another-install', device: first.state()!.device! })
+    const copied = spyStore({
+      version: 1,
+      clientIdentifier: 'another-install',
+      device: first.state()!.device!,
+    })
     const second = clientFor(plex, { store: copied })
     expect(await errorCode(second.registerDevice(plex.createLegacyToken()))).toBe('THUMBPRINT_TAKEN')
     expect(copied.state()?.token).toBeUndefined()
@@ -161,7 +167,10 @@ describe('refresh', () => {
     const store = spyStore()
     const client = clientFor(plex, { store })
     const first = await login(client, plex)
-    const otherApp = plex.issueToken({ clientIdentifier: 'other-app', claims: { thumbprint: store.state()!.device!.kid } })
+    const otherApp = plex.issueToken({
+      clientIdentifier: 'other-app',
+      claims: { thumbprint: store.state()!.device!.kid },
+    })
     plex.fail(PLEX_PATHS.token, { body: { auth_token: otherApp } }, { times: 1 })
     expect(await errorCode(client.getToken({ forceRefresh: true }))).toBe('TOKEN_INVALID')
     expect(store.state()?.token).toBe(first)
@@ -245,7 +254,10 @@ describe('a store corrupted on disk', () => {
       '{"version":1,"clientIdentifier":"abc","device":{"kid":',
       JSON.stringify({ ...good, version: 2 }),
       JSON.stringify({ ...good, device: { ...good.device, kid: 'not-the-thumbprint' } }),
-      JSON.stringify({ ...good, device: { ...good.device, privateJwk: { ...good.device.privateJwk, d: good.device.privateJwk.x } } }),
+      JSON.stringify({
+        ...good,
+        device: { ...good.device, privateJwk: { ...good.device.privateJwk, d: good.device.privateJwk.x } },
+      }),
       JSON.stringify({ version: 1, clientIdentifier: 'abc', token: good.token }),
     ]
     for (const corrupted of variants) {

@@ -35,7 +35,9 @@ describe('account extras', () => {
       ownerId: friend.id,
       accessToken: shared.accessToken(plex.account.id),
     })
-    expect(plex.log.find((entry) => entry.path === PLEX_PATHS.user)?.headers['x-plex-client-identifier']).toBeDefined()
+    expect(
+      plex.log.find((entry) => entry.path === PLEX_PATHS.user)?.headers['x-plex-client-identifier'],
+    ).toBeDefined()
   })
 
   test('getTransientToken(serverUrl, token) asks the media server for a transient token', async () => {
@@ -56,7 +58,11 @@ describe('account extras', () => {
     const plex = await startFake()
     const client = clientFor(plex)
     await login(client, plex)
-    plex.fail(PLEX_PATHS.user, { status: 401, body: { errors: [{ code: 1001, message: 'x', status: 401 }] } }, { times: 1 })
+    plex.fail(
+      PLEX_PATHS.user,
+      { status: 401, body: { errors: [{ code: 1001, message: 'x', status: 401 }] } },
+      { times: 1 },
+    )
     expect(await errorCode(client.getUser())).toBe('UNAUTHORIZED')
     plex.fail(PLEX_PATHS.ping, { status: 498 }, { times: 1 })
     expect(await errorCode(client.ping())).toBe('TOKEN_EXPIRED')
@@ -204,6 +210,8 @@ describe('options', () => {
     const err = new PlexClientError('NETWORK_ERROR', { cause })
     expect(err).toMatchObject({ name: 'PlexClientError', code: 'NETWORK_ERROR', cause })
     expect(err.message).toBe('The Plex service could not be reached')
-    expect(isPlexClientError(Object.assign(new Error('x'), { name: 'PlexClientError', code: 'NOPE' }))).toBe(false)
+    expect(isPlexClientError(Object.assign(new Error('x'), { name: 'PlexClientError', code: 'NOPE' }))).toBe(
+      false,
+    )
   })
 })

@@ -2,7 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createPlexVerifier, type PlexIdentity } from '@plexauth/core'
-import { type ApprovePinOptions, createFakePlex, type FakePlex, type FakePlexOptions } from '@plexauth/testing'
+import {
+  type ApprovePinOptions,
+  createFakePlex,
+  type FakePlex,
+  type FakePlexOptions,
+} from '@plexauth/testing'
 import { expect, onTestFinished, vi } from 'vitest'
 import {
   createPlexClient,
@@ -25,7 +30,9 @@ export async function startFake(options?: FakePlexOptions): Promise<FakePlex> {
 }
 
 /** A store that keeps the last state in memory and counts saves. */
-export function spyStore(initial?: PlexClientState): PlexClientStore & { state(): PlexClientState | undefined; saves: number } {
+export function spyStore(
+  initial?: PlexClientState,
+): PlexClientStore & { state(): PlexClientState | undefined; saves: number } {
   const inner = memoryStore(initial)
   const spy = {
     saves: 0,
@@ -45,14 +52,22 @@ export function clientFor(plex: FakePlex, options: Partial<PlexClientOptions> = 
 }
 
 /** A full PIN login, the test standing in for the user. */
-export async function login(client: PlexClient, plex: FakePlex, approve?: ApprovePinOptions): Promise<string> {
+export async function login(
+  client: PlexClient,
+  plex: FakePlex,
+  approve?: ApprovePinOptions,
+): Promise<string> {
   const pin = await client.startLogin()
   plex.approvePin(pin.code, approve)
   return client.waitForLogin(pin)
 }
 
 /** Verifies a token the way a server would, for the client's own identifier. */
-export function verifyAsServer(plex: FakePlex, token: string, clientIdentifier: string): Promise<PlexIdentity> {
+export function verifyAsServer(
+  plex: FakePlex,
+  token: string,
+  clientIdentifier: string,
+): Promise<PlexIdentity> {
   return createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier }).verify(token)
 }
 

@@ -39,16 +39,18 @@ describe('fileStore', () => {
     await writeFile(path, 'not json at all')
     const store = fileStore(path)
     expect(await errorCode(Promise.resolve().then(() => store.load()))).toBe('STORE_CORRUPT')
-    expect(await errorCode(Promise.resolve().then(() => store.save({ version: 1, clientIdentifier: 'x' })))).toBe(
-      'STORE_CORRUPT',
-    )
+    expect(
+      await errorCode(Promise.resolve().then(() => store.save({ version: 1, clientIdentifier: 'x' }))),
+    ).toBe('STORE_CORRUPT')
     expect(await readFile(path, 'utf8')).toBe('not json at all')
   })
 
   test('an unreadable path is STORE_FAILED; ~/ is the home directory', async () => {
     const dir = await tempDir()
     await mkdir(join(dir, 'plex.json'))
-    expect(await errorCode(Promise.resolve().then(() => fileStore(join(dir, 'plex.json')).load()))).toBe('STORE_FAILED')
+    expect(await errorCode(Promise.resolve().then(() => fileStore(join(dir, 'plex.json')).load()))).toBe(
+      'STORE_FAILED',
+    )
     expect(fileStore('~/.config/x/plex.json').path).toBe(join(homedir(), '.config/x/plex.json'))
   })
 })

@@ -194,12 +194,25 @@ export class KeySetCache {
   #install(imported: ImportedKeySet, now: number, maxAgeMs: number, usableFor?: number): void {
     this.#staleReported = false
     this.#current = {
-      keys: imported.keys,
+      keys: this.#keepUnchanged(imported.keys),
       fetchedAt: now,
       refreshAt: now + maxAgeMs * 0.8,
       freshUntil: now + maxAgeMs,
       usableUntil: now + (usableFor ?? maxAgeMs + this.#config.staleIfErrorMs),
     }
+  }
+
+  // Reusing the key objects of unchanged keys keeps verified tokens cached across a refresh; the
+  // token cache compares key objects by identity to drop entries whose key is gone.
+  #keepUnchanged(keys: ReadonlyMap<string, KeyObject>): ReadonlyMap<string, KeyObject> {
+    const previous = this.#current?.keys
+    if (previous === undefined) return keys
+    const kept = new Map<string, KeyObject>()
+    for (const [kid, key] of keys) {
+      const old = previous.get(kid)
+      kept.set(kid, old?.equals(key) ? old : key)
+    }
+    return kept
   }
 
   #save(imported: ImportedKeySet): void {

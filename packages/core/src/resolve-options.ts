@@ -115,8 +115,8 @@ function func<T>(name: string, value: T | undefined): T | undefined {
 export function resolveOptions(options: PlexVerifierOptions = {}): ResolvedVerifierOptions {
   if (typeof options !== 'object' || options === null) fail('options must be an object')
   checkKeys('', options, VERIFIER_KEYS)
-  const jwks = options.jwks ?? {}
-  if (typeof jwks !== 'object' || jwks === null) fail('jwks must be an object')
+  const jwks = options.jwks === undefined ? {} : options.jwks
+  if (typeof jwks !== 'object' || jwks === null || Array.isArray(jwks)) fail('jwks must be an object')
   checkKeys('jwks.', jwks, JWKS_KEYS)
   const maxKeys = number('jwks.maxKeys', jwks.maxKeys, 32, 1, 1000, true)
   let staticKeys: ImportedKeySet | undefined

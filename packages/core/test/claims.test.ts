@@ -1,4 +1,4 @@
-import { generateEd25519Key, signJwt } from '@plexauth/testing'
+import { base64url, generateEd25519Key, signJwt, signRaw } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
 import { CLIENT, expectCode, nowSeconds, plexClaims, staticSetup, without } from './helpers.js'
 
@@ -154,6 +154,26 @@ describe('audience', () => {
     const bare = await verifier.verify(sign(plexClaims({ aud: 'plex.tv' })))
     expect(bare.clientIdentifier).toBeUndefined()
     expect(Object.hasOwn(bare, 'clientIdentifier')).toBe(false)
+  })
+})
+
+describe('inherited members never count as claims', () => {
+  test('claims and user fields hidden behind "__proto__" are ignored', async () => {
+    const { key, verifier } = staticSetup()
+    const header = base64url(JSON.stringify({ kid: key.kid, typ: 'JWT', alg: 'EdDSA' }))
+    const claims = plexClaims()
+    const sign = (json: string) => signRaw(header, base64url(json), key)
+    const hiddenIss = JSON.stringify(without(claims, 'iss')).replace('{', '{"__proto__":{"iss":"plex.tv"},')
+    await expectCode(verifier.verify(sign(hiddenIss)), 'TOKEN_CLAIMS_INVALID')
+    const { id: _id, ...rest } = claims.user as Record<string, unknown>
+    const hiddenId = JSON.stringify({ ...claims, user: rest }).replace(
+      '"user":{',
+      '"user":{"__proto__":{"id":1},',
+    )
+    await expectCode(verifier.verify(sign(hiddenId)), 'TOKEN_CLAIMS_INVALID')
+    // The same JSON with the member in plain sight verifies: the check is not refusing "__proto__" itself.
+    const plain = JSON.stringify(claims).replace('{', '{"__proto__":{"x":1},')
+    await expect(verifier.verify(sign(plain))).resolves.toMatchObject({ kind: 'jwt' })
   })
 })
 

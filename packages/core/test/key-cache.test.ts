@@ -11,19 +11,27 @@ import {
   useFakeDate,
 } from './helpers.js'
 
-/** Wraps the real fetch to count calls and those still waiting for headers. */
-function trackedFetch() {
+/**
+ * Wraps the real fetch to count calls, and holds every answer after the first `free` until the test
+ * calls `release()`: a refresh the test controls, with no timing involved.
+ */
+function gatedFetch(free = 1) {
   const state = { calls: 0, pending: 0 }
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
   const fetch: typeof globalThis.fetch = async (input, init) => {
     state.calls++
     state.pending++
     try {
+      if (state.calls > free) await gate
       return await globalThis.fetch(input, init)
     } finally {
       state.pending--
     }
   }
-  return { fetch, state }
+  return { fetch, state, release }
 }
 
 describe('cold start', () => {
@@ -116,19 +124,19 @@ describe('refresh ahead of expiry', () => {
   test('a request at 85% of maxAge does not wait for the refresh, and triggers exactly one fetch', async () => {
     useFakeDate()
     const plex = await startPlex()
-    const { fetch, state } = trackedFetch()
+    const { fetch, state, release } = gatedFetch()
     const { onEvent, next } = recordEvents()
-    const verifier = plexVerifier(plex, { fetch, onEvent, jwks: { timeout: 5 } })
+    const verifier = plexVerifier(plex, { fetch, onEvent })
     await verifier.ready()
     expect(state.calls).toBe(1)
     advance(600 * 0.85)
-    plex.fail(PLEX_PATHS.keys, { delayMs: 300 }, { times: 1 })
     const refreshed = next('keys_fetched')
     const identities = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(plex.issueToken())))
     expect(identities).toHaveLength(20)
-    // Every request was answered while the refresh was still waiting for its answer.
+    // Every request was answered while the refresh was still held back.
     expect(state.calls).toBe(2)
     expect(state.pending).toBe(1)
+    release()
     await refreshed
     expect(state.pending).toBe(0)
     await verifier.verify(plex.issueToken())

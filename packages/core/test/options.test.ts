@@ -74,6 +74,8 @@ describe('createPlexVerifier options', () => {
   test.each([
     ['options that are not an object', 'my-app'],
     ['jwks that is not an object', { jwks: 5 }],
+    ['jwks that is null', { jwks: null }],
+    ['jwks that is an array', { jwks: [] }],
   ])('TypeError for %s', (_name, options) => {
     expect(build(options)).toThrow(TypeError)
   })

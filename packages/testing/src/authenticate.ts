@@ -65,7 +65,14 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/
  */
 export async function authenticate(context: RouteContext): Promise<Authentication> {
   if (clientIdentifierOf(context) === undefined) return { ok: false, response: missingClientIdentifier() }
-  const token = tokenOf(context)
+  return authenticateToken(context, tokenOf(context))
+}
+
+/** Who an account token speaks for (a Plex JWT or a live legacy token), without the client identifier check. */
+export async function authenticateToken(
+  context: RouteContext,
+  token: string | undefined,
+): Promise<Authentication> {
   if (token === undefined) return { ok: false, response: unauthenticated() }
   const { state } = context
   if (JWT_SHAPE.test(token)) {

@@ -124,7 +124,9 @@ export async function createFakePlex(options: FakePlexOptions = {}): Promise<Fak
     account: { ...DEFAULT_USER, ...options.user },
     cacheControl: options.cacheControl,
     nonceRateLimit:
-      options.nonceRateLimit === false ? undefined : (options.nonceRateLimit ?? DEFAULT_NONCE_RATE_LIMIT),
+      options.nonceRateLimit === false
+        ? undefined
+        : { ...(options.nonceRateLimit ?? DEFAULT_NONCE_RATE_LIMIT) },
   })
   const server = await listen(createRouter(routes, state), options.port ?? 0)
   state.url = server.url

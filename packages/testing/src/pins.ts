@@ -4,7 +4,14 @@ import { registerDevice } from './device-keys.js'
 import type { FakePlexState, PinRecord } from './state.js'
 import type { PlexTokenUser } from './tokens.js'
 
-/** How long a PIN lives, in seconds (plex.tv: `expiresIn: 900`). */
+/**
+ * How long a PIN lives, in seconds (plex.tv: `expiresIn: 900`).
+ *
+ * @example
+ * ```ts
+ * vi.setSystemTime(Date.now() + (PIN_LIFETIME + 1) * 1000) // the PIN is gone
+ * ```
+ */
 export const PIN_LIFETIME = 900
 
 const STRONG_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'

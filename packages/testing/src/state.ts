@@ -111,7 +111,14 @@ export interface FakePlexState {
   readonly log: RequestLogEntry[]
 }
 
-/** Default nonce budget per client identifier: generous enough that only tests asking for 429 meet it. */
+/**
+ * Default nonce budget per client identifier: generous enough that only tests asking for 429 meet it.
+ *
+ * @example
+ * ```ts
+ * plex.nonceRateLimit = { ...DEFAULT_NONCE_RATE_LIMIT, requests: 1 }
+ * ```
+ */
 export const DEFAULT_NONCE_RATE_LIMIT: Readonly<RateLimit> = Object.freeze({ requests: 60, perSeconds: 60 })
 
 export function createState(options: {

@@ -4,7 +4,14 @@ import { PLEX_PATHS } from '../paths.js'
 import { json, plexError } from '../responses.js'
 import type { Route } from '../router.js'
 
-/** How long a nonce may be used, in seconds. */
+/**
+ * How long a nonce may be used, in seconds.
+ *
+ * @example
+ * ```ts
+ * vi.setSystemTime(Date.now() + (NONCE_LIFETIME + 1) * 1000) // the nonce is stale: 422
+ * ```
+ */
 export const NONCE_LIFETIME = 300
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { authenticate, tokenOf, unauthenticated } from '../authenticate.js'
+import { authenticateToken, tokenOf, unauthenticated } from '../authenticate.js'
 import { PLEX_PATHS } from '../paths.js'
 import { json, plexError } from '../responses.js'
 import type { Route } from '../router.js'
@@ -20,8 +20,7 @@ export const securityTokenRoute: Route = {
     const token = tokenOf(context)
     let allowed = token !== undefined && [...server.accessTokens.values()].includes(token)
     if (!allowed && token !== undefined) {
-      const withClient = { ...context, headers: { ...context.headers, 'x-plex-client-identifier': 'pms' } }
-      const auth = await authenticate(withClient)
+      const auth = await authenticateToken(context, token)
       allowed = auth.ok && server.accessTokens.has(auth.account.id)
     }
     if (!allowed) return unauthenticated()

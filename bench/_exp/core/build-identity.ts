@@ -1,0 +1,137 @@
+import { PlexAuthError } from './errors.js'
+import type { PlexIdentity, PlexUser } from './types.js'
+
+/** Longest string the identity exposes (username, email, uuid, thumbprint, scopes...). */
+export const MAX_CLAIM_STRING_LENGTH = 512
+const MAX_AUDIENCES = 16
+const MAX_SCOPES = 64
+
+/** What the claims are checked against; times in seconds. */
+export interface ClaimRules {
+  issuer: string
+  clientIdentifiers: readonly string[] | undefined
+  clockTolerance: number
+  maxTokenLifetime: number
+}
+
+// The user fields a Plex scope copies into the token, by claim name.
+const SCOPED_USER_FIELDS = ['username', 'email', 'friendly_name', 'restricted', 'anonymous', 'joinedAt'] as const
+
+function own(object: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined
+}
+
+function invalid(): PlexAuthError {
+  return new PlexAuthError('TOKEN_CLAIMS_INVALID')
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function boundedString(value: unknown, allowEmpty = false): value is string {
+  return typeof value === 'string' && value.length <= MAX_CLAIM_STRING_LENGTH && (allowEmpty || value.length > 0)
+}
+
+function optional<T>(value: unknown, check: (v: unknown) => v is T): T | undefined {
+  if (value === undefined) return undefined
+  if (!check(value)) throw invalid()
+  return value
+}
+
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean'
+const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
+const isString = (v: unknown): v is string => boundedString(v, true)
+
+function readAudience(payload: Record<string, unknown>): string[] {
+  const aud = own(payload, 'aud')
+  const list = typeof aud === 'string' ? [aud] : aud
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_AUDIENCES) throw invalid()
+  for (const entry of list) if (!boundedString(entry)) throw invalid()
+  return list as string[]
+}
+
+function readScopes(payload: Record<string, unknown>, rawUser: Record<string, unknown>): string[] {
+  const scope = own(payload, 'scope')
+  if (scope === undefined) return SCOPED_USER_FIELDS.filter((field) => own(rawUser, field) !== undefined)
+  const list = typeof scope === 'string' ? scope.split(/[\s,]+/).filter(Boolean) : scope
+  if (!Array.isArray(list) || list.length > MAX_SCOPES) throw invalid()
+  for (const entry of list) if (!boundedString(entry)) throw invalid()
+  return [...new Set(list as string[])]
+}
+
+function readUser(raw: unknown): PlexUser {
+  if (!isPlainObject(raw)) throw invalid()
+  const id = own(raw, 'id')
+  const uuid = own(raw, 'uuid')
+  if (!Number.isSafeInteger(id) || (id as number) <= 0 || !boundedString(uuid)) throw invalid()
+  const user: { -readonly [K in keyof PlexUser]: PlexUser[K] } = { id: id as number, uuid }
+  const username = optional(own(raw, 'username'), isString)
+  const email = optional(own(raw, 'email'), isString)
+  const friendlyName = optional(own(raw, 'friendly_name'), isString)
+  const restricted = optional(own(raw, 'restricted'), isBoolean)
+  const anonymous = optional(own(raw, 'anonymous'), isBoolean)
+  const joinedAt = optional(own(raw, 'joinedAt'), isTime)
+  if (username !== undefined) user.username = username
+  if (email !== undefined) user.email = email
+  if (friendlyName !== undefined) user.friendlyName = friendlyName
+  if (restricted !== undefined) user.restricted = restricted
+  if (anonymous !== undefined) user.anonymous = anonymous
+  if (joinedAt !== undefined) user.joinedAt = joinedAt
+  return user
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
+  }
+  return value
+}
+
+/**
+ * Checks the claims of a token whose signature is already verified, and builds the identity.
+ * Throws `TOKEN_EXPIRED`, `TOKEN_NOT_YET_VALID` or `TOKEN_CLAIMS_INVALID`.
+ */
+export function buildIdentity(
+  payload: Record<string, unknown>,
+  token: string,
+  rules: ClaimRules,
+  nowSeconds: number,
+): PlexIdentity {
+  if (own(payload, 'iss') !== rules.issuer) throw invalid()
+  const audience = readAudience(payload)
+  if (!audience.includes('plex.tv')) throw invalid()
+  let clientIdentifier: string | undefined
+  if (rules.clientIdentifiers !== undefined) {
+    clientIdentifier = rules.clientIdentifiers.find((id) => audience.includes(id))
+    if (clientIdentifier === undefined) throw invalid()
+  } else {
+    clientIdentifier = audience.find((entry) => entry !== 'plex.tv')
+  }
+  const exp = own(payload, 'exp')
+  const iat = own(payload, 'iat')
+  const nbf = own(payload, 'nbf')
+  if (!isTime(exp) || !isTime(iat) || (nbf !== undefined && !isTime(nbf))) throw invalid()
+  if (exp <= iat || exp - iat > rules.maxTokenLifetime) throw invalid()
+  if (nowSeconds - rules.clockTolerance >= exp) throw new PlexAuthError('TOKEN_EXPIRED')
+  if (iat > nowSeconds + rules.clockTolerance) throw new PlexAuthError('TOKEN_NOT_YET_VALID')
+  if (nbf !== undefined && nbf > nowSeconds + rules.clockTolerance) throw new PlexAuthError('TOKEN_NOT_YET_VALID')
+  const thumbprint = own(payload, 'thumbprint')
+  if (!boundedString(thumbprint)) throw invalid()
+  const rawUser = own(payload, 'user')
+  const user = readUser(rawUser)
+  const scopes = readScopes(payload, rawUser as Record<string, unknown>)
+  const identity = {
+    kind: 'jwt' as const,
+    user,
+    scopes,
+    ...(clientIdentifier === undefined ? {} : { clientIdentifier }),
+    thumbprint,
+    issuedAt: iat,
+    expiresAt: exp,
+    claims: payload,
+  }
+  Object.defineProperty(identity, 'token', { value: token, enumerable: false })
+  return deepFreeze(identity) as unknown as PlexIdentity
+}

@@ -1,0 +1,139 @@
+import { createPlexVerifier } from './create-plex-verifier.js'
+import { PlexAuthError } from './errors.js'
+import { extractToken, resolveTokenSources, type TokenRequest } from './extract-token.js'
+import { VERIFIER_OPTION_NAMES } from './resolve-options.js'
+import { type HttpErrorResult, resolveRealm, toHttpError } from './to-http-error.js'
+import type { PlexIdentity, PlexVerifier, PlexVerifierOptions, TokenSource } from './types.js'
+
+/**
+ * The options every adapter takes: core's verifier options plus how requests are read and how
+ * errors leave. Adapters extend this type; they never copy it.
+ */
+export interface PlexAuthOptions extends PlexVerifierOptions {
+  /** Share one verifier (and its key cache) between several middlewares. Verifier options are then not allowed. */
+  verifier?: PlexVerifier
+  /** Default true. When false, a request without a token passes with no identity; a bad token is still refused. */
+  credentialsRequired?: boolean
+  /** Where tokens are read from. Default `['authorization', 'x-plex-token']`. */
+  tokenSources?: readonly TokenSource[]
+  /** The `realm` of `WWW-Authenticate`. Default `"plex"`. */
+  realm?: string
+  /**
+   * Default false: the adapter answers errors itself (JSON body, `WWW-Authenticate`, `Retry-After`).
+   * When true, a `PlexAuthError` carrying `status` and `headers` goes to the framework's error path.
+   */
+  forwardErrors?: boolean
+}
+
+/** A request as the authenticator sees it. */
+export interface AuthRequest extends TokenRequest {
+  method?: string
+}
+
+/** Per-call overrides, e.g. a route that allows anonymous access. */
+export interface AuthenticateOptions {
+  credentialsRequired?: boolean
+}
+
+/**
+ * What an adapter builds once from its options: the verifier, the request logic and the error
+ * mapping, so that the three adapters only translate between core and their framework.
+ */
+export interface Authenticator {
+  readonly verifier: PlexVerifier
+  readonly realm: string
+  readonly forwardErrors: boolean
+  readonly credentialsRequired: boolean
+  /**
+   * Identity of the request; `undefined` for an anonymous request that is allowed, or for a CORS
+   * preflight. Rejects with a `PlexAuthError` (or, for a bug, any error).
+   */
+  authenticate(request: AuthRequest, options?: AuthenticateOptions): Promise<PlexIdentity | undefined>
+  /** The HTTP answer for an error, with this authenticator's realm. */
+  toHttpError(err: unknown): HttpErrorResult
+  /** Prepares an error for the framework's error path: a `PlexAuthError` gets its `headers`. */
+  toForwardedError(err: unknown): unknown
+}
+
+const ADAPTER_OPTION_NAMES = new Set(['verifier', 'credentialsRequired', 'tokenSources', 'realm', 'forwardErrors'])
+
+/**
+ * True for a CORS preflight request, which carries no credentials by design and must pass untouched.
+ *
+ * @example
+ * ```ts
+ * isPreflight({ method: 'OPTIONS', headers: { 'access-control-request-method': 'GET' } }) // true
+ * ```
+ */
+export function isPreflight(request: AuthRequest): boolean {
+  return request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined
+}
+
+function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new TypeError(`plexauth: ${name} must be a boolean`)
+  return value
+}
+
+/**
+ * Builds the shared core of an adapter. `extraOptionNames` lists options the adapter itself reads,
+ * so that a misspelt option still throws `TypeError`.
+ *
+ * @example
+ * ```ts
+ * const auth = createAuthenticator({ clientIdentifier: 'my-app', credentialsRequired: false })
+ * const identity = await auth.authenticate({ method: req.method, headers: req.headers, url: req.url })
+ * ```
+ */
+export function createAuthenticator(
+  options: PlexAuthOptions = {},
+  extraOptionNames: readonly string[] = [],
+): Authenticator {
+  if (typeof options !== 'object' || options === null) throw new TypeError('plexauth: options must be an object')
+  const verifierOptions: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(options)) {
+    if (ADAPTER_OPTION_NAMES.has(name) || extraOptionNames.includes(name)) continue
+    if (!VERIFIER_OPTION_NAMES.has(name)) throw new TypeError(`plexauth: unknown option ${name}`)
+    if (value !== undefined) verifierOptions[name] = value
+  }
+  let verifier: PlexVerifier
+  if (options.verifier !== undefined) {
+    const shared = options.verifier
+    if (typeof shared !== 'object' || shared === null || typeof shared.verify !== 'function') {
+      throw new TypeError('plexauth: verifier must come from createPlexVerifier()')
+    }
+    if (Object.keys(verifierOptions).length > 0) {
+      throw new TypeError('plexauth: pass verifier options to createPlexVerifier() when sharing a verifier')
+    }
+    verifier = shared
+  } else {
+    verifier = createPlexVerifier(verifierOptions as PlexVerifierOptions)
+  }
+  const sources = resolveTokenSources(options.tokenSources)
+  const realm = resolveRealm(options.realm)
+  const credentialsRequired = boolean('credentialsRequired', options.credentialsRequired, true)
+  const forwardErrors = boolean('forwardErrors', options.forwardErrors, false)
+
+  return {
+    verifier,
+    realm,
+    forwardErrors,
+    credentialsRequired,
+    async authenticate(request, perCall) {
+      if (isPreflight(request)) return undefined
+      const token = extractToken(request, { sources })
+      if (token === undefined) {
+        if (perCall?.credentialsRequired ?? credentialsRequired) throw new PlexAuthError('TOKEN_MISSING')
+        return undefined
+      }
+      return verifier.verify(token)
+    },
+    toHttpError(err) {
+      return toHttpError(err, { realm })
+    },
+    toForwardedError(err) {
+      if (err instanceof PlexAuthError) err.headers = toHttpError(err, { realm }).headers
+      return err
+    },
+  }
+}

@@ -1,0 +1,57 @@
+import { PlexAuthError } from './errors.js'
+import type { PlexIdentity } from './types.js'
+
+/**
+ * A route check run after authentication: resolves when the request may proceed, throws a
+ * `PlexAuthError` (401 when unauthenticated, 403 otherwise) when it may not. Adapters wrap guards
+ * in their framework's middleware.
+ */
+export type Guard = (identity: PlexIdentity | undefined | null) => void | Promise<void>
+
+/** A user check for `requireUser`; may be async. */
+export type UserPredicate = (identity: PlexIdentity) => boolean | Promise<boolean>
+
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/
+
+function authenticated(identity: PlexIdentity | undefined | null): PlexIdentity {
+  if (identity === undefined || identity === null) throw new PlexAuthError('TOKEN_MISSING')
+  return identity
+}
+
+/**
+ * A guard requiring scopes: `'all'` of them (`requireScopes`) or `'any'` one (`requireAnyScope`).
+ * Throws `TypeError` at construction for an empty list or a value that is not a scope token.
+ *
+ * @example
+ * ```ts
+ * const guard = createScopeGuard(['email'], 'all')
+ * guard(identity) // throws PlexAuthError('INSUFFICIENT_SCOPE') when identity lacks "email"
+ * ```
+ */
+export function createScopeGuard(scopes: readonly unknown[], mode: 'all' | 'any'): Guard {
+  if (scopes.length === 0 || !scopes.every((s) => typeof s === 'string' && SCOPE.test(s))) {
+    throw new TypeError('plexauth: scopes must be one or more scope names (no spaces, quotes or backslashes)')
+  }
+  const required = Object.freeze([...new Set(scopes as string[])])
+  return (identity) => {
+    const { scopes: granted } = authenticated(identity)
+    const ok = mode === 'all' ? required.every((s) => granted.includes(s)) : required.some((s) => granted.includes(s))
+    if (!ok) throw new PlexAuthError('INSUFFICIENT_SCOPE', { scopes: required })
+  }
+}
+
+/**
+ * A guard running an app's own check of the identity (sync or async). `false` → `ACCESS_DENIED` (403).
+ * An exception in the predicate propagates and becomes a fail-closed 500.
+ *
+ * @example
+ * ```ts
+ * const ownerOnly = createUserGuard((id) => id.user.id === OWNER_ID)
+ * ```
+ */
+export function createUserGuard(predicate: UserPredicate): Guard {
+  if (typeof predicate !== 'function') throw new TypeError('plexauth: requireUser needs a predicate function')
+  return async (identity) => {
+    if ((await predicate(authenticated(identity))) !== true) throw new PlexAuthError('ACCESS_DENIED')
+  }
+}

@@ -1,0 +1,114 @@
+import { verify as verifySignature } from 'node:crypto'
+import { buildIdentity, type ClaimRules } from './build-identity.js'
+import { isPlexAuthError, PlexAuthError, type PlexAuthErrorCode } from './errors.js'
+import { KeySetCache } from './key-set-cache.js'
+import { decodeJsonObject, parseToken } from './parse-token.js'
+import { resolveOptions } from './resolve-options.js'
+import { TokenCache } from './token-cache.js'
+import type { PlexAuthEvent, PlexIdentity, PlexVerifier, PlexVerifierOptions, PlexVerifierStats } from './types.js'
+
+/**
+ * Builds a verifier for Plex JWTs: validates the options (throwing `TypeError`), and sets up the key
+ * cache and the verified-token cache shared by every `verify` call.
+ *
+ * @example
+ * ```ts
+ * import { createPlexVerifier } from '@plexauth/core'
+ *
+ * const verifier = createPlexVerifier({ clientIdentifier: 'my-app' })
+ * await verifier.ready()                       // optional warm-up
+ * const identity = await verifier.verify(token) // or throws PlexAuthError
+ * console.log(identity.user.username, identity.scopes)
+ * ```
+ */
+export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerifier {
+  const config = resolveOptions(options)
+  const onEvent = config.onEvent
+  const emit = (event: PlexAuthEvent): void => {
+    if (onEvent === undefined) return
+    try {
+      const result: unknown = onEvent(event)
+      // An async listener's rejection would be unhandled, and by default that ends the process.
+      if (result instanceof Promise) result.catch(() => {})
+    } catch {
+      // Listeners must not break verification.
+    }
+  }
+  const keys = new KeySetCache({
+    url: config.jwksUrl,
+    staticKeys: config.staticKeys,
+    maxAgeMs: config.jwks.maxAge === undefined ? undefined : config.jwks.maxAge * 1000,
+    cooldownMs: config.jwks.cooldown * 1000,
+    timeoutMs: config.jwks.timeout * 1000,
+    staleIfErrorMs: config.jwks.staleIfError * 1000,
+    maxBytes: config.jwks.maxBytes,
+    maxKeys: config.jwks.maxKeys,
+    fetch: config.fetch,
+    keyStore: config.keyStore,
+    emit,
+  })
+  const rules: ClaimRules = {
+    issuer: config.issuer,
+    clientIdentifiers: config.clientIdentifiers,
+    clockTolerance: config.clockTolerance,
+    maxTokenLifetime: config.maxTokenLifetime,
+  }
+  const toleranceMs = config.clockTolerance * 1000
+  const tokens = new TokenCache(config.tokenCacheSize)
+  const counters = { verified: 0, cacheHits: 0 }
+  const rejected: Partial<Record<PlexAuthErrorCode, number>> = {}
+
+  function reject(err: unknown): never {
+    const error = isPlexAuthError(err) ? err : new PlexAuthError('TOKEN_MALFORMED', { cause: err })
+    rejected[error.code] = (rejected[error.code] ?? 0) + 1
+    throw error
+  }
+
+  async function verifyUncached(token: string): Promise<PlexIdentity> {
+    const parsed = parseToken(token)
+    const key = keys.peek(parsed.kid, Date.now()) ?? (await keys.resolve(parsed.kid))
+    if (!verifySignature(null, parsed.signingInput, key, parsed.signature)) {
+      throw new PlexAuthError('TOKEN_SIGNATURE_INVALID')
+    }
+    const payload = decodeJsonObject(parsed.payloadSegment)
+    const identity = buildIdentity(payload, token, rules, Date.now() / 1000)
+    tokens.set(token, { identity, kid: parsed.kid, key })
+    return identity
+  }
+
+  return {
+    async verify(token: unknown): Promise<PlexIdentity> {
+      if (typeof token === 'string') {
+        const hit = tokens.get(token)
+        if (hit !== undefined) {
+          const now = Date.now()
+          if (now - toleranceMs < hit.identity.expiresAt * 1000 && keys.peek(hit.kid, now) === hit.key) {
+            counters.cacheHits++
+            counters.verified++
+            return hit.identity
+          }
+          tokens.delete(token)
+        }
+      }
+      try {
+        const identity = await verifyUncached(token as string)
+        counters.verified++
+        return identity
+      } catch (err) {
+        return reject(err)
+      }
+    },
+    async ready(): Promise<void> {
+      await keys.ready()
+    },
+    stats(): PlexVerifierStats {
+      return {
+        verified: counters.verified,
+        cacheHits: counters.cacheHits,
+        rejected: { ...rejected },
+        keyFetches: keys.fetches,
+        keyFetchFailures: keys.fetchFailures,
+      }
+    },
+  }
+}

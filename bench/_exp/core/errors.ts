@@ -1,0 +1,123 @@
+/**
+ * Every way a request can fail authentication or authorization. A closed union: switch on it.
+ *
+ * @example
+ * ```ts
+ * try { await verifier.verify(token) } catch (err) {
+ *   if (err instanceof PlexAuthError && err.code === 'TOKEN_EXPIRED') refreshAndRetry()
+ * }
+ * ```
+ */
+export type PlexAuthErrorCode =
+  | 'TOKEN_MISSING'
+  | 'TOKEN_MALFORMED'
+  | 'TOKEN_UNSUPPORTED'
+  | 'TOKEN_SIGNATURE_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_NOT_YET_VALID'
+  | 'TOKEN_CLAIMS_INVALID'
+  | 'TOKEN_KEY_UNKNOWN'
+  | 'REQUEST_INVALID'
+  | 'INSUFFICIENT_SCOPE'
+  | 'ACCESS_DENIED'
+  | 'KEYS_UNAVAILABLE'
+
+interface CodeInfo {
+  readonly status: 400 | 401 | 403 | 503
+  readonly description: string
+}
+
+/**
+ * The fixed status and description of each code. Descriptions never contain request data.
+ *
+ * @example
+ * ```ts
+ * ERROR_CODES.TOKEN_EXPIRED.status // 401
+ * ```
+ */
+export const ERROR_CODES: Readonly<Record<PlexAuthErrorCode, CodeInfo>> = Object.freeze({
+  TOKEN_MISSING: { status: 401, description: 'Authentication required' },
+  TOKEN_MALFORMED: { status: 401, description: 'The token is malformed' },
+  TOKEN_UNSUPPORTED: { status: 401, description: 'The token uses an unsupported algorithm or header' },
+  TOKEN_SIGNATURE_INVALID: { status: 401, description: 'The token signature is invalid' },
+  TOKEN_EXPIRED: { status: 401, description: 'The token has expired' },
+  TOKEN_NOT_YET_VALID: { status: 401, description: 'The token is not valid yet' },
+  TOKEN_CLAIMS_INVALID: { status: 401, description: 'The token claims are invalid' },
+  TOKEN_KEY_UNKNOWN: { status: 401, description: 'The token was signed with an unknown key' },
+  REQUEST_INVALID: { status: 400, description: 'The request carries its credentials incorrectly' },
+  INSUFFICIENT_SCOPE: { status: 403, description: 'The token lacks a required scope' },
+  ACCESS_DENIED: { status: 403, description: 'Access denied' },
+  KEYS_UNAVAILABLE: { status: 503, description: 'Plex signing keys are unavailable, try again later' },
+})
+
+/** Extra data some codes carry. */
+export interface PlexAuthErrorOptions {
+  /** The underlying error, kept for logs; never sent to clients. */
+  cause?: unknown
+  /** For `INSUFFICIENT_SCOPE`: the scopes the route requires. */
+  scopes?: readonly string[]
+  /** For `KEYS_UNAVAILABLE`: seconds the client should wait. */
+  retryAfter?: number
+}
+
+/**
+ * The one error class of plexauth. `message` is the fixed description of `code`.
+ * `status`/`statusCode`/`expose` let framework error handlers (Express, Fastify, Koa) use it directly;
+ * adapters that hand errors on also set `headers` (`WWW-Authenticate`, `Retry-After`).
+ *
+ * @example
+ * ```ts
+ * throw new PlexAuthError('INSUFFICIENT_SCOPE', { scopes: ['email'] })
+ * ```
+ */
+export class PlexAuthError extends Error {
+  override readonly name = 'PlexAuthError'
+  readonly code: PlexAuthErrorCode
+  readonly description: string
+  readonly status: 400 | 401 | 403 | 503
+  /** Scopes required by the route, for `INSUFFICIENT_SCOPE`. */
+  readonly scopes: readonly string[] | undefined
+  /** Seconds to wait before retrying, for `KEYS_UNAVAILABLE`. */
+  readonly retryAfter: number | undefined
+  /** Response headers, filled in by adapters that hand the error to the framework. */
+  headers: Record<string, string> | undefined
+
+  constructor(code: PlexAuthErrorCode, options: PlexAuthErrorOptions = {}) {
+    const info = ERROR_CODES[code]
+    super(info.description, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.description = info.description
+    this.status = info.status
+    this.scopes = options.scopes
+    this.retryAfter = options.retryAfter
+    this.headers = undefined
+  }
+
+  /** Alias of `status`, for frameworks that read `statusCode` (Fastify, Express). */
+  get statusCode(): number {
+    return this.status
+  }
+
+  /** Koa exposes the message of errors with `expose: true`; every description is safe to show. */
+  get expose(): boolean {
+    return true
+  }
+}
+
+/**
+ * Narrows an unknown error to a `PlexAuthError`, also across duplicated package copies.
+ *
+ * @example
+ * ```ts
+ * if (isPlexAuthError(err)) console.log(err.code)
+ * ```
+ */
+export function isPlexAuthError(err: unknown): err is PlexAuthError {
+  return (
+    err instanceof PlexAuthError ||
+    (err instanceof Error &&
+      err.name === 'PlexAuthError' &&
+      typeof (err as Error & { code?: unknown }).code === 'string' &&
+      Object.hasOwn(ERROR_CODES, (err as Error & { code: string }).code))
+  )
+}

@@ -1,0 +1,134 @@
+import { PlexAuthError } from './errors.js'
+import { MAX_TOKEN_LENGTH } from './parse-token.js'
+import type { TokenSource } from './types.js'
+
+/** Header values as Node gives them: `req.headers`, or `req.headersDistinct` (arrays). */
+export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>
+
+/** The parts of a request a token may come from. Any framework can produce this. */
+export interface TokenRequest {
+  /** Lower-case header names, as in Node's `req.headers`. */
+  headers: HeaderBag
+  /** Node's `req.rawHeaders`: lets repeated `Authorization` lines be seen (Node keeps only the first). */
+  rawHeaders?: readonly string[]
+  /** The request target (`req.url`), read only when the `query` source is enabled. */
+  url?: string
+}
+
+/** Options of `extractToken`. */
+export interface ExtractTokenOptions {
+  /** Where to look. Default `['authorization', 'x-plex-token']`; add `'query'` for `?X-Plex-Token=`. */
+  sources?: readonly TokenSource[]
+}
+
+/** The sources read when none are named. */
+export const DEFAULT_TOKEN_SOURCES: readonly TokenSource[] = Object.freeze(['authorization', 'x-plex-token'])
+
+const ALL_SOURCES: ReadonlySet<string> = new Set<TokenSource>(['authorization', 'x-plex-token', 'query'])
+// RFC 6750 b64token: what a bearer token may contain.
+const TOKEN_CHARS = /^[A-Za-z0-9\-._~+/]+=*$/
+const BEARER = /^Bearer +([^ ]+) *$/i
+const SCHEME = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*(?: |$)/
+
+function invalid(): PlexAuthError {
+  return new PlexAuthError('REQUEST_INVALID')
+}
+
+function checkToken(token: string): string {
+  if (token.length > MAX_TOKEN_LENGTH || !TOKEN_CHARS.test(token)) throw invalid()
+  return token
+}
+
+function single(value: string | readonly string[] | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value === 'string') return value
+  if (!Array.isArray(value)) throw invalid()
+  if (value.length > 1) throw invalid()
+  const first = value[0]
+  if (first !== undefined && typeof first !== 'string') throw invalid()
+  return first
+}
+
+function countRaw(rawHeaders: readonly string[] | undefined, name: string): number {
+  if (rawHeaders === undefined) return 0
+  let count = 0
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const header = rawHeaders[i]
+    if (typeof header === 'string' && header.length === name.length && header.toLowerCase() === name) count++
+  }
+  return count
+}
+
+function fromAuthorization(request: TokenRequest): string | undefined {
+  const value = single(request.headers.authorization)
+  if (value === undefined) return undefined
+  if (countRaw(request.rawHeaders, 'authorization') > 1) throw invalid()
+  if (!SCHEME.test(value)) throw invalid()
+  if (!/^bearer(?: |$)/i.test(value)) return undefined
+  const match = BEARER.exec(value)
+  if (match === null) throw invalid()
+  return checkToken(match[1]!)
+}
+
+function fromPlexHeader(request: TokenRequest): string | undefined {
+  const value = single(request.headers['x-plex-token'])
+  if (value === undefined) return undefined
+  if (countRaw(request.rawHeaders, 'x-plex-token') > 1) throw invalid()
+  return checkToken(value)
+}
+
+function fromQuery(request: TokenRequest): string | undefined {
+  const url = request.url
+  if (typeof url !== 'string') return undefined
+  const start = url.indexOf('?')
+  if (start === -1) return undefined
+  const values = new URLSearchParams(url.slice(start + 1, url.indexOf('#', start) >>> 0)).getAll('X-Plex-Token')
+  if (values.length === 0) return undefined
+  if (values.length > 1) throw invalid()
+  return checkToken(values[0]!)
+}
+
+const READERS: Record<TokenSource, (request: TokenRequest) => string | undefined> = {
+  authorization: fromAuthorization,
+  'x-plex-token': fromPlexHeader,
+  query: fromQuery,
+}
+
+/**
+ * Validates a list of token sources once, at construction.
+ * Throws `TypeError` on an unknown or empty list.
+ */
+export function resolveTokenSources(sources: unknown): readonly TokenSource[] {
+  if (sources === undefined) return DEFAULT_TOKEN_SOURCES
+  if (!Array.isArray(sources) || sources.length === 0 || !sources.every((s) => ALL_SOURCES.has(s))) {
+    throw new TypeError(`plexauth: tokenSources must be a non-empty list of ${[...ALL_SOURCES].join(', ')}`)
+  }
+  return Object.freeze([...new Set(sources as TokenSource[])])
+}
+
+/**
+ * Reads the Plex token of a request: `Authorization: Bearer <t>` (scheme in any case) and the
+ * `X-Plex-Token` header by default, the `X-Plex-Token` query parameter when `'query'` is named.
+ * Returns `undefined` when no source holds a token. Throws `REQUEST_INVALID` when sources disagree,
+ * a header is repeated, or a value is malformed; never crashes on odd values.
+ *
+ * @example
+ * ```ts
+ * const token = extractToken({ headers: req.headers, rawHeaders: req.rawHeaders, url: req.url },
+ *   { sources: ['authorization', 'x-plex-token', 'query'] })
+ * ```
+ */
+export function extractToken(request: TokenRequest, options: ExtractTokenOptions = {}): string | undefined {
+  const sources = options.sources ?? DEFAULT_TOKEN_SOURCES
+  let token: string | undefined
+  for (const source of sources) {
+    // hasOwn: a name such as "constructor" must not reach Object.prototype.
+    if (!Object.hasOwn(READERS, source)) throw invalid()
+    const reader = READERS[source]
+    const found = reader(request)
+    if (found === undefined) continue
+    if (token !== undefined && token !== found) throw invalid()
+    token = found
+  }
+  return token
+}

@@ -1,0 +1,234 @@
+import type { KeyObject } from 'node:crypto'
+import { PlexAuthError } from './errors.js'
+import { fetchKeySet, KeyFetchError } from './fetch-key-set.js'
+import { type ImportedKeySet, importKeySet, MAX_KID_LENGTH } from './import-key-set.js'
+import type { KeyFetchFailure, KeyStore, PlexAuthEvent } from './types.js'
+
+/** Resolved settings of a key set cache; durations in milliseconds. */
+export interface KeySetCacheConfig {
+  url: string | undefined
+  staticKeys: ImportedKeySet | undefined
+  maxAgeMs: number | undefined
+  cooldownMs: number
+  timeoutMs: number
+  staleIfErrorMs: number
+  maxBytes: number
+  maxKeys: number
+  fetch: typeof globalThis.fetch
+  keyStore: KeyStore | undefined
+  emit: (event: PlexAuthEvent) => void
+}
+
+interface Generation {
+  keys: ReadonlyMap<string, KeyObject>
+  fetchedAt: number
+  refreshAt: number
+  freshUntil: number
+  usableUntil: number
+}
+
+const DEFAULT_MAX_AGE_MS = 600_000
+const MIN_MAX_AGE_MS = 60_000
+const MAX_MAX_AGE_MS = 86_400_000
+const MAX_BACKOFF_MS = 60_000
+
+function safeKid(kid: string): string | undefined {
+  return kid.length <= MAX_KID_LENGTH && /^[A-Za-z0-9._-]+$/.test(kid) ? kid : undefined
+}
+
+/**
+ * Plex's keys, fetched once and shared by every request: single-flight fetches, refresh ahead of
+ * expiry in the background, a cooldown on unknown-kid refetches, backoff after failures, and
+ * stale-if-error. Requests only ever wait for a fetch when no usable key for their kid is cached.
+ */
+export class KeySetCache {
+  readonly #config: KeySetCacheConfig
+  #current: Generation | undefined
+  #inflight: Promise<void> | undefined
+  #lastAttempt = Number.NEGATIVE_INFINITY
+  #failures = 0
+  #retryAt = 0
+  #storeLoad: Promise<void> | undefined
+  #staleReported = false
+  fetches = 0
+  fetchFailures = 0
+
+  constructor(config: KeySetCacheConfig) {
+    this.#config = config
+  }
+
+  /** The usable key for `kid`, without waiting; starts a background refresh when one is due. */
+  peek(kid: string, now: number): KeyObject | undefined {
+    const fixed = this.#config.staticKeys?.keys.get(kid)
+    if (fixed !== undefined) return fixed
+    const current = this.#current
+    if (current === undefined || now >= current.usableUntil) return undefined
+    if (now >= current.refreshAt) this.#refreshInBackground(now, current)
+    return current.keys.get(kid)
+  }
+
+  /** The key for `kid`, fetching when needed; rejects with `TOKEN_KEY_UNKNOWN` or `KEYS_UNAVAILABLE`. */
+  async resolve(kid: string): Promise<KeyObject> {
+    const now = Date.now()
+    const quick = this.peek(kid, now)
+    if (quick !== undefined) return quick
+    if (this.#config.url === undefined) throw new PlexAuthError('TOKEN_KEY_UNKNOWN')
+    await this.#loadStoreOnce()
+    if (!this.#usable(Date.now())) {
+      await this.#refreshOrThrow()
+    } else {
+      const again = this.peek(kid, Date.now())
+      if (again !== undefined) return again
+      const canRefetch =
+        this.#inflight !== undefined ||
+        (Date.now() - this.#lastAttempt >= this.#config.cooldownMs && Date.now() >= this.#retryAt)
+      this.#emit({ type: 'kid_unknown', kid: safeKid(kid), refetch: canRefetch })
+      if (!canRefetch) throw new PlexAuthError('TOKEN_KEY_UNKNOWN')
+      await this.#refresh().catch(() => {})
+    }
+    const key = this.peek(kid, Date.now())
+    if (key === undefined) throw new PlexAuthError('TOKEN_KEY_UNKNOWN')
+    return key
+  }
+
+  /** Resolves once keys are usable, fetching them if needed. */
+  async ready(): Promise<void> {
+    if (this.#config.url === undefined) return
+    await this.#loadStoreOnce()
+    if (this.#usable(Date.now()) && Date.now() < this.#current!.freshUntil) return
+    if (this.#usable(Date.now())) {
+      await this.#refresh().catch(() => {})
+      return
+    }
+    await this.#refreshOrThrow()
+  }
+
+  #usable(now: number): boolean {
+    return this.#current !== undefined && now < this.#current.usableUntil
+  }
+
+  #emit(event: PlexAuthEvent): void {
+    try {
+      this.#config.emit(event)
+    } catch {
+      // A faulty listener must not break verification.
+    }
+  }
+
+  async #refreshOrThrow(): Promise<void> {
+    const now = Date.now()
+    if (this.#inflight === undefined && now < this.#retryAt) throw this.#unavailable(now)
+    try {
+      await this.#refresh()
+    } catch (err) {
+      if (this.#usable(Date.now())) return
+      throw this.#unavailable(Date.now(), err)
+    }
+  }
+
+  #unavailable(now: number, cause?: unknown): PlexAuthError {
+    const retryAfter = Math.max(1, Math.ceil((this.#retryAt - now) / 1000))
+    return new PlexAuthError('KEYS_UNAVAILABLE', { retryAfter, cause })
+  }
+
+  #refreshInBackground(now: number, current: Generation): void {
+    if (this.#inflight !== undefined || now < this.#retryAt) return
+    if (now >= current.freshUntil && !this.#staleReported) {
+      this.#staleReported = true
+      this.#emit({ type: 'keys_stale', age: Math.round((now - current.fetchedAt) / 1000) })
+    }
+    this.#refresh().catch(() => {})
+  }
+
+  #refresh(): Promise<void> {
+    this.#inflight ??= this.#fetch().finally(() => {
+      this.#inflight = undefined
+    })
+    return this.#inflight
+  }
+
+  async #fetch(): Promise<void> {
+    const { url, maxAgeMs, timeoutMs, maxBytes, maxKeys } = this.#config
+    const started = Date.now()
+    this.#lastAttempt = started
+    this.fetches++
+    let reason: KeyFetchFailure
+    let cause: unknown
+    try {
+      const fetched = await fetchKeySet(url!, { fetch: this.#config.fetch, timeoutMs, maxBytes })
+      const imported = importKeySet(fetched.body, maxKeys)
+      if (typeof imported !== 'string') {
+        const headerAge = fetched.maxAge === undefined ? undefined : fetched.maxAge * 1000
+        const ageMs =
+          maxAgeMs ?? Math.min(MAX_MAX_AGE_MS, Math.max(MIN_MAX_AGE_MS, headerAge ?? DEFAULT_MAX_AGE_MS))
+        this.#install(imported, Date.now(), ageMs)
+        this.#failures = 0
+        this.#retryAt = 0
+        this.#emit({
+          type: 'keys_fetched',
+          url: url!,
+          keyCount: imported.keys.size,
+          dropped: imported.dropped,
+          maxAge: Math.round(ageMs / 1000),
+        })
+        this.#save(imported)
+        return
+      }
+      reason = imported
+    } catch (err) {
+      reason = err instanceof KeyFetchError ? err.reason : 'network'
+      cause = err
+    }
+    this.fetchFailures++
+    this.#failures++
+    this.#retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.#failures - 1))
+    this.#emit({
+      type: 'keys_fetch_failed',
+      url: url!,
+      reason,
+      retryIn: Math.ceil((this.#retryAt - Date.now()) / 1000),
+    })
+    throw new KeyFetchError(reason, cause)
+  }
+
+  #install(imported: ImportedKeySet, now: number, maxAgeMs: number, usableFor?: number): void {
+    this.#staleReported = false
+    this.#current = {
+      keys: imported.keys,
+      fetchedAt: now,
+      refreshAt: now + maxAgeMs * 0.8,
+      freshUntil: now + maxAgeMs,
+      usableUntil: now + (usableFor ?? maxAgeMs + this.#config.staleIfErrorMs),
+    }
+  }
+
+  #save(imported: ImportedKeySet): void {
+    const store = this.#config.keyStore
+    if (store === undefined) return
+    Promise.resolve()
+      .then(() => store.save(imported.jwks))
+      .catch(() => this.#emit({ type: 'key_store_failed', operation: 'save' }))
+  }
+
+  #loadStoreOnce(): Promise<void> {
+    this.#storeLoad ??= this.#loadStore()
+    return this.#storeLoad
+  }
+
+  async #loadStore(): Promise<void> {
+    const store = this.#config.keyStore
+    if (store === undefined || this.#current !== undefined) return
+    try {
+      const loaded = await store.load()
+      if (loaded === undefined || loaded === null || this.#current !== undefined) return
+      const imported = importKeySet(loaded, this.#config.maxKeys)
+      if (typeof imported === 'string') throw new Error(imported)
+      const now = Date.now()
+      // Stored keys are of unknown age: usable now, but refreshed at the first chance.
+      this.#install(imported, now, 0, this.#config.staleIfErrorMs)
+      this.#emit({ type: 'keys_loaded', source: 'keyStore', keyCount: imported.keys.size })
+    } catch {
+      this.#emit({ type: 'key_store_failed', operation: 'load' })
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { decodeBase64url, isCanonicalBase64url } from './base64url.js'
+import { isCanonicalSignature } from './ed25519-point.js'
+import { PlexAuthError } from './errors.js'
+import { MAX_KID_LENGTH } from './import-key-set.js'
+
+/** Longest token accepted, in characters. Real Plex JWTs are under 1 KiB. */
+export const MAX_TOKEN_LENGTH = 8192
+
+// An Ed25519 signature is 64 bytes: 86 base64url characters.
+const SIGNATURE_LENGTH = 86
+
+// Header members that would make a verifier trust something other than Plex's published keys,
+// or change how the payload is read. Plex never sends them.
+const FORBIDDEN_HEADER_MEMBERS = ['crit', 'b64', 'jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'zip', 'enc', 'cty']
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** The parts of a compact JWS that passed the structural checks. */
+export interface ParsedToken {
+  kid: string
+  signingInput: Buffer
+  signature: Buffer
+  payloadSegment: string
+}
+
+/** Decodes one JSON segment; anything but a JSON object is malformed. */
+export function decodeJsonObject(segment: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(utf8.decode(decodeBase64url(segment)))
+  } catch (cause) {
+    throw new PlexAuthError('TOKEN_MALFORMED', { cause })
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new PlexAuthError('TOKEN_MALFORMED')
+  }
+  return value as Record<string, unknown>
+}
+
+/**
+ * Checks the compact form strictly before anything is decoded: three canonical base64url segments,
+ * a 64-byte signature, a size cap; then the header: `alg` EdDSA, a string `kid`, no member that would
+ * change what is trusted; then that the signature is canonical (`S < L`). Nothing here touches keys or
+ * the network.
+ */
+export function parseToken(token: unknown): ParsedToken {
+  if (token === undefined || token === null || token === '') throw new PlexAuthError('TOKEN_MISSING')
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new PlexAuthError('TOKEN_MALFORMED')
+  const first = token.indexOf('.')
+  const second = token.indexOf('.', first + 1)
+  if (first <= 0 || second < 0 || token.indexOf('.', second + 1) !== -1) {
+    throw new PlexAuthError('TOKEN_MALFORMED')
+  }
+  const headerSegment = token.slice(0, first)
+  const payloadSegment = token.slice(first + 1, second)
+  const signatureSegment = token.slice(second + 1)
+  if (
+    payloadSegment.length === 0 ||
+    signatureSegment.length !== SIGNATURE_LENGTH ||
+    !isCanonicalBase64url(headerSegment) ||
+    !isCanonicalBase64url(payloadSegment) ||
+    !isCanonicalBase64url(signatureSegment)
+  ) {
+    throw new PlexAuthError('TOKEN_MALFORMED')
+  }
+  const header = decodeJsonObject(headerSegment)
+  if (header.alg !== 'EdDSA') throw new PlexAuthError('TOKEN_UNSUPPORTED')
+  if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) {
+    throw new PlexAuthError('TOKEN_UNSUPPORTED')
+  }
+  for (const member of FORBIDDEN_HEADER_MEMBERS) {
+    if (Object.hasOwn(header, member)) throw new PlexAuthError('TOKEN_UNSUPPORTED')
+  }
+  const kid = header.kid
+  if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) {
+    throw new PlexAuthError('TOKEN_MALFORMED')
+  }
+  // After the header checks: S < L is a property of Ed25519 only, so another alg stays TOKEN_UNSUPPORTED.
+  const signature = decodeBase64url(signatureSegment)
+  if (!isCanonicalSignature(signature)) throw new PlexAuthError('TOKEN_SIGNATURE_INVALID')
+  return { kid, signingInput: Buffer.from(token.slice(0, second), 'latin1'), signature, payloadSegment }
+}

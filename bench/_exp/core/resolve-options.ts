@@ -1,0 +1,166 @@
+import { type ImportedKeySet, importKeySet } from './import-key-set.js'
+import type { JwksCacheOptions, PlexVerifierOptions } from './types.js'
+
+/** Where Plex publishes its keys. */
+export const PLEX_JWKS_URL = 'https://clients.plex.tv/api/v2/auth/keys'
+
+const DAY = 86_400
+const MAX_LIST_LENGTH = 64
+
+/** Options after validation, durations in seconds unless the name says otherwise. */
+export interface ResolvedVerifierOptions {
+  jwksUrl: string | undefined
+  staticKeys: ImportedKeySet | undefined
+  clientIdentifiers: readonly string[] | undefined
+  issuer: string
+  clockTolerance: number
+  maxTokenLifetime: number
+  jwks: Required<Omit<JwksCacheOptions, 'maxAge'>> & { maxAge: number | undefined }
+  tokenCacheSize: number
+  fetch: typeof globalThis.fetch
+  keyStore: PlexVerifierOptions['keyStore']
+  onEvent: PlexVerifierOptions['onEvent']
+}
+
+const VERIFIER_KEYS = new Set([
+  'jwksUrl',
+  'keys',
+  'clientIdentifier',
+  'issuer',
+  'clockTolerance',
+  'maxTokenLifetime',
+  'jwks',
+  'tokenCacheSize',
+  'fetch',
+  'keyStore',
+  'onEvent',
+])
+const JWKS_KEYS = new Set(['maxAge', 'cooldown', 'timeout', 'staleIfError', 'maxBytes', 'maxKeys'])
+
+/** The option names `createPlexVerifier` accepts; adapters use it to split their own options off. */
+export const VERIFIER_OPTION_NAMES: ReadonlySet<string> = VERIFIER_KEYS
+
+function fail(message: string): never {
+  throw new TypeError(`plexauth: ${message}`)
+}
+
+function number(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  integer = false,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(`${name} must be a number from ${min} to ${max}`)
+  }
+  if (integer && !Number.isInteger(value)) fail(`${name} must be an integer`)
+  return value
+}
+
+function nonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512 || value.trim() !== value) {
+    fail(`${name} must be a non-empty string without surrounding spaces`)
+  }
+  return value
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname)
+}
+
+/** Validates a key endpoint URL: https, or http on a loopback host; no credentials, query or fragment. */
+export function validateEndpointUrl(name: string, value: unknown): string {
+  if (typeof value !== 'string') fail(`${name} must be a string URL`)
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    fail(`${name} is not a valid URL`)
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    fail(`${name} must use https (http is allowed for loopback hosts only)`)
+  }
+  if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`)
+  if (value.includes('?') || value.includes('#')) fail(`${name} must not contain a query or fragment`)
+  return url.href
+}
+
+function checkKeys(name: string, object: object, allowed: ReadonlySet<string>): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.has(key)) fail(`unknown option ${name}${key}`)
+  }
+}
+
+function clientIdentifiers(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_LIST_LENGTH) {
+    fail('clientIdentifier must be a string or a non-empty list of strings')
+  }
+  return Object.freeze(list.map((id) => nonEmptyString('clientIdentifier', id)))
+}
+
+function func<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') fail(`${name} must be a function`)
+  return value
+}
+
+/**
+ * Validates every verifier option once, at construction, throwing `TypeError` on anything
+ * misconfigured, so that no request ever meets a bad configuration.
+ */
+export function resolveOptions(options: PlexVerifierOptions = {}): ResolvedVerifierOptions {
+  if (typeof options !== 'object' || options === null) fail('options must be an object')
+  checkKeys('', options, VERIFIER_KEYS)
+  const jwks = options.jwks ?? {}
+  if (typeof jwks !== 'object' || jwks === null) fail('jwks must be an object')
+  checkKeys('jwks.', jwks, JWKS_KEYS)
+  const maxKeys = number('jwks.maxKeys', jwks.maxKeys, 32, 1, 1000, true)
+  let staticKeys: ImportedKeySet | undefined
+  if (options.keys !== undefined) {
+    const imported = importKeySet(options.keys, maxKeys)
+    if (typeof imported === 'string') fail(`keys is not a usable Ed25519 key set (${imported})`)
+    staticKeys = imported
+  }
+  const jwksUrl =
+    options.jwksUrl !== undefined
+      ? validateEndpointUrl('jwksUrl', options.jwksUrl)
+      : staticKeys === undefined
+        ? PLEX_JWKS_URL
+        : undefined
+  const keyStore = options.keyStore
+  if (
+    keyStore !== undefined &&
+    (typeof keyStore !== 'object' ||
+      keyStore === null ||
+      typeof keyStore.load !== 'function' ||
+      typeof keyStore.save !== 'function')
+  ) {
+    fail('keyStore must have load() and save() methods')
+  }
+  const fetchImpl = func('fetch', options.fetch) ?? globalThis.fetch
+  if (typeof fetchImpl !== 'function') fail('no fetch implementation is available')
+  return {
+    jwksUrl,
+    staticKeys,
+    clientIdentifiers: clientIdentifiers(options.clientIdentifier),
+    issuer: options.issuer === undefined ? 'plex.tv' : nonEmptyString('issuer', options.issuer),
+    clockTolerance: number('clockTolerance', options.clockTolerance, 60, 0, 300),
+    maxTokenLifetime: number('maxTokenLifetime', options.maxTokenLifetime, 7 * DAY, 1, 365 * DAY),
+    jwks: {
+      maxAge: jwks.maxAge === undefined ? undefined : number('jwks.maxAge', jwks.maxAge, 600, 1, 7 * DAY),
+      cooldown: number('jwks.cooldown', jwks.cooldown, 30, 0, DAY),
+      timeout: number('jwks.timeout', jwks.timeout, 5, 0.001, 120),
+      staleIfError: number('jwks.staleIfError', jwks.staleIfError, DAY, 0, 30 * DAY),
+      maxBytes: number('jwks.maxBytes', jwks.maxBytes, 256 * 1024, 1024, 16 * 1024 * 1024, true),
+      maxKeys,
+    },
+    tokenCacheSize: number('tokenCacheSize', options.tokenCacheSize, 10_000, 0, 10_000_000, true),
+    fetch: fetchImpl,
+    keyStore,
+    onEvent: func('onEvent', options.onEvent),
+  }
+}

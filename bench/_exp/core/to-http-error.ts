@@ -1,0 +1,101 @@
+import { ERROR_CODES, isPlexAuthError, type PlexAuthErrorCode } from './errors.js'
+
+/** The JSON body of an error response. */
+export interface HttpErrorBody {
+  /** The RFC 6750 error code (`invalid_token`, `invalid_request`, `insufficient_scope`) or a close cousin. */
+  error: string
+  /** A fixed description; never contains request data. */
+  error_description: string
+  /** The plexauth code, or `INTERNAL_ERROR` for anything unexpected. */
+  code: PlexAuthErrorCode | 'INTERNAL_ERROR'
+}
+
+/** A ready-to-send HTTP error. */
+export interface HttpErrorResult {
+  status: number
+  headers: Record<string, string>
+  body: HttpErrorBody
+}
+
+/** Options of `toHttpError`. */
+export interface ToHttpErrorOptions {
+  /** The `realm` of `WWW-Authenticate`. Default `"plex"`. */
+  realm?: string
+}
+
+const RFC_ERROR: Record<PlexAuthErrorCode, string> = {
+  TOKEN_MISSING: 'unauthorized',
+  TOKEN_MALFORMED: 'invalid_token',
+  TOKEN_UNSUPPORTED: 'invalid_token',
+  TOKEN_SIGNATURE_INVALID: 'invalid_token',
+  TOKEN_EXPIRED: 'invalid_token',
+  TOKEN_NOT_YET_VALID: 'invalid_token',
+  TOKEN_CLAIMS_INVALID: 'invalid_token',
+  TOKEN_KEY_UNKNOWN: 'invalid_token',
+  REQUEST_INVALID: 'invalid_request',
+  INSUFFICIENT_SCOPE: 'insufficient_scope',
+  ACCESS_DENIED: 'access_denied',
+  KEYS_UNAVAILABLE: 'temporarily_unavailable',
+}
+
+// Quoted-string content per RFC 9110, minus backslash and quote so no escaping is ever needed.
+const SAFE_QUOTED = /^[\t\x20\x21\x23-\x5b\x5d-\x7e]*$/
+
+/**
+ * Validates a realm once, at construction. Throws `TypeError` when it could not be sent as a
+ * quoted string as it is.
+ */
+export function resolveRealm(realm: unknown): string {
+  if (realm === undefined) return 'plex'
+  if (typeof realm !== 'string' || realm.length > 128 || !SAFE_QUOTED.test(realm)) {
+    throw new TypeError('plexauth: realm must be a string of printable characters without quotes or backslashes')
+  }
+  return realm
+}
+
+function quote(value: string): string {
+  return `"${SAFE_QUOTED.test(value) ? value : ''}"`
+}
+
+/**
+ * Maps any error to its HTTP answer, per RFC 6750: `WWW-Authenticate: Bearer realm="plex"` without an
+ * error attribute for a missing token; `error="invalid_token"` and a fixed description for a bad one;
+ * `invalid_request` (400); `insufficient_scope` with `scope` (403); `Retry-After` on 503. Anything that
+ * is not a `PlexAuthError` becomes a bare 500: the process keeps running and nothing leaks.
+ *
+ * @example
+ * ```ts
+ * const { status, headers, body } = toHttpError(err, { realm: 'my-app' })
+ * res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body))
+ * ```
+ */
+export function toHttpError(err: unknown, options: ToHttpErrorOptions = {}): HttpErrorResult {
+  const realm = `realm=${quote(options.realm ?? 'plex')}`
+  if (!isPlexAuthError(err)) {
+    return {
+      status: 500,
+      headers: { 'www-authenticate': `Bearer ${realm}` },
+      body: { error: 'server_error', error_description: 'Internal server error', code: 'INTERNAL_ERROR' },
+    }
+  }
+  const error = RFC_ERROR[err.code]
+  // From the code, not the object: an error from another copy of plexauth (or one mutated by the
+  // app) must not choose what is sent.
+  const { status, description } = ERROR_CODES[err.code]
+  const headers: Record<string, string> = {}
+  const params = [realm]
+  if (err.code === 'INSUFFICIENT_SCOPE') {
+    params.push(`error="insufficient_scope"`, `error_description=${quote(description)}`)
+    if (Array.isArray(err.scopes)) params.push(`scope=${quote(err.scopes.join(' '))}`)
+  } else if (status === 401 && err.code !== 'TOKEN_MISSING') {
+    params.push(`error="invalid_token"`, `error_description=${quote(description)}`)
+  } else if (status === 400) {
+    params.push(`error="invalid_request"`, `error_description=${quote(description)}`)
+  }
+  headers['www-authenticate'] = `Bearer ${params.join(', ')}`
+  if (status === 503) {
+    const retryAfter = Number.isFinite(err.retryAfter) ? Math.ceil(err.retryAfter as number) : 1
+    headers['retry-after'] = String(Math.max(1, retryAfter))
+  }
+  return { status, headers, body: { error, error_description: description, code: err.code } }
+}

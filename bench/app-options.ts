@@ -1,0 +1,17 @@
+import type { PlexVerifier } from '@plexauth/core'
+import type { FakePlex } from '@plexauth/testing'
+
+/** What protects the benchmark app: nothing, plexauth, or (Express only) express-oauth2-jwt-bearer. */
+export type AuthMode = 'none' | 'plexauth' | 'oauth2'
+
+export interface AppOptions {
+  auth: AuthMode
+  /** Key source of every verifier: the fake's JWKS endpoint. */
+  plex: FakePlex
+  /** A verifier to share (the cold start reads its stats); default a fresh one per app. */
+  verifier?: PlexVerifier
+  backlog?: number
+}
+
+/** The one route of every benchmark app. */
+export const ROUTE = '/hello'

@@ -1,0 +1,99 @@
+import type { FakePlex } from '@plexauth/testing'
+import type { AppOptions, AuthMode } from './app-options.js'
+import { startExpressApp } from './express-app.js'
+import { startFastifyApp } from './fastify-app.js'
+import { startKoaApp } from './koa-app.js'
+import type { RunningApp } from './listen.js'
+import { load, sampleApp } from './load.js'
+import { progress } from './log.js'
+import type { BenchSettings } from './settings.js'
+import { median, spread } from './stats.js'
+
+export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const
+export type Framework = (typeof FRAMEWORKS)[number]
+
+export const HTTP_VARIANTS = [
+  'express-none',
+  'express-plexauth',
+  'express-oauth2',
+  'fastify-none',
+  'fastify-plexauth',
+  'koa-none',
+  'koa-plexauth',
+] as const
+export type HttpVariant = (typeof HTTP_VARIANTS)[number]
+
+export const HTTP_LABELS: Record<HttpVariant, string> = {
+  'express-none': 'Express 5, no auth',
+  'express-plexauth': 'Express 5 + plexauth',
+  'express-oauth2': 'Express 5 + express-oauth2-jwt-bearer',
+  'fastify-none': 'Fastify 5, no auth',
+  'fastify-plexauth': 'Fastify 5 + plexauth',
+  'koa-none': 'Koa 3, no auth',
+  'koa-plexauth': 'Koa 3 + plexauth',
+}
+
+/** Requests per second of one app (median over rounds), each round, their spread in %, median p99 in ms. */
+export interface HttpMeasure {
+  requestsPerSec: number
+  rounds: number[]
+  spread: number
+  p99: number
+  errors: number
+}
+export type HttpResult = Record<HttpVariant, HttpMeasure>
+
+const STARTERS: Record<Framework, (options: AppOptions) => Promise<RunningApp>> = {
+  express: startExpressApp,
+  fastify: startFastifyApp,
+  koa: startKoaApp,
+}
+
+function parse(variant: HttpVariant): { framework: Framework; auth: AuthMode } {
+  const [framework, auth] = variant.split('-') as [Framework, AuthMode]
+  return { framework, auth }
+}
+
+/**
+ * Per framework: every variant up at once, each sampled (a 200 carrying the user) and warmed up, then
+ * measured in rounds whose order alternates, so that a noisy moment on the machine hits all of them.
+ */
+export async function runHttp(plex: FakePlex, settings: BenchSettings): Promise<HttpResult> {
+  const token = plex.issueToken()
+  const result = {} as HttpResult
+  for (const framework of FRAMEWORKS) {
+    const variants = HTTP_VARIANTS.filter((variant) => parse(variant).framework === framework)
+    const apps = new Map<HttpVariant, RunningApp>()
+    try {
+      for (const variant of variants) {
+        const app = await STARTERS[framework]({ auth: parse(variant).auth, plex })
+        apps.set(variant, app)
+        await sampleApp(app, token, parse(variant).auth !== 'none', HTTP_LABELS[variant])
+        await load(app, token, settings.httpWarmupSeconds, settings.connections, HTTP_LABELS[variant])
+      }
+      const rounds = new Map<HttpVariant, { rps: number; p99: number; errors: number }[]>()
+      for (let round = 0; round < settings.httpRounds; round++) {
+        const order = round % 2 === 0 ? variants : [...variants].reverse()
+        for (const variant of order) {
+          const run = await load(apps.get(variant)!, token, settings.httpSeconds, settings.connections, variant)
+          rounds.set(variant, [...(rounds.get(variant) ?? []), { rps: run.requestsPerSec, p99: run.p99, errors: run.errors }])
+          progress(`  ${HTTP_LABELS[variant].padEnd(40)} ${Math.round(run.requestsPerSec)} req/s (round ${round + 1})`)
+        }
+      }
+      for (const variant of variants) {
+        const runs = rounds.get(variant)!
+        const rps = runs.map((run) => run.rps)
+        result[variant] = {
+          requestsPerSec: median(rps),
+          rounds: rps,
+          spread: spread(rps),
+          p99: median(runs.map((run) => run.p99)),
+          errors: runs.reduce((sum, run) => sum + run.errors, 0),
+        }
+      }
+    } finally {
+      for (const app of apps.values()) await app.close()
+    }
+  }
+  return result
+}

@@ -1,0 +1,55 @@
+import autocannon from 'autocannon'
+import { ROUTE } from './app-options.js'
+import { check, USER_ID } from './fixtures.js'
+import type { RunningApp } from './listen.js'
+
+/** One autocannon run: requests per second and latency, in ms. */
+export interface LoadResult {
+  requestsPerSec: number
+  p50: number
+  p99: number
+  requests: number
+  errors: number
+}
+
+/**
+ * Asserts what the app answers before it is measured: 200 with the token's user for an authenticated
+ * app (and 401 without a token), 200 with no user for the unauthenticated one. A benchmark of 401s
+ * would be worthless.
+ */
+export async function sampleApp(app: RunningApp, token: string, authenticated: boolean, name: string): Promise<void> {
+  const withToken = await fetch(`${app.url}${ROUTE}`, { headers: { authorization: `Bearer ${token}` } })
+  const body = (await withToken.json().catch(() => undefined)) as { id?: unknown } | undefined
+  check(withToken.status === 200, `${name} answered ${withToken.status} to a valid token`)
+  check(body?.id === (authenticated ? USER_ID : 0), `${name} answered ${JSON.stringify(body)} to a valid token`)
+  if (authenticated) {
+    const without = await fetch(`${app.url}${ROUTE}`)
+    await without.arrayBuffer()
+    check(without.status === 401, `${name} answered ${without.status} to a request without a token`)
+  }
+}
+
+/** autocannon in this process, keep-alive, one valid token repeated; every answer must be a 2xx. */
+export async function load(
+  app: RunningApp,
+  token: string,
+  seconds: number,
+  connections: number,
+  name: string,
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `${app.url}${ROUTE}`,
+    connections,
+    duration: seconds,
+    headers: { authorization: `Bearer ${token}` },
+  })
+  check(result.non2xx === 0, `${name} answered ${result.non2xx} non-2xx responses under load`)
+  check(result['2xx'] > 0, `${name} answered no request under load`)
+  return {
+    requestsPerSec: result['2xx'] / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result['2xx'],
+    errors: result.errors,
+  }
+}

@@ -1,0 +1,193 @@
+import type { ColdStartResult } from './cold-start.js'
+import type { Environment } from './environment.js'
+import { HTTP_LABELS, HTTP_VARIANTS, type HttpResult } from './http-suite.js'
+import type { MemoryResult } from './memory.js'
+import { MICRO_LABELS, MICRO_TASKS, type MicroResult } from './micro.js'
+
+/** What one run measured; a section left out with `--only` is undefined. */
+export interface Results {
+  quick: boolean
+  environment: Environment
+  micro?: MicroResult
+  http?: HttpResult
+  coldStart?: ColdStartResult
+  memory?: MemoryResult
+}
+
+type Status = 'met' | 'NOT MET' | 'reported'
+
+interface Row {
+  comparison: string
+  measured: string
+  goal: string
+  status: Status
+}
+
+type Table = { head: string[]; rows: string[][]; align: ('l' | 'r')[] }
+
+const ratio = (value: number) => `${value >= 100 ? Math.round(value) : value.toFixed(2)}×`
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
+const count = (n: number) => Math.round(n).toLocaleString('en-US')
+const atLeast = (value: number, goal: number): Status => (value >= goal ? 'met' : 'NOT MET')
+
+function goalRows(results: Results): Row[] {
+  const rows: Row[] = []
+  const { micro, http, coldStart, memory } = results
+  if (micro !== undefined) {
+    const cold = micro['plexauth-cold'].opsPerSec
+    const repeat = micro['plexauth-repeat'].opsPerSec
+    const vsCrypto = cold / micro.crypto.opsPerSec
+    const vsJose = repeat / micro.jose.opsPerSec
+    rows.push(
+      { comparison: 'cold verify ÷ bare crypto.verify', measured: ratio(vsCrypto), goal: '≥ 0.85×', status: atLeast(vsCrypto, 0.85) },
+      { comparison: 'repeat verify ÷ jose jwtVerify', measured: ratio(vsJose), goal: '≥ 30×', status: atLeast(vsJose, 30) },
+      { comparison: 'cold verify ÷ jose jwtVerify', measured: ratio(cold / micro.jose.opsPerSec), goal: '–', status: 'reported' },
+      { comparison: 'cold verify ÷ fast-jwt (no cache)', measured: ratio(cold / micro['fast-jwt'].opsPerSec), goal: '–', status: 'reported' },
+      {
+        comparison: 'repeat verify ÷ fast-jwt (with its cache)',
+        measured: ratio(repeat / micro['fast-jwt-cache'].opsPerSec),
+        goal: '–',
+        status: 'reported',
+      },
+    )
+  }
+  if (http !== undefined) {
+    const rps = (variant: keyof HttpResult) => http[variant].requestsPerSec
+    for (const [framework, label] of [['express', 'Express'], ['fastify', 'Fastify'], ['koa', 'Koa']] as const) {
+      const value = rps(`${framework}-plexauth`) / rps(`${framework}-none`)
+      rows.push({ comparison: `${label} + plexauth ÷ ${label} without auth (req/s)`, measured: ratio(value), goal: '≥ 0.9×', status: atLeast(value, 0.9) })
+    }
+    const vsOauth2 = rps('express-plexauth') / rps('express-oauth2')
+    rows.push(
+      { comparison: 'Express + plexauth ÷ Express + express-oauth2-jwt-bearer', measured: ratio(vsOauth2), goal: '≥ 1.5×', status: atLeast(vsOauth2, 1.5) },
+      {
+        comparison: 'Express + express-oauth2-jwt-bearer ÷ Express without auth',
+        measured: ratio(rps('express-oauth2') / rps('express-none')),
+        goal: '– (0.59× in the issue)',
+        status: 'reported',
+      },
+    )
+  }
+  if (coldStart !== undefined) {
+    const label = `cold start, ${count(coldStart.requests)} concurrent requests`
+    rows.push(
+      {
+        comparison: `${label}: key fetches`,
+        measured: String(coldStart.keyFetches),
+        goal: '1',
+        status: coldStart.keyFetches === 1 ? 'met' : 'NOT MET',
+      },
+      { comparison: `${label}: p99 latency`, measured: `${coldStart.p99.toFixed(0)} ms`, goal: 'reported', status: 'reported' },
+    )
+  }
+  if (memory !== undefined) {
+    rows.push({
+      comparison: `heap after ${count(memory.tokens)} distinct tokens (cache ${count(memory.cacheSize)})`,
+      measured: `${mib(memory.heapBefore)} → ${mib(memory.heapCacheFull)} (cache full) → ${mib(memory.heapAfter)}`,
+      goal: 'bounded by the cache',
+      status: memory.bounded ? 'met' : 'NOT MET',
+    })
+  }
+  return rows
+}
+
+function absoluteTables(results: Results): { title: string; table: Table }[] {
+  const tables: { title: string; table: Table }[] = []
+  const { micro, http, coldStart, memory } = results
+  if (micro !== undefined) {
+    tables.push({
+      title: 'Micro benchmarks (same token, same process; median of rounds)',
+      table: {
+        head: ['candidate', 'ops/s', 'µs/op', 'spread'],
+        align: ['l', 'r', 'r', 'r'],
+        rows: MICRO_TASKS.map((task) => [
+          MICRO_LABELS[task],
+          count(micro[task].opsPerSec),
+          (1e6 / micro[task].opsPerSec).toFixed(task === 'plexauth-repeat' || task === 'fast-jwt-cache' ? 3 : 1),
+          `${micro[task].spread.toFixed(0)} %`,
+        ]),
+      },
+    })
+  }
+  if (http !== undefined) {
+    tables.push({
+      title: 'HTTP (autocannon in-process, 127.0.0.1, keep-alive, one valid token; median of rounds)',
+      table: {
+        head: ['app', 'req/s', 'p99 ms', 'spread'],
+        align: ['l', 'r', 'r', 'r'],
+        rows: HTTP_VARIANTS.map((variant) => [
+          HTTP_LABELS[variant],
+          count(http[variant].requestsPerSec),
+          String(http[variant].p99),
+          `${http[variant].spread.toFixed(0)} %`,
+        ]),
+      },
+    })
+  }
+  if (coldStart !== undefined) {
+    tables.push({
+      title: 'Cold start (fresh Express app and verifier, one new connection and a distinct token per request)',
+      table: {
+        head: ['requests', 'key fetches', 'p50 ms', 'p99 ms', 'max ms', 'all answered in', 'no answer'],
+        align: ['r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        rows: [
+          [
+            count(coldStart.requests),
+            String(coldStart.keyFetches),
+            coldStart.p50.toFixed(0),
+            coldStart.p99.toFixed(0),
+            coldStart.max.toFixed(0),
+            `${coldStart.wallMs.toFixed(0)} ms`,
+            String(coldStart.socketErrors),
+          ],
+        ],
+      },
+    })
+  }
+  if (memory !== undefined) {
+    tables.push({
+      title: `Memory (heap used after full GC; ${memory.seconds.toFixed(0)} s)`,
+      table: {
+        head: ['tokens verified', 'heap used'],
+        align: ['r', 'r'],
+        rows: memory.points.map((point) => [count(point.tokens), mib(point.heapUsed)]),
+      },
+    })
+  }
+  return tables
+}
+
+function renderText({ head, rows, align }: Table): string {
+  const widths = head.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (align[i] === 'r' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ')
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+function renderMarkdown({ head, rows, align }: Table): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`
+  return [line(head), line(align.map((a) => (a === 'r' ? '---:' : '---'))), ...rows.map(line)].join('\n')
+}
+
+function describeEnvironment({ environment: env, quick }: Results): string {
+  const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ')
+  return (
+    `${quick ? 'QUICK smoke run (short, not for the record)' : 'Full run'}, ${env.date} UTC: Node ${env.node}, ` +
+    `${env.cpu} × ${env.cores}, ${env.memoryGiB} GiB, ${env.os}; load average ${load(env.loadStart)} at start, ` +
+    `${load(env.loadEnd)} at end`
+  )
+}
+
+/** The goal table first (the result), then the absolute numbers behind it. */
+export function renderReport(results: Results, markdown: boolean): string {
+  const goals: Table = {
+    head: ['comparison (plexauth ÷ other)', 'measured', 'goal', 'result'],
+    align: ['l', 'r', 'l', 'l'],
+    rows: goalRows(results).map((row) => [row.comparison, row.measured, row.goal, row.status]),
+  }
+  const render = markdown ? renderMarkdown : renderText
+  const block = (text: string, table: Table) => (markdown ? `**${text}**\n\n${render(table)}` : `${text}\n${render(table)}`)
+  const parts = [describeEnvironment(results), block('Goals of issue 7', goals)]
+  for (const { title, table } of absoluteTables(results)) parts.push(block(title, table))
+  return `${parts.join('\n\n')}\n`
+}
