@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { PlexAuthOptions } from '@plexauth/core'
+import type { PlexAuthOptions, ServerAccessOptions } from '@plexauth/core'
 import * as plexExpress from '@plexauth/express'
 import fastifyPlexAuth, * as plexFastify from '@plexauth/fastify'
 import * as plexKoa from '@plexauth/koa'
@@ -18,10 +18,23 @@ import { type AuthName, type GuardSpec, ROUTES, type RouteSpec } from './cases.j
  * headers (what `forwardErrors: true` must reach).
  */
 
-export interface AppContext {
-  options: Record<AuthName, PlexAuthOptions>
+export interface AppContext<A extends string = AuthName> {
+  options: Record<A, PlexAuthOptions>
   /** Called by every route handler: rejected requests must never reach one. */
   onHandler: () => void
+  /** The `requireServerAccess` / `requireServerOwner` configurations `serverAccess` guards name. */
+  access?: Readonly<Record<string, ServerAccessOptions>>
+  /** The routes to serve. Default `ROUTES`; a route without `auth` needs an `options.main` (Fastify registers it there). */
+  routes?: readonly RouteSpec<A>[]
+  /**
+   * Called when a request is done, with the identity its framework request holds then (`req.plex`,
+   * `request.plex`, `ctx.state.plex`): a refused request must hold none.
+   */
+  onFinished?: (identity: unknown) => void
+  /** Fastify apps log every line (level `trace`) to this stream; Express and Koa have no logger of their own. */
+  logStream?: { write(line: string): void }
+  /** Koa apps: listens to the app's `error` events (Koa only logs them when nobody listens). */
+  onAppError?: (err: unknown) => void
 }
 
 export interface RunningApp {
@@ -31,7 +44,7 @@ export interface RunningApp {
 
 export interface Framework {
   name: string
-  start: (context: AppContext) => Promise<RunningApp>
+  start: <A extends string = AuthName>(context: AppContext<A>) => Promise<RunningApp>
 }
 
 interface AppError extends Error {
@@ -43,15 +56,17 @@ interface AppError extends Error {
 
 const appErrorBody = (err: AppError) => ({ handledBy: 'app', code: err.code ?? null })
 
-function options(context: AppContext, route: RouteSpec & { auth: AuthName }): PlexAuthOptions {
+type Authenticated<A extends string> = RouteSpec<A> & { auth: A }
+
+function options<A extends string>(context: AppContext<A>, route: Authenticated<A>): PlexAuthOptions {
   const base = context.options[route.auth]
   return route.optional === true ? { ...base, credentialsRequired: false } : base
 }
 
 /** One middleware per configuration, shared by its routes (and so one key cache). */
-function perConfiguration<T>(build: (route: RouteSpec & { auth: AuthName }) => T) {
+function perConfiguration<A extends string, T>(build: (route: Authenticated<A>) => T) {
   const built = new Map<string, T>()
-  return (route: RouteSpec & { auth: AuthName }): T => {
+  return (route: Authenticated<A>): T => {
     const key = `${route.auth}:${route.optional === true}`
     let value = built.get(key)
     if (value === undefined) {
@@ -62,8 +77,12 @@ function perConfiguration<T>(build: (route: RouteSpec & { auth: AuthName }) => T
   }
 }
 
-function hasAuth(route: RouteSpec): route is RouteSpec & { auth: AuthName } {
+function hasAuth<A extends string>(route: RouteSpec<A>): route is Authenticated<A> {
   return route.auth !== null
+}
+
+function routesOf<A extends string>(context: AppContext<A>): readonly RouteSpec<A>[] {
+  return context.routes ?? (ROUTES as readonly RouteSpec<string>[] as readonly RouteSpec<A>[])
 }
 
 async function listen(server: Server): Promise<RunningApp> {
@@ -79,7 +98,23 @@ async function listen(server: Server): Promise<RunningApp> {
   }
 }
 
-function expressGuard(spec: GuardSpec): RequestHandler {
+/** The options of a `serverAccess` guard, from the app's context. */
+function accessOptionsOf(
+  spec: GuardSpec & { kind: 'serverAccess' },
+  context: { access?: AppContext['access'] },
+) {
+  const options = context.access?.[spec.config]
+  if (options === undefined) throw new Error(`no access configuration ${spec.config}`)
+  return options
+}
+
+function expressGuard(spec: GuardSpec, context: { access?: AppContext['access'] }): RequestHandler {
+  if (spec.kind === 'serverAccess') {
+    const options = accessOptionsOf(spec, context)
+    return spec.owner === true
+      ? plexExpress.requireServerOwner(options)
+      : plexExpress.requireServerAccess(options)
+  }
   if (spec.kind === 'scopes') return plexExpress.requireScopes(...spec.scopes)
   if (spec.kind === 'anyScope') return plexExpress.requireAnyScope(...spec.scopes)
   return plexExpress.requireUser(spec.predicate)
@@ -90,9 +125,19 @@ function expressFramework(name: string, create: () => Express): Framework {
     name,
     async start(context) {
       const app = create()
+      const { onFinished } = context
+      if (onFinished !== undefined) {
+        app.use((req, res, next) => {
+          res.on('finish', () => onFinished(req.plex))
+          next()
+        })
+      }
       const auth = perConfiguration((route) => plexExpress.plexAuth(options(context, route)))
-      for (const route of ROUTES) {
-        const chain = [...(hasAuth(route) ? [auth(route)] : []), ...(route.guards ?? []).map(expressGuard)]
+      for (const route of routesOf(context)) {
+        const chain = [
+          ...(hasAuth(route) ? [auth(route)] : []),
+          ...(route.guards ?? []).map((spec) => expressGuard(spec, context)),
+        ]
         const handler: RequestHandler = (req, res) => {
           context.onHandler()
           if (route.method === 'OPTIONS') res.status(204).set('access-control-allow-origin', '*').end()
@@ -113,17 +158,28 @@ function expressFramework(name: string, create: () => Express): Framework {
   }
 }
 
-function fastifyGuard(spec: GuardSpec): plexFastify.PlexGuard {
+function fastifyGuard(spec: GuardSpec, context: { access?: AppContext['access'] }): plexFastify.PlexGuard {
+  if (spec.kind === 'serverAccess') {
+    const options = accessOptionsOf(spec, context)
+    return spec.owner === true
+      ? plexFastify.requireServerOwner(options)
+      : plexFastify.requireServerAccess(options)
+  }
   if (spec.kind === 'scopes') return plexFastify.requireScopes(...spec.scopes)
   if (spec.kind === 'anyScope') return plexFastify.requireAnyScope(...spec.scopes)
   return plexFastify.requireUser(spec.predicate)
 }
 
-function fastifyFramework(name: string, create: () => FastifyInstance): Framework {
+/** What a Fastify test app is created with: nothing, or a logger writing every line to a stream. */
+type FastifyTestOptions = { logger: { level: 'trace'; stream: { write(line: string): void } } } | undefined
+
+function fastifyFramework(name: string, create: (options: FastifyTestOptions) => FastifyInstance): Framework {
   return {
     name,
-    async start(context) {
-      const app = create()
+    async start<A extends string>(context: AppContext<A>) {
+      const { logStream, onFinished } = context
+      const app = create(logStream === undefined ? undefined : { logger: { level: 'trace', stream: logStream } })
+      if (onFinished !== undefined) app.addHook('onResponse', async (request) => onFinished(request.plex))
       app.setErrorHandler<AppError>((err, _request, reply) =>
         reply
           .code(err.statusCode ?? 500)
@@ -131,9 +187,9 @@ function fastifyFramework(name: string, create: () => FastifyInstance): Framewor
           .send(appErrorBody(err)),
       )
       // One sibling scope per configuration; routes without authentication live in the main one.
-      const scopes = new Map<AuthName, RouteSpec[]>()
-      for (const route of ROUTES) {
-        const scope = route.auth ?? 'main'
+      const scopes = new Map<A, RouteSpec<A>[]>()
+      for (const route of routesOf(context)) {
+        const scope = route.auth ?? ('main' as A)
         scopes.set(scope, [...(scopes.get(scope) ?? []), route])
       }
       for (const [scopeName, routes] of scopes) {
@@ -150,7 +206,7 @@ function fastifyFramework(name: string, create: () => FastifyInstance): Framewor
               method: route.method,
               url: route.path,
               config,
-              preHandler: (route.guards ?? []).map(fastifyGuard),
+              preHandler: (route.guards ?? []).map((spec) => fastifyGuard(spec, context)),
               handler: async (request, reply) => {
                 context.onHandler()
                 if (route.method === 'OPTIONS')
@@ -170,7 +226,11 @@ function fastifyFramework(name: string, create: () => FastifyInstance): Framewor
 
 type KoaMiddleware = Middleware<plexKoa.PlexAuthState>
 
-function koaGuard(spec: GuardSpec): KoaMiddleware {
+function koaGuard(spec: GuardSpec, context: { access?: AppContext['access'] }): KoaMiddleware {
+  if (spec.kind === 'serverAccess') {
+    const options = accessOptionsOf(spec, context)
+    return spec.owner === true ? plexKoa.requireServerOwner(options) : plexKoa.requireServerAccess(options)
+  }
   if (spec.kind === 'scopes') return plexKoa.requireScopes(...spec.scopes)
   if (spec.kind === 'anyScope') return plexKoa.requireAnyScope(...spec.scopes)
   return plexKoa.requireUser(spec.predicate)
@@ -193,6 +253,17 @@ function koaFramework(name: string, KoaClass: typeof Koa3): Framework {
     async start(context) {
       const app = new KoaClass<plexKoa.PlexAuthState>()
       app.silent = true
+      const { onAppError, onFinished } = context
+      if (onAppError !== undefined) app.on('error', onAppError)
+      if (onFinished !== undefined) {
+        app.use(async (ctx, next) => {
+          try {
+            await next()
+          } finally {
+            onFinished(ctx.state.plex)
+          }
+        })
+      }
       app.use(async (ctx, next) => {
         try {
           await next()
@@ -205,7 +276,7 @@ function koaFramework(name: string, KoaClass: typeof Koa3): Framework {
       })
       const auth = perConfiguration((route) => plexKoa.plexAuth(options(context, route)))
       const table = new Map<string, KoaMiddleware[]>()
-      for (const route of ROUTES) {
+      for (const route of routesOf(context)) {
         const handler: KoaMiddleware = (ctx) => {
           context.onHandler()
           if (route.method === 'OPTIONS') {
@@ -217,7 +288,7 @@ function koaFramework(name: string, KoaClass: typeof Koa3): Framework {
         }
         const chain = [
           ...(hasAuth(route) ? [auth(route)] : []),
-          ...(route.guards ?? []).map(koaGuard),
+          ...(route.guards ?? []).map((spec) => koaGuard(spec, context)),
           handler,
         ]
         table.set(`${route.method} ${route.path}`, chain)
@@ -235,8 +306,8 @@ function koaFramework(name: string, KoaClass: typeof Koa3): Framework {
 export const FRAMEWORKS: readonly Framework[] = [
   expressFramework('Express 5', () => express5()),
   expressFramework('Express 4', () => express4()),
-  fastifyFramework('Fastify 5', () => fastify5()),
-  fastifyFramework('Fastify 4', () => fastify4() as unknown as FastifyInstance),
+  fastifyFramework('Fastify 5', (options) => fastify5(options)),
+  fastifyFramework('Fastify 4', (options) => fastify4(options) as unknown as FastifyInstance),
   koaFramework('Koa 3', Koa3),
   koaFramework('Koa 2', Koa2),
 ]

@@ -1,5 +1,12 @@
 import { setImmediate as tick } from 'node:timers/promises'
-import type { PlexAuthErrorCode, PlexAuthEvent, PlexAuthOptions, UserPredicate } from '@plexauth/core'
+import type {
+  PlexAuthErrorCode,
+  PlexAuthEvent,
+  PlexAuthOptions,
+  ServerAccess,
+  ServerAccessOptions,
+  UserPredicate,
+} from '@plexauth/core'
 import { DEFAULT_CLIENT_IDENTIFIER, DEFAULT_USER, type FakePlex, generateEd25519Key } from '@plexauth/testing'
 import type { RequestShape } from './http.js'
 
@@ -10,15 +17,36 @@ import type { RequestShape } from './http.js'
  */
 
 export const OWNER_ID = DEFAULT_USER.id
+/** An account the owner's server is shared with, and one it is not (the runner creates both). */
+export const FRIEND_ID = OWNER_ID + 1000
+export const STRANGER_ID = OWNER_ID + 2000
+/** The Plex Media Server the `serverAccess` guards gate; owned by `OWNER_ID`, shared with `FRIEND_ID`. */
+export const SERVER_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00'
 
 /** The plexAuth configurations of a test app; each framework registers each one once. */
-export type AuthName = 'main' | 'query' | 'realm' | 'forward' | 'cold' | 'coldOptional' | 'stale' | 'burst'
+export type AuthName =
+  | 'main'
+  | 'query'
+  | 'realm'
+  | 'forward'
+  | 'cold'
+  | 'coldOptional'
+  | 'stale'
+  | 'burst'
+  | 'legacy'
+  | 'legacyDown'
 
 export interface ContractUrls {
   jwksUrl: string
   coldJwksUrl: string
   staleJwksUrl: string
   burstJwksUrl: string
+  /** plex.tv lookups (legacy tokens, server access): the main fake. */
+  plexTvUrl: string
+  /** A plex.tv that is down (every path). */
+  downPlexTvUrl: string
+  /** A plex.tv that answers until the runner takes it down, after warming the `stale` access routes. */
+  gatePlexTvUrl: string
 }
 
 export function authOptions(
@@ -43,6 +71,20 @@ export function authOptions(
     },
     // Cold until the concurrency test, whose requests all wait for one slow key fetch and resume together.
     burst: { jwksUrl: urls.burstJwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER },
+    legacy: { ...main, legacyTokens: true, plexTvUrl: urls.plexTvUrl },
+    legacyDown: { ...main, legacyTokens: true, plexTvUrl: urls.downPlexTvUrl },
+  }
+}
+
+/** The `requireServerAccess` / `requireServerOwner` configurations of a test app. */
+export type AccessName = 'main' | 'down' | 'stale'
+
+export function accessOptions(urls: ContractUrls): Record<AccessName, ServerAccessOptions> {
+  return {
+    main: { machineIdentifier: SERVER_ID, plexTvUrl: urls.plexTvUrl },
+    down: { machineIdentifier: SERVER_ID, plexTvUrl: urls.downPlexTvUrl },
+    // Always asks plex.tv (accessTtl 0); once the runner takes it down, the last answer serves.
+    stale: { machineIdentifier: SERVER_ID, plexTvUrl: urls.gatePlexTvUrl, accessTtl: 0, staleIfError: 3600 },
   }
 }
 
@@ -50,16 +92,18 @@ export type GuardSpec =
   | { kind: 'scopes'; scopes: string[] }
   | { kind: 'anyScope'; scopes: string[] }
   | { kind: 'user'; predicate: UserPredicate }
+  /** `requireServerAccess`, or `requireServerOwner` with `owner`, configured by `accessOptions()[config]`. */
+  | { kind: 'serverAccess'; config: AccessName; owner?: boolean }
 
 /**
  * A route of the test app. `auth: null` skips authentication (Fastify: `config: { plexAuth: false }`);
  * `optional` lets anonymous requests in (Fastify: `config: { plexAuth: 'optional' }`, elsewhere
  * `credentialsRequired: false`). The handler answers `{ route, plex }`, or 204 for `OPTIONS`.
  */
-export interface RouteSpec {
+export interface RouteSpec<A extends string = AuthName> {
   method: 'GET' | 'OPTIONS'
   path: string
-  auth: AuthName | null
+  auth: A | null
   optional?: boolean
   guards?: GuardSpec[]
 }
@@ -125,6 +169,23 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/cold/me', auth: 'cold' },
   { method: 'GET', path: '/cold/optional', auth: 'coldOptional' },
   { method: 'GET', path: '/stale/me', auth: 'stale' },
+  { method: 'GET', path: '/legacy/me', auth: 'legacy' },
+  { method: 'GET', path: '/legacy/down', auth: 'legacyDown' },
+  {
+    method: 'GET',
+    path: '/legacy/access',
+    auth: 'legacy',
+    guards: [{ kind: 'serverAccess', config: 'main' }],
+  },
+  { method: 'GET', path: '/access', auth: 'main', guards: [{ kind: 'serverAccess', config: 'main' }] },
+  {
+    method: 'GET',
+    path: '/access/owner',
+    auth: 'main',
+    guards: [{ kind: 'serverAccess', config: 'main', owner: true }],
+  },
+  { method: 'GET', path: '/access/down', auth: 'main', guards: [{ kind: 'serverAccess', config: 'down' }] },
+  { method: 'GET', path: '/access/stale', auth: 'main', guards: [{ kind: 'serverAccess', config: 'stale' }] },
 ]
 
 export interface Expected {
@@ -139,6 +200,10 @@ export interface Expected {
   user?: number | null
   /** The error went through the app's own error handler (`forwardErrors: true`). */
   forwarded?: boolean
+  /** For a 200: how the identity was established. Default `'jwt'`. */
+  kind?: 'jwt' | 'legacy'
+  /** For a 200: the server access decision the handler saw (`req.plex.access`); absent unless given. */
+  access?: Omit<ServerAccess, 'machineIdentifier'>
 }
 
 export interface ContractCase {
@@ -449,5 +514,79 @@ export const CASES: readonly ContractCase[] = [
     name: 'forwarded: valid token',
     request: (p) => get('/forward/me', bearer(p.issueToken())),
     expect: ok(OWNER_ID),
+  },
+
+  // Legacy tokens (legacyTokens: true): plex.tv's /api/v2/user vouches for them
+  {
+    name: 'legacy token: valid',
+    request: (p) => get('/legacy/me', plexHeader(p.createLegacyToken({ accountId: FRIEND_ID }))),
+    expect: { ...ok(FRIEND_ID), kind: 'legacy' },
+  },
+  {
+    name: 'legacy token: unknown to plex.tv',
+    request: () => get('/legacy/me', plexHeader('Zq8vUnknownLegacy000')),
+    expect: {
+      status: 401,
+      wwwAuthenticate: invalid('The token was rejected by Plex'),
+      code: 'TOKEN_INVALID',
+    },
+  },
+  {
+    name: 'legacy token: plex.tv down',
+    request: (p) => get('/legacy/down', bearer(p.createLegacyToken())),
+    expect: { status: 503, wwwAuthenticate: realm, retryAfter: '1', code: 'PLEX_UNAVAILABLE' },
+  },
+  {
+    name: 'legacy token: refused where legacy tokens are off',
+    request: (p) => get('/me', plexHeader(p.createLegacyToken())),
+    expect: { status: 401, wwwAuthenticate: invalid('The token is malformed'), code: 'TOKEN_MALFORMED' },
+  },
+  {
+    name: 'legacy tokens on: a JWT is still verified locally',
+    request: (p) => get('/legacy/me', bearer(p.issueToken({ user: { id: FRIEND_ID } }))),
+    expect: ok(FRIEND_ID),
+  },
+
+  // Server access: requireServerAccess / requireServerOwner
+  {
+    name: 'server access: a user the server is shared with',
+    request: (p) => get('/access', bearer(p.issueToken({ user: { id: FRIEND_ID } }))),
+    expect: { ...ok(FRIEND_ID), access: { owner: false, source: 'resources', stale: false } },
+  },
+  {
+    name: 'server access: the owner',
+    request: (p) => get('/access', bearer(p.issueToken())),
+    expect: { ...ok(OWNER_ID), access: { owner: true, source: 'resources', stale: false } },
+  },
+  {
+    name: 'server access: a user without access',
+    request: (p) => get('/access', bearer(p.issueToken({ user: { id: STRANGER_ID } }))),
+    expect: { status: 403, wwwAuthenticate: realm, code: 'ACCESS_DENIED' },
+  },
+  { name: 'server access: anonymous', request: () => get('/access'), expect: missing },
+  {
+    name: 'server access: a legacy token',
+    request: (p) => get('/legacy/access', plexHeader(p.createLegacyToken({ accountId: FRIEND_ID }))),
+    expect: { ...ok(FRIEND_ID), kind: 'legacy', access: { owner: false, source: 'resources', stale: false } },
+  },
+  {
+    name: 'server owner: the owner',
+    request: (p) => get('/access/owner', bearer(p.issueToken())),
+    expect: { ...ok(OWNER_ID), access: { owner: true, source: 'resources', stale: false } },
+  },
+  {
+    name: 'server owner: a user the server is shared with',
+    request: (p) => get('/access/owner', bearer(p.issueToken({ user: { id: FRIEND_ID } }))),
+    expect: { status: 403, wwwAuthenticate: realm, code: 'ACCESS_DENIED' },
+  },
+  {
+    name: 'server access: plex.tv down, no answer known',
+    request: (p) => get('/access/down', bearer(p.issueToken({ user: { id: FRIEND_ID } }))),
+    expect: { status: 503, wwwAuthenticate: realm, retryAfter: '1', code: 'PLEX_UNAVAILABLE' },
+  },
+  {
+    name: 'server access: plex.tv down, the last known answer serves',
+    request: (p) => get('/access/stale', bearer(p.issueToken({ user: { id: FRIEND_ID } }))),
+    expect: { ...ok(FRIEND_ID), access: { owner: false, source: 'resources', stale: true } },
   },
 ]

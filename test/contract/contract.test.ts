@@ -4,7 +4,16 @@ import type { PlexAuthEvent } from '@plexauth/core'
 import { createFakePlex, DEFAULT_USER, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { FRAMEWORKS, type RunningApp } from './apps.js'
-import { authOptions, CASES, type ContractCase } from './cases.js'
+import {
+  accessOptions,
+  authOptions,
+  CASES,
+  type ContractCase,
+  FRIEND_ID,
+  OWNER_ID,
+  SERVER_ID,
+  STRANGER_ID,
+} from './cases.js'
 import { type Answer, type RequestShape, send } from './http.js'
 
 interface Running extends RunningApp {
@@ -16,10 +25,12 @@ let plex: FakePlex
 let cold: FakePlex
 let stale: FakePlex
 let burst: FakePlex
+let gate: FakePlex
 const apps = new Map<string, Running>()
 
 beforeAll(async () => {
-  ;[plex, cold, stale, burst] = await Promise.all([
+  ;[plex, cold, stale, burst, gate] = await Promise.all([
+    createFakePlex(),
     createFakePlex(),
     createFakePlex(),
     createFakePlex(),
@@ -29,18 +40,31 @@ beforeAll(async () => {
   // The stale fake publishes the main fake's keys, so every row's tokens verify against either.
   stale.setKeysResponse(plex.keys)
   burst.setKeysResponse(plex.keys)
+  // Server access: the owner's server, shared with a friend, unknown to a stranger. The gate fake holds the
+  // same accounts and share, and accepts the main fake's tokens, until it is taken down below.
+  for (const fake of [plex, gate]) {
+    fake.addAccount({ id: FRIEND_ID, username: 'friend' })
+    fake.addAccount({ id: STRANGER_ID, username: 'stranger' })
+    fake.addServer({ machineIdentifier: SERVER_ID, ownerId: OWNER_ID, sharedWith: [FRIEND_ID] })
+  }
+  gate.addKey(plex.signingKey)
   const urls = {
     jwksUrl: plex.jwksUrl,
     coldJwksUrl: cold.jwksUrl,
     staleJwksUrl: stale.jwksUrl,
     burstJwksUrl: burst.jwksUrl,
+    plexTvUrl: plex.url,
+    downPlexTvUrl: cold.url,
+    gatePlexTvUrl: gate.url,
   }
+  const friendToken = plex.issueToken({ user: { id: FRIEND_ID } })
   const warmUp = plex.issueToken()
   for (const framework of FRAMEWORKS) {
     const events: PlexAuthEvent[] = []
     const running: Running = { url: '', close: async () => {}, handlerCalls: 0, events }
     const app = await framework.start({
       options: authOptions(urls, (event) => events.push(event)),
+      access: accessOptions(urls),
       onHandler: () => running.handlerCalls++,
     })
     Object.assign(running, app)
@@ -50,7 +74,10 @@ beforeAll(async () => {
       headers: [['authorization', `Bearer ${warmUp}`]],
     })
     expect(answer.status, `${framework.name} warms its stale key cache: ${answer.text}`).toBe(200)
+    const access = await send(app.url, { path: '/access/stale', headers: [['x-plex-token', friendToken]] })
+    expect(access.status, `${framework.name} learns the friend's access: ${access.text}`).toBe(200)
   }
+  gate.fail('*', 'down')
   // Every stale route now holds keys; take their source down and let them expire (jwks.maxAge is 1 s).
   stale.fail(PLEX_PATHS.keys, 'down')
   await sleep(1100)
@@ -58,7 +85,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...apps.values()].map((app) => app.close()))
-  await Promise.all([plex, cold, stale, burst].map((fake) => fake?.close()))
+  await Promise.all([plex, cold, stale, burst, gate].map((fake) => fake?.close()))
 })
 
 // Each row's request is built once, so every framework receives exactly the same bytes.
@@ -79,7 +106,8 @@ const COMPARED_HEADERS = ['www-authenticate', 'retry-after', 'content-type']
 function tokensIn(shape: RequestShape): string[] {
   const tokens = (shape.headers ?? []).map(([, value]) => value.replace(/^bearer /i, ''))
   const query = new URL(shape.path, 'http://x').searchParams.getAll('X-Plex-Token')
-  return [...tokens, ...query].filter((token) => token.length > 40)
+  // Long enough to be a token (a legacy one has 20 characters), unlike the other header values sent.
+  return [...tokens, ...query].filter((token) => token.length >= 20)
 }
 
 describe.each(FRAMEWORKS.map((framework) => framework.name))('%s', (name) => {
@@ -108,9 +136,14 @@ describe.each(FRAMEWORKS.map((framework) => framework.name))('%s', (name) => {
     const body = answer.body as Record<string, unknown>
     if (want.status === 200) {
       expect(body.route).toBe(new URL(shape.path, 'http://x').pathname)
-      const plexBody = body.plex as { user: { id: number }; kind: string } | null
+      const plexBody = body.plex as { user: { id: number }; kind: string; access?: unknown } | null
       expect(plexBody === null ? null : plexBody.user.id).toBe(want.user)
-      if (plexBody !== null) expect(plexBody.kind).toBe('jwt')
+      if (plexBody !== null) expect(plexBody.kind).toBe(want.kind ?? 'jwt')
+      if (plexBody !== null) {
+        const access =
+          want.access === undefined ? undefined : { machineIdentifier: SERVER_ID, ...want.access }
+        expect(plexBody.access).toEqual(access)
+      }
     } else if (want.forwarded === true) {
       expect(body).toEqual({ handledBy: 'app', code: want.code })
     } else if (want.code !== undefined) {

@@ -1,4 +1,5 @@
 import { request } from 'node:http'
+import { connect } from 'node:net'
 
 /** A request of the contract table. `headers` are raw pairs, so one name may repeat. */
 export interface RequestShape {
@@ -46,5 +47,41 @@ export function send(baseUrl: string, shape: RequestShape): Promise<Answer> {
     )
     req.on('error', reject)
     req.end()
+  })
+}
+
+/**
+ * One request on a raw socket, its header lines written exactly as given: for bytes Node's client refuses
+ * to send (control characters). Reads until the server closes; the body is kept as text, not decoded.
+ */
+export function sendRaw(
+  baseUrl: string,
+  shape: { method?: string; path: string; headerLines: readonly string[] },
+): Promise<Answer> {
+  const url = new URL(shape.path, baseUrl)
+  const head = [
+    `${shape.method ?? 'GET'} ${url.pathname}${url.search} HTTP/1.1`,
+    `Host: ${url.host}`,
+    ...shape.headerLines,
+    'Connection: close',
+  ]
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname)
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('error', reject)
+    socket.on('close', () => {
+      const raw = Buffer.concat(chunks).toString('latin1')
+      const end = raw.indexOf('\r\n\r\n')
+      const [statusLine = '', ...lines] = raw.slice(0, end === -1 ? raw.length : end).split('\r\n')
+      const headers: Record<string, string> = {}
+      for (const line of lines) {
+        const colon = line.indexOf(':')
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
+      }
+      const text = end === -1 ? '' : raw.slice(end + 4)
+      resolve({ status: Number(statusLine.split(' ')[1] ?? 0), headers, text, body: text === '' ? undefined : text })
+    })
+    socket.end(`${head.join('\r\n')}\r\n\r\n`, 'latin1')
   })
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createPlexVerifier, isPlexAuthError, type PlexIdentity, type PlexVerifier } from '@plexauth/core'
+import { createPlexVerifier, isPlexAuthError, type PlexJwtIdentity, type PlexVerifier } from '@plexauth/core'
 import { type DeviceKey, type PlexClientState, parseState } from './client-state.js'
 import { generateDeviceKey, publicJwk, signDeviceJwt } from './device-key.js'
 import { isPlexClientError, PlexClientError } from './errors.js'
@@ -63,7 +63,7 @@ export interface PlexClient {
    */
   getToken(options?: { forceRefresh?: boolean }): Promise<string>
   /** The verified identity of the current token (refreshed as `getToken` would). */
-  getIdentity(): Promise<PlexIdentity>
+  getIdentity(): Promise<PlexJwtIdentity>
   /**
    * The other way in: registers the device key with an existing legacy token (`/api/v2/auth/jwk`), then
    * exchanges for a first Plex JWT, verified, stored and returned. plex.tv retires the legacy token after
@@ -224,8 +224,8 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
     return verifier.verifier
   }
 
-  async function verify(state: DeviceState, token: string): Promise<PlexIdentity> {
-    let identity: PlexIdentity
+  async function verify(state: DeviceState, token: string): Promise<PlexJwtIdentity> {
+    let identity: Awaited<ReturnType<PlexVerifier['verify']>>
     try {
       identity = await verifierFor(state.clientIdentifier).verify(token)
     } catch (err) {
@@ -234,7 +234,10 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
       }
       throw new PlexClientError('TOKEN_INVALID', { cause: err })
     }
-    if (identity.thumbprint !== state.device.kid) throw new PlexClientError('THUMBPRINT_MISMATCH')
+    // The client's verifier never enables legacy tokens: its identities are always Plex JWTs.
+    if (identity.kind !== 'jwt' || identity.thumbprint !== state.device.kid) {
+      throw new PlexClientError('THUMBPRINT_MISMATCH')
+    }
     return identity
   }
 

@@ -1,4 +1,4 @@
-export type { PlexIdentity, PlexUser } from '@plexauth/core'
+export type { PlexIdentity, PlexJwtIdentity, PlexUser } from '@plexauth/core'
 export type { DeviceKey, DevicePrivateJwk, PlexClientState, PlexClientStore } from './client-state.js'
 export { createPlexClient } from './create-plex-client.js'
 export type { PlexClient, WaitForLoginOptions } from './create-plex-client.js'

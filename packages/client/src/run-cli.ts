@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import type { PlexIdentity } from '@plexauth/core'
+import type { PlexJwtIdentity } from '@plexauth/core'
 import { createPlexClient, type PlexClient } from './create-plex-client.js'
 import { isPlexClientError, type PlexClientErrorCode } from './errors.js'
 import { type FileStore, fileStore } from './file-store.js'
@@ -113,7 +113,7 @@ function remaining(seconds: number): string {
   return days > 0 ? `${days}d ${hours}h` : hours > 0 ? `${hours}h ${minutes}m` : `${minutes}m`
 }
 
-function identityJson(identity: PlexIdentity): Record<string, unknown> {
+function identityJson(identity: PlexJwtIdentity): Record<string, unknown> {
   return {
     user: identity.user,
     scopes: identity.scopes,
@@ -124,7 +124,7 @@ function identityJson(identity: PlexIdentity): Record<string, unknown> {
   }
 }
 
-function identityText(identity: PlexIdentity): string {
+function identityText(identity: PlexJwtIdentity): string {
   const { user } = identity
   const rows: [string, string | number | undefined][] = [
     ['username', user.username],

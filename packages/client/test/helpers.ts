@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPlexVerifier, type PlexIdentity } from '@plexauth/core'
+import { createPlexVerifier, type PlexJwtIdentity } from '@plexauth/core'
 import {
   type ApprovePinOptions,
   createFakePlex,
@@ -67,8 +67,13 @@ export function verifyAsServer(
   plex: FakePlex,
   token: string,
   clientIdentifier: string,
-): Promise<PlexIdentity> {
-  return createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier }).verify(token)
+): Promise<PlexJwtIdentity> {
+  return createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier })
+    .verify(token)
+    .then((identity) => {
+      if (identity.kind !== 'jwt') throw new Error('expected a Plex JWT identity')
+      return identity
+    })
 }
 
 /** Fakes `Date` only (sockets and timers stay real), restored when the test ends. */

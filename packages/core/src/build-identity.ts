@@ -1,5 +1,5 @@
 import { PlexAuthError } from './errors.js'
-import type { PlexIdentity, PlexUser } from './types.js'
+import type { PlexJwtIdentity, PlexUser } from './types.js'
 
 /** Longest string the identity exposes (username, email, uuid, thumbprint, scopes...). */
 export const MAX_CLAIM_STRING_LENGTH = 512
@@ -98,7 +98,7 @@ export function buildIdentity(
   token: string,
   rules: ClaimRules,
   nowSeconds: number,
-): PlexIdentity {
+): PlexJwtIdentity {
   if (own(payload, 'iss') !== rules.issuer) throw invalid()
   const audience = readAudience(payload)
   if (!audience.includes('plex.tv')) throw invalid()
@@ -133,5 +133,5 @@ export function buildIdentity(
     claims: payload,
   }
   Object.defineProperty(identity, 'token', { value: token, enumerable: false })
-  return deepFreeze(identity) as unknown as PlexIdentity
+  return deepFreeze(identity) as unknown as PlexJwtIdentity
 }

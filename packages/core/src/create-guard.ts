@@ -3,10 +3,21 @@ import type { PlexIdentity } from './types.js'
 
 /**
  * A route check run after authentication: resolves when the request may proceed, throws a
- * `PlexAuthError` (401 when unauthenticated, 403 otherwise) when it may not. Adapters wrap guards
- * in their framework's middleware.
+ * `PlexAuthError` (401 when unauthenticated, 403 otherwise, 503 when a service it needs is down) when
+ * it may not. A guard may resolve to a new identity (e.g. carrying `access`): adapters then attach it to
+ * the request in place of the one they had. Adapters wrap guards in their framework's middleware.
+ *
+ * @example
+ * ```ts
+ * const guard: Guard = (identity) => {
+ *   if (identity?.user.restricted === true) throw new PlexAuthError('ACCESS_DENIED')
+ * }
+ * ```
  */
-export type Guard = (identity: PlexIdentity | undefined | null) => void | Promise<void>
+export type Guard = (
+  identity: PlexIdentity | undefined | null,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a guard that only checks returns nothing at all
+) => PlexIdentity | undefined | void | Promise<PlexIdentity | undefined | void>
 
 /** A user check for `requireUser`; may be async. */
 export type UserPredicate = (identity: PlexIdentity) => boolean | Promise<boolean>

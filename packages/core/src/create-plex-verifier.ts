@@ -1,15 +1,28 @@
 import { verify as verifySignature } from 'node:crypto'
 import { buildIdentity, type ClaimRules } from './build-identity.js'
+import { createMemoryCacheStore, SafeStore } from './cache-store.js'
 import { isPlexAuthError, PlexAuthError, type PlexAuthErrorCode } from './errors.js'
 import { KeySetCache } from './key-set-cache.js'
+import { isLegacyToken, LegacyTokenVerifier } from './legacy-tokens.js'
 import { decodeJsonObject, parseToken } from './parse-token.js'
+import { PlexTvClient } from './plex-tv.js'
 import { resolveOptions } from './resolve-options.js'
+import { TokenBucket } from './token-bucket.js'
 import { TokenCache } from './token-cache.js'
-import type { PlexAuthEvent, PlexIdentity, PlexVerifier, PlexVerifierOptions, PlexVerifierStats } from './types.js'
+import type {
+  PlexAuthEvent,
+  PlexIdentity,
+  PlexJwtIdentity,
+  PlexVerifier,
+  PlexVerifierOptions,
+  PlexVerifierStats,
+} from './types.js'
 
 /**
  * Builds a verifier for Plex JWTs: validates the options (throwing `TypeError`), and sets up the key
- * cache and the verified-token cache shared by every `verify` call.
+ * cache and the verified-token cache shared by every `verify` call. With `legacyTokens: true` it also
+ * accepts legacy (opaque) tokens, asking plex.tv's `/api/v2/user` (cached, single-flight, rate-limited);
+ * tokens with a dot always take the JWT path.
  *
  * @example
  * ```ts
@@ -19,6 +32,9 @@ import type { PlexAuthEvent, PlexIdentity, PlexVerifier, PlexVerifierOptions, Pl
  * await verifier.ready()                       // optional warm-up
  * const identity = await verifier.verify(token) // or throws PlexAuthError
  * console.log(identity.user.username, identity.scopes)
+ *
+ * const both = createPlexVerifier({ clientIdentifier: 'my-app', legacyTokens: true })
+ * const legacy = await both.verify('2ffLuB84dqLswk9skLos') // kind: 'legacy', or TOKEN_INVALID / PLEX_UNAVAILABLE
  * ```
  */
 export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerifier {
@@ -57,6 +73,25 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
   const tokens = new TokenCache(config.tokenCacheSize)
   const counters = { verified: 0, cacheHits: 0 }
   const rejected: Partial<Record<PlexAuthErrorCode, number>> = {}
+  const legacyConfig = config.legacy
+  const legacy =
+    legacyConfig === undefined
+      ? undefined
+      : new LegacyTokenVerifier({
+          client: new PlexTvClient({
+            baseUrl: legacyConfig.plexTvUrl,
+            fetch: config.fetch,
+            timeoutMs: legacyConfig.timeout * 1000,
+            emit,
+          }),
+          clientIdentifier: legacyConfig.clientIdentifier,
+          ttl: legacyConfig.ttl,
+          negativeTtl: legacyConfig.negativeTtl,
+          bucket: new TokenBucket(legacyConfig.lookupsPerSecond),
+          store: new SafeStore(legacyConfig.cache ?? createMemoryCacheStore(), (operation) =>
+            emit({ type: 'cache_store_failed', operation }),
+          ),
+        })
 
   function reject(err: unknown): never {
     const error = isPlexAuthError(err) ? err : new PlexAuthError('TOKEN_MALFORMED', { cause: err })
@@ -64,7 +99,7 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
     throw error
   }
 
-  async function verifyUncached(token: string): Promise<PlexIdentity> {
+  async function verifyUncached(token: string): Promise<PlexJwtIdentity> {
     const parsed = parseToken(token)
     const key = keys.peek(parsed.kid, Date.now()) ?? (await keys.resolve(parsed.kid))
     if (!verifySignature(null, parsed.signingInput, key, parsed.signature)) {
@@ -91,7 +126,11 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
         }
       }
       try {
-        const identity = await verifyUncached(token as string)
+        // Only a token without a dot that looks like a legacy token leaves the JWT path, and only when asked.
+        const identity =
+          legacy !== undefined && typeof token === 'string' && isLegacyToken(token)
+            ? await legacy.verify(token)
+            : await verifyUncached(token as string)
         counters.verified++
         return identity
       } catch (err) {
@@ -104,10 +143,11 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
     stats(): PlexVerifierStats {
       return {
         verified: counters.verified,
-        cacheHits: counters.cacheHits,
+        cacheHits: counters.cacheHits + (legacy?.cacheHits ?? 0),
         rejected: { ...rejected },
         keyFetches: keys.fetches,
         keyFetchFailures: keys.fetchFailures,
+        legacyLookups: legacy?.lookups ?? 0,
       }
     },
   }

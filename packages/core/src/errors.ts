@@ -17,10 +17,12 @@ export type PlexAuthErrorCode =
   | 'TOKEN_NOT_YET_VALID'
   | 'TOKEN_CLAIMS_INVALID'
   | 'TOKEN_KEY_UNKNOWN'
+  | 'TOKEN_INVALID'
   | 'REQUEST_INVALID'
   | 'INSUFFICIENT_SCOPE'
   | 'ACCESS_DENIED'
   | 'KEYS_UNAVAILABLE'
+  | 'PLEX_UNAVAILABLE'
 
 interface CodeInfo {
   readonly status: 400 | 401 | 403 | 503
@@ -44,10 +46,12 @@ export const ERROR_CODES: Readonly<Record<PlexAuthErrorCode, CodeInfo>> = Object
   TOKEN_NOT_YET_VALID: { status: 401, description: 'The token is not valid yet' },
   TOKEN_CLAIMS_INVALID: { status: 401, description: 'The token claims are invalid' },
   TOKEN_KEY_UNKNOWN: { status: 401, description: 'The token was signed with an unknown key' },
+  TOKEN_INVALID: { status: 401, description: 'The token was rejected by Plex' },
   REQUEST_INVALID: { status: 400, description: 'The request carries its credentials incorrectly' },
   INSUFFICIENT_SCOPE: { status: 403, description: 'The token lacks a required scope' },
   ACCESS_DENIED: { status: 403, description: 'Access denied' },
   KEYS_UNAVAILABLE: { status: 503, description: 'Plex signing keys are unavailable, try again later' },
+  PLEX_UNAVAILABLE: { status: 503, description: 'Plex is unavailable, try again later' },
 })
 
 /** Extra data some codes carry. */
@@ -56,7 +60,7 @@ export interface PlexAuthErrorOptions {
   cause?: unknown
   /** For `INSUFFICIENT_SCOPE`: the scopes the route requires. */
   scopes?: readonly string[]
-  /** For `KEYS_UNAVAILABLE`: seconds the client should wait. */
+  /** For `KEYS_UNAVAILABLE` and `PLEX_UNAVAILABLE`: seconds the client should wait. */
   retryAfter?: number
 }
 
@@ -77,7 +81,7 @@ export class PlexAuthError extends Error {
   readonly status: 400 | 401 | 403 | 503
   /** Scopes required by the route, for `INSUFFICIENT_SCOPE`. */
   readonly scopes: readonly string[] | undefined
-  /** Seconds to wait before retrying, for `KEYS_UNAVAILABLE`. */
+  /** Seconds to wait before retrying, for `KEYS_UNAVAILABLE` and `PLEX_UNAVAILABLE`. */
   readonly retryAfter: number | undefined
   /** Response headers, filled in by adapters that hand the error to the framework. */
   headers: Record<string, string> | undefined

@@ -29,6 +29,9 @@ const ALL_SOURCES: ReadonlySet<string> = new Set<TokenSource>(['authorization', 
 const TOKEN_CHARS = /^[A-Za-z0-9\-._~+/]+=*$/
 const BEARER = /^Bearer +([^ ]+) *$/i
 const SCHEME = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*(?: |$)/
+// The usual header in one pass: exactly what BEARER then TOKEN_CHARS accept. Anything else takes the
+// step-by-step path below, which tells a foreign scheme (ignored) from a malformed header (refused).
+const PLAIN_BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 
 function invalid(): PlexAuthError {
   return new PlexAuthError('REQUEST_INVALID')
@@ -63,6 +66,8 @@ function fromAuthorization(request: TokenRequest): string | undefined {
   const value = single(request.headers.authorization)
   if (value === undefined) return undefined
   if (countRaw(request.rawHeaders, 'authorization') > 1) throw invalid()
+  const plain = PLAIN_BEARER.exec(value)
+  if (plain !== null && plain[1]!.length <= MAX_TOKEN_LENGTH) return plain[1]
   if (!SCHEME.test(value)) throw invalid()
   if (!/^bearer(?: |$)/i.test(value)) return undefined
   const match = BEARER.exec(value)

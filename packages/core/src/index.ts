@@ -1,3 +1,5 @@
+export { createMemoryCacheStore } from './cache-store.js'
+export type { MemoryCacheStoreOptions } from './cache-store.js'
 export { createAuthenticator, isPreflight } from './create-authenticator.js'
 export type { Authenticator, AuthenticateOptions, AuthRequest, PlexAuthOptions } from './create-authenticator.js'
 export { createScopeGuard, createUserGuard } from './create-guard.js'
@@ -7,20 +9,30 @@ export { ERROR_CODES, isPlexAuthError, PlexAuthError } from './errors.js'
 export type { PlexAuthErrorCode, PlexAuthErrorOptions } from './errors.js'
 export { DEFAULT_TOKEN_SOURCES, extractToken } from './extract-token.js'
 export type { ExtractTokenOptions, HeaderBag, TokenRequest } from './extract-token.js'
+export { PLEX_TV_URL } from './plex-tv.js'
+export { REDACTED, redactHeaders, redactTokens, redactUrl } from './redact.js'
 export { PLEX_JWKS_URL } from './resolve-options.js'
+export { createServerAccessGuard } from './server-access.js'
+export type { ServerAccessOptions } from './server-access.js'
 export { toHttpError } from './to-http-error.js'
 export type { HttpErrorBody, HttpErrorResult, ToHttpErrorOptions } from './to-http-error.js'
 export type {
+  CacheStore,
   JwksCacheOptions,
   KeyFetchFailure,
   KeyStore,
   PlexAuthEvent,
   PlexIdentity,
+  PlexIdentityBase,
   PlexJwk,
   PlexJwks,
+  PlexJwtIdentity,
+  PlexLegacyIdentity,
+  PlexRequestFailure,
   PlexUser,
   PlexVerifier,
   PlexVerifierOptions,
   PlexVerifierStats,
+  ServerAccess,
   TokenSource,
 } from './types.js'

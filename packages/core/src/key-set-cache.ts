@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { PlexAuthError } from './errors.js'
 import { fetchKeySet, KeyFetchError } from './fetch-key-set.js'
-import { type ImportedKeySet, importKeySet, MAX_KID_LENGTH } from './import-key-set.js'
+import { type ImportedKeySet, importKeySet } from './import-key-set.js'
 import type { KeyFetchFailure, KeyStore, PlexAuthEvent } from './types.js'
 
 /** Resolved settings of a key set cache; durations in milliseconds. */
@@ -32,8 +32,12 @@ const MIN_MAX_AGE_MS = 60_000
 const MAX_MAX_AGE_MS = 86_400_000
 const MAX_BACKOFF_MS = 60_000
 
+// A kid worth reporting: Plex's are 43 base64url characters. No dots and at most 64 characters, so an
+// attacker cannot have a token, or a signature segment (86 characters), written to the logs as a kid.
+const REPORTABLE_KID = /^[A-Za-z0-9_-]{1,64}$/
+
 function safeKid(kid: string): string | undefined {
-  return kid.length <= MAX_KID_LENGTH && /^[A-Za-z0-9._-]+$/.test(kid) ? kid : undefined
+  return REPORTABLE_KID.test(kid) ? kid : undefined
 }
 
 /**

@@ -23,15 +23,53 @@ export interface ParsedToken {
   payloadSegment: string
 }
 
-/** Decodes one JSON segment; anything but a JSON object is malformed. */
+/**
+ * True when an object in `text` (valid JSON) names a member twice. JSON.parse silently keeps the last
+ * one where other parsers keep the first, so such a header or payload could mean two things. One pass,
+ * no recursion; it only runs when a token is verified for the first time.
+ */
+function repeatsMemberName(text: string): boolean {
+  // The member names of each open object; null for an open array.
+  const open: (Set<string> | null)[] = []
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x7b) open.push(new Set())
+    else if (c === 0x5b) open.push(null)
+    else if (c === 0x7d || c === 0x5d) open.pop()
+    else if (c === 0x22) {
+      const start = i
+      let escaped = false
+      for (i++; text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c) {
+          escaped = true
+          i++
+        }
+      }
+      const names = open[open.length - 1]
+      if (names === null || names === undefined) continue
+      let next = i + 1
+      while (text.charCodeAt(next) <= 0x20) next++
+      // A string followed by ":" is a member name; "\u0069ss" and "iss" are the same name.
+      if (text.charCodeAt(next) !== 0x3a) continue
+      const name = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i)
+      if (names.has(name)) return true
+      names.add(name)
+    }
+  }
+  return false
+}
+
+/** Decodes one JSON segment; anything but a JSON object, or an object naming a member twice, is malformed. */
 export function decodeJsonObject(segment: string): Record<string, unknown> {
+  let text = ''
   let value: unknown
   try {
-    value = JSON.parse(utf8.decode(decodeBase64url(segment)))
+    text = utf8.decode(decodeBase64url(segment))
+    value = JSON.parse(text)
   } catch (cause) {
     throw new PlexAuthError('TOKEN_MALFORMED', { cause })
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || repeatsMemberName(text)) {
     throw new PlexAuthError('TOKEN_MALFORMED')
   }
   return value as Record<string, unknown>

@@ -1,5 +1,7 @@
+import { validateCacheStore } from './cache-store.js'
 import { type ImportedKeySet, importKeySet } from './import-key-set.js'
-import type { JwksCacheOptions, PlexVerifierOptions } from './types.js'
+import { PLEX_TV_URL } from './plex-tv.js'
+import type { CacheStore, JwksCacheOptions, PlexVerifierOptions } from './types.js'
 
 /** Where Plex publishes its keys. */
 export const PLEX_JWKS_URL = 'https://clients.plex.tv/api/v2/auth/keys'
@@ -20,6 +22,19 @@ export interface ResolvedVerifierOptions {
   fetch: typeof globalThis.fetch
   keyStore: PlexVerifierOptions['keyStore']
   onEvent: PlexVerifierOptions['onEvent']
+  /** Settings of legacy tokens; `undefined` when `legacyTokens` is off. */
+  legacy: ResolvedLegacyOptions | undefined
+}
+
+/** Legacy token settings after validation; durations in seconds. */
+export interface ResolvedLegacyOptions {
+  clientIdentifier: string
+  ttl: number
+  negativeTtl: number
+  lookupsPerSecond: number
+  cache: CacheStore | undefined
+  plexTvUrl: string
+  timeout: number
 }
 
 const VERIFIER_KEYS = new Set([
@@ -34,6 +49,13 @@ const VERIFIER_KEYS = new Set([
   'fetch',
   'keyStore',
   'onEvent',
+  'legacyTokens',
+  'legacyTokenTtl',
+  'legacyTokenNegativeTtl',
+  'legacyLookupsPerSecond',
+  'legacyTokenCache',
+  'plexTvUrl',
+  'plexTvTimeout',
 ])
 const JWKS_KEYS = new Set(['maxAge', 'cooldown', 'timeout', 'staleIfError', 'maxBytes', 'maxKeys'])
 
@@ -108,6 +130,33 @@ function func<T>(name: string, value: T | undefined): T | undefined {
   return value
 }
 
+/** Validates plex.tv's base URL like `jwksUrl`, and drops a trailing slash. Default `https://plex.tv`. */
+export function resolvePlexTvUrl(value: unknown): string {
+  if (value === undefined) return PLEX_TV_URL
+  return validateEndpointUrl('plexTvUrl', value).replace(/\/+$/, '')
+}
+
+function legacyOptions(
+  options: PlexVerifierOptions,
+  clientIds: readonly string[] | undefined,
+): ResolvedLegacyOptions | undefined {
+  const enabled = options.legacyTokens
+  if (enabled !== undefined && typeof enabled !== 'boolean') fail('legacyTokens must be a boolean')
+  // Validated even when off, so that a typo never waits for the day legacy tokens are turned on.
+  const ttl = number('legacyTokenTtl', options.legacyTokenTtl, 300, 1, DAY)
+  const negativeTtl = number('legacyTokenNegativeTtl', options.legacyTokenNegativeTtl, 30, 0, DAY)
+  const lookupsPerSecond = number('legacyLookupsPerSecond', options.legacyLookupsPerSecond, 10, 0.01, 100_000)
+  const cache = validateCacheStore('legacyTokenCache', options.legacyTokenCache)
+  const plexTvUrl = resolvePlexTvUrl(options.plexTvUrl)
+  const timeout = number('plexTvTimeout', options.plexTvTimeout, 5, 0.001, 120)
+  if (enabled !== true) return undefined
+  const clientIdentifier = clientIds?.[0]
+  if (clientIdentifier === undefined) {
+    fail('legacyTokens needs a clientIdentifier (plex.tv refuses lookups without X-Plex-Client-Identifier)')
+  }
+  return { clientIdentifier, ttl, negativeTtl, lookupsPerSecond, cache, plexTvUrl, timeout }
+}
+
 /**
  * Validates every verifier option once, at construction, throwing `TypeError` on anything
  * misconfigured, so that no request ever meets a bad configuration.
@@ -143,10 +192,11 @@ export function resolveOptions(options: PlexVerifierOptions = {}): ResolvedVerif
   }
   const fetchImpl = func('fetch', options.fetch) ?? globalThis.fetch
   if (typeof fetchImpl !== 'function') fail('no fetch implementation is available')
+  const clientIds = clientIdentifiers(options.clientIdentifier)
   return {
     jwksUrl,
     staticKeys,
-    clientIdentifiers: clientIdentifiers(options.clientIdentifier),
+    clientIdentifiers: clientIds,
     issuer: options.issuer === undefined ? 'plex.tv' : nonEmptyString('issuer', options.issuer),
     clockTolerance: number('clockTolerance', options.clockTolerance, 60, 0, 300),
     maxTokenLifetime: number('maxTokenLifetime', options.maxTokenLifetime, 7 * DAY, 1, 365 * DAY),
@@ -162,5 +212,6 @@ export function resolveOptions(options: PlexVerifierOptions = {}): ResolvedVerif
     fetch: fetchImpl,
     keyStore,
     onEvent: func('onEvent', options.onEvent),
+    legacy: legacyOptions(options, clientIds),
   }
 }

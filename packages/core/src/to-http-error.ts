@@ -32,14 +32,17 @@ const RFC_ERROR: Record<PlexAuthErrorCode, string> = {
   TOKEN_NOT_YET_VALID: 'invalid_token',
   TOKEN_CLAIMS_INVALID: 'invalid_token',
   TOKEN_KEY_UNKNOWN: 'invalid_token',
+  TOKEN_INVALID: 'invalid_token',
   REQUEST_INVALID: 'invalid_request',
   INSUFFICIENT_SCOPE: 'insufficient_scope',
   ACCESS_DENIED: 'access_denied',
   KEYS_UNAVAILABLE: 'temporarily_unavailable',
+  PLEX_UNAVAILABLE: 'temporarily_unavailable',
 }
 
 // Quoted-string content per RFC 9110, minus backslash and quote so no escaping is ever needed.
 const SAFE_QUOTED = /^[\t\x20\x21\x23-\x5b\x5d-\x7e]*$/
+const SCOPE_LIST = /^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/
 
 /**
  * Validates a realm once, at construction. Throws `TypeError` when it could not be sent as a
@@ -86,7 +89,9 @@ export function toHttpError(err: unknown, options: ToHttpErrorOptions = {}): Htt
   const params = [realm]
   if (err.code === 'INSUFFICIENT_SCOPE') {
     params.push(`error="insufficient_scope"`, `error_description=${quote(description)}`)
-    if (Array.isArray(err.scopes)) params.push(`scope=${quote(err.scopes.join(' '))}`)
+    // RFC 6750: one or more scope tokens separated by single spaces; a list that is not one is left out.
+    const scope = Array.isArray(err.scopes) ? err.scopes.join(' ') : ''
+    if (SCOPE_LIST.test(scope)) params.push(`scope="${scope}"`)
   } else if (status === 401 && err.code !== 'TOKEN_MISSING') {
     params.push(`error="invalid_token"`, `error_description=${quote(description)}`)
   } else if (status === 400) {
@@ -95,7 +100,8 @@ export function toHttpError(err: unknown, options: ToHttpErrorOptions = {}): Htt
   headers['www-authenticate'] = `Bearer ${params.join(', ')}`
   if (status === 503) {
     const retryAfter = Number.isFinite(err.retryAfter) ? Math.ceil(err.retryAfter as number) : 1
-    headers['retry-after'] = String(Math.max(1, retryAfter))
+    // delay-seconds is digits only: a huge value would print as "1e+21". More than a day helps no client.
+    headers['retry-after'] = String(Math.min(86_400, Math.max(1, retryAfter)))
   }
   return { status, headers, body: { error, error_description: description, code: err.code } }
 }

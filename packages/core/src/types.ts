@@ -33,24 +33,60 @@ export interface PlexUser {
 }
 
 /**
- * What a verified token tells the app. Deeply frozen: the same object may serve many requests.
- * `token` is not enumerable, so `JSON.stringify(identity)` never echoes it.
+ * Whether a user may use a given Plex Media Server, as `requireServerAccess` / `requireServerOwner`
+ * decided it; exposed as `identity.access` (`req.plex.access`) on the routes they guard.
  *
  * @example
  * ```ts
- * const identity = await verifier.verify(token)
- * identity.user.id          // 123456
- * identity.scopes           // ['username', 'email']
+ * app.get('/requests', requireServerAccess({ machineIdentifier }), (req, res) => {
+ *   res.json(req.plex?.access?.owner ? allRequests() : requestsOf(req.plex!.user.id))
+ * })
  * ```
  */
-export interface PlexIdentity {
+export interface ServerAccess {
+  /** The server checked (its `clientIdentifier` in `/api/v2/resources`). */
+  readonly machineIdentifier: string
+  /** True for the owner of the server, false for a user it is shared with. */
+  readonly owner: boolean
+  /** Where the answer came from: the user's own `/api/v2/resources`, or the owner's friends list (`/api/users`). */
+  readonly source: 'resources' | 'friends'
+  /** True when plex.tv could not be asked and the last known answer (within `staleIfError`) was used. */
+  readonly stale: boolean
+}
+
+/**
+ * What every identity has, whichever way it was established.
+ *
+ * @example
+ * ```ts
+ * const greet = (identity: PlexIdentityBase) => `Hello ${identity.user.username ?? identity.user.id}`
+ * ```
+ */
+export interface PlexIdentityBase {
+  readonly user: PlexUser
+  /** JWT: from a `scope` claim when present, otherwise the user fields the token carries. Legacy: the user fields plex.tv gave. */
+  readonly scopes: readonly string[]
+  /** JWT: the audience entry that matched `clientIdentifier`, or the first non-`plex.tv` audience. Legacy: the client identifier sent to plex.tv. */
+  readonly clientIdentifier?: string
+  /** Every claim of a Plex JWT, frozen; absent for a legacy token. */
+  readonly claims?: Readonly<Record<string, unknown>>
+  /** Set by `requireServerAccess` / `requireServerOwner` on the routes they guard. */
+  readonly access?: ServerAccess
+  /** The raw token (not enumerable). */
+  readonly token: string
+}
+
+/**
+ * A Plex JWT, verified locally against Plex's published keys.
+ *
+ * @example
+ * ```ts
+ * if (identity.kind === 'jwt') console.log(identity.thumbprint, new Date(identity.expiresAt * 1000))
+ * ```
+ */
+export interface PlexJwtIdentity extends PlexIdentityBase {
   /** How the identity was established: a locally verified Plex JWT. */
   readonly kind: 'jwt'
-  readonly user: PlexUser
-  /** From a `scope` claim when present, otherwise the user fields the token carries. */
-  readonly scopes: readonly string[]
-  /** The audience entry that matched `clientIdentifier`, or the first non-`plex.tv` audience. */
-  readonly clientIdentifier?: string
   /** The `kid` of the device key the client registered with Plex. */
   readonly thumbprint: string
   /** `iat`, seconds since the epoch. */
@@ -59,8 +95,57 @@ export interface PlexIdentity {
   readonly expiresAt: number
   /** Every claim of the token, frozen. */
   readonly claims: Readonly<Record<string, unknown>>
-  /** The raw token (not enumerable). */
-  readonly token: string
+}
+
+/**
+ * A legacy (opaque) Plex token, accepted with `legacyTokens: true` after plex.tv's `GET /api/v2/user`
+ * answered 200 for it (the answer is cached for `legacyTokenTtl`).
+ *
+ * @example
+ * ```ts
+ * if (identity.kind === 'legacy') console.log('legacy token of', identity.user.username)
+ * ```
+ */
+export interface PlexLegacyIdentity extends PlexIdentityBase {
+  /** How the identity was established: plex.tv vouched for a legacy token. */
+  readonly kind: 'legacy'
+  readonly claims?: undefined
+}
+
+/**
+ * What a verified token tells the app: a `PlexJwtIdentity` (`kind: 'jwt'`) or, with `legacyTokens: true`,
+ * a `PlexLegacyIdentity` (`kind: 'legacy'`). Deeply frozen: the same object may serve many requests.
+ * `token` is not enumerable, so `JSON.stringify(identity)` never echoes it.
+ *
+ * @example
+ * ```ts
+ * const identity = await verifier.verify(token)
+ * identity.user.id          // 123456
+ * identity.scopes           // ['username', 'email']
+ * if (identity.kind === 'jwt') identity.thumbprint
+ * ```
+ */
+export type PlexIdentity = PlexJwtIdentity | PlexLegacyIdentity
+
+/**
+ * Where plexauth keeps what plex.tv answered (legacy tokens, server access): `get` and `set` with a
+ * time to live, sync or async. Keys are hashes and ids, never tokens; values are plain JSON data. The
+ * default is a bounded in-memory LRU (`createMemoryCacheStore`); a shared store (e.g. Redis) lets several
+ * instances of an app share the answers. A store that throws is treated as a miss.
+ *
+ * @example
+ * ```ts
+ * const store: CacheStore = {
+ *   get: async (key) => JSON.parse((await redis.get(key)) ?? 'null') ?? undefined,
+ *   set: async (key, value, ttlSeconds) => { await redis.set(key, JSON.stringify(value), 'EX', Math.ceil(ttlSeconds)) },
+ * }
+ * ```
+ */
+export interface CacheStore<T = unknown> {
+  /** The value stored under `key` and not yet expired, else `undefined`. */
+  get(key: string): T | undefined | Promise<T | undefined>
+  /** Stores `value` under `key` for `ttlSeconds`. */
+  set(key: string, value: T, ttlSeconds: number): void | Promise<void>
 }
 
 /** Where a token may be read from. `query` (`?X-Plex-Token=`) is off unless named. */
@@ -96,6 +181,28 @@ export type PlexAuthEvent =
   | { type: 'keys_loaded'; source: 'keyStore'; keyCount: number }
   | { type: 'key_store_failed'; operation: 'load' | 'save' }
   | { type: 'kid_unknown'; kid?: string; refetch: boolean }
+  | { type: 'plex_request_failed'; url: string; reason: PlexRequestFailure; status?: number; retryIn: number }
+  | { type: 'access_stale'; machineIdentifier: string; age: number }
+  | { type: 'cache_store_failed'; operation: 'get' | 'set' }
+
+/**
+ * Why a plex.tv lookup (`/api/v2/user`, `/api/v2/resources`, `/api/users`) proved nothing.
+ *
+ * @example
+ * ```ts
+ * onEvent: (event) => {
+ *   if (event.type === 'plex_request_failed' && event.reason === 'rate_limited') log.warn('plex.tv said 429')
+ * }
+ * ```
+ */
+export type PlexRequestFailure =
+  | 'timeout'
+  | 'network'
+  | 'status'
+  | 'rate_limited'
+  | 'redirect'
+  | 'too_large'
+  | 'invalid_body'
 
 /** Why a key fetch failed. */
 export type KeyFetchFailure =
@@ -115,7 +222,7 @@ export interface PlexVerifierOptions {
   jwksUrl?: string
   /** A static key set. With `keys` and no `jwksUrl`, nothing is ever fetched. */
   keys?: PlexJwks
-  /** The client identifier(s) of this app: `aud` must contain one of them. Strongly recommended. */
+  /** The client identifier(s) of this app: `aud` must contain one of them. Strongly recommended. The first one is sent to plex.tv as `X-Plex-Client-Identifier`. */
   clientIdentifier?: string | readonly string[]
   /** Expected `iss`. Default `"plex.tv"`. */
   issuer?: string
@@ -127,12 +234,29 @@ export interface PlexVerifierOptions {
   jwks?: JwksCacheOptions
   /** Verified-token cache size (entries). 0 disables it. Default 10000. */
   tokenCacheSize?: number
-  /** The fetch implementation used for keys. Default `globalThis.fetch`. */
+  /** The fetch implementation used for keys (and legacy-token lookups). Default `globalThis.fetch`. */
   fetch?: typeof globalThis.fetch
   /** Persists the last good key set across restarts. */
   keyStore?: KeyStore
   /** Receives events worth logging. Must not throw (errors it throws are ignored). */
   onEvent?: (event: PlexAuthEvent) => void
+  /**
+   * Also accept legacy (opaque) Plex tokens, by asking plex.tv (`GET /api/v2/user`) and caching the
+   * answer. Needs `clientIdentifier` (plex.tv refuses requests without one). Default false.
+   */
+  legacyTokens?: boolean
+  /** How long plex.tv's "valid" for a legacy token is trusted. Default 300. */
+  legacyTokenTtl?: number
+  /** How long plex.tv's "invalid" (401) for a legacy token is remembered. Default 30. */
+  legacyTokenNegativeTtl?: number
+  /** Most legacy-token lookups sent to plex.tv per second (a token bucket; beyond it, `PLEX_UNAVAILABLE`). Default 10. */
+  legacyLookupsPerSecond?: number
+  /** Where legacy-token answers are kept, keyed by a SHA-256 hash of the token. Default an in-memory LRU of 10000. */
+  legacyTokenCache?: CacheStore
+  /** plex.tv's base URL (for a fake or a proxy). https only, except loopback hosts. Default `https://plex.tv`. */
+  plexTvUrl?: string
+  /** Abort a plex.tv lookup after this long (headers and body). Default 5. */
+  plexTvTimeout?: number
 }
 
 /** Counters of a verifier since it was built. */
@@ -142,6 +266,8 @@ export interface PlexVerifierStats {
   rejected: Partial<Record<PlexAuthErrorCode, number>>
   keyFetches: number
   keyFetchFailures: number
+  /** Requests sent to plex.tv to check legacy tokens. */
+  legacyLookups: number
 }
 
 /**

@@ -1,8 +1,15 @@
+import type { PlexIdentity, PlexJwtIdentity } from '@plexauth/core'
 import { DEFAULT_THUMBPRINT, DEFAULT_USER } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
 import { CLIENT, plexClaims, plexVerifier, staticSetup, startPlex, T0, useFakeDate } from './helpers.js'
 
 const ALL_SCOPES = ['username', 'email', 'friendly_name', 'restricted', 'anonymous', 'joinedAt']
+
+/** A Plex JWT's identity (`kind: 'jwt'`), failing the test for any other kind. */
+function asJwt(identity: PlexIdentity): PlexJwtIdentity {
+  if (identity.kind !== 'jwt') throw new Error(`expected kind jwt, got ${identity.kind}`)
+  return identity
+}
 
 describe('the identity handed to the app', () => {
   test('maps the user claim (friendly_name → friendlyName) and the token metadata', async () => {
@@ -10,7 +17,7 @@ describe('the identity handed to the app', () => {
     const plex = await startPlex()
     const verifier = plexVerifier(plex)
     const token = plex.issueToken({ scopes: ALL_SCOPES, user: { restricted: true } })
-    const identity = await verifier.verify(token)
+    const identity = asJwt(await verifier.verify(token))
     expect(identity.kind).toBe('jwt')
     expect(identity.user).toEqual({
       id: DEFAULT_USER.id,
@@ -45,8 +52,10 @@ describe('the identity handed to the app', () => {
   test('user members Plex might add are kept in claims, never copied into user', async () => {
     const { verifier, sign } = staticSetup()
     const claims = plexClaims()
-    const identity = await verifier.verify(
-      sign({ ...claims, user: { ...(claims.user as object), admin: true, thumb: 'https://x/y.png' } }),
+    const identity = asJwt(
+      await verifier.verify(
+        sign({ ...claims, user: { ...(claims.user as object), admin: true, thumb: 'https://x/y.png' } }),
+      ),
     )
     expect(identity.user).not.toHaveProperty('admin')
     expect(identity.user).not.toHaveProperty('thumb')
@@ -116,7 +125,7 @@ describe('the identity handed to the app', () => {
     test('no part of the identity can be changed by the app', async () => {
       const plex = await startPlex()
       const verifier = plexVerifier(plex)
-      const identity = await verifier.verify(plex.issueToken())
+      const identity = asJwt(await verifier.verify(plex.issueToken()))
       for (const part of [identity, identity.user, identity.scopes, identity.claims, identity.claims.user]) {
         expect(Object.isFrozen(part)).toBe(true)
       }

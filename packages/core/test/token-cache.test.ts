@@ -28,6 +28,7 @@ describe('verified-token cache', () => {
       rejected: {},
       keyFetches: 1,
       keyFetchFailures: 0,
+      legacyLookups: 0,
     })
   })
 

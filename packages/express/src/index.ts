@@ -1,5 +1,7 @@
 export {
   type Authenticator,
+  type CacheStore,
+  createMemoryCacheStore,
   createPlexVerifier,
   ERROR_CODES,
   type HttpErrorBody,
@@ -13,12 +15,23 @@ export {
   type PlexIdentity,
   type PlexJwk,
   type PlexJwks,
+  type PlexJwtIdentity,
+  type PlexLegacyIdentity,
+  type PlexRequestFailure,
   type PlexUser,
   type PlexVerifier,
   type PlexVerifierOptions,
   type PlexVerifierStats,
+  type ServerAccess,
+  type ServerAccessOptions,
   type TokenSource,
   type UserPredicate,
 } from '@plexauth/core'
-export { requireAnyScope, requireScopes, requireUser } from './guards.js'
+export {
+  requireAnyScope,
+  requireScopes,
+  requireServerAccess,
+  requireServerOwner,
+  requireUser,
+} from './guards.js'
 export { type PlexAuthOptions, plexAuth } from './plex-auth.js'

@@ -1,4 +1,11 @@
-import { createScopeGuard, createUserGuard, type Guard, type UserPredicate } from '@plexauth/core'
+import {
+  createScopeGuard,
+  createServerAccessGuard,
+  createUserGuard,
+  type Guard,
+  type ServerAccessOptions,
+  type UserPredicate,
+} from '@plexauth/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { authenticatorOf, reject } from './plex-auth.js'
 
@@ -16,7 +23,9 @@ export type PlexGuard = (request: FastifyRequest, reply: FastifyReply) => Promis
 function preHandler(guard: Guard): PlexGuard {
   return async (request, reply) => {
     try {
-      await guard(request.plex)
+      const identity = await guard(request.plex)
+      // A guard that decided something (server access) hands back the identity carrying it.
+      if (identity) request.plex = identity
     } catch (err) {
       return reject(authenticatorOf(request), err, request, reply)
     }
@@ -61,4 +70,36 @@ export function requireAnyScope(...scopes: string[]): PlexGuard {
  */
 export function requireUser(predicate: UserPredicate): PlexGuard {
   return preHandler(createUserGuard(predicate))
+}
+
+/**
+ * A `preHandler` that lets a request through only when its user may use the Plex Media Server
+ * `machineIdentifier` (the owner, or a user it is shared with), asking plex.tv with the user's own token
+ * (`/api/v2/resources`, cached per user for `accessTtl`, default 10 minutes). Sets `request.plex.access`
+ * (`{ machineIdentifier, owner, source, stale }`). 403 `ACCESS_DENIED` without access, 401 when
+ * anonymous or when plex.tv rejects the token, 503 `PLEX_UNAVAILABLE` with `Retry-After` when plex.tv
+ * cannot answer (unless a last known answer within `staleIfError` serves). With `ownerToken`, the owner's
+ * friends list is a second source. Throws `TypeError` at once for bad options.
+ *
+ * @example
+ * ```ts
+ * app.get('/requests', { preHandler: requireServerAccess({ machineIdentifier: 'abc123' }) }, async (request) =>
+ *   ({ owner: request.plex?.access?.owner }))
+ * ```
+ */
+export function requireServerAccess(options: ServerAccessOptions): PlexGuard {
+  return preHandler(createServerAccessGuard(options, 'access'))
+}
+
+/**
+ * A `preHandler` that lets only the owner of the Plex Media Server `machineIdentifier` through (`owned`
+ * in the owner's `/api/v2/resources`); otherwise as `requireServerAccess`.
+ *
+ * @example
+ * ```ts
+ * app.get('/settings', { preHandler: requireServerOwner({ machineIdentifier: 'abc123' }) }, handler)
+ * ```
+ */
+export function requireServerOwner(options: ServerAccessOptions): PlexGuard {
+  return preHandler(createServerAccessGuard(options, 'owner'))
 }

@@ -2,6 +2,8 @@ import { plexAuth } from './plex-auth.js'
 
 export {
   type Authenticator,
+  type CacheStore,
+  createMemoryCacheStore,
   createPlexVerifier,
   ERROR_CODES,
   type HttpErrorBody,
@@ -15,13 +17,26 @@ export {
   type PlexIdentity,
   type PlexJwk,
   type PlexJwks,
+  type PlexJwtIdentity,
+  type PlexLegacyIdentity,
+  type PlexRequestFailure,
   type PlexUser,
   type PlexVerifier,
   type PlexVerifierOptions,
   type PlexVerifierStats,
+  type ServerAccess,
+  type ServerAccessOptions,
   type TokenSource,
   type UserPredicate,
 } from '@plexauth/core'
-export { type PlexGuard, requireAnyScope, requireScopes, requireUser } from './guards.js'
+export {
+  type PlexGuard,
+  requireAnyScope,
+  requireScopes,
+  requireServerAccess,
+  requireServerOwner,
+  requireUser,
+} from './guards.js'
+export { logSerializers } from './log-serializers.js'
 export { type PlexAuthOptions, plexAuth } from './plex-auth.js'
 export default plexAuth

@@ -8,6 +8,7 @@ import {
 } from '@plexauth/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { logSerializers } from './log-serializers.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -66,6 +67,12 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
   const authenticator = createAuthenticator(options, REGISTER_OPTION_NAMES)
   fastify.decorate('plexAuth', authenticator)
   fastify.decorateRequest('plex', null)
+  // Fastify logs each request's URL, where a `?X-Plex-Token=` would show: routes of this scope log it
+  // redacted, unless they bring a `req` serializer of their own.
+  fastify.addHook('onRoute', (route) => {
+    if (route.logSerializers?.req !== undefined) return
+    route.logSerializers = Object.assign(Object.create(route.logSerializers ?? null), logSerializers)
+  })
   fastify.addHook('onRequest', async (request, reply) => {
     const mode = request.routeOptions.config.plexAuth
     if (mode === false) return

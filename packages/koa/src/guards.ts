@@ -1,11 +1,20 @@
-import { createScopeGuard, createUserGuard, type Guard, type UserPredicate } from '@plexauth/core'
+import {
+  createScopeGuard,
+  createServerAccessGuard,
+  createUserGuard,
+  type Guard,
+  type ServerAccessOptions,
+  type UserPredicate,
+} from '@plexauth/core'
 import type { Middleware } from 'koa'
 import { authenticatorOf, type PlexAuthState, reject } from './plex-auth.js'
 
 function guardMiddleware(guard: Guard): Middleware<PlexAuthState> {
   return async (ctx, next) => {
     try {
-      await guard(ctx.state.plex)
+      const identity = await guard(ctx.state.plex)
+      // A guard that decided something (server access) hands back the identity carrying it.
+      if (identity) ctx.state.plex = identity
     } catch (err) {
       reject(authenticatorOf(ctx.req), err, ctx)
       return
@@ -51,4 +60,37 @@ export function requireAnyScope(...scopes: string[]): Middleware<PlexAuthState> 
  */
 export function requireUser(predicate: UserPredicate): Middleware<PlexAuthState> {
   return guardMiddleware(createUserGuard(predicate))
+}
+
+/**
+ * Middleware that lets a request through only when its user may use the Plex Media Server
+ * `machineIdentifier` (the owner, or a user it is shared with), asking plex.tv with the user's own token
+ * (`/api/v2/resources`, cached per user for `accessTtl`, default 10 minutes). Sets `ctx.state.plex.access`
+ * (`{ machineIdentifier, owner, source, stale }`). 403 `ACCESS_DENIED` without access, 401 when
+ * anonymous or when plex.tv rejects the token, 503 `PLEX_UNAVAILABLE` with `Retry-After` when plex.tv
+ * cannot answer (unless a last known answer within `staleIfError` serves). With `ownerToken`, the owner's
+ * friends list is a second source. Throws `TypeError` at once for bad options.
+ *
+ * @example
+ * ```ts
+ * router.get('/requests', requireServerAccess({ machineIdentifier: 'abc123' }), (ctx) => {
+ *   ctx.body = { owner: ctx.state.plex?.access?.owner }
+ * })
+ * ```
+ */
+export function requireServerAccess(options: ServerAccessOptions): Middleware<PlexAuthState> {
+  return guardMiddleware(createServerAccessGuard(options, 'access'))
+}
+
+/**
+ * Middleware that lets only the owner of the Plex Media Server `machineIdentifier` through (`owned` in
+ * the owner's `/api/v2/resources`); otherwise as `requireServerAccess`.
+ *
+ * @example
+ * ```ts
+ * router.get('/settings', requireServerOwner({ machineIdentifier: 'abc123' }), handler)
+ * ```
+ */
+export function requireServerOwner(options: ServerAccessOptions): Middleware<PlexAuthState> {
+  return guardMiddleware(createServerAccessGuard(options, 'owner'))
 }

@@ -20,5 +20,6 @@ export const PLEX_PATHS = Object.freeze({
   user: '/api/v2/user',
   ping: '/api/v2/ping',
   resources: '/api/v2/resources',
+  users: '/api/users',
   serverToken: '/pms/:machineIdentifier/security/token',
 } as const)

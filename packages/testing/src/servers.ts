@@ -46,6 +46,10 @@ export interface FakeServer {
   accessToken(accountId?: number): string | undefined
   /** Transient tokens it has issued. */
   readonly transientTokens: readonly string[]
+  /** Shares the server with an account (listed in its `/api/v2/resources` and the owner's `/api/users`). */
+  share(accountId: number): void
+  /** Ends a share: the account loses its access token and leaves the owner's friends list. */
+  unshare(accountId: number): void
 }
 
 /** Base URL of a fake server's own endpoints. */
@@ -98,6 +102,15 @@ export function serverView(state: FakePlexState, server: ServerRecord): FakeServ
     accessToken: (accountId = server.ownerId) => server.accessTokens.get(accountId),
     get transientTokens() {
       return [...server.transientTokens]
+    },
+    share: (accountId) => {
+      accountById(state, accountId)
+      grantAccess(server, accountId)
+    },
+    unshare: (accountId) => {
+      if (accountId === server.ownerId) throw new Error('FakePlex: the owner cannot be unshared')
+      server.sharedWith.delete(accountId)
+      server.accessTokens.delete(accountId)
     },
   }
 }

@@ -9,6 +9,7 @@ import { resourcesRoute } from './resources.js'
 import { securityTokenRoute } from './security-token.js'
 import { tokenRoute } from './token.js'
 import { userRoute } from './user.js'
+import { usersRoute } from './users.js'
 
 /** The route table of the fake plex.tv (and of its fake media servers). */
 export const routes: readonly Route[] = [
@@ -21,5 +22,6 @@ export const routes: readonly Route[] = [
   userRoute,
   pingRoute,
   resourcesRoute,
+  usersRoute,
   securityTokenRoute,
 ]

@@ -1,0 +1,94 @@
+/** Why a bounded fetch gave no answer. */
+export type BoundedFetchFailure = 'timeout' | 'network' | 'redirect' | 'too_large'
+
+/** A bounded fetch that gave no usable answer, with the reason for events. */
+export class BoundedFetchError extends Error {
+  readonly reason: BoundedFetchFailure
+  constructor(reason: BoundedFetchFailure, cause?: unknown) {
+    super(`Fetch failed: ${reason}`, cause === undefined ? undefined : { cause })
+    this.name = 'BoundedFetchError'
+    this.reason = reason
+  }
+}
+
+/** Limits of one download. */
+export interface BoundedFetchOptions {
+  fetch: typeof globalThis.fetch
+  /** Covers the headers and the body. */
+  timeoutMs: number
+  /** Largest body accepted, counted while reading. */
+  maxBytes: number
+  headers?: Record<string, string>
+}
+
+/** An answer that arrived in time. `text` is read (within the limits) only for a 200. */
+export interface BoundedResponse {
+  status: number
+  headers: Headers
+  text: string | undefined
+}
+
+async function readBounded(response: Response, maxBytes: number): Promise<string> {
+  const declared = response.headers.get('content-length')
+  if (declared !== null && Number(declared) > maxBytes) {
+    await response.body?.cancel().catch(() => {})
+    throw new BoundedFetchError('too_large')
+  }
+  if (response.body === null) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw new BoundedFetchError('too_large')
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks, total).toString('utf8')
+}
+
+/**
+ * One GET that cannot hang, follow a redirect or fill memory: the timeout covers the body too (a server
+ * that drips bytes cannot hold it open), redirects are refused, and the body of a 200 is read up to
+ * `maxBytes` (the body of any other status is discarded unread). Shared by the key set fetch and the
+ * plex.tv lookups.
+ */
+export async function fetchBounded(url: string, options: BoundedFetchOptions): Promise<BoundedResponse> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs)
+  timer.unref?.()
+  try {
+    let response: Response
+    try {
+      response = await options.fetch(url, {
+        method: 'GET',
+        headers: options.headers ?? {},
+        redirect: 'manual',
+        signal: controller.signal,
+      })
+    } catch (err) {
+      throw new BoundedFetchError(controller.signal.aborted ? 'timeout' : 'network', err)
+    }
+    if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
+      await response.body?.cancel().catch(() => {})
+      throw new BoundedFetchError('redirect')
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => {})
+      return { status: response.status, headers: response.headers, text: undefined }
+    }
+    try {
+      const text = await readBounded(response, options.maxBytes)
+      return { status: 200, headers: response.headers, text }
+    } catch (err) {
+      if (err instanceof BoundedFetchError) throw err
+      throw new BoundedFetchError(controller.signal.aborted ? 'timeout' : 'network', err)
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,171 @@
+import { hashSecret, type SafeStore } from './cache-store.js'
+import { PlexAuthError } from './errors.js'
+import type { PlexTvClient } from './plex-tv.js'
+import { unavailable } from './plex-tv.js'
+import type { TokenBucket } from './token-bucket.js'
+import type { PlexLegacyIdentity, PlexUser } from './types.js'
+
+/** What is cached for a legacy token: plex.tv's 200 (the user and the scopes it implies) or its 401. */
+export type LegacyTokenRecord =
+  | { readonly valid: true; readonly user: PlexUser; readonly scopes: readonly string[] }
+  | { readonly valid: false }
+
+/** Settings of the legacy token verifier; durations in seconds. */
+export interface LegacyTokenConfig {
+  client: PlexTvClient
+  clientIdentifier: string
+  ttl: number
+  negativeTtl: number
+  bucket: TokenBucket
+  /** Values read back are checked: a shared store may hold anything. */
+  store: SafeStore<unknown>
+}
+
+const USER_PATH = '/api/v2/user'
+/** An account answer is ~1 KiB; anything near this is not one. */
+const MAX_ACCOUNT_BYTES = 64 * 1024
+const MAX_STRING = 512
+// A legacy token: ~20 opaque characters (e.g. `2ffLuB84dqLswk9skLos`); never a dot, so never a JWT.
+const LEGACY_TOKEN = /^[A-Za-z0-9_-]{8,64}$/
+const INVALID: LegacyTokenRecord = Object.freeze({ valid: false })
+
+/**
+ * True when `token` looks like a legacy Plex token (8 to 64 characters of `A-Z a-z 0-9 _ -`). Anything
+ * with a dot takes the JWT path, whatever `legacyTokens` says.
+ */
+export function isLegacyToken(token: string): boolean {
+  return LEGACY_TOKEN.test(token)
+}
+
+const isText = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= MAX_STRING
+
+/** Reads the flat account JSON of `GET /api/v2/user`; throws on anything that is not one. */
+export function parseAccount(text: string): LegacyTokenRecord {
+  const raw: unknown = JSON.parse(text)
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not an account')
+  const account = raw as Record<string, unknown>
+  const field = (name: string): unknown => (Object.hasOwn(account, name) ? account[name] : undefined)
+  const id = field('id')
+  const uuid = field('uuid')
+  if (!Number.isSafeInteger(id) || (id as number) <= 0 || !isText(uuid)) throw new Error('not an account')
+  const user: { -readonly [K in keyof PlexUser]: PlexUser[K] } = { id: id as number, uuid }
+  const scopes: string[] = []
+  const username = field('username')
+  const email = field('email')
+  const friendlyName = field('friendlyName')
+  const restricted = field('restricted')
+  const anonymous = field('anonymous')
+  const joinedAt = field('joinedAt')
+  if (isText(username)) {
+    user.username = username
+    scopes.push('username')
+  }
+  if (isText(email)) {
+    user.email = email
+    scopes.push('email')
+  }
+  if (isText(friendlyName)) {
+    user.friendlyName = friendlyName
+    scopes.push('friendly_name')
+  }
+  if (typeof restricted === 'boolean') {
+    user.restricted = restricted
+    scopes.push('restricted')
+  }
+  if (typeof anonymous === 'boolean') {
+    user.anonymous = anonymous
+    scopes.push('anonymous')
+  }
+  if (Number.isSafeInteger(joinedAt) && (joinedAt as number) >= 0) {
+    user.joinedAt = joinedAt as number
+    scopes.push('joinedAt')
+  }
+  return Object.freeze({ valid: true, user: Object.freeze(user), scopes: Object.freeze(scopes) })
+}
+
+/** A record read back from a store (possibly shared, possibly corrupted): re-checked, else a miss. */
+function checkRecord(value: unknown): LegacyTokenRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const record = value as Partial<{ valid: unknown; user: unknown; scopes: unknown }>
+  if (record.valid === false) return INVALID
+  if (record.valid !== true || !Array.isArray(record.scopes)) return undefined
+  const user = record.user as { id?: unknown } | null
+  if (typeof user !== 'object' || user === null) return undefined
+  // What this process stored itself comes back frozen and as it was; anything else is re-read.
+  if (Object.isFrozen(record) && Object.isFrozen(user) && Object.isFrozen(record.scopes)) {
+    return Number.isSafeInteger(user.id) ? (record as LegacyTokenRecord) : undefined
+  }
+  try {
+    return parseAccount(JSON.stringify(user))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Legacy tokens, checked with plex.tv's `GET /api/v2/user`: 200 → an identity, 401 → `TOKEN_INVALID`,
+ * anything else → `PLEX_UNAVAILABLE` (never a 401: such answers prove nothing). Answers are cached under a
+ * SHA-256 hash of the token (valid for `ttl`, invalid for `negativeTtl`); concurrent requests with one
+ * token share one lookup; lookups beyond the token bucket's rate are refused with `PLEX_UNAVAILABLE`.
+ */
+export class LegacyTokenVerifier {
+  readonly #config: LegacyTokenConfig
+  readonly #inflight = new Map<string, Promise<LegacyTokenRecord>>()
+  lookups = 0
+  cacheHits = 0
+
+  constructor(config: LegacyTokenConfig) {
+    this.#config = config
+  }
+
+  async verify(token: string): Promise<PlexLegacyIdentity> {
+    const key = `legacy:${hashSecret(token)}`
+    const cached = checkRecord(await this.#config.store.get(key))
+    if (cached !== undefined) {
+      this.cacheHits++
+      return this.#identity(cached, token)
+    }
+    let pending = this.#inflight.get(key)
+    if (pending === undefined) {
+      const { client, bucket } = this.#config
+      // While plex.tv backs off, refuse before spending the rate budget.
+      const blocked = client.blocked(USER_PATH)
+      if (blocked !== undefined) throw blocked
+      const waitMs = bucket.take()
+      if (waitMs > 0) throw unavailable(waitMs)
+      pending = this.#lookup(token, key).finally(() => this.#inflight.delete(key))
+      this.#inflight.set(key, pending)
+    }
+    return this.#identity(await pending, token)
+  }
+
+  async #lookup(token: string, key: string): Promise<LegacyTokenRecord> {
+    const { client, clientIdentifier, ttl, negativeTtl, store } = this.#config
+    this.lookups++
+    const answer = await client.get({
+      path: USER_PATH,
+      token,
+      clientIdentifier,
+      accept: 'application/json',
+      maxBytes: MAX_ACCOUNT_BYTES,
+      parse: parseAccount,
+    })
+    const record: LegacyTokenRecord = answer.status === 200 ? answer.body : INVALID
+    // Not awaited: a slow store must not hold the answer back (the memory store is synchronous anyway).
+    void store.set(key, record, record.valid ? ttl : negativeTtl)
+    return record
+  }
+
+  #identity(record: LegacyTokenRecord, token: string): PlexLegacyIdentity {
+    if (!record.valid) throw new PlexAuthError('TOKEN_INVALID')
+    const identity = {
+      kind: 'legacy' as const,
+      user: record.user,
+      scopes: record.scopes,
+      clientIdentifier: this.#config.clientIdentifier,
+    }
+    Object.defineProperty(identity, 'token', { value: token, enumerable: false })
+    return Object.freeze(identity) as PlexLegacyIdentity
+  }
+}

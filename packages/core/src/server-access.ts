@@ -1,0 +1,398 @@
+import { createMemoryCacheStore, hashSecret, SafeStore, validateCacheStore } from './cache-store.js'
+import type { Guard } from './create-guard.js'
+import { PlexAuthError } from './errors.js'
+import { parseFriends } from './friends-xml.js'
+import { PlexTvClient, unavailable } from './plex-tv.js'
+import { resolvePlexTvUrl } from './resolve-options.js'
+import type { CacheStore, PlexAuthEvent, PlexIdentity, ServerAccess } from './types.js'
+
+/**
+ * Options of `requireServerAccess` / `requireServerOwner` (and `createServerAccessGuard`). Durations in
+ * seconds; only `machineIdentifier` is required.
+ *
+ * @example
+ * ```ts
+ * const options: ServerAccessOptions = {
+ *   machineIdentifier: '0123456789abcdef0123456789abcdef01234567',
+ *   ownerToken: process.env.PLEX_OWNER_TOKEN, // optional second source: the owner's friends list
+ * }
+ * ```
+ */
+export interface ServerAccessOptions {
+  /** The Plex Media Server users must have access to: its `clientIdentifier` in `/api/v2/resources`. */
+  machineIdentifier: string
+  /**
+   * Sent to plex.tv as `X-Plex-Client-Identifier`. Default: the identity's `clientIdentifier` (for a JWT,
+   * the audience that matched; for a legacy token, the verifier's `clientIdentifier`).
+   */
+  clientIdentifier?: string
+  /** plex.tv's base URL (for a fake or a proxy). https only, except loopback hosts. Default `https://plex.tv`. */
+  plexTvUrl?: string
+  /** The server owner's token: adds the owner's friends list (`GET /api/users`) as a second source. */
+  ownerToken?: string
+  /** How long an answer is trusted (a "no access" answer at most 60 s). Default 600. */
+  accessTtl?: number
+  /** While plex.tv is unavailable, keep using the last known answer this long after it expired. Default 3600. */
+  staleIfError?: number
+  /** Abort a plex.tv lookup after this long (headers and body). Default 5. */
+  timeout?: number
+  /** Largest plex.tv answer accepted, counted while reading. Default 2097152. */
+  maxBytes?: number
+  /** The fetch implementation. Default `globalThis.fetch`. */
+  fetch?: typeof globalThis.fetch
+  /** Where answers are kept, per server and user. Default an in-memory LRU of 10000; pass one store to several guards to share it. */
+  cache?: CacheStore
+  /** Receives `plex_request_failed`, `access_stale` and `cache_store_failed` events. Must not throw. */
+  onEvent?: (event: PlexAuthEvent) => void
+}
+
+const OPTION_NAMES = new Set([
+  'machineIdentifier',
+  'clientIdentifier',
+  'plexTvUrl',
+  'ownerToken',
+  'accessTtl',
+  'staleIfError',
+  'timeout',
+  'maxBytes',
+  'fetch',
+  'cache',
+  'onEvent',
+])
+const DAY = 86_400
+/** A "no access" answer is re-checked at least this often, so a new share works within a minute. */
+const MAX_DENIED_TTL = 60
+/** How long a token plex.tv refused (401) is refused without asking again, and an owner token's 401 is kept. */
+const REJECTED_TTL = 60
+const MAX_DEVICES = 10_000
+const MACHINE_IDENTIFIER = /^[A-Za-z0-9._:-]{1,256}$/
+// A header value: printable ASCII, no surrounding spaces.
+const HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]{0,8190}[\x21-\x7e])?$/
+const RESOURCES_PATH = '/api/v2/resources?includeHttps=1'
+const FRIENDS_PATH = '/api/users'
+
+/** What is cached per server and user. `checkedAt` in milliseconds since the epoch. */
+interface AccessRecord {
+  checkedAt: number
+  granted: boolean
+  owner: boolean
+  source: ServerAccess['source']
+}
+
+/** The friends list, cached per server and owner token. */
+interface FriendsRecord {
+  checkedAt: number
+  ids: number[]
+}
+
+interface ResolvedAccessOptions {
+  machineIdentifier: string
+  plexTvUrl: string
+  clientIdentifier: string | undefined
+  ownerToken: string | undefined
+  accessTtl: number
+  staleIfError: number
+  maxBytes: number
+  client: PlexTvClient
+  store: SafeStore<unknown>
+  emit: (event: PlexAuthEvent) => void
+}
+
+function fail(message: string): never {
+  throw new TypeError(`plexauth: ${message}`)
+}
+
+function seconds(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(`${name} must be a number from ${min} to ${max}`)
+  }
+  return value
+}
+
+function headerValue(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
+    fail(`${name} must be a non-empty string of printable characters`)
+  }
+  return value
+}
+
+function resolveAccessOptions(options: ServerAccessOptions): ResolvedAccessOptions {
+  if (typeof options !== 'object' || options === null) {
+    fail('requireServerAccess needs options: { machineIdentifier }')
+  }
+  for (const key of Object.keys(options)) if (!OPTION_NAMES.has(key)) fail(`unknown option ${key}`)
+  const { machineIdentifier } = options
+  if (typeof machineIdentifier !== 'string' || !MACHINE_IDENTIFIER.test(machineIdentifier)) {
+    fail('machineIdentifier must be the server identifier (letters, digits, ".", "_", ":", "-")')
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') fail('fetch must be a function')
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
+    fail('onEvent must be a function')
+  const fetchImpl = options.fetch ?? globalThis.fetch
+  if (typeof fetchImpl !== 'function') fail('no fetch implementation is available')
+  const onEvent = options.onEvent
+  const emit = (event: PlexAuthEvent): void => {
+    if (onEvent === undefined) return
+    try {
+      const result: unknown = onEvent(event)
+      if (result instanceof Promise) result.catch(() => {})
+    } catch {
+      // Listeners must not break the check.
+    }
+  }
+  const cache = validateCacheStore('cache', options.cache) ?? createMemoryCacheStore()
+  const plexTvUrl = resolvePlexTvUrl(options.plexTvUrl)
+  return {
+    machineIdentifier,
+    plexTvUrl,
+    clientIdentifier: headerValue('clientIdentifier', options.clientIdentifier),
+    ownerToken: headerValue('ownerToken', options.ownerToken),
+    accessTtl: seconds('accessTtl', options.accessTtl, 600, 0, DAY),
+    staleIfError: seconds('staleIfError', options.staleIfError, 3600, 0, 30 * DAY),
+    maxBytes: Math.floor(seconds('maxBytes', options.maxBytes, 2 * 1024 * 1024, 1024, 64 * 1024 * 1024)),
+    client: new PlexTvClient({
+      baseUrl: plexTvUrl,
+      fetch: fetchImpl,
+      timeoutMs: seconds('timeout', options.timeout, 5, 0.001, 120) * 1000,
+      emit,
+    }),
+    store: new SafeStore(cache, (operation) => emit({ type: 'cache_store_failed', operation })),
+    emit,
+  }
+}
+
+/** Does the user's `/api/v2/resources` list the server, and as owned? Throws on anything but a device list. */
+function parseResources(text: string, machineIdentifier: string): { found: boolean; owner: boolean } {
+  const devices: unknown = JSON.parse(text)
+  if (!Array.isArray(devices) || devices.length > MAX_DEVICES) throw new Error('not a device list')
+  let found = false
+  let owner = false
+  for (const device of devices) {
+    if (typeof device !== 'object' || device === null) throw new Error('not a device list')
+    const { clientIdentifier, provides, owned } = device as Record<string, unknown>
+    if (clientIdentifier !== machineIdentifier || typeof provides !== 'string') continue
+    if (!provides.split(',').some((entry) => entry.trim() === 'server')) continue
+    found = true
+    if (owned === true || owned === 1 || owned === '1') owner = true
+  }
+  return { found, owner }
+}
+
+function isAccessRecord(value: unknown): value is AccessRecord {
+  if (typeof value !== 'object' || value === null) return false
+  const record = value as Record<string, unknown>
+  return (
+    Number.isFinite(record.checkedAt) &&
+    typeof record.granted === 'boolean' &&
+    typeof record.owner === 'boolean' &&
+    (record.source === 'resources' || record.source === 'friends')
+  )
+}
+
+function isFriendsRecord(value: unknown): value is FriendsRecord {
+  if (typeof value !== 'object' || value === null) return false
+  const record = value as Record<string, unknown>
+  return (
+    Number.isFinite(record.checkedAt) && Array.isArray(record.ids) && record.ids.every(Number.isSafeInteger)
+  )
+}
+
+/**
+ * Decides, per server and user, whether a user may use a Plex Media Server: from the user's own
+ * `/api/v2/resources` (a device with that `clientIdentifier` providing `server`; `owned` for the owner),
+ * then, with an `ownerToken`, from the owner's friends list. Answers are cached for `accessTtl` with one
+ * lookup per user at a time; while plex.tv is unavailable the last answer serves for `staleIfError`.
+ */
+export class ServerAccessChecker {
+  readonly #config: ResolvedAccessOptions
+  readonly #inflight = new Map<string, Promise<AccessRecord>>()
+  #friendsInflight: Promise<ReadonlySet<number>> | undefined
+  #friendsRetryAt = 0
+
+  constructor(options: ServerAccessOptions) {
+    this.#config = resolveAccessOptions(options)
+  }
+
+  /** The access of `identity`; throws `ACCESS_DENIED`, `TOKEN_INVALID` or `PLEX_UNAVAILABLE`. */
+  async check(identity: PlexIdentity): Promise<ServerAccess> {
+    const { machineIdentifier, store, staleIfError } = this.#config
+    const key = `access:${machineIdentifier}:${identity.user.id}`
+    const stored = await store.get(key)
+    const cached = isAccessRecord(stored) ? stored : undefined
+    if (cached !== undefined && Date.now() - cached.checkedAt < this.#ttl(cached) * 1000) {
+      return this.#decide(cached, false)
+    }
+    const tokenHash = hashSecret(identity.token)
+    const flight = `${identity.user.id}:${tokenHash}`
+    let pending = this.#inflight.get(flight)
+    if (pending === undefined) {
+      pending = this.#lookup(identity, key, tokenHash).finally(() => this.#inflight.delete(flight))
+      this.#inflight.set(flight, pending)
+    }
+    let record: AccessRecord
+    try {
+      record = await pending
+    } catch (err) {
+      const age = cached === undefined ? Number.POSITIVE_INFINITY : Date.now() - cached.checkedAt
+      if (
+        cached === undefined ||
+        !(err instanceof PlexAuthError) ||
+        err.code !== 'PLEX_UNAVAILABLE' ||
+        age >= (this.#ttl(cached) + staleIfError) * 1000
+      ) {
+        throw err
+      }
+      this.#config.emit({ type: 'access_stale', machineIdentifier, age: Math.round(age / 1000) })
+      return this.#decide(cached, true)
+    }
+    return this.#decide(record, false)
+  }
+
+  #ttl(record: AccessRecord): number {
+    return record.granted ? this.#config.accessTtl : Math.min(this.#config.accessTtl, MAX_DENIED_TTL)
+  }
+
+  #decide(record: AccessRecord, stale: boolean): ServerAccess {
+    if (!record.granted) throw new PlexAuthError('ACCESS_DENIED')
+    return Object.freeze({
+      machineIdentifier: this.#config.machineIdentifier,
+      owner: record.owner,
+      source: record.source,
+      stale,
+    })
+  }
+
+  async #lookup(identity: PlexIdentity, key: string, tokenHash: string): Promise<AccessRecord> {
+    const { client, machineIdentifier, maxBytes, ownerToken, store, staleIfError } = this.#config
+    const clientIdentifier = this.#config.clientIdentifier ?? identity.clientIdentifier
+    if (clientIdentifier === undefined) {
+      // A configuration bug, not the user's fault: a fail-closed 500.
+      throw new Error('plexauth: requireServerAccess needs a clientIdentifier (in its options or plexAuth)')
+    }
+    // A token plex.tv refused moments ago (e.g. of a revoked device, still valid locally) is not sent again.
+    const rejectedKey = `rejected:${tokenHash}`
+    if ((await store.get(rejectedKey)) === true) throw new PlexAuthError('TOKEN_INVALID')
+    let resources: { found: boolean; owner: boolean } | undefined
+    let resourcesError: unknown
+    try {
+      const answer = await client.get({
+        path: RESOURCES_PATH,
+        token: identity.token,
+        clientIdentifier,
+        accept: 'application/json',
+        maxBytes,
+        parse: (text) => parseResources(text, machineIdentifier),
+      })
+      // plex.tv no longer accepts the user's own token (e.g. the device was revoked).
+      if (answer.status === 401) {
+        void store.set(rejectedKey, true, REJECTED_TTL)
+        throw new PlexAuthError('TOKEN_INVALID')
+      }
+      resources = answer.body
+    } catch (err) {
+      if (!(err instanceof PlexAuthError) || err.code !== 'PLEX_UNAVAILABLE') throw err
+      resourcesError = err
+    }
+    let record: AccessRecord | undefined
+    if (resources?.found === true) {
+      record = { checkedAt: Date.now(), granted: true, owner: resources.owner, source: 'resources' }
+    } else if (ownerToken !== undefined) {
+      // The owner is never in their own friends list: without resources, "not a friend" proves nothing.
+      const friends = await this.#friends(clientIdentifier, ownerToken).catch((err: unknown) => {
+        throw resources === undefined ? resourcesError : err
+      })
+      if (friends.has(identity.user.id)) {
+        record = { checkedAt: Date.now(), granted: true, owner: false, source: 'friends' }
+      } else if (resources === undefined) {
+        throw resourcesError
+      }
+    } else if (resources === undefined) {
+      throw resourcesError
+    }
+    record ??= { checkedAt: Date.now(), granted: false, owner: false, source: 'resources' }
+    // Not awaited: a slow store must not hold the answer back (the memory store is synchronous anyway).
+    void store.set(key, record, this.#ttl(record) + staleIfError)
+    return record
+  }
+
+  async #friends(clientIdentifier: string, ownerToken: string): Promise<ReadonlySet<number>> {
+    const { store, machineIdentifier, accessTtl } = this.#config
+    const key = `friends:${machineIdentifier}:${hashSecret(ownerToken)}`
+    const stored = await store.get(key)
+    if (isFriendsRecord(stored) && Date.now() - stored.checkedAt < accessTtl * 1000)
+      return new Set(stored.ids)
+    const wait = this.#friendsRetryAt - Date.now()
+    if (wait > 0) throw unavailable(wait)
+    this.#friendsInflight ??= this.#fetchFriends(clientIdentifier, ownerToken, key).finally(() => {
+      this.#friendsInflight = undefined
+    })
+    return this.#friendsInflight
+  }
+
+  async #fetchFriends(
+    clientIdentifier: string,
+    ownerToken: string,
+    key: string,
+  ): Promise<ReadonlySet<number>> {
+    const { client, machineIdentifier, maxBytes, store, accessTtl, emit, plexTvUrl } = this.#config
+    const answer = await client.get({
+      path: FRIENDS_PATH,
+      token: ownerToken,
+      clientIdentifier,
+      accept: 'application/xml',
+      maxBytes,
+      parse: (text) => parseFriends(text, machineIdentifier),
+    })
+    if (answer.status === 401) {
+      // The owner token is wrong or revoked: the second source is unusable, the user not at fault.
+      this.#friendsRetryAt = Date.now() + REJECTED_TTL * 1000
+      emit({
+        type: 'plex_request_failed',
+        url: `${plexTvUrl}${FRIENDS_PATH}`,
+        reason: 'status',
+        status: 401,
+        retryIn: REJECTED_TTL,
+      })
+      throw unavailable(REJECTED_TTL * 1000)
+    }
+    void store.set(key, { checkedAt: Date.now(), ids: answer.body }, accessTtl)
+    return new Set(answer.body)
+  }
+}
+
+/**
+ * A guard requiring access to a Plex Media Server (`mode` `'access'`: owner or shared with) or its
+ * ownership (`'owner'`), checked with plex.tv as `ServerAccessChecker` describes. It resolves to a new
+ * frozen identity carrying the decision in `access`, which adapters attach to the request. 401 when the
+ * request is anonymous or plex.tv rejects the user's token, 403 `ACCESS_DENIED` without access, 503
+ * `PLEX_UNAVAILABLE` (with `Retry-After`) when plex.tv cannot answer and no stale answer is usable.
+ * Throws `TypeError` at construction for bad options.
+ *
+ * @example
+ * ```ts
+ * const guard = createServerAccessGuard({ machineIdentifier: 'abc123' }, 'owner')
+ * const withAccess = await guard(identity) // identity.access: { owner: true, source: 'resources', … }
+ * ```
+ */
+export function createServerAccessGuard(
+  options: ServerAccessOptions,
+  mode: 'access' | 'owner' = 'access',
+): Guard {
+  if (mode !== 'access' && mode !== 'owner') fail("mode must be 'access' or 'owner'")
+  const checker = new ServerAccessChecker(options)
+  return async (identity) => {
+    if (identity === undefined || identity === null) throw new PlexAuthError('TOKEN_MISSING')
+    const access = await checker.check(identity)
+    if (mode === 'owner' && !access.owner) throw new PlexAuthError('ACCESS_DENIED')
+    return withAccess(identity, access)
+  }
+}
+
+/** A copy of a (frozen, shared) identity with `access` set: frozen too, `token` still not enumerable. */
+export function withAccess(identity: PlexIdentity, access: ServerAccess): PlexIdentity {
+  const copy = { ...identity, access }
+  Object.defineProperty(copy, 'token', { value: identity.token, enumerable: false })
+  return Object.freeze(copy) as PlexIdentity
+}

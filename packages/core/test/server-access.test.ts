@@ -1,0 +1,389 @@
+import {
+  type CacheStore,
+  createMemoryCacheStore,
+  createServerAccessGuard,
+  type PlexIdentity,
+  type ServerAccessOptions,
+  toHttpError,
+} from '@plexauth/core'
+import { type FakePlex, type FakeServer, PLEX_PATHS } from '@plexauth/testing'
+import { describe, expect, test } from 'vitest'
+import { advance, CLIENT, expectCode, plexVerifier, recordEvents, startPlex, useFakeDate } from './helpers.js'
+
+interface Setup {
+  plex: FakePlex
+  server: FakeServer
+  owner: PlexIdentity
+  friend: PlexIdentity
+  stranger: PlexIdentity
+  identityOf: (accountId: number) => Promise<PlexIdentity>
+  guard: (options?: Partial<ServerAccessOptions>, mode?: 'access' | 'owner') => Check
+}
+
+/** A guard as an async function resolving to the identity it hands back. */
+type Check = (identity: PlexIdentity | undefined | null) => Promise<PlexIdentity | undefined>
+
+function asCheck(guard: ReturnType<typeof createServerAccessGuard>): Check {
+  return async (identity) => (await guard(identity)) || undefined
+}
+
+/** A fake with an owner, a friend the server is shared with, and a stranger; identities are verified JWTs. */
+async function setup(): Promise<Setup> {
+  const plex = await startPlex()
+  const friendAccount = plex.addAccount({ username: 'friend' })
+  const strangerAccount = plex.addAccount({ username: 'stranger' })
+  const server = plex.addServer({ name: 'Basement', sharedWith: [friendAccount.id] })
+  const verifier = plexVerifier(plex)
+  const identityOf = (accountId: number) => verifier.verify(plex.issueToken({ user: { id: accountId } }))
+  return {
+    plex,
+    server,
+    owner: await identityOf(plex.account.id),
+    friend: await identityOf(friendAccount.id),
+    stranger: await identityOf(strangerAccount.id),
+    identityOf,
+    guard: (options = {}, mode = 'access') =>
+      asCheck(
+        createServerAccessGuard(
+          { machineIdentifier: server.machineIdentifier, plexTvUrl: plex.url, ...options },
+          mode,
+        ),
+      ),
+  }
+}
+
+const resourceCalls = (plex: FakePlex) => plex.requests(PLEX_PATHS.resources)
+const friendsCalls = (plex: FakePlex) => plex.requests(PLEX_PATHS.users)
+
+describe('requireServerAccess: who may use the server', () => {
+  test('the owner: a new frozen identity with access { owner: true }; the shared one is untouched', async () => {
+    const { owner, guard, server } = await setup()
+    const result = await guard()(owner)
+    expect(result).not.toBe(owner)
+    expect(result?.access).toEqual({
+      machineIdentifier: server.machineIdentifier,
+      owner: true,
+      source: 'resources',
+      stale: false,
+    })
+    expect(owner.access).toBeUndefined()
+    expect(Object.isFrozen(result)).toBe(true)
+    expect(Object.isFrozen(result?.access)).toBe(true)
+    // Everything else carries over; the token stays hidden.
+    expect(result).toMatchObject({ kind: 'jwt', user: owner.user, scopes: owner.scopes })
+    if (result?.kind !== 'jwt' || owner.kind !== 'jwt') throw new Error('expected JWT identities')
+    expect(result.thumbprint).toBe(owner.thumbprint)
+    expect(result.claims).toBe(owner.claims)
+    expect(result.token).toBe(owner.token)
+    expect(Object.keys(result)).not.toContain('token')
+    expect(JSON.stringify(result)).not.toContain(owner.token)
+  })
+
+  test('a user the server is shared with: access { owner: false }', async () => {
+    const { friend, guard } = await setup()
+    expect((await guard()(friend))?.access).toMatchObject({ owner: false, source: 'resources', stale: false })
+  })
+
+  test('a stranger: 403 ACCESS_DENIED', async () => {
+    const { stranger, guard } = await setup()
+    const err = await expectCode(guard()(stranger), 'ACCESS_DENIED')
+    expect(toHttpError(err).status).toBe(403)
+  })
+
+  test('anonymous: 401 TOKEN_MISSING, and plex.tv is not asked', async () => {
+    const { plex, guard } = await setup()
+    await expectCode(guard()(undefined), 'TOKEN_MISSING')
+    await expectCode(guard()(null), 'TOKEN_MISSING')
+    expect(resourceCalls(plex)).toBe(0)
+  })
+
+  test('a server the user can see but that is not a server (provides "client"): denied', async () => {
+    const { plex, guard } = await setup()
+    const player = plex.addServer({ provides: 'client,player' })
+    const identity = await plexVerifier(plex).verify(plex.issueToken())
+    await expectCode(guard({ machineIdentifier: player.machineIdentifier })(identity), 'ACCESS_DENIED')
+  })
+
+  test("plex.tv rejects the user's token (e.g. a revoked device): 401 TOKEN_INVALID", async () => {
+    const { plex, guard } = await setup()
+    const key = plex.addKey()
+    const identity = await plexVerifier(plex).verify(plex.issueToken({ kid: key.kid }))
+    plex.removeKey(key.kid)
+    const check = guard()
+    await expectCode(check(identity), 'TOKEN_INVALID')
+    // Refused again for a minute without asking plex.tv: a revoked token cannot make it call per request.
+    await expectCode(check(identity), 'TOKEN_INVALID')
+    expect(resourceCalls(plex)).toBe(1)
+  })
+
+  test('the lookup: the user token in a header, JSON, includeHttps=1, the identity’s client identifier', async () => {
+    const { plex, friend, server } = await setup()
+    const urls: string[] = []
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      urls.push(String(input))
+      return globalThis.fetch(input, init)
+    }
+    await asCheck(
+      createServerAccessGuard({ machineIdentifier: server.machineIdentifier, plexTvUrl: plex.url, fetch }),
+    )(friend)
+    expect(urls).toEqual([`${plex.url}/api/v2/resources?includeHttps=1`])
+    expect(plex.log.at(-1)?.headers).toMatchObject({
+      accept: 'application/json',
+      'x-plex-client-identifier': CLIENT,
+    })
+  })
+
+  test('legacy identities are checked with their legacy token', async () => {
+    const { plex, server } = await setup()
+    const account = plex.addAccount({ username: 'legacy-friend' })
+    server.share(account.id)
+    const verifier = plexVerifier(plex, { legacyTokens: true, plexTvUrl: plex.url })
+    const identity = await verifier.verify(plex.createLegacyToken({ accountId: account.id }))
+    const guard = createServerAccessGuard({
+      machineIdentifier: server.machineIdentifier,
+      plexTvUrl: plex.url,
+    })
+    expect(await asCheck(guard)(identity)).toMatchObject({ kind: 'legacy', access: { owner: false } })
+  })
+})
+
+describe('requireServerOwner', () => {
+  test('the owner passes; a friend and a stranger get 403', async () => {
+    const { owner, friend, stranger, guard } = await setup()
+    const ownerOnly = guard({}, 'owner')
+    expect((await ownerOnly(owner))?.access?.owner).toBe(true)
+    await expectCode(ownerOnly(friend), 'ACCESS_DENIED')
+    await expectCode(ownerOnly(stranger), 'ACCESS_DENIED')
+  })
+
+  test('one shared cache serves requireServerAccess and requireServerOwner: one lookup per user', async () => {
+    const { plex, owner, guard } = await setup()
+    const cache = createMemoryCacheStore()
+    await guard({ cache })(owner)
+    await guard({ cache }, 'owner')(owner)
+    expect(resourceCalls(plex)).toBe(1)
+  })
+})
+
+describe('how often plex.tv is asked', () => {
+  test('100 concurrent requests of one user: one lookup; then none within accessTtl; one after', async () => {
+    useFakeDate()
+    const { plex, friend, guard } = await setup()
+    const check = guard({ accessTtl: 600 })
+    const results = await Promise.all(Array.from({ length: 100 }, () => check(friend)))
+    expect(results.every((result) => result?.access?.owner === false)).toBe(true)
+    expect(resourceCalls(plex)).toBe(1)
+    advance(599)
+    await check(friend)
+    expect(resourceCalls(plex)).toBe(1)
+    advance(2)
+    await check(friend)
+    expect(resourceCalls(plex)).toBe(2)
+  })
+
+  test('each user is looked up once', async () => {
+    const { plex, owner, friend, stranger, guard } = await setup()
+    const check = guard()
+    for (let i = 0; i < 5; i++) {
+      await check(owner)
+      await check(friend)
+      await expectCode(check(stranger), 'ACCESS_DENIED')
+    }
+    expect(resourceCalls(plex)).toBe(3)
+  })
+
+  test('a "no access" answer is re-checked after at most 60 s: a new share works within a minute', async () => {
+    useFakeDate()
+    const { plex, server, stranger, guard } = await setup()
+    const check = guard({ accessTtl: 600 })
+    await expectCode(check(stranger), 'ACCESS_DENIED')
+    server.share(stranger.user.id)
+    advance(59)
+    await expectCode(check(stranger), 'ACCESS_DENIED')
+    advance(2)
+    expect((await check(stranger))?.access?.owner).toBe(false)
+    expect(resourceCalls(plex)).toBe(2)
+  })
+
+  test('an ended share ends access once accessTtl has passed', async () => {
+    useFakeDate()
+    const { server, friend, guard } = await setup()
+    const check = guard({ accessTtl: 120 })
+    await check(friend)
+    server.unshare(friend.user.id)
+    advance(119)
+    await expect(check(friend)).resolves.toBeDefined()
+    advance(2)
+    await expectCode(check(friend), 'ACCESS_DENIED')
+  })
+})
+
+describe('plex.tv unavailable', () => {
+  test('nothing known about the user: 503 PLEX_UNAVAILABLE with Retry-After, never 401/403', async () => {
+    const { plex, friend, guard } = await setup()
+    const { onEvent, ofType } = recordEvents()
+    plex.fail(PLEX_PATHS.resources, 'down')
+    const err = await expectCode(guard({ onEvent })(friend), 'PLEX_UNAVAILABLE')
+    expect(toHttpError(err).headers['retry-after']).toBe('1')
+    expect(ofType('plex_request_failed')).toEqual([
+      { type: 'plex_request_failed', url: `${plex.url}/api/v2/resources`, reason: 'network', retryIn: 1 },
+    ])
+  })
+
+  test("429: plex.tv's Retry-After is passed on, and no lookup is made before it ends", async () => {
+    useFakeDate()
+    const { plex, friend, owner, guard } = await setup()
+    const check = guard()
+    plex.fail(PLEX_PATHS.resources, { status: 429, headers: { 'retry-after': '45' } }, { times: 1 })
+    const err = await expectCode(check(friend), 'PLEX_UNAVAILABLE')
+    expect(err.retryAfter).toBe(45)
+    advance(40)
+    expect((await expectCode(check(owner), 'PLEX_UNAVAILABLE')).retryAfter).toBe(5)
+    expect(resourceCalls(plex)).toBe(1)
+    advance(6)
+    await expect(check(owner)).resolves.toBeDefined()
+  })
+
+  test('within staleIfError the last known answer serves (stale: true); after it, 503', async () => {
+    useFakeDate()
+    const { plex, friend, stranger, guard } = await setup()
+    const { onEvent, ofType } = recordEvents()
+    const check = guard({ accessTtl: 600, staleIfError: 3600, onEvent })
+    await check(friend)
+    await expectCode(check(stranger), 'ACCESS_DENIED')
+    plex.fail(PLEX_PATHS.resources, { status: 500 })
+    advance(601)
+    expect((await check(friend))?.access).toMatchObject({ owner: false, stale: true })
+    // A stale "no" is still a no.
+    await expectCode(check(stranger), 'ACCESS_DENIED')
+    expect(ofType('access_stale')[0]).toMatchObject({ type: 'access_stale', age: 601 })
+    // Stale until accessTtl + staleIfError after the last answer.
+    advance(3598)
+    expect((await check(friend))?.access?.stale).toBe(true)
+    advance(2)
+    await expectCode(check(friend), 'PLEX_UNAVAILABLE')
+  })
+
+  test('staleIfError: 0 turns stale answers off', async () => {
+    useFakeDate()
+    const { plex, friend, guard } = await setup()
+    const check = guard({ accessTtl: 60, staleIfError: 0 })
+    await check(friend)
+    plex.fail(PLEX_PATHS.resources, 'down')
+    advance(61)
+    await expectCode(check(friend), 'PLEX_UNAVAILABLE')
+  })
+})
+
+describe("ownerToken: the owner's friends list as a second source", () => {
+  test('with /api/v2/resources down, a friend is let in from /api/users (source: friends), one call for all', async () => {
+    const { plex, friend, server, guard } = await setup()
+    const second = plex.addAccount({ username: 'second' })
+    server.share(second.id)
+    const secondIdentity = await plexVerifier(plex).verify(plex.issueToken({ user: { id: second.id } }))
+    plex.fail(PLEX_PATHS.resources, { status: 503 })
+    const check = guard({ ownerToken: plex.createLegacyToken() })
+    expect((await check(friend))?.access).toMatchObject({ owner: false, source: 'friends' })
+    expect((await check(secondIdentity))?.access).toMatchObject({ source: 'friends' })
+    expect(friendsCalls(plex)).toBe(1)
+    expect(plex.log.find((entry) => entry.path === PLEX_PATHS.users)?.headers).toMatchObject({
+      accept: 'application/xml',
+      'x-plex-client-identifier': CLIENT,
+    })
+  })
+
+  test('not in the friends list while resources is down: 503, since the owner is never listed', async () => {
+    const { plex, owner, stranger, guard } = await setup()
+    plex.fail(PLEX_PATHS.resources, 'down')
+    const check = guard({ ownerToken: plex.createLegacyToken() })
+    await expectCode(check(stranger), 'PLEX_UNAVAILABLE')
+    await expectCode(check(owner), 'PLEX_UNAVAILABLE')
+  })
+
+  test('resources says no and the friends list says yes: access (source: friends)', async () => {
+    const { plex, stranger, guard, server } = await setup()
+    const check = guard({ ownerToken: plex.createLegacyToken() })
+    // The user's own view lacks the server (e.g. an invitation plex.tv lists only to the owner).
+    plex.fail(PLEX_PATHS.resources, { body: [] }, { times: 1 })
+    server.share(stranger.user.id)
+    expect((await check(stranger))?.access).toMatchObject({ source: 'friends', owner: false })
+  })
+
+  test('both sources say no: 403; the friends list down while resources says no: 503', async () => {
+    const { plex, stranger, guard } = await setup()
+    await expectCode(guard({ ownerToken: plex.createLegacyToken() })(stranger), 'ACCESS_DENIED')
+    plex.fail(PLEX_PATHS.users, 'down')
+    await expectCode(guard({ ownerToken: plex.createLegacyToken() })(stranger), 'PLEX_UNAVAILABLE')
+  })
+
+  test('an owner token plex.tv rejects: an event, and 503 rather than 403', async () => {
+    const { plex, stranger, guard } = await setup()
+    const { onEvent, ofType } = recordEvents()
+    const check = guard({ ownerToken: 'not-a-valid-token-000', onEvent })
+    const err = await expectCode(check(stranger), 'PLEX_UNAVAILABLE')
+    expect(err.retryAfter).toBe(60)
+    expect(ofType('plex_request_failed')).toMatchObject([{ url: `${plex.url}/api/users`, status: 401 }])
+    // The friends list is not asked again with that token for a minute.
+    await expectCode(check(stranger), 'PLEX_UNAVAILABLE')
+    expect(friendsCalls(plex)).toBe(1)
+  })
+})
+
+describe('options and stores', () => {
+  test('misconfiguration throws TypeError at construction', () => {
+    const bad: unknown[] = [
+      undefined,
+      {},
+      { machineIdentifier: '' },
+      { machineIdentifier: 'has space' },
+      { machineIdentifier: 'abc', plexTvUrl: 'http://plex.example' },
+      { machineIdentifier: 'abc', accessTtl: -1 },
+      { machineIdentifier: 'abc', staleIfError: Number.NaN },
+      { machineIdentifier: 'abc', ownerToken: 'two\nlines' },
+      { machineIdentifier: 'abc', clientIdentifier: '' },
+      { machineIdentifier: 'abc', cache: {} },
+      { machineIdentifier: 'abc', fetch: 'fetch' },
+      { machineIdentifier: 'abc', maxBytes: 10 },
+      { machineIdentifier: 'abc', machineIdentifer: 'typo' },
+    ]
+    for (const options of bad) {
+      expect(() => createServerAccessGuard(options as ServerAccessOptions), JSON.stringify(options)).toThrow(
+        TypeError,
+      )
+    }
+    expect(() => createServerAccessGuard({ machineIdentifier: 'abc' }, 'admin' as 'owner')).toThrow(TypeError)
+  })
+
+  test('no client identifier anywhere: a plain error (a fail-closed 500), and plex.tv is not asked', async () => {
+    const { plex, guard } = await setup()
+    const identity = Object.freeze({ kind: 'legacy', user: { id: 5, uuid: 'u' }, scopes: [], token: 'tok' })
+    const err = await guard()(identity as unknown as PlexIdentity).catch((caught: unknown) => caught)
+    expect(err).toBeInstanceOf(Error)
+    expect(toHttpError(err).status).toBe(500)
+    expect(resourceCalls(plex)).toBe(0)
+  })
+
+  test('the store holds ids and decisions, never a token', async () => {
+    const { plex, friend, guard } = await setup()
+    const written: string[] = []
+    const memory = createMemoryCacheStore()
+    const cache: CacheStore = {
+      get: (key) => memory.get(key),
+      set: (key, value, ttl) => {
+        written.push(key, JSON.stringify(value))
+        return memory.set(key, value, ttl)
+      },
+    }
+    const ownerToken = plex.createLegacyToken()
+    plex.fail(PLEX_PATHS.resources, { body: [] }, { times: 1 })
+    expect((await guard({ cache, ownerToken })(friend))?.access?.source).toBe('friends')
+    for (const text of written) {
+      expect(text).not.toContain(friend.token)
+      expect(text).not.toContain(ownerToken)
+    }
+    expect(written.filter((_, i) => i % 2 === 0)).toEqual([
+      expect.stringMatching(/^friends:[^:]+:[A-Za-z0-9_-]{43}$/),
+      expect.stringMatching(new RegExp(`^access:[^:]+:${friend.user.id}$`)),
+    ])
+  })
+})
