@@ -1,7 +1,6 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
 import type { PlexAuthErrorCode, PlexAuthEvent, PlexAuthOptions } from '@plexauth/core'
-import { base64url, type Ed25519Key, type FakePlex, type FakePlexOptions } from '@plexauth/testing'
-import type { GuardSpec } from '../contract/cases.js'
+import { base64url, type Ed25519Key, type FakePlex } from '@plexauth/testing'
 
 /**
  * The vocabulary of the adversarial table: what a row is, the world it runs in, and helpers that build
@@ -87,10 +86,8 @@ export interface Row {
   name: string
   /** A shared route (default `main`), or options for a route of the row's own, with a fresh verifier per framework. */
   route?: SharedRoute | ((env: Env) => PlexAuthOptions)
-  /** Guards on the row's own route. */
-  guards?: GuardSpec[]
-  /** A plex.tv of the row's own, started before the suite (`true`: default options). */
-  ownPlex?: boolean | FakePlexOptions
+  /** A plex.tv of the row's own (`env.own`), started before the suite. */
+  ownPlex?: true
   /** Runs once, before the row's first phase. */
   setup?: (env: Env) => void | Promise<void>
   /** One phase: shorthand for `phases: [{ send, expect }]`. */
@@ -118,7 +115,10 @@ export interface RowRun {
 
 // Request helpers -----------------------------------------------------------------------------------
 
-export const bearer = (token: string, scheme = 'Bearer'): [string, string] => ['authorization', `${scheme} ${token}`]
+export const bearer = (token: string, scheme = 'Bearer'): [string, string] => [
+  'authorization',
+  `${scheme} ${token}`,
+]
 export const plexToken = (token: string): [string, string] => ['x-plex-token', token]
 export const withBearer = (token: string): Req => ({ headers: [bearer(token)] })
 
@@ -134,7 +134,10 @@ export function decodeSegment(segment: string): Record<string, unknown> {
 }
 
 /** The header and claims of a genuine token: templates for hand-made ones. */
-export function genuineParts(plex: FakePlex): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+export function genuineParts(plex: FakePlex): {
+  header: Record<string, unknown>
+  payload: Record<string, unknown>
+} {
   const [header, payload] = plex.issueToken().split('.')
   return { header: decodeSegment(header!), payload: decodeSegment(payload!) }
 }
@@ -150,7 +153,12 @@ export function signedPayload(plex: FakePlex, payload: object): string {
 }
 
 /** Signs raw JSON texts with the signing key (or `options.key`), for payloads `JSON.stringify` cannot write. */
-export function signedText(plex: FakePlex, headerText: string, payloadText: string, signWith?: Ed25519Key): string {
+export function signedText(
+  plex: FakePlex,
+  headerText: string,
+  payloadText: string,
+  signWith?: Ed25519Key,
+): string {
   return plex.signRaw(b64(headerText), b64(payloadText), signWith === undefined ? undefined : { signWith })
 }
 

@@ -178,7 +178,9 @@ function fastifyFramework(name: string, create: (options: FastifyTestOptions) =>
     name,
     async start<A extends string>(context: AppContext<A>) {
       const { logStream, onFinished } = context
-      const app = create(logStream === undefined ? undefined : { logger: { level: 'trace', stream: logStream } })
+      const app = create(
+        logStream === undefined ? undefined : { logger: { level: 'trace', stream: logStream } },
+      )
       if (onFinished !== undefined) app.addHook('onResponse', async (request) => onFinished(request.plex))
       app.setErrorHandler<AppError>((err, _request, reply) =>
         reply

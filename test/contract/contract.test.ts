@@ -1,8 +1,15 @@
 import { createRequire } from 'node:module'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { format } from 'node:util'
 import type { PlexAuthEvent } from '@plexauth/core'
-import { createFakePlex, DEFAULT_USER, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import {
+  createFakePlex,
+  DEFAULT_CLIENT_IDENTIFIER,
+  DEFAULT_USER,
+  type FakePlex,
+  PLEX_PATHS,
+} from '@plexauth/testing'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { FRAMEWORKS, type RunningApp } from './apps.js'
 import {
   accessOptions,
@@ -215,3 +222,61 @@ test('the version matrix runs the majors it claims', () => {
     '2',
   ])
 })
+
+describe.each(FRAMEWORKS.map((framework) => [framework.name, framework] as const))(
+  '%s: an unexpected error (a bug)',
+  (_name, framework) => {
+    test("answers the same fail-closed 500 and surfaces the error where the framework reports errors", async () => {
+      const surfaced: string[] = []
+      const consoleError = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+        surfaced.push(format(...args))
+      })
+      // Express reports errors unless its env is 'test' (vitest's NODE_ENV): start the app as production would.
+      const nodeEnv = process.env.NODE_ENV
+      process.env.NODE_ENV = 'production'
+      let app: RunningApp | undefined
+      try {
+        app = await framework.start<'main'>({
+          options: { main: { jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER } },
+          routes: [
+            {
+              method: 'GET',
+              path: '/bug',
+              auth: 'main',
+              guards: [
+                {
+                  kind: 'user',
+                  predicate: () => {
+                    throw new Error('predicate bug 4711')
+                  },
+                },
+              ],
+            },
+          ],
+          onHandler: () => {},
+          // Fastify's logger; Koa's 'error' event. Express has neither: its report goes to console.error.
+          logStream: { write: (line) => surfaced.push(line) },
+          onAppError: (err) => surfaced.push(format('%O', err)),
+        })
+      } finally {
+        process.env.NODE_ENV = nodeEnv
+      }
+      try {
+        const token = plex.issueToken()
+        const answer = await send(app.url, { path: '/bug', headers: [['authorization', `Bearer ${token}`]] })
+        expect(answer.status).toBe(500)
+        expect(answer.headers['www-authenticate']).toBe('Bearer realm="plex"')
+        expect(answer.body).toEqual({
+          error: 'server_error',
+          error_description: 'Internal server error',
+          code: 'INTERNAL_ERROR',
+        })
+        expect(surfaced.filter((line) => line.includes('predicate bug 4711'))).not.toEqual([])
+        for (const line of surfaced) expect(line.includes(token), 'token in a report').toBe(false)
+      } finally {
+        consoleError.mockRestore()
+        await app.close()
+      }
+    })
+  },
+)

@@ -80,7 +80,12 @@ export function sendRaw(
         headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
       }
       const text = end === -1 ? '' : raw.slice(end + 4)
-      resolve({ status: Number(statusLine.split(' ')[1] ?? 0), headers, text, body: text === '' ? undefined : text })
+      resolve({
+        status: Number(statusLine.split(' ')[1] ?? 0),
+        headers,
+        text,
+        body: text === '' ? undefined : text,
+      })
     })
     socket.end(`${head.join('\r\n')}\r\n\r\n`, 'latin1')
   })

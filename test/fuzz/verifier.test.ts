@@ -34,6 +34,9 @@ const published = [generateEd25519Key(), generateEd25519Key()]
 const signer = published[1]!
 const attacker = generateEd25519Key()
 const nowSeconds = () => Math.floor(Date.now() / 1000)
+// The identity point of Ed25519, as a public key and as R of a signature whose S is 0.
+const IDENTITY = Buffer.concat([Buffer.from([1]), Buffer.alloc(31)])
+const IDENTITY_SIGNATURE = base64url(Buffer.concat([IDENTITY, Buffer.alloc(32)]))
 
 /** A `fetch` that answers every call with `answer()` and records when it was called. */
 function stubFetch(answer: () => Response | Promise<Response>) {
@@ -50,7 +53,12 @@ const jsonResponse = (body: unknown, init: ResponseInit = {}) =>
 
 function verifierFor(keys: readonly Ed25519Key[], options: PlexVerifierOptions = {}): PlexVerifier {
   const { fetch } = stubFetch(() => jsonResponse({ keys: keys.map((key) => key.publicJwk) }))
-  return createPlexVerifier({ jwksUrl: JWKS_URL, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER, fetch, ...options })
+  return createPlexVerifier({
+    jwksUrl: JWKS_URL,
+    clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
+    fetch,
+    ...options,
+  })
 }
 
 function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -93,9 +101,14 @@ const b64urlChar = fc.constantFrom(...B64URL)
 const b64urlString = (maxLength = 120) => fc.string({ unit: b64urlChar, maxLength })
 const tokenChar = fc.constantFrom(...B64URL, '.', '=', '+', '/', ' ', '\t', '%', '\u00e9', '\u0000', '"')
 
-/** Edits of a genuine token: replace, insert or delete characters, or swap whole segments. */
+/**
+ * Edits of a genuine token: replace, insert or delete characters, swap whole segments, or change the last
+ * character of a segment, whose unused low bits let one value be spelt several ways.
+ */
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), char: tokenChar }),
+  fc.record({ kind: fc.constant('tail' as const), segment: fc.nat(2), char: tokenChar }),
+  fc.record({ kind: fc.constant('append' as const), char: tokenChar }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), char: tokenChar }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('swap' as const), a: fc.nat(2), b: fc.nat(2) }),
@@ -113,6 +126,17 @@ function mutate(token: string, edits: readonly Mutation[]): string {
       }
       continue
     }
+    if (edit.kind === 'append') {
+      text += edit.char
+      continue
+    }
+    if (edit.kind === 'tail') {
+      const parts = text.split('.')
+      const part = parts[edit.segment]
+      if (part !== undefined && part.length > 0) parts[edit.segment] = part.slice(0, -1) + edit.char
+      text = parts.join('.')
+      continue
+    }
     const at = edit.at % (text.length + 1)
     if (edit.kind === 'replace') text = text.slice(0, at) + edit.char + text.slice(at + 1)
     else if (edit.kind === 'insert') text = text.slice(0, at) + edit.char + text.slice(at)
@@ -123,7 +147,10 @@ function mutate(token: string, edits: readonly Mutation[]): string {
 
 /** Mostly `good`, sometimes one of `bad`: random tokens that are often sound enough to reach the signature. */
 const mostly = <T>(good: fc.Arbitrary<T>, ...bad: fc.Arbitrary<unknown>[]) =>
-  fc.oneof({ weight: 15, arbitrary: good as fc.Arbitrary<unknown> }, ...bad.map((arbitrary) => ({ weight: 1, arbitrary })))
+  fc.oneof(
+    { weight: 15, arbitrary: good as fc.Arbitrary<unknown> },
+    ...bad.map((arbitrary) => ({ weight: 1, arbitrary })),
+  )
 
 /** Stands for the kid of the key that signs. */
 const OWN_KID = Symbol('own kid')
@@ -143,12 +170,22 @@ const headerArb = fc
     mostly(
       fc.constant({}),
       fc.record(
-        { jwk: fc.constant(attacker.publicJwk), jku: fc.webUrl(), crit: fc.constant(['b64']), x: fc.jsonValue() },
+        {
+          jwk: fc.constant(attacker.publicJwk),
+          jku: fc.webUrl(),
+          crit: fc.constant(['b64']),
+          x: fc.jsonValue(),
+        },
         { requiredKeys: [] },
       ),
     ),
   )
-  .map(([alg, kid, typ, extra]) => ({ ...(extra as object), kid, ...(typ === undefined ? {} : { typ }), alg }))
+  .map(([alg, kid, typ, extra]) => ({
+    ...(extra as object),
+    kid,
+    ...(typ === undefined ? {} : { typ }),
+    alg,
+  }))
 
 const claimsArb = fc
   .record({
@@ -182,7 +219,11 @@ const claimsArb = fc
 
 /** A token signed by a random key (mostly a published one) over random header and claims. */
 const signedArb = fc
-  .tuple(headerArb, claimsArb, mostly(fc.constantFrom(...published), fc.constant(attacker)) as fc.Arbitrary<Ed25519Key>)
+  .tuple(
+    headerArb,
+    claimsArb,
+    mostly(fc.constantFrom(...published), fc.constant(attacker)) as fc.Arbitrary<Ed25519Key>,
+  )
   .map(([header, payload, key]) => {
     if (header.kid === OWN_KID) header.kid = key.kid
     const token = signJwt(header, payload, key)
@@ -255,6 +296,48 @@ describe('verify', () => {
   })
 })
 
+describe('duplicate member names', () => {
+  const spelling = fc.constantFrom('plain', 'escaped', 'spaced')
+  /** `"name":` as JSON text, possibly with its first character escaped or a space before the colon. */
+  const memberName = (name: string, how: string) => {
+    if (how === 'escaped' && name !== '') return `"\\u${name.charCodeAt(0).toString(16).padStart(4, '0')}${name.slice(1)}":`
+    return how === 'spaced' ? `"${name}" :` : `"${name}":`
+  }
+
+  test('a payload is refused as malformed exactly when an object in it names a member twice', async () => {
+    const verifier = verifierFor(published)
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }),
+        fc.nat(2),
+        fc.option(
+          fc.tuple(fc.constantFrom('top', 'user'), fc.nat(), spelling, fc.jsonValue({ maxDepth: 1 })),
+        ),
+        async (extra, indent, duplicate) => {
+          const payload = { ...extra, ...claims() }
+          let text = JSON.stringify(payload, null, indent)
+          if (duplicate !== null) {
+            const [where, pick, how, value] = duplicate
+            const names = Object.keys(where === 'top' ? payload : (payload.user as object))
+            const member = `${memberName(names[pick % names.length]!, how)}${JSON.stringify(value)},`
+            const open = where === 'top' ? text.indexOf('{') : text.indexOf('{', text.indexOf('"user"'))
+            text = `${text.slice(0, open + 1)}${member}${text.slice(open + 1)}`
+          }
+          const token = signRaw(
+            base64url(JSON.stringify({ kid: signer.kid, alg: 'EdDSA' })),
+            base64url(text),
+            signer,
+          )
+          const result = await outcome(verifier, token)
+          if (duplicate === null) expect(result).not.toBe('TOKEN_MALFORMED')
+          else expect(result, text).toBe('TOKEN_MALFORMED')
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})
+
 describe('hostile key set responses', () => {
   const jwk = (key: Ed25519Key) => ({ ...key.publicJwk })
   const privateD = (key: Ed25519Key) => key.privateKey.export({ format: 'jwk' }).d
@@ -267,11 +350,11 @@ describe('hostile key set responses', () => {
     { ...jwk(attacker), alg: 'RS256' },
     { ...jwk(attacker), key_ops: ['sign'] },
     { ...jwk(attacker), x: `${attacker.publicJwk.x}=` },
-    { ...jwk(attacker), x: attacker.publicJwk.x.replaceAll('-', '+').replaceAll('_', '/') + 'A' },
+    { ...jwk(attacker), x: `${attacker.publicJwk.x.slice(0, -1)}+` },
     // Sound, but the attacker's key: under the signer's kid it must not verify the signer's tokens.
     { ...jwk(attacker), kid: signer.kid },
     { kty: 'oct', kid: attacker.kid, k: base64url('secret') },
-    { kty: 'OKP', crv: 'Ed25519', kid: attacker.kid, x: base64url(Buffer.concat([Buffer.from([1]), Buffer.alloc(31)])) },
+    { kty: 'OKP', crv: 'Ed25519', kid: attacker.kid, x: base64url(IDENTITY) },
   )
   const member = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...published.map(jwk)) },
@@ -287,7 +370,9 @@ describe('hostile key set responses', () => {
   const response = fc.record({
     status: mostly(fc.constant(200), fc.constantFrom(203, 301, 404, 500)) as fc.Arbitrary<number>,
     body,
-    cacheControl: fc.option(fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('max-age=0', 'no-store', 'max-age=99999999999'))),
+    cacheControl: fc.option(
+      fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('max-age=0', 'no-store', 'max-age=99999999999')),
+    ),
     contentLength: mostly(fc.constant(null), fc.nat({ max: 10_000_000 })) as fc.Arbitrary<number | null>,
   })
 
@@ -298,7 +383,11 @@ describe('hostile key set responses', () => {
         if (cacheControl !== null) headers['cache-control'] = cacheControl
         if (contentLength !== null) headers['content-length'] = String(contentLength)
         const { fetch } = stubFetch(() => new Response(body, { status, headers }))
-        const verifier = createPlexVerifier({ jwksUrl: JWKS_URL, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER, fetch })
+        const verifier = createPlexVerifier({
+          jwksUrl: JWKS_URL,
+          clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
+          fetch,
+        })
         // The genuine signer: accepted only when the served set holds its very key, once.
         const served = (() => {
           try {
@@ -313,11 +402,15 @@ describe('hostile key set responses', () => {
           status === 200 &&
           kids.filter((k) => k === kid).length === 1 &&
           (served as unknown[]).some((m) => JSON.stringify(m) === JSON.stringify({ ...jwk(key), kid }))
-        if ((await outcome(verifier, genuine())) === 'accepted') expect(publishes(signer, signer.kid)).toBe(true)
-        // The attacker, under every kid the set names, and under its own.
+        if ((await outcome(verifier, genuine())) === 'accepted')
+          expect(publishes(signer, signer.kid)).toBe(true)
+        // The attacker, under every kid the set names, and under its own; and a signature (R = identity,
+        // S = 0) that every message has under a small-order key.
         for (const kid of [attacker.kid, ...kids]) {
           const forged = signJwt({ kid, typ: 'JWT', alg: 'EdDSA' }, claims(), attacker)
           if ((await outcome(verifier, forged)) === 'accepted') expect(publishes(attacker, kid)).toBe(true)
+          const [header, payload] = forged.split('.')
+          expect(await outcome(verifier, `${header}.${payload}.${IDENTITY_SIGNATURE}`)).not.toBe('accepted')
         }
       }),
       { numRuns: 250 },
@@ -367,7 +460,9 @@ describe('key fetches', () => {
           }
           for (let i = 1; i < calls.length; i++) {
             const gap = calls[i]! - calls[i - 1]!
-            expect(gap).toBeGreaterThanOrEqual(results[i - 1] ? cooldown * 1000 : Math.min(cooldown * 1000, 1000))
+            expect(gap).toBeGreaterThanOrEqual(
+              results[i - 1] ? cooldown * 1000 : Math.min(cooldown * 1000, 1000),
+            )
           }
           expect(verifier.stats().keyFetches).toBe(calls.length)
         },
@@ -385,19 +480,33 @@ describe('requests and answers', () => {
   )
   // What Node hands a framework: strings and string lists, plus a few odd values a careless caller might pass.
   const headerBag = fc.dictionary(
-    fc.constantFrom('authorization', 'x-plex-token', 'access-control-request-method', 'constructor', '__proto__'),
+    fc.constantFrom(
+      'authorization',
+      'x-plex-token',
+      'access-control-request-method',
+      'constructor',
+      '__proto__',
+    ),
     fc.oneof(headerValue, fc.array(headerValue, { maxLength: 3 }), fc.constantFrom(undefined, null, 42, {})),
   )
   const requestArb = fc.record(
     {
       method: fc.constantFrom('GET', 'OPTIONS', 'POST'),
       headers: headerBag,
-      rawHeaders: fc.array(fc.oneof(fc.constantFrom('Authorization', 'X-Plex-Token', 'x-plex-token'), headerValue), {
-        maxLength: 8,
-      }),
+      rawHeaders: fc.array(
+        fc.oneof(fc.constantFrom('Authorization', 'X-Plex-Token', 'x-plex-token'), headerValue),
+        {
+          maxLength: 8,
+        },
+      ),
       url: fc.oneof(
         fc.string(),
-        fc.constantFrom('/?X-Plex-Token=a&X-Plex-Token=b', '/?X-Plex-Token[]=a', '/?X-Plex-Token=%E0%A4%A', '/?#X-Plex-Token=a'),
+        fc.constantFrom(
+          '/?X-Plex-Token=a&X-Plex-Token=b',
+          '/?X-Plex-Token[]=a',
+          '/?X-Plex-Token=%E0%A4%A',
+          '/?#X-Plex-Token=a',
+        ),
         b64urlString().map((value) => `/me?X-Plex-Token=${value}`),
       ),
     },
@@ -419,7 +528,10 @@ describe('requests and answers', () => {
           await authenticator.authenticate(request as Parameters<typeof authenticator.authenticate>[0])
         } catch (err) {
           expect(isPlexAuthError(err), String(err)).toBe(true)
-          checkBearerChallenge(authenticator.toHttpError(err).headers['www-authenticate'], (err as PlexAuthError).status)
+          checkBearerChallenge(
+            authenticator.toHttpError(err).headers['www-authenticate'],
+            (err as PlexAuthError).status,
+          )
         }
       }),
       { numRuns: 400 },

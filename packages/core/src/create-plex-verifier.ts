@@ -7,10 +7,10 @@ import { isLegacyToken, LegacyTokenVerifier } from './legacy-tokens.js'
 import { decodeJsonObject, parseToken } from './parse-token.js'
 import { PlexTvClient } from './plex-tv.js'
 import { resolveOptions } from './resolve-options.js'
+import { safeEmitter } from './safe-emit.js'
 import { TokenBucket } from './token-bucket.js'
 import { TokenCache } from './token-cache.js'
 import type {
-  PlexAuthEvent,
   PlexIdentity,
   PlexJwtIdentity,
   PlexVerifier,
@@ -39,17 +39,7 @@ import type {
  */
 export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerifier {
   const config = resolveOptions(options)
-  const onEvent = config.onEvent
-  const emit = (event: PlexAuthEvent): void => {
-    if (onEvent === undefined) return
-    try {
-      const result: unknown = onEvent(event)
-      // An async listener's rejection would be unhandled, and by default that ends the process.
-      if (result instanceof Promise) result.catch(() => {})
-    } catch {
-      // Listeners must not break verification.
-    }
-  }
+  const emit = safeEmitter(config.onEvent)
   const keys = new KeySetCache({
     url: config.jwksUrl,
     staticKeys: config.staticKeys,

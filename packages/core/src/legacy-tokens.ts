@@ -130,7 +130,7 @@ export class LegacyTokenVerifier {
     if (pending === undefined) {
       const { client, bucket } = this.#config
       // While plex.tv backs off, refuse before spending the rate budget.
-      const blocked = client.blocked(USER_PATH)
+      const blocked = client.blocked(USER_PATH, token)
       if (blocked !== undefined) throw blocked
       const waitMs = bucket.take()
       if (waitMs > 0) throw unavailable(waitMs)

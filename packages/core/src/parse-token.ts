@@ -66,8 +66,9 @@ export function decodeJsonObject(segment: string): Record<string, unknown> {
   try {
     text = utf8.decode(decodeBase64url(segment))
     value = JSON.parse(text)
-  } catch (cause) {
-    throw new PlexAuthError('TOKEN_MALFORMED', { cause })
+  } catch {
+    // No cause: a JSON SyntaxError quotes the decoded token text, and causes end up in logs.
+    throw new PlexAuthError('TOKEN_MALFORMED')
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value) || repeatsMemberName(text)) {
     throw new PlexAuthError('TOKEN_MALFORMED')

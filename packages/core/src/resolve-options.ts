@@ -144,7 +144,15 @@ function legacyOptions(
   if (enabled !== undefined && typeof enabled !== 'boolean') fail('legacyTokens must be a boolean')
   // Validated even when off, so that a typo never waits for the day legacy tokens are turned on.
   const ttl = number('legacyTokenTtl', options.legacyTokenTtl, 300, 1, DAY)
-  const negativeTtl = number('legacyTokenNegativeTtl', options.legacyTokenNegativeTtl, 30, 0, DAY)
+  // A "no" is re-checked sooner than a "yes": a token plex.tv has just issued must not stay refused longer.
+  const negativeTtl = number(
+    'legacyTokenNegativeTtl',
+    options.legacyTokenNegativeTtl,
+    Math.min(30, ttl),
+    0,
+    DAY,
+  )
+  if (negativeTtl > ttl) fail('legacyTokenNegativeTtl must not exceed legacyTokenTtl')
   const lookupsPerSecond = number('legacyLookupsPerSecond', options.legacyLookupsPerSecond, 10, 0.01, 100_000)
   const cache = validateCacheStore('legacyTokenCache', options.legacyTokenCache)
   const plexTvUrl = resolvePlexTvUrl(options.plexTvUrl)

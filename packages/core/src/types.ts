@@ -247,7 +247,7 @@ export interface PlexVerifierOptions {
   legacyTokens?: boolean
   /** How long plex.tv's "valid" for a legacy token is trusted. Default 300. */
   legacyTokenTtl?: number
-  /** How long plex.tv's "invalid" (401) for a legacy token is remembered. Default 30. */
+  /** How long plex.tv's "invalid" (401) for a legacy token is remembered; at most `legacyTokenTtl`. Default 30 (or `legacyTokenTtl` when shorter). */
   legacyTokenNegativeTtl?: number
   /** Most legacy-token lookups sent to plex.tv per second (a token bucket; beyond it, `PLEX_UNAVAILABLE`). Default 10. */
   legacyLookupsPerSecond?: number

@@ -38,6 +38,7 @@ describe('legacy tokens: off by default', () => {
       ['legacyTokenTtl negative', { legacyTokenTtl: -1 }],
       ['legacyTokenTtl zero', { legacyTokenTtl: 0 }],
       ['legacyTokenNegativeTtl not a number', { legacyTokenNegativeTtl: '30' }],
+      ['legacyTokenNegativeTtl above legacyTokenTtl', { legacyTokenTtl: 60, legacyTokenNegativeTtl: 61 }],
       ['legacyLookupsPerSecond zero', { legacyLookupsPerSecond: 0 }],
       ['legacyLookupsPerSecond infinite', { legacyLookupsPerSecond: Number.POSITIVE_INFINITY }],
       ['legacyTokenCache without methods', { legacyTokenCache: {} }],
@@ -52,6 +53,11 @@ describe('legacy tokens: off by default', () => {
     }
     expect(() =>
       createPlexVerifier({ legacyTokens: true, clientIdentifier: CLIENT, plexTvUrl: 'http://127.0.0.1:1/' }),
+    ).not.toThrow()
+    // The default negative TTL (30) follows a shorter legacyTokenTtl down; equal TTLs are allowed.
+    expect(() => createPlexVerifier({ clientIdentifier: CLIENT, legacyTokenTtl: 10 })).not.toThrow()
+    expect(() =>
+      createPlexVerifier({ clientIdentifier: CLIENT, legacyTokenTtl: 60, legacyTokenNegativeTtl: 60 }),
     ).not.toThrow()
   })
 })
@@ -192,6 +198,23 @@ describe('legacy tokens: what plex.tv answers', () => {
     plex.recover()
     advance(1)
     await expect(verifier.verify(plex.createLegacyToken())).resolves.toMatchObject({ kind: 'legacy' })
+  })
+
+  test("one token's unusable answer (bad body, 498, 403) backs off that token only, not every user", async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const verifier = legacyVerifier(plex)
+    for (const mode of ['garbage', { status: 498 }, { status: 403 }] as const) {
+      const unlucky = plex.createLegacyToken()
+      plex.fail(PLEX_PATHS.user, mode, { times: 1 })
+      await expectCode(verifier.verify(unlucky), 'PLEX_UNAVAILABLE')
+      const calls = userCalls(plex)
+      await expect(verifier.verify(plex.createLegacyToken())).resolves.toMatchObject({ kind: 'legacy' })
+      await expectCode(verifier.verify(unlucky), 'PLEX_UNAVAILABLE')
+      expect(userCalls(plex), JSON.stringify(mode)).toBe(calls + 1)
+      advance(1)
+      await expect(verifier.verify(unlucky)).resolves.toMatchObject({ kind: 'legacy' })
+    }
   })
 })
 

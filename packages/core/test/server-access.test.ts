@@ -8,7 +8,16 @@ import {
 } from '@plexauth/core'
 import { type FakePlex, type FakeServer, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
-import { advance, CLIENT, expectCode, plexVerifier, recordEvents, startPlex, useFakeDate } from './helpers.js'
+import {
+  advance,
+  CLIENT,
+  expectCode,
+  nowSeconds,
+  plexVerifier,
+  recordEvents,
+  startPlex,
+  useFakeDate,
+} from './helpers.js'
 
 interface Setup {
   plex: FakePlex
@@ -113,6 +122,62 @@ describe('requireServerAccess: who may use the server', () => {
     await expectCode(check(identity), 'TOKEN_INVALID')
     // Refused again for a minute without asking plex.tv: a revoked token cannot make it call per request.
     await expectCode(check(identity), 'TOKEN_INVALID')
+    expect(resourceCalls(plex)).toBe(1)
+  })
+
+  test('plex.tv reports the token expired (498) while it still verifies within clockTolerance: 401 TOKEN_EXPIRED, nobody else waits', async () => {
+    const { plex, friend, owner, guard } = await setup()
+    const { onEvent, ofType } = recordEvents()
+    const expiredAgo = 30
+    const expired = await plexVerifier(plex).verify(
+      plex.issueToken({ user: { id: friend.user.id }, issuedAt: nowSeconds() - 7 * 86_400 - expiredAgo }),
+    )
+    const check = guard({ onEvent })
+    const err = await expectCode(check(expired), 'TOKEN_EXPIRED')
+    expect(toHttpError(err).status).toBe(401)
+    // An answer about one token: no backoff for the endpoint, the next user is asked at once.
+    expect((await check(owner))?.access?.owner).toBe(true)
+    expect(resourceCalls(plex)).toBe(2)
+    expect(ofType('plex_request_failed')).toEqual([])
+    // Refused again for a minute without asking plex.tv.
+    await expectCode(check(expired), 'TOKEN_EXPIRED')
+    expect(resourceCalls(plex)).toBe(2)
+  })
+
+  test.each([
+    ['a body that is not JSON', 'garbage', 'invalid_body'],
+    ['a 200 that is not a device list', { body: { errors: [] } }, 'invalid_body'],
+    ['an oversized body', { hugeBytes: 8192 }, 'too_large'],
+    ['an unexpected 4xx', { status: 403 }, 'status'],
+  ] as const)(
+    "one user's unusable answer (%s): 503 for that user, backing off that token only",
+    async (_name, mode, reason) => {
+      useFakeDate()
+      const { plex, friend, owner, guard } = await setup()
+      const { onEvent, ofType } = recordEvents()
+      const check = guard({ onEvent, maxBytes: 4096 })
+      plex.fail(PLEX_PATHS.resources, mode, { times: 1 })
+      const err = await expectCode(check(friend), 'PLEX_UNAVAILABLE')
+      expect(err.retryAfter).toBe(1)
+      expect(ofType('plex_request_failed')).toMatchObject([{ url: `${plex.url}/api/v2/resources`, reason }])
+      // Another user is asked at once and answered.
+      expect((await check(owner))?.access?.owner).toBe(true)
+      expect(resourceCalls(plex)).toBe(2)
+      // That user's token is not sent again before its backoff ends; then it is.
+      await expectCode(check(friend), 'PLEX_UNAVAILABLE')
+      expect(resourceCalls(plex)).toBe(2)
+      advance(1)
+      expect((await check(friend))?.access?.owner).toBe(false)
+      expect(resourceCalls(plex)).toBe(3)
+    },
+  )
+
+  test('transport failures, 5xx and 429 still back off the endpoint for every user', async () => {
+    const { plex, friend, owner, guard } = await setup()
+    const check = guard()
+    plex.fail(PLEX_PATHS.resources, { status: 502 }, { times: 1 })
+    await expectCode(check(friend), 'PLEX_UNAVAILABLE')
+    await expectCode(check(owner), 'PLEX_UNAVAILABLE')
     expect(resourceCalls(plex)).toBe(1)
   })
 
@@ -316,16 +381,38 @@ describe("ownerToken: the owner's friends list as a second source", () => {
     await expectCode(guard({ ownerToken: plex.createLegacyToken() })(stranger), 'PLEX_UNAVAILABLE')
   })
 
-  test('an owner token plex.tv rejects: an event, and 503 rather than 403', async () => {
-    const { plex, stranger, guard } = await setup()
-    const { onEvent, ofType } = recordEvents()
-    const check = guard({ ownerToken: 'not-a-valid-token-000', onEvent })
-    const err = await expectCode(check(stranger), 'PLEX_UNAVAILABLE')
-    expect(err.retryAfter).toBe(60)
-    expect(ofType('plex_request_failed')).toMatchObject([{ url: `${plex.url}/api/users`, status: 401 }])
-    // The friends list is not asked again with that token for a minute.
-    await expectCode(check(stranger), 'PLEX_UNAVAILABLE')
+  test('an owner token plex.tv rejects: an event, and /api/v2/resources decides (403 for a stranger)', async () => {
+    const { plex, stranger, friend, guard } = await setup()
+    const { onEvent, ofType, events } = recordEvents()
+    const ownerToken = 'not-a-valid-token-000'
+    const check = guard({ ownerToken, onEvent })
+    await expectCode(check(stranger), 'ACCESS_DENIED')
+    expect(ofType('plex_request_failed')).toEqual([
+      {
+        type: 'plex_request_failed',
+        url: `${plex.url}/api/users`,
+        reason: 'status',
+        status: 401,
+        retryIn: 60,
+      },
+    ])
+    expect(JSON.stringify(events)).not.toContain(ownerToken)
+    // The friends list is not asked again with that token for a minute; resources still answers.
+    await expectCode(check(stranger), 'ACCESS_DENIED')
     expect(friendsCalls(plex)).toBe(1)
+    expect((await check(friend))?.access).toMatchObject({ owner: false, source: 'resources' })
+  })
+
+  test('an owner token plex.tv rejects: a removed share ends once accessTtl has passed, not staleIfError later', async () => {
+    useFakeDate()
+    const { plex, server, friend, guard } = await setup()
+    const check = guard({ ownerToken: plex.createLegacyToken(), accessTtl: 60, staleIfError: 3600 })
+    plex.fail(PLEX_PATHS.resources, { body: [] }, { times: 1 })
+    expect((await check(friend))?.access?.source).toBe('friends')
+    server.unshare(friend.user.id)
+    plex.fail(PLEX_PATHS.users, { status: 401 })
+    advance(61)
+    await expectCode(check(friend), 'ACCESS_DENIED')
   })
 })
 

@@ -40,5 +40,6 @@ function serializeRequest(request: LoggedRequest) {
  * await app.register(plexAuth, { clientIdentifier: 'my-app', tokenSources: ['authorization', 'query'] })
  * ```
  */
-export const logSerializers: { readonly req: (request: LoggedRequest) => ReturnType<typeof serializeRequest> } =
-  Object.freeze({ req: serializeRequest })
+export const logSerializers: {
+  readonly req: (request: LoggedRequest) => ReturnType<typeof serializeRequest>
+} = Object.freeze({ req: serializeRequest })

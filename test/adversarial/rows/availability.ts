@@ -1,5 +1,10 @@
 import type { PlexAuthOptions } from '@plexauth/core'
-import { DEFAULT_CLIENT_IDENTIFIER, type FailureMode, generateEd25519Key, PLEX_PATHS } from '@plexauth/testing'
+import {
+  DEFAULT_CLIENT_IDENTIFIER,
+  type FailureMode,
+  generateEd25519Key,
+  PLEX_PATHS,
+} from '@plexauth/testing'
 import { expect } from 'vitest'
 import {
   type Env,
@@ -19,7 +24,11 @@ const KEYS = PLEX_PATHS.keys
 /** Options of a route on the row's own plex.tv. */
 const own =
   (jwks: PlexAuthOptions['jwks'] = {}) =>
-  ({ own }: Env): PlexAuthOptions => ({ jwksUrl: own.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER, jwks })
+  ({ own }: Env): PlexAuthOptions => ({
+    jwksUrl: own.jwksUrl,
+    clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
+    jwks,
+  })
 
 /** `count` tokens, each under a kid of its own that no key set holds. */
 function unknownKids(env: Env, count: number): Req[] {
@@ -58,7 +67,8 @@ export const availabilityRows: Row[] = [
     ownPlex: true,
     route: own(),
     setup: ({ own }) => own.fail(KEYS, { delayMs: 100 }),
-    send: ({ own }) => Array.from({ length: 30 }, (_, i) => withBearer(own.issueToken({ claims: { nonce: `s${i}` } }))),
+    send: ({ own }) =>
+      Array.from({ length: 30 }, (_, i) => withBearer(own.issueToken({ claims: { nonce: `s${i}` } }))),
     expect: OK,
     parallel: true,
     check: (_env, run) => expect(run.keyFetches.own).toBe(run.frameworks),
@@ -94,7 +104,11 @@ export const availabilityRows: Row[] = [
     route: own({ cooldown: 0 }),
     phases: [
       ...warm,
-      { before: ({ own }) => own.fail(KEYS, 'down'), send: (env) => unknownKids(env, 20), expect: KEY_UNKNOWN },
+      {
+        before: ({ own }) => own.fail(KEYS, 'down'),
+        send: (env) => unknownKids(env, 20),
+        expect: KEY_UNKNOWN,
+      },
       { send: (env) => unknownKids(env, 20), expect: KEY_UNKNOWN },
       { send: ({ own }) => withBearer(own.issueToken()), expect: OK },
     ],
@@ -167,7 +181,11 @@ export const availabilityRows: Row[] = [
     phases: [
       { send: ({ own }) => withBearer(own.issueToken()), expect: UNAVAILABLE },
       // Within the backoff nothing is fetched, even with the endpoint back.
-      { before: ({ own }) => own.recover(), send: ({ own }) => withBearer(own.issueToken()), expect: UNAVAILABLE },
+      {
+        before: ({ own }) => own.recover(),
+        send: ({ own }) => withBearer(own.issueToken()),
+        expect: UNAVAILABLE,
+      },
       { before: (env) => env.advance(1), send: ({ own }) => withBearer(own.issueToken()), expect: OK },
     ],
     check: (_env, run) => expect(run.keyFetches.own).toBe(2 * run.frameworks),

@@ -26,7 +26,11 @@ function claimsToken(plex: FakePlex, change: (claims: Claims, user: Claims) => v
 }
 
 /** A row whose token is genuine but for `change`. */
-function claimsRow(name: string, change: (claims: Claims, user: Claims) => void, expect = CLAIMS_INVALID): Row {
+function claimsRow(
+  name: string,
+  change: (claims: Claims, user: Claims) => void,
+  expect = CLAIMS_INVALID,
+): Row {
   return { group, name, send: ({ plex }) => withBearer(claimsToken(plex, change)), expect }
 }
 
@@ -41,6 +45,8 @@ function textRow(name: string, text: (plex: FakePlex) => string, expect: Row['ex
 }
 
 const now = () => Math.floor(Date.now() / 1000)
+// What another library's prototype pollution could have planted (non-enumerable, so the frameworks are unaffected).
+const POLLUTED = ['iss', 'thumbprint', 'uuid']
 const DAY = 86_400
 
 export const claimsRows: Row[] = [
@@ -53,7 +59,10 @@ export const claimsRows: Row[] = [
 
   // Audience
   claimsRow('aud missing', (c) => delete c.aud),
-  claimsRow('a token of another Plex app (aud: plex.tv, other-app)', (c) => (c.aud = ['plex.tv', 'other-app'])),
+  claimsRow(
+    'a token of another Plex app (aud: plex.tv, other-app)',
+    (c) => (c.aud = ['plex.tv', 'other-app']),
+  ),
   claimsRow('aud a look-alike of this app (case changed)', (c) => (c.aud = ['plex.tv', 'PlexAuth-Test-App'])),
   claimsRow('aud naming this app but not plex.tv', (c) => (c.aud = ['plexauth-test-app'])),
   claimsRow('aud an object with array-like keys', (c) => (c.aud = { 0: 'plex.tv', 1: 'plexauth-test-app' })),
@@ -70,8 +79,16 @@ export const claimsRows: Row[] = [
   claimsRow('exp fractional', (c) => (c.exp = now() + DAY + 0.5)),
   claimsRow('exp absurdly far (year 275760) with iat now', (c) => (c.exp = 8.64e12)),
   claimsRow('lifetime of 8 days (exp - iat beyond 7 days)', (c) => (c.exp = (c.iat as number) + 8 * DAY)),
-  claimsRow('expired an hour ago', (c) => Object.assign(c, { iat: now() - 2 * 3600, exp: now() - 3600 }), EXPIRED),
-  claimsRow('iat an hour in the future', (c) => Object.assign(c, { iat: now() + 3600, exp: now() + DAY }), NOT_YET_VALID),
+  claimsRow(
+    'expired an hour ago',
+    (c) => Object.assign(c, { iat: now() - 2 * 3600, exp: now() - 3600 }),
+    EXPIRED,
+  ),
+  claimsRow(
+    'iat an hour in the future',
+    (c) => Object.assign(c, { iat: now() + 3600, exp: now() + DAY }),
+    NOT_YET_VALID,
+  ),
   claimsRow('iat negative', (c) => Object.assign(c, { iat: -1, exp: now() + DAY })),
   claimsRow('iat missing', (c) => delete c.iat),
   claimsRow('nbf an hour in the future', (c) => (c.nbf = now() + 3600), NOT_YET_VALID),
@@ -116,22 +133,45 @@ export const claimsRows: Row[] = [
     },
     CLAIMS_INVALID,
   ),
+  {
+    group,
+    name: 'claims found only on a polluted Object.prototype do not count',
+    setup: () => {
+      for (const name of POLLUTED) {
+        Object.defineProperty(Object.prototype, name, {
+          value: name === 'iss' ? 'plex.tv' : 'x',
+          configurable: true,
+        })
+      }
+    },
+    send: ({ plex }) =>
+      withBearer(
+        claimsToken(plex, (c, u) => {
+          delete c.iss
+          delete c.thumbprint
+          delete u.uuid
+        }),
+      ),
+    expect: CLAIMS_INVALID,
+    teardown: () => {
+      for (const name of POLLUTED) delete (Object.prototype as Record<string, unknown>)[name]
+    },
+  },
   textRow(
     'constructor, prototype and __proto__ members in claims and user are inert',
     (plex) =>
       payloadWith(
         plex,
         '"__proto__":{"isAdmin":true},"constructor":{"prototype":{"isAdmin":true}},"prototype":{"isAdmin":true}',
-      ).replace('"user":{', '"user":{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"isAdmin":true}},'),
+      ).replace(
+        '"user":{',
+        '"user":{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"isAdmin":true}},',
+      ),
     OK,
   ),
 
   // Duplicate member names: JSON.parse keeps the last silently, another parser may keep the first.
-  textRow(
-    'duplicate "iss" in the payload',
-    (plex) => payloadWith(plex, '"iss":"evil.example"'),
-    MALFORMED,
-  ),
+  textRow('duplicate "iss" in the payload', (plex) => payloadWith(plex, '"iss":"evil.example"'), MALFORMED),
   textRow(
     'duplicate "iss" spelt with an escape ("\\u0069ss")',
     (plex) => payloadWith(plex, '"\\u0069ss":"evil.example"'),
@@ -147,7 +187,9 @@ export const claimsRows: Row[] = [
     name: 'duplicate "alg" in the header ("none", then "EdDSA")',
     send: ({ plex }) => {
       const header = JSON.stringify(genuineParts(plex).header)
-      return withBearer(signedText(plex, `{"alg":"none",${header.slice(1)}`, JSON.stringify(genuineParts(plex).payload)))
+      return withBearer(
+        signedText(plex, `{"alg":"none",${header.slice(1)}`, JSON.stringify(genuineParts(plex).payload)),
+      )
     },
     expect: MALFORMED,
   },
@@ -169,7 +211,11 @@ export const claimsRows: Row[] = [
     name: 'payload not UTF-8',
     send: ({ plex }) => {
       const header = Buffer.from(JSON.stringify(genuineParts(plex).header)).toString('base64url')
-      const bytes = Buffer.concat([Buffer.from('{"iss":"plex.tv","x":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])
+      const bytes = Buffer.concat([
+        Buffer.from('{"iss":"plex.tv","x":"'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('"}'),
+      ])
       return withBearer(plex.signRaw(header, bytes.toString('base64url')))
     },
     expect: MALFORMED,

