@@ -226,7 +226,7 @@ test('the version matrix runs the majors it claims', () => {
 describe.each(FRAMEWORKS.map((framework) => [framework.name, framework] as const))(
   '%s: an unexpected error (a bug)',
   (_name, framework) => {
-    test("answers the same fail-closed 500 and surfaces the error where the framework reports errors", async () => {
+    test('answers the same fail-closed 500 and surfaces the error where the framework reports errors', async () => {
       const surfaced: string[] = []
       const consoleError = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
         surfaced.push(format(...args))

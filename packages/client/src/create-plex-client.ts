@@ -59,7 +59,10 @@ export interface PlexClient {
   /**
    * The stored token, refreshed (nonce, device JWT, exchange) when fewer than `refreshWithin` seconds remain,
    * when it expired, or when it no longer verifies (e.g. Plex retired its key). Concurrent calls share one
-   * refresh. `forceRefresh` refreshes now. Rejects with `NOT_LOGGED_IN` when nothing is stored.
+   * refresh. When a refresh ahead of expiry fails because plex.tv is unreachable or busy (network, timeout,
+   * 429, 5xx), the still-valid stored token is returned and the refresh is tried again a minute later; other
+   * failures, and any once the token has expired, reject. `forceRefresh` refreshes now and always reports
+   * its failure. Rejects with `NOT_LOGGED_IN` when nothing is stored.
    */
   getToken(options?: { forceRefresh?: boolean }): Promise<string>
   /** The verified identity of the current token (refreshed as `getToken` would). */
@@ -79,7 +82,9 @@ export interface PlexClient {
   /**
    * A transient token (`transient-…`, up to 48 h, until the server restarts) from a Plex Media Server's
    * `POST /security/token?type=delegation&scope=all`. `token`: what that server accepts, e.g. its
-   * `accessToken` from `getResources()`; default the account's Plex JWT.
+   * `accessToken` from `getResources()`; default the account's Plex JWT. `serverUrl` must be https, except
+   * for loopback and private-LAN addresses (10/8, 172.16/12, 192.168/16, fc00::/7), where Plex Media
+   * Servers often answer plain http: a public host over http rejects with `TypeError`, nothing sent.
    */
   getTransientToken(serverUrl: string, token?: string): Promise<string>
   /**
@@ -90,6 +95,24 @@ export interface PlexClient {
 }
 
 const LEGACY_TOKEN = /^[\x21-\x7e]{1,8192}$/
+/** The largest key set the verifier of @plexauth/core accepts (`jwks.maxBytes`). */
+const MAX_KEY_SET_BYTES = 16 * 1024 * 1024
+/** After a refresh ahead of expiry failed, the still-valid token serves this long before the next try. */
+const REFRESH_RETRY_MS = 60_000
+/** Refresh failures that say nothing against the device or the token: plex.tv is unreachable or busy. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  'NETWORK_ERROR',
+  'TIMEOUT',
+  'RATE_LIMITED',
+  'RESPONSE_INVALID',
+  'RESPONSE_TOO_LARGE',
+  'KEYS_UNAVAILABLE',
+])
+
+function isTransient(err: unknown): boolean {
+  if (!isPlexClientError(err)) return false
+  return TRANSIENT_CODES.has(err.code) || (err.code === 'HTTP_ERROR' && (err.status ?? 0) >= 500)
+}
 
 function plexErrorMessage(body: unknown): string {
   const errors = (body as { errors?: unknown } | undefined)?.errors
@@ -145,6 +168,8 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
   let verifier: { clientIdentifier: string; verifier: PlexVerifier } | undefined
   let refreshing: Promise<string> | undefined
   let gettingToken: Promise<string> | undefined
+  // When a refresh ahead of expiry may be tried again, after one failed.
+  let refreshRetryAt = 0
 
   function load(): Promise<PlexClientState | undefined> {
     if (cached !== undefined) return cached
@@ -217,7 +242,11 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
           jwksUrl: `${clients}/api/v2/auth/keys`,
           clientIdentifier,
           fetch: http.fetch,
-          jwks: { timeout: Math.min(120, http.timeoutMs / 1000), maxBytes: Math.max(1024, http.maxBytes) },
+          jwks: {
+            timeout: Math.min(120, http.timeoutMs / 1000),
+            // The verifier takes key sets of 1 KiB to 16 MiB; maxResponseBytes goes up to 64 MiB.
+            maxBytes: Math.min(MAX_KEY_SET_BYTES, Math.max(1024, http.maxBytes)),
+          },
         }),
       }
     }
@@ -229,9 +258,9 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
     try {
       identity = await verifierFor(state.clientIdentifier).verify(token)
     } catch (err) {
-      if (isPlexAuthError(err) && err.code === 'KEYS_UNAVAILABLE') {
-        throw new PlexClientError('KEYS_UNAVAILABLE', { cause: err })
-      }
+      // Anything else (e.g. a TypeError of a bug) is not a verdict on the token: it surfaces as it is.
+      if (!isPlexAuthError(err)) throw err
+      if (err.code === 'KEYS_UNAVAILABLE') throw new PlexClientError('KEYS_UNAVAILABLE', { cause: err })
       throw new PlexClientError('TOKEN_INVALID', { cause: err })
     }
     // The client's verifier never enables legacy tokens: its identities are always Plex JWTs.
@@ -290,13 +319,27 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
 
   async function currentOrRefreshed(): Promise<string> {
     const state = await loggedIn()
+    let expiresAt: number | undefined
     try {
-      const identity = await verify(state, state.token)
-      if (identity.expiresAt - Date.now() / 1000 > config.refreshWithin) return state.token
+      expiresAt = (await verify(state, state.token)).expiresAt
     } catch (err) {
       if (isPlexClientError(err) && err.code === 'KEYS_UNAVAILABLE') throw err
     }
-    return refresh()
+    const now = Date.now()
+    const valid = expiresAt !== undefined && expiresAt * 1000 > now
+    if (valid && (expiresAt as number) - now / 1000 > config.refreshWithin) return state.token
+    // A refresh ahead of expiry failed moments ago: the token still serves, plex.tv is not asked again yet.
+    if (valid && now < refreshRetryAt) return state.token
+    try {
+      return await refresh()
+    } catch (err) {
+      // Ahead of expiry, plex.tv being unreachable or busy is no reason to fail: the stored token is still
+      // valid. Anything else (a logout meanwhile, a token bound to another key, a refused signature) and
+      // any failure once the token has expired surfaces.
+      if (!valid || Date.now() >= (expiresAt as number) * 1000 || !isTransient(err)) throw err
+      refreshRetryAt = Date.now() + REFRESH_RETRY_MS
+      return state.token
+    }
   }
 
   function getToken(tokenOptions: { forceRefresh?: boolean } = {}): Promise<string> {
@@ -416,7 +459,8 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
     },
 
     async getTransientToken(serverUrl, token) {
-      const base = validateBaseUrl('serverUrl', serverUrl, true)
+      // The token (by default the account-wide Plex JWT) must not cross the internet in the clear.
+      const base = validateBaseUrl('serverUrl', serverUrl, 'lan')
       if (token !== undefined && (typeof token !== 'string' || !LEGACY_TOKEN.test(token))) {
         throw new TypeError('plexauth: token must be a non-empty string of printable characters')
       }

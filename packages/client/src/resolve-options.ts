@@ -141,10 +141,24 @@ function isLoopback(host: string): boolean {
 }
 
 /**
- * Validates a base URL: https (http for loopback hosts only), no credentials, query or fragment. Returns
- * it without a trailing slash.
+ * An address of a private network, as Plex Media Servers on a LAN use: RFC 1918 IPv4 (10/8, 172.16/12,
+ * 192.168/16) and IPv6 unique local addresses (fc00::/7). Host names never count: one can resolve anywhere.
+ * `host` is as `URL` normalizes it (dotted decimal IPv4, bracketed lower-case IPv6).
  */
-export function validateBaseUrl(name: string, value: unknown, allowHttp = false): string {
+function isPrivateLan(host: string): boolean {
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(host)
+  if (ipv4 !== null) {
+    const [a, b] = [Number(ipv4[1]), Number(ipv4[2])]
+    return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)
+  }
+  return /^\[f[cd][0-9a-f]{2}:/.test(host)
+}
+
+/**
+ * Validates a base URL: https (http for loopback hosts only, or with `http: 'lan'` also for private-LAN
+ * addresses), no credentials, query or fragment. Returns it without a trailing slash.
+ */
+export function validateBaseUrl(name: string, value: unknown, http: 'loopback' | 'lan' = 'loopback'): string {
   if (typeof value !== 'string') fail(`${name} must be a URL string`)
   let url: URL
   try {
@@ -153,8 +167,13 @@ export function validateBaseUrl(name: string, value: unknown, allowHttp = false)
     fail(`${name} is not a valid URL`)
   }
   const secure =
-    url.protocol === 'https:' || (url.protocol === 'http:' && (allowHttp || isLoopback(url.hostname)))
-  if (!secure) fail(`${name} must use https (http is allowed for loopback hosts only)`)
+    url.protocol === 'https:' ||
+    (url.protocol === 'http:' && (isLoopback(url.hostname) || (http === 'lan' && isPrivateLan(url.hostname))))
+  if (!secure) {
+    fail(
+      `${name} must use https (http is allowed for ${http === 'lan' ? 'loopback and private-LAN addresses' : 'loopback hosts'} only)`,
+    )
+  }
   if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`)
   if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
     fail(`${name} must not contain a query or fragment`)

@@ -55,7 +55,7 @@ const HINTS: Partial<Record<PlexClientErrorCode, string>> = {
   SIGNATURE_REJECTED: 'The device may have been removed on plex.tv: run `plexauth login` again.',
   THUMBPRINT_MISMATCH: 'Run `plexauth login` again.',
   UNAUTHORIZED: 'Run `plexauth login` again.',
-  LOGIN_EXPIRED: 'Run `plexauth login` again and approve within 15 minutes.',
+  LOGIN_EXPIRED: 'Run `plexauth login` again and approve before the code expires.',
 }
 
 const USAGE = `Usage: plexauth <command> [options]

@@ -123,6 +123,36 @@ describe('refresh', () => {
     expect(identity.expiresAt).toBeGreaterThan(Date.now() / 1000 + 6 * DAY)
   })
 
+  test('a refresh ahead of expiry that fails (5xx, 429, network, timeout) serves the still-valid stored token', async () => {
+    useFakeDate()
+    const plex = await startFake()
+    const store = spyStore()
+    const client = clientFor(plex, { store, maxRetries: 0, timeout: 0.2 })
+    const first = await login(client, plex)
+    advance(6 * DAY)
+    for (const mode of [{ status: 503 }, { status: 429 }, 'down', 'hang'] as const) {
+      plex.fail(PLEX_PATHS.nonce, mode, { times: 1 })
+      expect(await client.getToken(), JSON.stringify(mode)).toBe(first)
+      expect(store.state()?.token).toBe(first)
+      // The next try waits a minute, so that a failing plex.tv is not asked on every call.
+      advance(61)
+    }
+    plex.fail(PLEX_PATHS.nonce, { status: 500 })
+    const nonceCalls = plex.requests(PLEX_PATHS.nonce)
+    expect(await client.getToken()).toBe(first)
+    expect(await client.getToken()).toBe(first)
+    expect(plex.requests(PLEX_PATHS.nonce)).toBe(nonceCalls + 1)
+    // Asked for explicitly, a refresh reports its failure.
+    expect(await errorCode(client.getToken({ forceRefresh: true }))).toBe('HTTP_ERROR')
+    // Once the stored token has expired, nothing is left to serve: the failure surfaces.
+    advance(1 * DAY)
+    expect(await errorCode(client.getToken())).toBe('HTTP_ERROR')
+    plex.recover()
+    const second = await client.getToken()
+    expect(second).not.toBe(first)
+    expect(store.state()?.token).toBe(second)
+  })
+
   test('a rotated Plex key: a token signed by a new key verifies; one whose key was retired is replaced', async () => {
     useFakeDate()
     const plex = await startFake()

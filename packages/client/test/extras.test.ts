@@ -54,6 +54,44 @@ describe('account extras', () => {
     await expect(client.getTransientToken('ftp://server', 'x')).rejects.toThrow(TypeError)
   })
 
+  test('getTransientToken: plain http only to loopback and private-LAN hosts, never to a public one', async () => {
+    const plex = await startFake()
+    const asked: string[] = []
+    // Media servers on the LAN answer from this stand-in; everything else goes to the fake.
+    const lanFetch: typeof fetch = async (input, init) => {
+      const url = new URL(String(input))
+      if (url.hostname.startsWith('127.')) return fetch(input, init)
+      asked.push(url.origin)
+      return Response.json({ MediaContainer: { size: 0, token: 'transient-lan' } })
+    }
+    const client = clientFor(plex, { fetch: lanFetch })
+    await login(client, plex)
+    const allowed = [
+      'http://192.168.1.20:32400',
+      'http://10.0.0.5:32400',
+      'http://172.16.0.9:32400',
+      'http://172.31.255.1:32400',
+      'http://[fd12:3456::1]:32400',
+      'https://203.0.113.9:32400',
+      'https://1-2-3-4.abcdef.plex.direct:32400',
+    ]
+    for (const url of allowed) expect(await client.getTransientToken(url), url).toBe('transient-lan')
+    const refused = [
+      'http://203.0.113.9:32400',
+      'http://172.32.0.1:32400',
+      'http://192.169.0.1:32400',
+      'http://11.0.0.1:32400',
+      'http://plex.example.com:32400',
+      'http://192.168.1.20.nip.io:32400',
+      'http://[2001:db8::1]:32400',
+    ]
+    for (const url of refused) {
+      await expect(client.getTransientToken(url), url).rejects.toThrow(TypeError)
+      await expect(client.getTransientToken(url, 'server-access-token'), url).rejects.toThrow(TypeError)
+    }
+    expect(asked).toEqual(allowed.map((url) => new URL(url).origin))
+  })
+
   test('plex.tv status answers map to codes: 401, 498, 500', async () => {
     const plex = await startFake()
     const client = clientFor(plex)
@@ -98,6 +136,13 @@ describe('network limits', () => {
     const redirected = client.getUser()
     expect(await errorCode(redirected)).toBe('HTTP_ERROR')
     await expect(redirected).rejects.toMatchObject({ status: 302 })
+  })
+
+  test('maxResponseBytes above the key set limit of the verifier (16 MiB): tokens still verify', async () => {
+    const plex = await startFake()
+    const client = clientFor(plex, { maxResponseBytes: 32 * 1024 * 1024 })
+    const token = await login(client, plex)
+    expect(await client.getToken()).toBe(token)
   })
 
   test('Plex keys unavailable: KEYS_UNAVAILABLE, the stored token kept', async () => {

@@ -1,4 +1,5 @@
 import { BoundedFetchError, fetchBounded } from './bounded-fetch.js'
+import { hashSecret } from './cache-store.js'
 import { PlexAuthError } from './errors.js'
 import type { PlexAuthEvent, PlexRequestFailure } from './types.js'
 
@@ -15,6 +16,8 @@ export const PLEX_TV_URL = 'https://plex.tv'
 const MAX_BACKOFF_MS = 60_000
 /** Longest `Retry-After` honoured, so that a bogus header cannot shut lookups off for days. */
 const MAX_RETRY_AFTER_MS = 600_000
+/** Most tokens backing off at once; beyond it the oldest is forgotten (and may be asked again sooner). */
+const MAX_TOKEN_BACKOFFS = 10_000
 
 /** Settings of a plex.tv client; durations in milliseconds. */
 export interface PlexTvClientConfig {
@@ -35,10 +38,15 @@ export interface PlexTvRequest<T> {
   maxBytes: number
   /** Reads a 200 body; throwing makes the answer a failure (`invalid_body`). */
   parse: (text: string) => T
+  /**
+   * The token may be a Plex JWT: plex.tv's 498 ("JWT expired") is then an answer about the token, like 401.
+   * Off for legacy-token lookups, where only 200 and 401 mean anything.
+   */
+  expiredIsAnswer?: boolean
 }
 
-/** plex.tv's answer: 200 with the parsed body, or 401 (the token is not valid). */
-export type PlexTvAnswer<T> = { status: 200; body: T } | { status: 401 }
+/** plex.tv's answer about the token: 200 with the parsed body, 401 (not valid) or, when allowed, 498 (expired). */
+export type PlexTvAnswer<T> = { status: 200; body: T } | { status: 401 } | { status: 498 }
 
 interface Backoff {
   failures: number
@@ -56,35 +64,52 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 
 /**
  * Asks plex.tv and classifies the answer the way plex.tv documents it: 200 is an answer, 401 means the
- * token is not valid, anything else (5xx, 429, a timeout, a redirect, an unreadable body) proves nothing
- * and becomes `PLEX_UNAVAILABLE`. Failures back off per path (1 s doubling to 60 s, or plex.tv's
- * `Retry-After` when longer, up to 10 minutes): while backing off, requests fail at once instead of each
- * waiting for a timeout.
+ * token is not valid (and, when the request allows it, 498 that the Plex JWT expired), anything else (5xx,
+ * 429, a timeout, a redirect, an unreadable body, another status) proves nothing and becomes
+ * `PLEX_UNAVAILABLE`. Failures back off (1 s doubling to 60 s, or plex.tv's `Retry-After` when longer, up
+ * to 10 minutes): while backing off, requests fail at once instead of each waiting for a timeout.
+ * Failures of plex.tv itself (a transport error, a timeout, a redirect, a 5xx, a 429) back off the
+ * endpoint, which is shared by every user of it; failures one token's request can cause on its own (an
+ * unreadable or oversized body, any other status) back off that token only, so that one user can neither
+ * make plex.tv look down for everybody nor make it be asked again on each of their requests.
  */
 export class PlexTvClient {
   readonly #config: PlexTvClientConfig
+  /** By endpoint (path without query): shared by every user of it. */
   readonly #backoff = new Map<string, Backoff>()
+  /** By endpoint and SHA-256 hash of the token, oldest first. */
+  readonly #tokenBackoff = new Map<string, Backoff>()
 
   constructor(config: PlexTvClientConfig) {
     this.#config = config
   }
 
-  /** The `PLEX_UNAVAILABLE` to throw without asking, while `path` backs off; else `undefined`. */
-  blocked(path: string, now = Date.now()): PlexAuthError | undefined {
-    const backoff = this.#backoff.get(endpointOf(path))
-    if (backoff === undefined || now >= backoff.retryAt) return undefined
-    return unavailable(backoff.retryAt - now)
+  /**
+   * The `PLEX_UNAVAILABLE` to throw without asking, while `path` (or, given `token`, that token on it)
+   * backs off; else `undefined`.
+   */
+  blocked(path: string, token?: string): PlexAuthError | undefined {
+    const now = Date.now()
+    const endpoint = endpointOf(path)
+    let retryAt = this.#backoff.get(endpoint)?.retryAt ?? 0
+    // Hashed only while some token backs off: the usual path costs nothing.
+    if (token !== undefined && this.#tokenBackoff.size > 0) {
+      retryAt = Math.max(retryAt, this.#tokenBackoff.get(tokenKeyOf(endpoint, token))?.retryAt ?? 0)
+    }
+    return now < retryAt ? unavailable(retryAt - now) : undefined
   }
 
   async get<T>(request: PlexTvRequest<T>): Promise<PlexTvAnswer<T>> {
     const endpoint = endpointOf(request.path)
-    const blocked = this.blocked(request.path)
+    const blocked = this.blocked(request.path, request.token)
     if (blocked !== undefined) throw blocked
     const url = `${this.#config.baseUrl}${request.path}`
     let reason: PlexRequestFailure
     let status: number | undefined
     let retryAfterMs: number | undefined
     let cause: unknown
+    // Whether the failure is plex.tv's own, for every user, rather than one token's answer.
+    let shared: boolean
     try {
       const response = await fetchBounded(url, {
         fetch: this.#config.fetch,
@@ -96,37 +121,35 @@ export class PlexTvClient {
           'x-plex-token': request.token,
         },
       })
-      if (response.status === 401) {
-        this.#backoff.delete(endpoint)
-        return { status: 401 }
+      if (response.status === 401 || (response.status === 498 && request.expiredIsAnswer === true)) {
+        this.#answered(endpoint, request.token)
+        return response.status === 401 ? { status: 401 } : { status: 498 }
       }
       if (response.status === 200 && response.text !== undefined) {
         try {
           const body = request.parse(response.text)
-          this.#backoff.delete(endpoint)
+          this.#answered(endpoint, request.token)
           return { status: 200, body }
         } catch (err) {
           reason = 'invalid_body'
           cause = err
+          shared = false
         }
       } else {
         status = response.status
         reason = status === 429 ? 'rate_limited' : 'status'
+        shared = status === 429 || status >= 500
         retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now())
       }
     } catch (err) {
       reason = err instanceof BoundedFetchError ? err.reason : 'network'
+      // An oversized body is this token's answer (e.g. a huge device list); the rest is the transport.
+      shared = reason !== 'too_large'
       cause = err
     }
-    const now = Date.now()
-    const backoff = this.#backoff.get(endpoint) ?? { failures: 0, retryAt: 0 }
-    backoff.failures++
-    const waitMs = Math.min(
-      MAX_RETRY_AFTER_MS,
-      Math.max(Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (backoff.failures - 1)), retryAfterMs ?? 0),
-    )
-    backoff.retryAt = now + waitMs
-    this.#backoff.set(endpoint, backoff)
+    const waitMs = shared
+      ? this.#failed(this.#backoff, endpoint, retryAfterMs)
+      : this.#failed(this.#tokenBackoff, tokenKeyOf(endpoint, request.token), retryAfterMs)
     const retryIn = Math.max(1, Math.ceil(waitMs / 1000))
     this.#emit({
       type: 'plex_request_failed',
@@ -136,6 +159,31 @@ export class PlexTvClient {
       retryIn,
     })
     throw unavailable(waitMs, cause)
+  }
+
+  /** plex.tv answered: neither the endpoint nor this token backs off any longer. */
+  #answered(endpoint: string, token: string): void {
+    this.#backoff.delete(endpoint)
+    if (this.#tokenBackoff.size > 0) this.#tokenBackoff.delete(tokenKeyOf(endpoint, token))
+  }
+
+  /** Counts a failure under `key` and returns how long it backs off, in milliseconds. */
+  #failed(backoffs: Map<string, Backoff>, key: string, retryAfterMs: number | undefined): number {
+    const backoff = backoffs.get(key) ?? { failures: 0, retryAt: 0 }
+    backoff.failures++
+    const waitMs = Math.min(
+      MAX_RETRY_AFTER_MS,
+      Math.max(Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (backoff.failures - 1)), retryAfterMs ?? 0),
+    )
+    backoff.retryAt = Date.now() + waitMs
+    // Moved to the end, so that the first entry is always the one that failed longest ago.
+    backoffs.delete(key)
+    backoffs.set(key, backoff)
+    if (backoffs.size > MAX_TOKEN_BACKOFFS) {
+      const oldest = backoffs.keys().next()
+      if (oldest.done !== true) backoffs.delete(oldest.value)
+    }
+    return waitMs
   }
 
   #emit(event: PlexAuthEvent): void {
@@ -152,12 +200,12 @@ function endpointOf(path: string): string {
   return query === -1 ? path : path.slice(0, query)
 }
 
+/** A token's backoff key: never the token itself. */
+function tokenKeyOf(endpoint: string, token: string): string {
+  return `${endpoint} ${hashSecret(token)}`
+}
+
 /** `PLEX_UNAVAILABLE` with a `retryAfter` of at least one second. */
 export function unavailable(waitMs: number, cause?: unknown): PlexAuthError {
   return new PlexAuthError('PLEX_UNAVAILABLE', { retryAfter: Math.max(1, Math.ceil(waitMs / 1000)), cause })
-}
-
-/** Joins a validated base URL (no query or fragment) and an absolute path. */
-export function joinBaseUrl(base: string): string {
-  return base.replace(/\/+$/, '')
 }

@@ -2,8 +2,9 @@ import { createMemoryCacheStore, hashSecret, SafeStore, validateCacheStore } fro
 import type { Guard } from './create-guard.js'
 import { PlexAuthError } from './errors.js'
 import { parseFriends } from './friends-xml.js'
-import { PlexTvClient, unavailable } from './plex-tv.js'
+import { PlexTvClient } from './plex-tv.js'
 import { resolvePlexTvUrl } from './resolve-options.js'
+import { safeEmitter } from './safe-emit.js'
 import type { CacheStore, PlexAuthEvent, PlexIdentity, ServerAccess } from './types.js'
 
 /**
@@ -28,7 +29,11 @@ export interface ServerAccessOptions {
   clientIdentifier?: string
   /** plex.tv's base URL (for a fake or a proxy). https only, except loopback hosts. Default `https://plex.tv`. */
   plexTvUrl?: string
-  /** The server owner's token: adds the owner's friends list (`GET /api/users`) as a second source. */
+  /**
+   * The server owner's token: adds the owner's friends list (`GET /api/users`) as a second source. When
+   * plex.tv refuses it (401, or 498 for an expired JWT), a `plex_request_failed` event reports it and, for a
+   * minute at a time, the friends list counts as empty: `/api/v2/resources` alone decides.
+   */
   ownerToken?: string
   /** How long an answer is trusted (a "no access" answer at most 60 s). Default 600. */
   accessTtl?: number
@@ -62,7 +67,10 @@ const OPTION_NAMES = new Set([
 const DAY = 86_400
 /** A "no access" answer is re-checked at least this often, so a new share works within a minute. */
 const MAX_DENIED_TTL = 60
-/** How long a token plex.tv refused (401) is refused without asking again, and an owner token's 401 is kept. */
+/**
+ * How long a token plex.tv refused (401, or 498 for an expired JWT) is refused without asking again, and
+ * an owner token's refusal is kept.
+ */
 const REJECTED_TTL = 60
 const MAX_DEVICES = 10_000
 const MACHINE_IDENTIFIER = /^[A-Za-z0-9._:-]{1,256}$/
@@ -70,6 +78,7 @@ const MACHINE_IDENTIFIER = /^[A-Za-z0-9._:-]{1,256}$/
 const HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]{0,8190}[\x21-\x7e])?$/
 const RESOURCES_PATH = '/api/v2/resources?includeHttps=1'
 const FRIENDS_PATH = '/api/users'
+const NO_FRIENDS: ReadonlySet<number> = new Set()
 
 /** What is cached per server and user. `checkedAt` in milliseconds since the epoch. */
 interface AccessRecord {
@@ -132,16 +141,7 @@ function resolveAccessOptions(options: ServerAccessOptions): ResolvedAccessOptio
     fail('onEvent must be a function')
   const fetchImpl = options.fetch ?? globalThis.fetch
   if (typeof fetchImpl !== 'function') fail('no fetch implementation is available')
-  const onEvent = options.onEvent
-  const emit = (event: PlexAuthEvent): void => {
-    if (onEvent === undefined) return
-    try {
-      const result: unknown = onEvent(event)
-      if (result instanceof Promise) result.catch(() => {})
-    } catch {
-      // Listeners must not break the check.
-    }
-  }
+  const emit = safeEmitter(options.onEvent)
   const cache = validateCacheStore('cache', options.cache) ?? createMemoryCacheStore()
   const plexTvUrl = resolvePlexTvUrl(options.plexTvUrl)
   return {
@@ -209,13 +209,14 @@ export class ServerAccessChecker {
   readonly #config: ResolvedAccessOptions
   readonly #inflight = new Map<string, Promise<AccessRecord>>()
   #friendsInflight: Promise<ReadonlySet<number>> | undefined
-  #friendsRetryAt = 0
+  /** Until then, the owner token plex.tv refused is not sent again and the friends list counts as empty. */
+  #friendsRejectedUntil = 0
 
   constructor(options: ServerAccessOptions) {
     this.#config = resolveAccessOptions(options)
   }
 
-  /** The access of `identity`; throws `ACCESS_DENIED`, `TOKEN_INVALID` or `PLEX_UNAVAILABLE`. */
+  /** The access of `identity`; throws `ACCESS_DENIED`, `TOKEN_INVALID`, `TOKEN_EXPIRED` or `PLEX_UNAVAILABLE`. */
   async check(identity: PlexIdentity): Promise<ServerAccess> {
     const { machineIdentifier, store, staleIfError } = this.#config
     const key = `access:${machineIdentifier}:${identity.user.id}`
@@ -271,9 +272,12 @@ export class ServerAccessChecker {
       // A configuration bug, not the user's fault: a fail-closed 500.
       throw new Error('plexauth: requireServerAccess needs a clientIdentifier (in its options or plexAuth)')
     }
-    // A token plex.tv refused moments ago (e.g. of a revoked device, still valid locally) is not sent again.
+    // A token plex.tv refused moments ago (e.g. of a revoked device, or expired within clockTolerance,
+    // still valid locally) is not sent again.
     const rejectedKey = `rejected:${tokenHash}`
-    if ((await store.get(rejectedKey)) === true) throw new PlexAuthError('TOKEN_INVALID')
+    const rejected = await store.get(rejectedKey)
+    if (rejected === true) throw new PlexAuthError('TOKEN_INVALID')
+    if (rejected === 'expired') throw new PlexAuthError('TOKEN_EXPIRED')
     let resources: { found: boolean; owner: boolean } | undefined
     let resourcesError: unknown
     try {
@@ -284,11 +288,17 @@ export class ServerAccessChecker {
         accept: 'application/json',
         maxBytes,
         parse: (text) => parseResources(text, machineIdentifier),
+        expiredIsAnswer: identity.kind === 'jwt',
       })
       // plex.tv no longer accepts the user's own token (e.g. the device was revoked).
       if (answer.status === 401) {
         void store.set(rejectedKey, true, REJECTED_TTL)
         throw new PlexAuthError('TOKEN_INVALID')
+      }
+      // The JWT expired at plex.tv while it still verifies here (within clockTolerance): the user's to refresh.
+      if (answer.status === 498) {
+        void store.set(rejectedKey, 'expired', REJECTED_TTL)
+        throw new PlexAuthError('TOKEN_EXPIRED')
       }
       resources = answer.body
     } catch (err) {
@@ -323,8 +333,7 @@ export class ServerAccessChecker {
     const stored = await store.get(key)
     if (isFriendsRecord(stored) && Date.now() - stored.checkedAt < accessTtl * 1000)
       return new Set(stored.ids)
-    const wait = this.#friendsRetryAt - Date.now()
-    if (wait > 0) throw unavailable(wait)
+    if (Date.now() < this.#friendsRejectedUntil) return NO_FRIENDS
     this.#friendsInflight ??= this.#fetchFriends(clientIdentifier, ownerToken, key).finally(() => {
       this.#friendsInflight = undefined
     })
@@ -344,18 +353,22 @@ export class ServerAccessChecker {
       accept: 'application/xml',
       maxBytes,
       parse: (text) => parseFriends(text, machineIdentifier),
+      expiredIsAnswer: true,
     })
-    if (answer.status === 401) {
-      // The owner token is wrong or revoked: the second source is unusable, the user not at fault.
-      this.#friendsRetryAt = Date.now() + REJECTED_TTL * 1000
+    if (answer.status !== 200) {
+      // The owner token is wrong, revoked or expired: a configuration problem, reported as an event (never
+      // with the token). The second source is unusable, so nobody counts as a friend and the user's own
+      // `/api/v2/resources` decides: a stranger gets 403 (not a 503 for as long as the token stays wrong),
+      // and an ended share ends instead of being served stale.
+      this.#friendsRejectedUntil = Date.now() + REJECTED_TTL * 1000
       emit({
         type: 'plex_request_failed',
         url: `${plexTvUrl}${FRIENDS_PATH}`,
         reason: 'status',
-        status: 401,
+        status: answer.status,
         retryIn: REJECTED_TTL,
       })
-      throw unavailable(REJECTED_TTL * 1000)
+      return NO_FRIENDS
     }
     void store.set(key, { checkedAt: Date.now(), ids: answer.body }, accessTtl)
     return new Set(answer.body)
@@ -366,7 +379,8 @@ export class ServerAccessChecker {
  * A guard requiring access to a Plex Media Server (`mode` `'access'`: owner or shared with) or its
  * ownership (`'owner'`), checked with plex.tv as `ServerAccessChecker` describes. It resolves to a new
  * frozen identity carrying the decision in `access`, which adapters attach to the request. 401 when the
- * request is anonymous or plex.tv rejects the user's token, 403 `ACCESS_DENIED` without access, 503
+ * request is anonymous or plex.tv rejects the user's token (`TOKEN_INVALID`, or `TOKEN_EXPIRED` for its
+ * 498), 403 `ACCESS_DENIED` without access, 503
  * `PLEX_UNAVAILABLE` (with `Retry-After`) when plex.tv cannot answer and no stale answer is usable.
  * Throws `TypeError` at construction for bad options.
  *

@@ -1,6 +1,7 @@
 import {
   type Authenticator,
   createAuthenticator,
+  isPlexAuthError,
   type PlexAuthOptions as CorePlexAuthOptions,
   type PlexIdentity,
 } from '@plexauth/core'
@@ -38,14 +39,25 @@ export function authenticatorOf(req: Request): Authenticator {
   return fallback
 }
 
-/** @internal Answers an error, or hands it to the framework when `forwardErrors` is set. */
+/**
+ * @internal Answers an error, or hands it to the framework when `forwardErrors` is set. A bug (anything but
+ * a `PlexAuthError`) gets the same fail-closed 500 as on Fastify and Koa, and is reported as Express
+ * reports an error reaching its final handler (where Fastify logs it and Koa emits `'error'`).
+ */
 export function reject(authenticator: Authenticator, err: unknown, res: Response, next: NextFunction): void {
   if (authenticator.forwardErrors || res.headersSent) {
     next(authenticator.toForwardedError(err))
     return
   }
+  if (!isPlexAuthError(err)) reportBug(res, err)
   const { status, headers, body } = authenticator.toHttpError(err)
   res.status(status).set(headers).json(body)
+}
+
+/** Express's own way (its final handler's `logerror`): the stack on stderr, except when `env` is `'test'`. */
+function reportBug(res: Response, err: unknown): void {
+  if (res.app?.get('env') === 'test') return
+  console.error(err instanceof Error && err.stack !== undefined ? err.stack : String(err))
 }
 
 /**
