@@ -2,10 +2,10 @@ import type { PlexAuthOptions } from '@plexauth/core'
 import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, type FakePlex } from '@plexauth/testing'
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, test } from 'vitest'
+import { checkBearerChallenge } from '../adversarial/challenge.js'
 import { FRAMEWORKS, type RunningApp } from '../contract/apps.js'
 import type { RouteSpec } from '../contract/cases.js'
 import { type Answer, send } from '../contract/http.js'
-import { checkBearerChallenge } from '../adversarial/challenge.js'
 
 /**
  * Random requests through the real adapters (the current major of each framework): every error answer

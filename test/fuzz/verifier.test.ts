@@ -300,7 +300,8 @@ describe('duplicate member names', () => {
   const spelling = fc.constantFrom('plain', 'escaped', 'spaced')
   /** `"name":` as JSON text, possibly with its first character escaped or a space before the colon. */
   const memberName = (name: string, how: string) => {
-    if (how === 'escaped' && name !== '') return `"\\u${name.charCodeAt(0).toString(16).padStart(4, '0')}${name.slice(1)}":`
+    if (how === 'escaped' && name !== '')
+      return `"\\u${name.charCodeAt(0).toString(16).padStart(4, '0')}${name.slice(1)}":`
     return how === 'spaced' ? `"${name}" :` : `"${name}":`
   }
 

@@ -91,9 +91,12 @@ async function walkThrough(api: string, plex: FakePlex): Promise<boolean> {
     const passed = response.status === step.expect
     ok &&= passed
     const mark = passed ? green('✔') : red(`✘ expected ${step.expect}`)
-    console.log(`${mark} ${bold(step.title)}\n    GET ${step.path} → ${response.status} ${dim(describe(body))}`)
+    console.log(
+      `${mark} ${bold(step.title)}\n    GET ${step.path} → ${response.status} ${dim(describe(body))}`,
+    )
     const challenge = response.headers.get('www-authenticate')
-    if (response.status !== 200 && challenge !== null) console.log(`    ${dim(`WWW-Authenticate: ${challenge}`)}`)
+    if (response.status !== 200 && challenge !== null)
+      console.log(`    ${dim(`WWW-Authenticate: ${challenge}`)}`)
   }
   for (const step of steps) await run(step)
 
@@ -140,7 +143,9 @@ async function main(): Promise<void> {
   )
   console.log(bold(`plexauth demo: an Express API on ${api.url}, a fake plex.tv on ${plex.url}\n`))
   const ok = await walkThrough(api.url, plex)
-  console.log(ok ? green('\nEvery step answered as expected.') : red('\nSome steps did not answer as expected.'))
+  console.log(
+    ok ? green('\nEvery step answered as expected.') : red('\nSome steps did not answer as expected.'),
+  )
   if (once || !ok) {
     await api.close()
     await plex.close()

@@ -4,8 +4,8 @@ import { homedir } from 'node:os'
 import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, test } from 'vitest'
-import { fileStore, memoryStore, type PlexClientState } from '../src/index.js'
 import { generateDeviceKey } from '../src/device-key.js'
+import { fileStore, memoryStore, type PlexClientState } from '../src/index.js'
 import { errorCode, tempDir } from './helpers.js'
 
 async function sampleState(): Promise<PlexClientState> {

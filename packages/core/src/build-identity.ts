@@ -15,7 +15,14 @@ export interface ClaimRules {
 }
 
 // The user fields a Plex scope copies into the token, by claim name.
-const SCOPED_USER_FIELDS = ['username', 'email', 'friendly_name', 'restricted', 'anonymous', 'joinedAt'] as const
+const SCOPED_USER_FIELDS = [
+  'username',
+  'email',
+  'friendly_name',
+  'restricted',
+  'anonymous',
+  'joinedAt',
+] as const
 
 function own(object: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(object, key) ? object[key] : undefined
@@ -30,7 +37,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function boundedString(value: unknown, allowEmpty = false): value is string {
-  return typeof value === 'string' && value.length <= MAX_CLAIM_STRING_LENGTH && (allowEmpty || value.length > 0)
+  return (
+    typeof value === 'string' && value.length <= MAX_CLAIM_STRING_LENGTH && (allowEmpty || value.length > 0)
+  )
 }
 
 function optional<T>(value: unknown, check: (v: unknown) => v is T): T | undefined {
@@ -116,7 +125,8 @@ export function buildIdentity(
   if (exp <= iat || exp - iat > rules.maxTokenLifetime) throw invalid()
   if (nowSeconds - rules.clockTolerance >= exp) throw new PlexAuthError('TOKEN_EXPIRED')
   if (iat > nowSeconds + rules.clockTolerance) throw new PlexAuthError('TOKEN_NOT_YET_VALID')
-  if (nbf !== undefined && nbf > nowSeconds + rules.clockTolerance) throw new PlexAuthError('TOKEN_NOT_YET_VALID')
+  if (nbf !== undefined && nbf > nowSeconds + rules.clockTolerance)
+    throw new PlexAuthError('TOKEN_NOT_YET_VALID')
   const thumbprint = own(payload, 'thumbprint')
   if (!boundedString(thumbprint)) throw invalid()
   const rawUser = own(payload, 'user')

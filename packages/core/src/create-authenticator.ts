@@ -55,7 +55,13 @@ export interface Authenticator {
   toForwardedError(err: unknown): unknown
 }
 
-const ADAPTER_OPTION_NAMES = new Set(['verifier', 'credentialsRequired', 'tokenSources', 'realm', 'forwardErrors'])
+const ADAPTER_OPTION_NAMES = new Set([
+  'verifier',
+  'credentialsRequired',
+  'tokenSources',
+  'realm',
+  'forwardErrors',
+])
 
 /**
  * True for a CORS preflight request, which carries no credentials by design and must pass untouched.
@@ -89,7 +95,8 @@ export function createAuthenticator(
   options: PlexAuthOptions = {},
   extraOptionNames: readonly string[] = [],
 ): Authenticator {
-  if (typeof options !== 'object' || options === null) throw new TypeError('plexauth: options must be an object')
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('plexauth: options must be an object')
   const verifierOptions: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(options)) {
     if (ADAPTER_OPTION_NAMES.has(name) || extraOptionNames.includes(name)) continue

@@ -46,7 +46,8 @@ export function createScopeGuard(scopes: readonly unknown[], mode: 'all' | 'any'
   const required = Object.freeze([...new Set(scopes as string[])])
   return (identity) => {
     const { scopes: granted } = authenticated(identity)
-    const ok = mode === 'all' ? required.every((s) => granted.includes(s)) : required.some((s) => granted.includes(s))
+    const ok =
+      mode === 'all' ? required.every((s) => granted.includes(s)) : required.some((s) => granted.includes(s))
     if (!ok) throw new PlexAuthError('INSUFFICIENT_SCOPE', { scopes: required })
   }
 }

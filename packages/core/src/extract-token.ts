@@ -87,7 +87,9 @@ function fromQuery(request: TokenRequest): string | undefined {
   if (typeof url !== 'string') return undefined
   const start = url.indexOf('?')
   if (start === -1) return undefined
-  const values = new URLSearchParams(url.slice(start + 1, url.indexOf('#', start) >>> 0)).getAll('X-Plex-Token')
+  const values = new URLSearchParams(url.slice(start + 1, url.indexOf('#', start) >>> 0)).getAll(
+    'X-Plex-Token',
+  )
   if (values.length === 0) return undefined
   if (values.length > 1) throw invalid()
   return checkToken(values[0]!)

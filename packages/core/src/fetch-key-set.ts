@@ -1,4 +1,4 @@
-import { type BoundedResponse, BoundedFetchError, fetchBounded } from './bounded-fetch.js'
+import { BoundedFetchError, type BoundedResponse, fetchBounded } from './bounded-fetch.js'
 import type { KeyFetchFailure } from './types.js'
 
 /** Limits of one key set download. */

@@ -1,21 +1,26 @@
-export { createMemoryCacheStore } from './cache-store.js'
 export type { MemoryCacheStoreOptions } from './cache-store.js'
+export { createMemoryCacheStore } from './cache-store.js'
+export type {
+  AuthenticateOptions,
+  Authenticator,
+  AuthRequest,
+  PlexAuthOptions,
+} from './create-authenticator.js'
 export { createAuthenticator, isPreflight } from './create-authenticator.js'
-export type { Authenticator, AuthenticateOptions, AuthRequest, PlexAuthOptions } from './create-authenticator.js'
-export { createScopeGuard, createUserGuard } from './create-guard.js'
 export type { Guard, UserPredicate } from './create-guard.js'
+export { createScopeGuard, createUserGuard } from './create-guard.js'
 export { createPlexVerifier } from './create-plex-verifier.js'
-export { ERROR_CODES, isPlexAuthError, PlexAuthError } from './errors.js'
 export type { PlexAuthErrorCode, PlexAuthErrorOptions } from './errors.js'
-export { DEFAULT_TOKEN_SOURCES, extractToken } from './extract-token.js'
+export { ERROR_CODES, isPlexAuthError, PlexAuthError } from './errors.js'
 export type { ExtractTokenOptions, HeaderBag, TokenRequest } from './extract-token.js'
+export { DEFAULT_TOKEN_SOURCES, extractToken } from './extract-token.js'
 export { PLEX_TV_URL } from './plex-tv.js'
 export { REDACTED, redactHeaders, redactTokens, redactUrl } from './redact.js'
 export { PLEX_JWKS_URL } from './resolve-options.js'
-export { createServerAccessGuard } from './server-access.js'
 export type { ServerAccessOptions } from './server-access.js'
-export { toHttpError } from './to-http-error.js'
+export { createServerAccessGuard } from './server-access.js'
 export type { HttpErrorBody, HttpErrorResult, ToHttpErrorOptions } from './to-http-error.js'
+export { toHttpError } from './to-http-error.js'
 export type {
   CacheStore,
   JwksCacheOptions,

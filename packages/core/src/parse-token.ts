@@ -11,7 +11,19 @@ const SIGNATURE_LENGTH = 86
 
 // Header members that would make a verifier trust something other than Plex's published keys,
 // or change how the payload is read. Plex never sends them.
-const FORBIDDEN_HEADER_MEMBERS = ['crit', 'b64', 'jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'zip', 'enc', 'cty']
+const FORBIDDEN_HEADER_MEMBERS = [
+  'crit',
+  'b64',
+  'jwk',
+  'jku',
+  'x5u',
+  'x5c',
+  'x5t',
+  'x5t#S256',
+  'zip',
+  'enc',
+  'cty',
+]
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 

@@ -51,7 +51,9 @@ const SCOPE_LIST = /^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/
 export function resolveRealm(realm: unknown): string {
   if (realm === undefined) return 'plex'
   if (typeof realm !== 'string' || realm.length > 128 || !SAFE_QUOTED.test(realm)) {
-    throw new TypeError('plexauth: realm must be a string of printable characters without quotes or backslashes')
+    throw new TypeError(
+      'plexauth: realm must be a string of printable characters without quotes or backslashes',
+    )
   }
   return realm
 }

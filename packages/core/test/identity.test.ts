@@ -1,7 +1,7 @@
 import type { PlexIdentity, PlexJwtIdentity } from '@plexauth/core'
 import { DEFAULT_THUMBPRINT, DEFAULT_USER } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
-import { CLIENT, plexClaims, plexVerifier, staticSetup, startPlex, T0, useFakeDate } from './helpers.js'
+import { CLIENT, plexClaims, plexVerifier, startPlex, staticSetup, T0, useFakeDate } from './helpers.js'
 
 const ALL_SCOPES = ['username', 'email', 'friendly_name', 'restricted', 'anonymous', 'joinedAt']
 

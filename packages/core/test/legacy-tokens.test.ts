@@ -3,11 +3,11 @@ import {
   type CacheStore,
   createPlexVerifier,
   isPlexAuthError,
-  type PlexVerifierOptions,
   PlexAuthError,
+  type PlexVerifierOptions,
   toHttpError,
 } from '@plexauth/core'
-import { type FakePlex, type FailureMode, PLEX_PATHS } from '@plexauth/testing'
+import { type FailureMode, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
 import { advance, CLIENT, expectCode, plexVerifier, recordEvents, startPlex, useFakeDate } from './helpers.js'
 

@@ -8,8 +8,8 @@ import {
   forbiddenFetch,
   keyRequests,
   plexClaims,
-  staticSetup,
   startPlex,
+  staticSetup,
   useFakeDate,
 } from './helpers.js'
 

@@ -7,8 +7,8 @@ import {
   plexClaims,
   plexVerifier,
   recordEvents,
-  staticSetup,
   startPlex,
+  staticSetup,
   useFakeDate,
 } from './helpers.js'
 

@@ -1,8 +1,8 @@
 import {
   type Authenticator,
+  type PlexAuthOptions as CorePlexAuthOptions,
   createAuthenticator,
   isPlexAuthError,
-  type PlexAuthOptions as CorePlexAuthOptions,
   type PlexIdentity,
 } from '@plexauth/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'

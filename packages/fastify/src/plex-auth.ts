@@ -1,9 +1,9 @@
 import {
   type AuthenticateOptions,
   type Authenticator,
+  type PlexAuthOptions as CorePlexAuthOptions,
   createAuthenticator,
   isPlexAuthError,
-  type PlexAuthOptions as CorePlexAuthOptions,
   type PlexIdentity,
 } from '@plexauth/core'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'

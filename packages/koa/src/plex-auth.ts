@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http'
 import {
   type Authenticator,
+  type PlexAuthOptions as CorePlexAuthOptions,
   createAuthenticator,
   isPlexAuthError,
-  type PlexAuthOptions as CorePlexAuthOptions,
   type PlexIdentity,
 } from '@plexauth/core'
 import type { Middleware, ParameterizedContext } from 'koa'

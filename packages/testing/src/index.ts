@@ -1,5 +1,5 @@
-export { type FakePlex, type FakePlexOptions, type SignOptions, createFakePlex } from './fake-plex.js'
 export type { FailureMode } from './failure-modes.js'
+export { createFakePlex, type FakePlex, type FakePlexOptions, type SignOptions } from './fake-plex.js'
 export { base64url, type PrivateKeyLike, signJwt, signRaw } from './jwt.js'
 export { type Ed25519Key, type Ed25519PublicJwk, generateEd25519Key, type PublicKeySet } from './keys.js'
 export { PLEX_PATHS } from './paths.js'

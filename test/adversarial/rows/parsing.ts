@@ -1,8 +1,8 @@
 import type { FakePlex } from '@plexauth/testing'
 import {
-  b64,
   BAD_REQUEST,
   BAD_SIGNATURE,
+  b64,
   genuineParts,
   MALFORMED,
   OK,

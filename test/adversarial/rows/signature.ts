@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto'
 import { generateEd25519Key } from '@plexauth/testing'
 import {
-  b64,
   BAD_SIGNATURE,
+  b64,
   genuineParts,
   lenientLastChar,
   MALFORMED,
