@@ -16,7 +16,12 @@ export function startExpressApp(options: AppOptions): Promise<RunningApp> {
     // The only turnkey EdDSA + JWKS middleware for Express, set up like plexauth: same keys (fetched
     // from the fake plex.tv and cached by jose's remote JWK set), issuer, audience and algorithm.
     app.use(
-      auth({ jwksUri: options.plex.jwksUrl, issuer: 'plex.tv', audience: CLIENT_ID, tokenSigningAlg: 'EdDSA' }),
+      auth({
+        jwksUri: options.plex.jwksUrl,
+        issuer: 'plex.tv',
+        audience: CLIENT_ID,
+        tokenSigningAlg: 'EdDSA',
+      }),
     )
   }
   app.get(ROUTE, (req, res) => {

@@ -4,7 +4,7 @@ import { startExpressApp } from './express-app.js'
 import { startFastifyApp } from './fastify-app.js'
 import { startKoaApp } from './koa-app.js'
 import type { RunningApp } from './listen.js'
-import { load, sampleApp } from './load.js'
+import { type LoadResult, load, sampleApp } from './load.js'
 import { progress } from './log.js'
 import type { BenchSettings } from './settings.js'
 import { median, spread } from './stats.js'
@@ -33,12 +33,18 @@ export const HTTP_LABELS: Record<HttpVariant, string> = {
   'koa-plexauth': 'Koa 3 + plexauth',
 }
 
-/** Requests per second of one app (median over rounds), each round, their spread in %, median p99 in ms. */
+/**
+ * One app: requests per second (median over rounds) and each round, their spread in %, the median p99
+ * latency in ms, and the process CPU time per request in µs (median, and each round), which a busy
+ * machine disturbs less than the request rate.
+ */
 export interface HttpMeasure {
   requestsPerSec: number
   rounds: number[]
   spread: number
   p99: number
+  cpuPerRequest: number
+  cpuRounds: number[]
   errors: number
 }
 export type HttpResult = Record<HttpVariant, HttpMeasure>
@@ -71,23 +77,35 @@ export async function runHttp(plex: FakePlex, settings: BenchSettings): Promise<
         await sampleApp(app, token, parse(variant).auth !== 'none', HTTP_LABELS[variant])
         await load(app, token, settings.httpWarmupSeconds, settings.connections, HTTP_LABELS[variant])
       }
-      const rounds = new Map<HttpVariant, { rps: number; p99: number; errors: number }[]>()
+      const rounds = new Map<HttpVariant, LoadResult[]>()
       for (let round = 0; round < settings.httpRounds; round++) {
         const order = round % 2 === 0 ? variants : [...variants].reverse()
         for (const variant of order) {
-          const run = await load(apps.get(variant)!, token, settings.httpSeconds, settings.connections, variant)
-          rounds.set(variant, [...(rounds.get(variant) ?? []), { rps: run.requestsPerSec, p99: run.p99, errors: run.errors }])
-          progress(`  ${HTTP_LABELS[variant].padEnd(40)} ${Math.round(run.requestsPerSec)} req/s (round ${round + 1})`)
+          const run = await load(
+            apps.get(variant)!,
+            token,
+            settings.httpSeconds,
+            settings.connections,
+            variant,
+          )
+          rounds.set(variant, [...(rounds.get(variant) ?? []), run])
+          progress(
+            `  ${HTTP_LABELS[variant].padEnd(40)} ${Math.round(run.requestsPerSec)} req/s, ` +
+              `${run.cpuPerRequest.toFixed(1)} µs CPU/req (round ${round + 1})`,
+          )
         }
       }
       for (const variant of variants) {
         const runs = rounds.get(variant)!
-        const rps = runs.map((run) => run.rps)
+        const rps = runs.map((run) => run.requestsPerSec)
+        const cpu = runs.map((run) => run.cpuPerRequest)
         result[variant] = {
           requestsPerSec: median(rps),
           rounds: rps,
           spread: spread(rps),
           p99: median(runs.map((run) => run.p99)),
+          cpuPerRequest: median(cpu),
+          cpuRounds: cpu,
           errors: runs.reduce((sum, run) => sum + run.errors, 0),
         }
       }

@@ -6,6 +6,8 @@ import type { RunningApp } from './listen.js'
 /** One autocannon run: requests per second and latency, in ms. */
 export interface LoadResult {
   requestsPerSec: number
+  /** Process CPU time (user + system, server and autocannon together) per answered request, in µs. */
+  cpuPerRequest: number
   p50: number
   p99: number
   requests: number
@@ -17,11 +19,19 @@ export interface LoadResult {
  * app (and 401 without a token), 200 with no user for the unauthenticated one. A benchmark of 401s
  * would be worthless.
  */
-export async function sampleApp(app: RunningApp, token: string, authenticated: boolean, name: string): Promise<void> {
+export async function sampleApp(
+  app: RunningApp,
+  token: string,
+  authenticated: boolean,
+  name: string,
+): Promise<void> {
   const withToken = await fetch(`${app.url}${ROUTE}`, { headers: { authorization: `Bearer ${token}` } })
   const body = (await withToken.json().catch(() => undefined)) as { id?: unknown } | undefined
   check(withToken.status === 200, `${name} answered ${withToken.status} to a valid token`)
-  check(body?.id === (authenticated ? USER_ID : 0), `${name} answered ${JSON.stringify(body)} to a valid token`)
+  check(
+    body?.id === (authenticated ? USER_ID : 0),
+    `${name} answered ${JSON.stringify(body)} to a valid token`,
+  )
   if (authenticated) {
     const without = await fetch(`${app.url}${ROUTE}`)
     await without.arrayBuffer()
@@ -37,16 +47,19 @@ export async function load(
   connections: number,
   name: string,
 ): Promise<LoadResult> {
+  const cpuBefore = process.cpuUsage()
   const result = await autocannon({
     url: `${app.url}${ROUTE}`,
     connections,
     duration: seconds,
     headers: { authorization: `Bearer ${token}` },
   })
+  const cpu = process.cpuUsage(cpuBefore)
   check(result.non2xx === 0, `${name} answered ${result.non2xx} non-2xx responses under load`)
   check(result['2xx'] > 0, `${name} answered no request under load`)
   return {
     requestsPerSec: result['2xx'] / result.duration,
+    cpuPerRequest: (cpu.user + cpu.system) / result['2xx'],
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result['2xx'],

@@ -9,7 +9,14 @@ import { progress } from './log.js'
 import type { BenchSettings } from './settings.js'
 import { median, spread } from './stats.js'
 
-export const MICRO_TASKS = ['crypto', 'plexauth-cold', 'plexauth-repeat', 'jose', 'fast-jwt', 'fast-jwt-cache'] as const
+export const MICRO_TASKS = [
+  'crypto',
+  'plexauth-cold',
+  'plexauth-repeat',
+  'jose',
+  'fast-jwt',
+  'fast-jwt-cache',
+] as const
 export type MicroTask = (typeof MICRO_TASKS)[number]
 
 export const MICRO_LABELS: Record<MicroTask, string> = {
@@ -74,7 +81,12 @@ async function candidates(plex: FakePlex, token: string): Promise<Candidates> {
   const jwks = createLocalJWKSet(plex.keys as unknown as JSONWebKeySet)
   const joseOptions = { issuer: 'plex.tv', audience: CLIENT_ID, algorithms: ['EdDSA'] }
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
-  const fastOptions = { key: pem, algorithms: ['EdDSA' as const], allowedIss: 'plex.tv', allowedAud: CLIENT_ID }
+  const fastOptions = {
+    key: pem,
+    algorithms: ['EdDSA' as const],
+    allowedIss: 'plex.tv',
+    allowedAud: CLIENT_ID,
+  }
   const fast = createVerifier(fastOptions)
   const fastCached = createVerifier({ ...fastOptions, cache: true })
   // The physical limit: the signature check alone, on buffers prepared outside the measured calls.
@@ -83,7 +95,8 @@ async function candidates(plex: FakePlex, token: string): Promise<Candidates> {
     crypto: {
       batch: 8,
       run: () => {
-        if (!cryptoVerify(null, input, publicKey, signature)) throw new Error('crypto.verify refused the token')
+        if (!cryptoVerify(null, input, publicKey, signature))
+          throw new Error('crypto.verify refused the token')
       },
       userOf: async (t) => {
         const parts = splitToken(t)
@@ -106,7 +119,11 @@ async function candidates(plex: FakePlex, token: string): Promise<Candidates> {
       userOf: (t) => settle(async () => (await jwtVerify(t, jwks, joseOptions)).payload),
     },
     'fast-jwt': { batch: 8, run: () => fast(token), userOf: (t) => settle(() => fast(t)) },
-    'fast-jwt-cache': { batch: 200, run: () => fastCached(token), userOf: (t) => settle(() => fastCached(t)) },
+    'fast-jwt-cache': {
+      batch: 200,
+      run: () => fastCached(token),
+      userOf: (t) => settle(() => fastCached(t)),
+    },
   }
   return { all, cold, repeat }
 }
@@ -147,7 +164,8 @@ export async function runMicro(plex: FakePlex, settings: BenchSettings): Promise
     await bench.run()
     for (const task of bench.tasks) {
       const result = task.result
-      if (result.state !== 'completed') throw new Error(`bench: micro task ${task.name} ended ${result.state}`)
+      if (result.state !== 'completed')
+        throw new Error(`bench: micro task ${task.name} ended ${result.state}`)
       const name = task.name as MicroTask
       rounds.get(name)!.push((all[name].batch * 1000) / result.latency.p50)
     }
@@ -158,7 +176,10 @@ export async function runMicro(plex: FakePlex, settings: BenchSettings): Promise
   const repeatStats = repeat.stats()
   check(coldStats.cacheHits === 0 && coldStats.verified > 0, 'the cold verifier used its token cache')
   check(repeatStats.cacheHits >= repeatStats.verified - 2, 'the repeat verifier missed its token cache')
-  check(coldStats.keyFetches === 1 && repeatStats.keyFetches === 1, 'a verifier fetched its keys more than once')
+  check(
+    coldStats.keyFetches === 1 && repeatStats.keyFetches === 1,
+    'a verifier fetched its keys more than once',
+  )
   const result = {} as MicroResult
   for (const task of MICRO_TASKS) {
     const values = rounds.get(task)!

@@ -16,3 +16,12 @@ export function spread(values: readonly number[]): number {
   if (values.length < 2) return 0
   return (Math.max(...values) / Math.min(...values) - 1) * 100
 }
+
+/**
+ * The median over rounds of `a[i] / b[i]`: each ratio compares two measurements taken minutes apart
+ * at most, so a slow spell of a shared machine that hits one round does not skew the result.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) throw new Error('pairedRatio needs rounds of the same length')
+  return median(a.map((value, i) => value / b[i]!))
+}

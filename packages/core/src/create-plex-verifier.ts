@@ -101,20 +101,26 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
     return identity
   }
 
+  // A token verified before, still unexpired and whose key is still published; undefined otherwise.
+  function cached(token: unknown): PlexIdentity | undefined {
+    if (typeof token !== 'string') return undefined
+    const hit = tokens.get(token)
+    if (hit === undefined) return undefined
+    const now = Date.now()
+    if (now - toleranceMs < hit.identity.expiresAt * 1000 && keys.peek(hit.kid, now) === hit.key) {
+      counters.cacheHits++
+      counters.verified++
+      return hit.identity
+    }
+    tokens.delete(token)
+    return undefined
+  }
+
   return {
+    peek: cached,
     async verify(token: unknown): Promise<PlexIdentity> {
-      if (typeof token === 'string') {
-        const hit = tokens.get(token)
-        if (hit !== undefined) {
-          const now = Date.now()
-          if (now - toleranceMs < hit.identity.expiresAt * 1000 && keys.peek(hit.kid, now) === hit.key) {
-            counters.cacheHits++
-            counters.verified++
-            return hit.identity
-          }
-          tokens.delete(token)
-        }
-      }
+      const known = cached(token)
+      if (known !== undefined) return known
       try {
         // Only a token without a dot that looks like a legacy token leaves the JWT path, and only when asked.
         const identity =

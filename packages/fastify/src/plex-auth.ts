@@ -57,6 +57,15 @@ export function reject(
   reply: FastifyReply,
 ): FastifyReply {
   if (authenticator.forwardErrors) throw authenticator.toForwardedError(err)
+  return respond(authenticator, err, request, reply)
+}
+
+function respond(
+  authenticator: Authenticator,
+  err: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   // The client gets a bare 500; the log still shows the bug.
   if (!isPlexAuthError(err)) request.log.error({ err }, 'plexauth: unexpected error')
   const { status, headers, body } = authenticator.toHttpError(err)
@@ -73,19 +82,28 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
     if (route.logSerializers?.req !== undefined) return
     route.logSerializers = Object.assign(Object.create(route.logSerializers ?? null), logSerializers)
   })
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback style, so that a token verified before passes without a promise.
+  fastify.addHook('onRequest', (request, reply, done) => {
     const mode = request.routeOptions.config.plexAuth
-    if (mode === false) return
+    if (mode === false) return done()
     const { raw } = request
-    try {
-      const identity = await authenticator.authenticate(
-        { method: raw.method, headers: raw.headers, rawHeaders: raw.rawHeaders, url: raw.url },
-        mode === 'optional' ? OPTIONAL : undefined,
-      )
-      request.plex = identity ?? null
-    } catch (err) {
-      return reject(authenticator, err, request, reply)
+    const source = { method: raw.method, headers: raw.headers, rawHeaders: raw.rawHeaders, url: raw.url }
+    const known = authenticator.peek(source)
+    if (known !== undefined) {
+      request.plex = known
+      return done()
     }
+    authenticator.authenticate(source, mode === 'optional' ? OPTIONAL : undefined).then(
+      (identity) => {
+        request.plex = identity ?? null
+        done()
+      },
+      (err: unknown) => {
+        // Answering from a callback hook means not calling done.
+        if (authenticator.forwardErrors) done(authenticator.toForwardedError(err) as Error)
+        else respond(authenticator, err, request, reply)
+      },
+    )
   })
 }
 

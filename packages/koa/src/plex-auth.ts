@@ -6,7 +6,7 @@ import {
   isPlexAuthError,
   type PlexIdentity,
 } from '@plexauth/core'
-import type { Middleware, ParameterizedContext } from 'koa'
+import type { Middleware, Next, ParameterizedContext } from 'koa'
 
 /**
  * Options of `plexAuth`: core's verifier options (`clientIdentifier`, `jwksUrl`, …) plus `verifier`,
@@ -32,13 +32,15 @@ export interface PlexAuthState {
   plex?: PlexIdentity
 }
 
-// Guards answer in the realm and error mode of the plexAuth that authenticated the request.
-const authenticators = new WeakMap<IncomingMessage, Authenticator>()
+// Guards answer in the realm and error mode of the plexAuth that authenticated the request. A symbol
+// property costs less per request than a WeakMap entry and stays invisible to the app.
+const AUTHENTICATOR = Symbol('plexauth.authenticator')
+type Tagged = { [AUTHENTICATOR]?: Authenticator }
 let fallback: Authenticator | undefined
 
 /** @internal The authenticator whose realm and error mode a guard answers with. */
 export function authenticatorOf(req: IncomingMessage): Authenticator {
-  const found = authenticators.get(req)
+  const found = (req as Tagged)[AUTHENTICATOR]
   if (found !== undefined) return found
   fallback ??= createAuthenticator()
   return fallback
@@ -72,22 +74,24 @@ export function reject(authenticator: Authenticator, err: unknown, ctx: Paramete
  */
 export function plexAuth(options: PlexAuthOptions = {}): Middleware<PlexAuthState> {
   const authenticator = createAuthenticator(options)
-  return async (ctx, next) => {
-    const { req } = ctx
-    let identity: PlexIdentity | undefined
-    try {
-      identity = await authenticator.authenticate({
-        method: req.method,
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        url: req.url,
-      })
-    } catch (err) {
-      reject(authenticator, err, ctx)
-      return
-    }
-    authenticators.set(req, authenticator)
+  const accept = (
+    ctx: ParameterizedContext<PlexAuthState>,
+    identity: PlexIdentity | undefined,
+    next: Next,
+  ) => {
+    ;(ctx.req as Tagged)[AUTHENTICATOR] = authenticator
     ctx.state.plex = identity
-    await next()
+    return next()
+  }
+  // Not async: a token verified before passes without a promise of this middleware's own.
+  return (ctx, next) => {
+    const { req } = ctx
+    const request = { method: req.method, headers: req.headers, rawHeaders: req.rawHeaders, url: req.url }
+    const known = authenticator.peek(request)
+    if (known !== undefined) return accept(ctx, known, next)
+    return authenticator.authenticate(request).then(
+      (identity) => accept(ctx, identity, next),
+      (err: unknown) => reject(authenticator, err, ctx),
+    )
   }
 }
