@@ -1,6 +1,6 @@
 import type { PlexAuthOptions } from '@plexauth/core'
-import { CLIENT_ID } from './fixtures.js'
 import type { AppOptions } from './app-options.js'
+import { CLIENT_ID } from './fixtures.js'
 
 /** Adapter options: the shared verifier when given, else a verifier of the fake's keys for our client id. */
 export function plexAuthOptions({ plex, verifier }: AppOptions): PlexAuthOptions {

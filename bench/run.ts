@@ -5,7 +5,7 @@ import { runHttp } from './http-suite.js'
 import { progress } from './log.js'
 import { runMemory } from './memory.js'
 import { runMicro } from './micro.js'
-import { renderReport, type Results } from './report.js'
+import { type Results, renderReport } from './report.js'
 import { parseSettings } from './settings.js'
 
 // `pnpm bench [--quick] [--markdown] [--only=...]`: micro benchmarks, HTTP benchmarks, cold start and
