@@ -192,6 +192,29 @@ describe.each(FRAMEWORKS.map((framework) => framework.name))('%s', (name) => {
     expect(burst.requests(PLEX_PATHS.keys) - fetchesBefore, 'one key fetch for the whole burst').toBe(1)
   })
 
+  test('a token verified before takes the fast path and still meets every rule', async () => {
+    const app = apps.get(name)!
+    const token = plex.issueToken({ scopes: ['username'], expiresIn: 120, claims: { nonce: `fast-${name}` } })
+    const ask = (path: string) => send(app.url, { path, headers: [['authorization', `Bearer ${token}`]] })
+    const callsBefore = app.handlerCalls
+    expect((await ask('/me')).status).toBe(200)
+    const again = await ask('/me')
+    expect(again.status).toBe(200)
+    expect((again.body as { plex: { user: { id: number } } }).plex.user.id).toBe(DEFAULT_USER.id)
+    expect((await ask('/email')).status).toBe(403)
+    expect(app.handlerCalls - callsBefore).toBe(2)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(Date.now() + 181_000)
+      const expired = await ask('/me')
+      expect(expired.status).toBe(401)
+      expect((expired.body as { code: string }).code).toBe('TOKEN_EXPIRED')
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(app.handlerCalls - callsBefore).toBe(2)
+  })
+
   test('keeps answering after failures: anonymous, then the owner', async () => {
     const app = apps.get(name)!
     expect((await send(app.url, { path: '/me' })).status).toBe(401)

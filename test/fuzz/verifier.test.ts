@@ -300,9 +300,12 @@ describe('duplicate member names', () => {
   const spelling = fc.constantFrom('plain', 'escaped', 'spaced')
   /** `"name":` as JSON text, possibly with its first character escaped or a space before the colon. */
   const memberName = (name: string, how: string) => {
-    if (how === 'escaped' && name !== '')
-      return `"\\u${name.charCodeAt(0).toString(16).padStart(4, '0')}${name.slice(1)}":`
-    return how === 'spaced' ? `"${name}" :` : `"${name}":`
+    // The rest of the name is JSON-escaped too: a raw `\r` in the text would name another member.
+    if (how === 'escaped' && name !== '') {
+      const rest = JSON.stringify(name.slice(1)).slice(1, -1)
+      return `"\\u${name.charCodeAt(0).toString(16).padStart(4, '0')}${rest}":`
+    }
+    return how === 'spaced' ? `${JSON.stringify(name)} :` : `${JSON.stringify(name)}:`
   }
 
   test('a payload is refused as malformed exactly when an object in it names a member twice', async () => {

@@ -1,4 +1,4 @@
-import { createPlexVerifier } from './create-plex-verifier.js'
+import { canPeek, createPlexVerifier } from './create-plex-verifier.js'
 import { PlexAuthError } from './errors.js'
 import { extractToken, resolveTokenSources, type TokenRequest } from './extract-token.js'
 import { VERIFIER_OPTION_NAMES } from './resolve-options.js'
@@ -127,6 +127,7 @@ export function createAuthenticator(
   const credentialsRequired = boolean('credentialsRequired', options.credentialsRequired, true)
   const forwardErrors = boolean('forwardErrors', options.forwardErrors, false)
   const extractOptions = { sources }
+  const peekable = canPeek(verifier)
 
   return {
     verifier,
@@ -149,7 +150,7 @@ export function createAuthenticator(
       }
     },
     peek(request) {
-      if (request.method === 'OPTIONS' || typeof verifier.peek !== 'function') return undefined
+      if (request.method === 'OPTIONS' || !peekable) return undefined
       try {
         const token = extractToken(request, extractOptions)
         return token === undefined ? undefined : verifier.peek(token)

@@ -18,6 +18,15 @@ import type {
   PlexVerifierStats,
 } from './types.js'
 
+// Verifiers built here: only their `peek` may stand in for `verify`. A wrapper such as
+// `{ ...verifier, verify: withRevocationCheck }` copies `peek`, and must not be bypassed by it.
+const builtVerifiers = new WeakSet<PlexVerifier>()
+
+/** True when `peek` of this verifier answers exactly as its `verify` would for a token verified before. */
+export function canPeek(verifier: PlexVerifier): boolean {
+  return builtVerifiers.has(verifier)
+}
+
 /**
  * Builds a verifier for Plex JWTs: validates the options (throwing `TypeError`), and sets up the key
  * cache and the verified-token cache shared by every `verify` call. With `legacyTokens: true` it also
@@ -116,7 +125,7 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
     return undefined
   }
 
-  return {
+  const verifier: PlexVerifier = {
     peek: cached,
     async verify(token: unknown): Promise<PlexIdentity> {
       const known = cached(token)
@@ -147,4 +156,6 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
       }
     },
   }
+  builtVerifiers.add(verifier)
+  return verifier
 }

@@ -99,9 +99,13 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
         done()
       },
       (err: unknown) => {
-        // Answering from a callback hook means not calling done.
-        if (authenticator.forwardErrors) done(authenticator.toForwardedError(err) as Error)
-        else respond(authenticator, err, request, reply)
+        // Answering from a callback hook means not calling done; if answering fails, Fastify's error path takes over.
+        if (authenticator.forwardErrors) return done(authenticator.toForwardedError(err) as Error)
+        try {
+          respond(authenticator, err, request, reply)
+        } catch (failure) {
+          done(failure as Error)
+        }
       },
     )
   })

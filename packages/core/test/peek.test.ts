@@ -1,0 +1,53 @@
+import { createAuthenticator, type PlexVerifier } from '@plexauth/core'
+import { describe, expect, test, vi } from 'vitest'
+import { advance, expectCode, plexVerifier, startPlex, useFakeDate } from './helpers.js'
+
+const request = (token: string, extra: Record<string, string> = {}) => ({
+  method: 'GET',
+  headers: { authorization: `Bearer ${token}`, ...extra },
+  url: '/me',
+})
+
+describe('peek: the synchronous answer for a token verified before', () => {
+  test('verifier.peek answers only for a verified, unexpired token, with the identity verify gave', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const verifier = plexVerifier(plex)
+    const token = plex.issueToken({ expiresIn: 120 })
+    expect(verifier.peek(token)).toBeUndefined()
+    expect(verifier.peek(undefined)).toBeUndefined()
+    const identity = await verifier.verify(token)
+    expect(verifier.peek(token)).toBe(identity)
+    expect(verifier.stats()).toMatchObject({ verified: 2, cacheHits: 1 })
+    advance(120 + 60)
+    expect(verifier.peek(token)).toBeUndefined()
+    await expectCode(verifier.verify(token), 'TOKEN_EXPIRED')
+  })
+
+  test('authenticator.peek reads the token as authenticate does and leaves every refusal to it', async () => {
+    const plex = await startPlex()
+    const auth = createAuthenticator({ jwksUrl: plex.jwksUrl })
+    const token = plex.issueToken()
+    expect(auth.peek(request(token))).toBeUndefined()
+    const identity = await auth.authenticate(request(token))
+    expect(auth.peek(request(token))).toBe(identity)
+    expect(auth.peek({ ...request(token), method: 'OPTIONS' })).toBeUndefined()
+    const conflicting = request(token, { 'x-plex-token': plex.issueToken({ claims: { nonce: 'other' } }) })
+    expect(auth.peek(conflicting)).toBeUndefined()
+    await expectCode(auth.authenticate(conflicting), 'REQUEST_INVALID')
+    expect(auth.peek({ method: 'GET', headers: {}, url: '/me' })).toBeUndefined()
+  })
+
+  test('a wrapped shared verifier is never bypassed by the peek it copied', async () => {
+    const plex = await startPlex()
+    const inner = plexVerifier(plex)
+    const token = plex.issueToken()
+    await inner.verify(token)
+    const verify = vi.fn(inner.verify)
+    const wrapped: PlexVerifier = { ...inner, verify }
+    const auth = createAuthenticator({ verifier: wrapped })
+    expect(auth.peek(request(token))).toBeUndefined()
+    await auth.authenticate(request(token))
+    expect(verify).toHaveBeenCalledTimes(1)
+  })
+})
