@@ -16,6 +16,7 @@ export type { ExtractTokenOptions, HeaderBag, TokenRequest } from './extract-tok
 export { DEFAULT_TOKEN_SOURCES, extractToken } from './extract-token.js'
 export { PLEX_TV_URL } from './plex-tv.js'
 export { REDACTED, redactHeaders, redactTokens, redactUrl } from './redact.js'
+export { authenticatorOf, rememberAuthenticator } from './request-authenticator.js'
 export { PLEX_JWKS_URL } from './resolve-options.js'
 export type { ServerAccessOptions } from './server-access.js'
 export { createServerAccessGuard } from './server-access.js'

@@ -1,4 +1,5 @@
 import {
+  authenticatorOf,
   createScopeGuard,
   createServerAccessGuard,
   createUserGuard,
@@ -7,7 +8,7 @@ import {
   type UserPredicate,
 } from '@plexauth/core'
 import type { RequestHandler } from 'express'
-import { authenticatorOf, reject } from './plex-auth.js'
+import { reject } from './plex-auth.js'
 
 function guardHandler(guard: Guard): RequestHandler {
   return (req, res, next) => {

@@ -4,6 +4,7 @@ import {
   createAuthenticator,
   isPlexAuthError,
   type PlexIdentity,
+  rememberAuthenticator,
 } from '@plexauth/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
@@ -26,20 +27,6 @@ declare global {
  * ```
  */
 export type PlexAuthOptions = CorePlexAuthOptions
-
-// Guards answer in the realm and error mode of the plexAuth that authenticated the request. A symbol
-// property costs less per request than a WeakMap entry and stays invisible to the app.
-const AUTHENTICATOR = Symbol('plexauth.authenticator')
-type Tagged = { [AUTHENTICATOR]?: Authenticator }
-let fallback: Authenticator | undefined
-
-/** @internal The authenticator whose realm and error mode a guard answers with. */
-export function authenticatorOf(req: Request): Authenticator {
-  const found = (req as Tagged)[AUTHENTICATOR]
-  if (found !== undefined) return found
-  fallback ??= createAuthenticator()
-  return fallback
-}
 
 /**
  * @internal Answers an error, or hands it to the framework when `forwardErrors` is set. A bug (anything but
@@ -81,7 +68,7 @@ function reportBug(res: Response, err: unknown): void {
 export function plexAuth(options: PlexAuthOptions = {}): RequestHandler {
   const authenticator = createAuthenticator(options)
   const accept = (req: Request, identity: PlexIdentity | undefined, next: NextFunction): void => {
-    ;(req as Tagged)[AUTHENTICATOR] = authenticator
+    rememberAuthenticator(req, authenticator)
     req.plex = identity
     next()
   }

@@ -7,7 +7,7 @@ import {
   type UserPredicate,
 } from '@plexauth/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { authenticatorOf, reject } from './plex-auth.js'
+import { pluginAuthenticator, reject } from './plex-auth.js'
 
 /**
  * A route check usable as a `preHandler`, e.g. from `requireScopes`.
@@ -27,7 +27,7 @@ function preHandler(guard: Guard): PlexGuard {
       // A guard that decided something (server access) hands back the identity carrying it.
       if (identity) request.plex = identity
     } catch (err) {
-      return reject(authenticatorOf(request), err, request, reply)
+      return reject(pluginAuthenticator(request), err, request, reply)
     }
     return undefined
   }

@@ -1,37 +1,7 @@
 import { plexAuth } from './plex-auth.js'
 
-export {
-  type Authenticator,
-  type CacheStore,
-  createMemoryCacheStore,
-  createPlexVerifier,
-  ERROR_CODES,
-  type HttpErrorBody,
-  isPlexAuthError,
-  type JwksCacheOptions,
-  type KeyFetchFailure,
-  type KeyStore,
-  PlexAuthError,
-  type PlexAuthErrorCode,
-  type PlexAuthEvent,
-  type PlexIdentity,
-  type PlexJwk,
-  type PlexJwks,
-  type PlexJwtIdentity,
-  type PlexLegacyIdentity,
-  type PlexRequestFailure,
-  type PlexUser,
-  type PlexVerifier,
-  type PlexVerifierOptions,
-  type PlexVerifierStats,
-  redactHeaders,
-  redactTokens,
-  redactUrl,
-  type ServerAccess,
-  type ServerAccessOptions,
-  type TokenSource,
-  type UserPredicate,
-} from '@plexauth/core'
+// Everything of core, so that users install and import one package.
+export * from '@plexauth/core'
 export {
   type PlexGuard,
   requireAnyScope,

@@ -1,6 +1,7 @@
 import {
   type AuthenticateOptions,
   type Authenticator,
+  authenticatorOf,
   type PlexAuthOptions as CorePlexAuthOptions,
   createAuthenticator,
   isPlexAuthError,
@@ -39,14 +40,9 @@ export type PlexAuthOptions = CorePlexAuthOptions
 const OPTIONAL: AuthenticateOptions = Object.freeze({ credentialsRequired: false })
 // Fastify's own register options reach the plugin too; they are Fastify's business, not unknown options.
 const REGISTER_OPTION_NAMES = ['prefix', 'logLevel', 'logSerializers']
-let fallback: Authenticator | undefined
-
 /** @internal The authenticator of the plugin registered for the route: guards answer in its realm and error mode. */
-export function authenticatorOf(request: FastifyRequest): Authenticator {
-  const found = (request.server as { plexAuth?: Authenticator }).plexAuth
-  if (found !== undefined) return found
-  fallback ??= createAuthenticator()
-  return fallback
+export function pluginAuthenticator(request: FastifyRequest): Authenticator {
+  return (request.server as { plexAuth?: Authenticator }).plexAuth ?? authenticatorOf(undefined)
 }
 
 /** @internal Answers an error, or hands it to the framework when `forwardErrors` is set. */

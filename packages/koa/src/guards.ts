@@ -1,4 +1,5 @@
 import {
+  authenticatorOf,
   createScopeGuard,
   createServerAccessGuard,
   createUserGuard,
@@ -7,7 +8,7 @@ import {
   type UserPredicate,
 } from '@plexauth/core'
 import type { Middleware } from 'koa'
-import { authenticatorOf, type PlexAuthState, reject } from './plex-auth.js'
+import { type PlexAuthState, reject } from './plex-auth.js'
 
 function guardMiddleware(guard: Guard): Middleware<PlexAuthState> {
   return async (ctx, next) => {

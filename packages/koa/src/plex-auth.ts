@@ -1,10 +1,10 @@
-import type { IncomingMessage } from 'node:http'
 import {
   type Authenticator,
   type PlexAuthOptions as CorePlexAuthOptions,
   createAuthenticator,
   isPlexAuthError,
   type PlexIdentity,
+  rememberAuthenticator,
 } from '@plexauth/core'
 import type { Middleware, Next, ParameterizedContext } from 'koa'
 
@@ -30,20 +30,6 @@ export type PlexAuthOptions = CorePlexAuthOptions
  */
 export interface PlexAuthState {
   plex?: PlexIdentity
-}
-
-// Guards answer in the realm and error mode of the plexAuth that authenticated the request. A symbol
-// property costs less per request than a WeakMap entry and stays invisible to the app.
-const AUTHENTICATOR = Symbol('plexauth.authenticator')
-type Tagged = { [AUTHENTICATOR]?: Authenticator }
-let fallback: Authenticator | undefined
-
-/** @internal The authenticator whose realm and error mode a guard answers with. */
-export function authenticatorOf(req: IncomingMessage): Authenticator {
-  const found = (req as Tagged)[AUTHENTICATOR]
-  if (found !== undefined) return found
-  fallback ??= createAuthenticator()
-  return fallback
 }
 
 /** @internal Answers an error, or hands it to the framework when `forwardErrors` is set. */
@@ -79,7 +65,7 @@ export function plexAuth(options: PlexAuthOptions = {}): Middleware<PlexAuthStat
     identity: PlexIdentity | undefined,
     next: Next,
   ) => {
-    ;(ctx.req as Tagged)[AUTHENTICATOR] = authenticator
+    rememberAuthenticator(ctx.req, authenticator)
     ctx.state.plex = identity
     return next()
   }

@@ -1,0 +1,36 @@
+import { type Authenticator, createAuthenticator } from './create-authenticator.js'
+
+// A symbol property costs less per request than a WeakMap entry and stays invisible to the app.
+const AUTHENTICATOR = Symbol('plexauth.authenticator')
+type Tagged = { [AUTHENTICATOR]?: Authenticator }
+let fallback: Authenticator | undefined
+
+/**
+ * Records on a request (any object: Node's `IncomingMessage`, a framework request) which authenticator
+ * authenticated it, so that guards later in the chain answer in its realm and error mode.
+ *
+ * @example
+ * ```ts
+ * rememberAuthenticator(req, authenticator)
+ * authenticatorOf(req) === authenticator // true
+ * ```
+ */
+export function rememberAuthenticator(request: object, authenticator: Authenticator): void {
+  ;(request as Tagged)[AUTHENTICATOR] = authenticator
+}
+
+/**
+ * The authenticator recorded for a request by `rememberAuthenticator`, or a default one (realm
+ * `"plex"`, errors answered) for a guard used without a preceding `plexAuth`.
+ *
+ * @example
+ * ```ts
+ * const { status, headers, body } = authenticatorOf(req).toHttpError(err)
+ * ```
+ */
+export function authenticatorOf(request: object | undefined): Authenticator {
+  const found = request === undefined ? undefined : (request as Tagged)[AUTHENTICATOR]
+  if (found !== undefined) return found
+  fallback ??= createAuthenticator()
+  return fallback
+}
