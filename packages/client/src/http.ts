@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
+import { readBoundedBody } from '@plexauth/core'
 import { PlexClientError } from './errors.js'
 
 /** How requests are sent: limits, retry policy and the injectable fetch and sleep. */
@@ -52,29 +53,6 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000))
 }
 
-async function readBounded(response: Response, maxBytes: number): Promise<Buffer> {
-  const declared = response.headers.get('content-length')
-  if (declared !== null && Number(declared) > maxBytes) {
-    await response.body?.cancel().catch(() => {})
-    throw new PlexClientError('RESPONSE_TOO_LARGE')
-  }
-  if (response.body === null) return Buffer.alloc(0)
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {})
-      throw new PlexClientError('RESPONSE_TOO_LARGE')
-    }
-    chunks.push(value)
-  }
-  return Buffer.concat(chunks, total)
-}
-
 async function sendOnce(
   settings: HttpSettings,
   request: HttpRequest,
@@ -108,12 +86,13 @@ async function sendOnce(
     } catch (cause) {
       throw failed(cause)
     }
-    let bytes: Buffer
+    let bytes: Buffer | undefined
     try {
-      bytes = await readBounded(response, settings.maxBytes)
+      bytes = await readBoundedBody(response, settings.maxBytes)
     } catch (cause) {
       throw failed(cause)
     }
+    if (bytes === undefined) throw new PlexClientError('RESPONSE_TOO_LARGE')
     const { status } = response
     let body: unknown
     const text = bytes.toString('utf8')

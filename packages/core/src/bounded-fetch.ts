@@ -28,13 +28,23 @@ export interface BoundedResponse {
   text: string | undefined
 }
 
-async function readBounded(response: Response, maxBytes: number): Promise<string> {
+/**
+ * Reads a fetch response's body, at most `maxBytes` of it (counted while reading, after any decoding, so a
+ * gzip bomb stops early); `undefined`, with the body cancelled, when it is larger.
+ *
+ * @example
+ * ```ts
+ * const bytes = await readBoundedBody(await fetch(url), 256 * 1024)
+ * if (bytes === undefined) throw new Error('too large')
+ * ```
+ */
+export async function readBoundedBody(response: Response, maxBytes: number): Promise<Buffer | undefined> {
   const declared = response.headers.get('content-length')
   if (declared !== null && Number(declared) > maxBytes) {
     await response.body?.cancel().catch(() => {})
-    throw new BoundedFetchError('too_large')
+    return undefined
   }
-  if (response.body === null) return ''
+  if (response.body === null) return Buffer.alloc(0)
   const reader = response.body.getReader()
   const chunks: Uint8Array[] = []
   let total = 0
@@ -44,11 +54,11 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
     total += value.byteLength
     if (total > maxBytes) {
       await reader.cancel().catch(() => {})
-      throw new BoundedFetchError('too_large')
+      return undefined
     }
     chunks.push(value)
   }
-  return Buffer.concat(chunks, total).toString('utf8')
+  return Buffer.concat(chunks, total)
 }
 
 /**
@@ -82,7 +92,9 @@ export async function fetchBounded(url: string, options: BoundedFetchOptions): P
       return { status: response.status, headers: response.headers, text: undefined }
     }
     try {
-      const text = await readBounded(response, options.maxBytes)
+      const bytes = await readBoundedBody(response, options.maxBytes)
+      if (bytes === undefined) throw new BoundedFetchError('too_large')
+      const text = bytes.toString('utf8')
       return { status: 200, headers: response.headers, text }
     } catch (err) {
       if (err instanceof BoundedFetchError) throw err

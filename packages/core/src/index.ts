@@ -1,3 +1,4 @@
+export { readBoundedBody } from './bounded-fetch.js'
 export type { MemoryCacheStoreOptions } from './cache-store.js'
 export { createMemoryCacheStore } from './cache-store.js'
 export type {
