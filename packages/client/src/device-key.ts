@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { Ed25519PublicJwk } from '@plexauth/core'
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose'
 import { type DeviceKey, thumbprint } from './client-state.js'
 
@@ -10,14 +11,7 @@ import { type DeviceKey, thumbprint } from './client-state.js'
  * const jwk: DevicePublicJwk = publicJwk(state.device!)
  * ```
  */
-export interface DevicePublicJwk {
-  kty: 'OKP'
-  crv: 'Ed25519'
-  x: string
-  kid: string
-  use: 'sig'
-  alg: 'EdDSA'
-}
+export type DevicePublicJwk = Ed25519PublicJwk
 
 /**
  * Generates a device key: an Ed25519 key pair whose `kid` is the RFC 7638 thumbprint of the public key.

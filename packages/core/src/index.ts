@@ -25,6 +25,7 @@ export type { HttpErrorBody, HttpErrorResult, ToHttpErrorOptions } from './to-ht
 export { toHttpError } from './to-http-error.js'
 export type {
   CacheStore,
+  Ed25519PublicJwk,
   JwksCacheOptions,
   KeyFetchFailure,
   KeyStore,

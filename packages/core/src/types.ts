@@ -12,6 +12,24 @@ export interface PlexJwk {
   [member: string]: unknown
 }
 
+/**
+ * A public Ed25519 signing key exactly as plex.tv publishes keys and takes device keys.
+ *
+ * @example
+ * ```ts
+ * const jwk: Ed25519PublicJwk = { kty: 'OKP', crv: 'Ed25519', x: '…', kid: '…', use: 'sig', alg: 'EdDSA' }
+ * ```
+ */
+// A type alias, not an interface: it stays assignable to `PlexJwk`'s index signature.
+export type Ed25519PublicJwk = {
+  kty: 'OKP'
+  crv: 'Ed25519'
+  x: string
+  kid: string
+  use: 'sig'
+  alg: 'EdDSA'
+}
+
 /** A JSON Web Key Set: `{ keys: [...] }`, the body of `GET /api/v2/auth/keys`. */
 export interface PlexJwks {
   keys: PlexJwk[]

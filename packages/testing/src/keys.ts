@@ -1,21 +1,8 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import type { Ed25519PublicJwk } from '@plexauth/core'
 
-/**
- * A public Ed25519 key in the shape plex.tv publishes it.
- *
- * @example
- * ```ts
- * const jwk: Ed25519PublicJwk = { kty: 'OKP', crv: 'Ed25519', x: '…', kid: '…', use: 'sig', alg: 'EdDSA' }
- * ```
- */
-export type Ed25519PublicJwk = {
-  kty: 'OKP'
-  crv: 'Ed25519'
-  x: string
-  kid: string
-  use: 'sig'
-  alg: 'EdDSA'
-}
+/** A public Ed25519 key in the shape plex.tv publishes it: core's type, re-exported for tests. */
+export type { Ed25519PublicJwk }
 
 /**
  * A key set as served by `GET /api/v2/auth/keys`. Assignable to `PlexJwks` of `@plexauth/core`.
