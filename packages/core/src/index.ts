@@ -1,28 +1,25 @@
-export { readBoundedBody } from './bounded-fetch.js'
-export type { MemoryCacheStoreOptions } from './cache-store.js'
-export { createMemoryCacheStore } from './cache-store.js'
 export type {
   AuthenticateOptions,
   Authenticator,
   AuthRequest,
   PlexAuthOptions,
-} from './create-authenticator.js'
-export { createAuthenticator, isPreflight } from './create-authenticator.js'
-export type { Guard, UserPredicate } from './create-guard.js'
-export { createScopeGuard, createUserGuard } from './create-guard.js'
-export { createPlexVerifier } from './create-plex-verifier.js'
-export type { PlexAuthErrorCode, PlexAuthErrorOptions } from './errors.js'
-export { ERROR_CODES, isPlexAuthError, PlexAuthError } from './errors.js'
-export type { ExtractTokenOptions, HeaderBag, TokenRequest } from './extract-token.js'
-export { DEFAULT_TOKEN_SOURCES, extractToken } from './extract-token.js'
-export { PLEX_TV_URL } from './plex-tv.js'
-export { REDACTED, redactHeaders, redactTokens, redactUrl } from './redact.js'
-export { authenticatorOf, rememberAuthenticator } from './request-authenticator.js'
-export { PLEX_JWKS_URL } from './resolve-options.js'
-export type { ServerAccessOptions } from './server-access.js'
-export { createServerAccessGuard } from './server-access.js'
-export type { HttpErrorBody, HttpErrorResult, ToHttpErrorOptions } from './to-http-error.js'
-export { toHttpError } from './to-http-error.js'
+} from './http/create-authenticator.js'
+export { createAuthenticator, isPreflight } from './http/create-authenticator.js'
+export type { Guard, UserPredicate } from './http/create-guard.js'
+export { createScopeGuard, createServerAccessGuard, createUserGuard } from './http/create-guard.js'
+export type { ExtractTokenOptions, HeaderBag, TokenRequest } from './http/extract-token.js'
+export { DEFAULT_TOKEN_SOURCES, extractToken } from './http/extract-token.js'
+export { REDACTED, redactHeaders, redactTokens, redactUrl } from './http/redact.js'
+export { authenticatorOf, rememberAuthenticator } from './http/request-authenticator.js'
+export type { HttpErrorBody, HttpErrorResult, ToHttpErrorOptions } from './http/to-http-error.js'
+export { toHttpError } from './http/to-http-error.js'
+export { readBoundedBody } from './lib/bounded-fetch.js'
+export type { MemoryCacheStoreOptions } from './lib/cache-store.js'
+export { createMemoryCacheStore } from './lib/cache-store.js'
+export type { PlexAuthErrorCode, PlexAuthErrorOptions } from './lib/errors.js'
+export { ERROR_CODES, isPlexAuthError, PlexAuthError } from './lib/errors.js'
+export { PLEX_TV_URL } from './plex-tv/plex-tv.js'
+export type { ServerAccessOptions } from './plex-tv/server-access.js'
 export type {
   CacheStore,
   Ed25519PublicJwk,
@@ -44,3 +41,5 @@ export type {
   ServerAccess,
   TokenSource,
 } from './types.js'
+export { createPlexVerifier } from './verifier/create-plex-verifier.js'
+export { PLEX_JWKS_URL } from './verifier/resolve-options.js'

@@ -1,4 +1,4 @@
-import type { PlexAuthErrorCode } from './errors.js'
+import type { PlexAuthErrorCode } from './lib/errors.js'
 
 /** A JSON Web Key as published by Plex (`OKP` / `Ed25519`). Other members are tolerated and ignored. */
 export interface PlexJwk {

@@ -1,6 +1,6 @@
 import { generateEd25519Key } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
-import { isCanonicalSignature, isStrongEd25519PublicKey } from '../src/ed25519-point.js'
+import { isCanonicalSignature, isStrongEd25519PublicKey } from '../src/jwt/ed25519-point.js'
 import { NON_CANONICAL_POINTS, offCurvePoint, SMALL_ORDER_POINTS } from './helpers.js'
 
 const L = 2n ** 252n + 27742317777372353535851937790883648493n

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { parseFriends } from '../src/friends-xml.js'
+import { parseFriends } from '../src/plex-tv/friends-xml.js'
 
 const MID = 'abc123def456'
 

@@ -1,7 +1,9 @@
+import { PlexAuthError } from '../lib/errors.js'
 import { decodeBase64url, isCanonicalBase64url } from './base64url.js'
 import { isCanonicalSignature } from './ed25519-point.js'
-import { PlexAuthError } from './errors.js'
-import { MAX_KID_LENGTH } from './import-key-set.js'
+
+/** The most characters a key id may have; Plex's are 43. */
+export const MAX_KID_LENGTH = 128
 
 /** Longest token accepted, in characters. Real Plex JWTs are under 1 KiB. */
 export const MAX_TOKEN_LENGTH = 8192

@@ -1,11 +1,10 @@
-import { createMemoryCacheStore, hashSecret, SafeStore, validateCacheStore } from './cache-store.js'
-import type { Guard } from './create-guard.js'
-import { PlexAuthError } from './errors.js'
+import { createMemoryCacheStore, hashSecret, SafeStore, validateCacheStore } from '../lib/cache-store.js'
+import { PlexAuthError } from '../lib/errors.js'
+import { fail } from '../lib/options.js'
+import { safeEmitter } from '../lib/safe-emit.js'
+import type { CacheStore, PlexAuthEvent, PlexIdentity, ServerAccess } from '../types.js'
 import { parseFriends } from './friends-xml.js'
-import { PlexTvClient } from './plex-tv.js'
-import { resolvePlexTvUrl } from './resolve-options.js'
-import { safeEmitter } from './safe-emit.js'
-import type { CacheStore, PlexAuthEvent, PlexIdentity, ServerAccess } from './types.js'
+import { PlexTvClient, resolvePlexTvUrl } from './plex-tv.js'
 
 /**
  * Options of `requireServerAccess` / `requireServerOwner` (and `createServerAccessGuard`). Durations in
@@ -105,10 +104,6 @@ interface ResolvedAccessOptions {
   client: PlexTvClient
   store: SafeStore<unknown>
   emit: (event: PlexAuthEvent) => void
-}
-
-function fail(message: string): never {
-  throw new TypeError(`plexauth: ${message}`)
 }
 
 function seconds(name: string, value: unknown, fallback: number, min: number, max: number): number {
@@ -372,35 +367,6 @@ export class ServerAccessChecker {
     }
     void store.set(key, { checkedAt: Date.now(), ids: answer.body }, accessTtl)
     return new Set(answer.body)
-  }
-}
-
-/**
- * A guard requiring access to a Plex Media Server (`mode` `'access'`: owner or shared with) or its
- * ownership (`'owner'`), checked with plex.tv as `ServerAccessChecker` describes. It resolves to a new
- * frozen identity carrying the decision in `access`, which adapters attach to the request. 401 when the
- * request is anonymous or plex.tv rejects the user's token (`TOKEN_INVALID`, or `TOKEN_EXPIRED` for its
- * 498), 403 `ACCESS_DENIED` without access, 503
- * `PLEX_UNAVAILABLE` (with `Retry-After`) when plex.tv cannot answer and no stale answer is usable.
- * Throws `TypeError` at construction for bad options.
- *
- * @example
- * ```ts
- * const guard = createServerAccessGuard({ machineIdentifier: 'abc123' }, 'owner')
- * const withAccess = await guard(identity) // identity.access: { owner: true, source: 'resources', … }
- * ```
- */
-export function createServerAccessGuard(
-  options: ServerAccessOptions,
-  mode: 'access' | 'owner' = 'access',
-): Guard {
-  if (mode !== 'access' && mode !== 'owner') fail("mode must be 'access' or 'owner'")
-  const checker = new ServerAccessChecker(options)
-  return async (identity) => {
-    if (identity === undefined || identity === null) throw new PlexAuthError('TOKEN_MISSING')
-    const access = await checker.check(identity)
-    if (mode === 'owner' && !access.owner) throw new PlexAuthError('ACCESS_DENIED')
-    return withAccess(identity, access)
   }
 }
 

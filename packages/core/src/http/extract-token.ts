@@ -1,6 +1,6 @@
-import { PlexAuthError } from './errors.js'
-import { MAX_TOKEN_LENGTH } from './parse-token.js'
-import type { TokenSource } from './types.js'
+import { MAX_TOKEN_LENGTH } from '../jwt/parse-token.js'
+import { PlexAuthError } from '../lib/errors.js'
+import type { TokenSource } from '../types.js'
 
 /** Header values as Node gives them: `req.headers`, or `req.headersDistinct` (arrays). */
 export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>

@@ -1,4 +1,4 @@
-import { ERROR_CODES, isPlexAuthError, type PlexAuthErrorCode } from './errors.js'
+import { ERROR_CODES, isPlexAuthError, type PlexAuthErrorCode } from '../lib/errors.js'
 
 /** The JSON body of an error response. */
 export interface HttpErrorBody {

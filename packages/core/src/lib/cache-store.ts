@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { CacheStore } from './types.js'
+import type { CacheStore } from '../types.js'
 
 /**
  * Options of `createMemoryCacheStore`.

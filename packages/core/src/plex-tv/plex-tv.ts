@@ -1,7 +1,8 @@
-import { BoundedFetchError, fetchBounded } from './bounded-fetch.js'
-import { hashSecret } from './cache-store.js'
-import { PlexAuthError } from './errors.js'
-import type { PlexAuthEvent, PlexRequestFailure } from './types.js'
+import { BoundedFetchError, fetchBounded } from '../lib/bounded-fetch.js'
+import { hashSecret } from '../lib/cache-store.js'
+import { PlexAuthError } from '../lib/errors.js'
+import { validateEndpointUrl } from '../lib/options.js'
+import type { PlexAuthEvent, PlexRequestFailure } from '../types.js'
 
 /**
  * plex.tv's base URL: the default `plexTvUrl` of legacy-token lookups and server access checks.
@@ -208,4 +209,10 @@ function tokenKeyOf(endpoint: string, token: string): string {
 /** `PLEX_UNAVAILABLE` with a `retryAfter` of at least one second. */
 export function unavailable(waitMs: number, cause?: unknown): PlexAuthError {
   return new PlexAuthError('PLEX_UNAVAILABLE', { retryAfter: Math.max(1, Math.ceil(waitMs / 1000)), cause })
+}
+
+/** Validates plex.tv's base URL like `jwksUrl`, and drops a trailing slash. Default `https://plex.tv`. */
+export function resolvePlexTvUrl(value: unknown): string {
+  if (value === undefined) return PLEX_TV_URL
+  return validateEndpointUrl('plexTvUrl', value).replace(/\/+$/, '')
 }

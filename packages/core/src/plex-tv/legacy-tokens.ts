@@ -1,9 +1,9 @@
-import { hashSecret, type SafeStore } from './cache-store.js'
-import { PlexAuthError } from './errors.js'
+import { hashSecret, type SafeStore } from '../lib/cache-store.js'
+import { PlexAuthError } from '../lib/errors.js'
+import type { TokenBucket } from '../lib/token-bucket.js'
+import type { PlexLegacyIdentity, PlexUser } from '../types.js'
 import type { PlexTvClient } from './plex-tv.js'
 import { unavailable } from './plex-tv.js'
-import type { TokenBucket } from './token-bucket.js'
-import type { PlexLegacyIdentity, PlexUser } from './types.js'
 
 /** What is cached for a legacy token: plex.tv's 200 (the user and the scopes it implies) or its 401. */
 export type LegacyTokenRecord =

@@ -1,9 +1,9 @@
-import { canPeek, createPlexVerifier } from './create-plex-verifier.js'
-import { PlexAuthError } from './errors.js'
+import { PlexAuthError } from '../lib/errors.js'
+import type { PlexIdentity, PlexVerifier, PlexVerifierOptions, TokenSource } from '../types.js'
+import { canPeek, createPlexVerifier } from '../verifier/create-plex-verifier.js'
+import { VERIFIER_OPTION_NAMES } from '../verifier/resolve-options.js'
 import { extractToken, resolveTokenSources, type TokenRequest } from './extract-token.js'
-import { VERIFIER_OPTION_NAMES } from './resolve-options.js'
 import { type HttpErrorResult, resolveRealm, toHttpError } from './to-http-error.js'
-import type { PlexIdentity, PlexVerifier, PlexVerifierOptions, TokenSource } from './types.js'
 
 /**
  * The options every adapter takes: core's verifier options plus how requests are read and how

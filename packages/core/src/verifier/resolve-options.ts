@@ -1,7 +1,8 @@
-import { validateCacheStore } from './cache-store.js'
-import { type ImportedKeySet, importKeySet } from './import-key-set.js'
-import { PLEX_TV_URL } from './plex-tv.js'
-import type { CacheStore, JwksCacheOptions, PlexVerifierOptions } from './types.js'
+import { type ImportedKeySet, importKeySet } from '../keys/import-key-set.js'
+import { validateCacheStore } from '../lib/cache-store.js'
+import { checkKeys, fail, nonEmptyString, number, validateEndpointUrl } from '../lib/options.js'
+import { resolvePlexTvUrl } from '../plex-tv/plex-tv.js'
+import type { CacheStore, JwksCacheOptions, PlexVerifierOptions } from '../types.js'
 
 /** Where Plex publishes its keys. */
 export const PLEX_JWKS_URL = 'https://clients.plex.tv/api/v2/auth/keys'
@@ -62,60 +63,6 @@ const JWKS_KEYS = new Set(['maxAge', 'cooldown', 'timeout', 'staleIfError', 'max
 /** The option names `createPlexVerifier` accepts; adapters use it to split their own options off. */
 export const VERIFIER_OPTION_NAMES: ReadonlySet<string> = VERIFIER_KEYS
 
-function fail(message: string): never {
-  throw new TypeError(`plexauth: ${message}`)
-}
-
-function number(
-  name: string,
-  value: unknown,
-  fallback: number,
-  min: number,
-  max: number,
-  integer = false,
-): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(`${name} must be a number from ${min} to ${max}`)
-  }
-  if (integer && !Number.isInteger(value)) fail(`${name} must be an integer`)
-  return value
-}
-
-function nonEmptyString(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 512 || value.trim() !== value) {
-    fail(`${name} must be a non-empty string without surrounding spaces`)
-  }
-  return value
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname)
-}
-
-/** Validates a key endpoint URL: https, or http on a loopback host; no credentials, query or fragment. */
-export function validateEndpointUrl(name: string, value: unknown): string {
-  if (typeof value !== 'string') fail(`${name} must be a string URL`)
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    fail(`${name} is not a valid URL`)
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    fail(`${name} must use https (http is allowed for loopback hosts only)`)
-  }
-  if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`)
-  if (value.includes('?') || value.includes('#')) fail(`${name} must not contain a query or fragment`)
-  return url.href
-}
-
-function checkKeys(name: string, object: object, allowed: ReadonlySet<string>): void {
-  for (const key of Object.keys(object)) {
-    if (!allowed.has(key)) fail(`unknown option ${name}${key}`)
-  }
-}
-
 function clientIdentifiers(value: unknown): readonly string[] | undefined {
   if (value === undefined) return undefined
   const list = typeof value === 'string' ? [value] : value
@@ -128,12 +75,6 @@ function clientIdentifiers(value: unknown): readonly string[] | undefined {
 function func<T>(name: string, value: T | undefined): T | undefined {
   if (value !== undefined && typeof value !== 'function') fail(`${name} must be a function`)
   return value
-}
-
-/** Validates plex.tv's base URL like `jwksUrl`, and drops a trailing slash. Default `https://plex.tv`. */
-export function resolvePlexTvUrl(value: unknown): string {
-  if (value === undefined) return PLEX_TV_URL
-  return validateEndpointUrl('plexTvUrl', value).replace(/\/+$/, '')
 }
 
 function legacyOptions(

@@ -1,5 +1,7 @@
-import { PlexAuthError } from './errors.js'
-import type { PlexIdentity } from './types.js'
+import { PlexAuthError } from '../lib/errors.js'
+import { fail } from '../lib/options.js'
+import { ServerAccessChecker, type ServerAccessOptions, withAccess } from '../plex-tv/server-access.js'
+import type { PlexIdentity } from '../types.js'
 
 /**
  * A route check run after authentication: resolves when the request may proceed, throws a
@@ -65,5 +67,34 @@ export function createUserGuard(predicate: UserPredicate): Guard {
   if (typeof predicate !== 'function') throw new TypeError('plexauth: requireUser needs a predicate function')
   return async (identity) => {
     if ((await predicate(authenticated(identity))) !== true) throw new PlexAuthError('ACCESS_DENIED')
+  }
+}
+
+/**
+ * A guard requiring access to a Plex Media Server (`mode` `'access'`: owner or shared with) or its
+ * ownership (`'owner'`), checked with plex.tv as `ServerAccessChecker` describes. It resolves to a new
+ * frozen identity carrying the decision in `access`, which adapters attach to the request. 401 when the
+ * request is anonymous or plex.tv rejects the user's token (`TOKEN_INVALID`, or `TOKEN_EXPIRED` for its
+ * 498), 403 `ACCESS_DENIED` without access, 503
+ * `PLEX_UNAVAILABLE` (with `Retry-After`) when plex.tv cannot answer and no stale answer is usable.
+ * Throws `TypeError` at construction for bad options.
+ *
+ * @example
+ * ```ts
+ * const guard = createServerAccessGuard({ machineIdentifier: 'abc123' }, 'owner')
+ * const withAccess = await guard(identity) // identity.access: { owner: true, source: 'resources', … }
+ * ```
+ */
+export function createServerAccessGuard(
+  options: ServerAccessOptions,
+  mode: 'access' | 'owner' = 'access',
+): Guard {
+  if (mode !== 'access' && mode !== 'owner') fail("mode must be 'access' or 'owner'")
+  const checker = new ServerAccessChecker(options)
+  return async (identity) => {
+    if (identity === undefined || identity === null) throw new PlexAuthError('TOKEN_MISSING')
+    const access = await checker.check(identity)
+    if (mode === 'owner' && !access.owner) throw new PlexAuthError('ACCESS_DENIED')
+    return withAccess(identity, access)
   }
 }

@@ -1,10 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { decodeBase64url, isCanonicalBase64url } from './base64url.js'
-import { isStrongEd25519PublicKey } from './ed25519-point.js'
-import type { PlexJwk, PlexJwks } from './types.js'
-
-/** The most characters a key id may have; Plex's are 43. */
-export const MAX_KID_LENGTH = 128
+import { decodeBase64url, isCanonicalBase64url } from '../jwt/base64url.js'
+import { isStrongEd25519PublicKey } from '../jwt/ed25519-point.js'
+import { MAX_KID_LENGTH } from '../jwt/parse-token.js'
+import type { PlexJwk, PlexJwks } from '../types.js'
 
 /** A key set reduced to the keys that can be trusted, by `kid`. */
 export interface ImportedKeySet {

@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto'
-import { PlexAuthError } from './errors.js'
+import { PlexAuthError } from '../lib/errors.js'
+import type { KeyFetchFailure, KeyStore, PlexAuthEvent } from '../types.js'
 import { fetchKeySet, KeyFetchError } from './fetch-key-set.js'
 import { type ImportedKeySet, importKeySet } from './import-key-set.js'
-import type { KeyFetchFailure, KeyStore, PlexAuthEvent } from './types.js'
 
 /** Resolved settings of a key set cache; durations in milliseconds. */
 export interface KeySetCacheConfig {

@@ -1,22 +1,22 @@
 import { verify as verifySignature } from 'node:crypto'
-import { buildIdentity, type ClaimRules } from './build-identity.js'
-import { createMemoryCacheStore, SafeStore } from './cache-store.js'
-import { isPlexAuthError, PlexAuthError, type PlexAuthErrorCode } from './errors.js'
-import { KeySetCache } from './key-set-cache.js'
-import { isLegacyToken, LegacyTokenVerifier } from './legacy-tokens.js'
-import { decodeJsonObject, parseToken } from './parse-token.js'
-import { PlexTvClient } from './plex-tv.js'
-import { resolveOptions } from './resolve-options.js'
-import { safeEmitter } from './safe-emit.js'
-import { TokenBucket } from './token-bucket.js'
-import { TokenCache } from './token-cache.js'
+import { buildIdentity, type ClaimRules } from '../jwt/build-identity.js'
+import { decodeJsonObject, parseToken } from '../jwt/parse-token.js'
+import { TokenCache } from '../jwt/token-cache.js'
+import { KeySetCache } from '../keys/key-set-cache.js'
+import { createMemoryCacheStore, SafeStore } from '../lib/cache-store.js'
+import { isPlexAuthError, PlexAuthError, type PlexAuthErrorCode } from '../lib/errors.js'
+import { safeEmitter } from '../lib/safe-emit.js'
+import { TokenBucket } from '../lib/token-bucket.js'
+import { isLegacyToken, LegacyTokenVerifier } from '../plex-tv/legacy-tokens.js'
+import { PlexTvClient } from '../plex-tv/plex-tv.js'
 import type {
   PlexIdentity,
   PlexJwtIdentity,
   PlexVerifier,
   PlexVerifierOptions,
   PlexVerifierStats,
-} from './types.js'
+} from '../types.js'
+import { resolveOptions } from './resolve-options.js'
 
 // Verifiers built here: only their `peek` may stand in for `verify`. A wrapper such as
 // `{ ...verifier, verify: withRevocationCheck }` copies `peek`, and must not be bypassed by it.
