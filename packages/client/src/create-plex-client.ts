@@ -1,37 +1,19 @@
-import { randomUUID } from 'node:crypto'
-import { createPlexVerifier, isPlexAuthError, type PlexJwtIdentity, type PlexVerifier } from '@plexauth/core'
-import { type DeviceKey, type PlexClientState, parseState } from './client-state.js'
-import { generateDeviceKey, publicJwk, signDeviceJwt } from './device-key.js'
-import { isPlexClientError, PlexClientError } from './errors.js'
-import { type HttpResponse, send } from './http.js'
+import type { PlexJwtIdentity } from '@plexauth/core'
+import { createDeviceFlow, type WaitForLoginOptions } from './device-flow.js'
 import {
   type PlexAccount,
   type PlexPin,
   type PlexResource,
   parseAccount,
-  parseAuthToken,
-  parseNonce,
-  parsePin,
-  parsePinToken,
   parseResources,
-  parseTransientToken,
 } from './plex-responses.js'
+import { createPlexTvRequests, TOKEN_VALUE } from './plex-tv-requests.js'
+import { createRefreshPolicy } from './refresh-policy.js'
 import { type PlexClientOptions, resolveClientOptions, validateBaseUrl } from './resolve-options.js'
+import { createStateKeeper } from './state-keeper.js'
+import { createTokenVerifier } from './token-verifier.js'
 
-/**
- * Options of `waitForLogin`.
- *
- * @example
- * ```ts
- * await client.waitForLogin(pin, { signal: AbortSignal.timeout(120_000), interval: 2 })
- * ```
- */
-export interface WaitForLoginOptions {
-  /** Stops waiting (`ABORTED`). */
-  signal?: AbortSignal
-  /** Seconds between polls. Default the client's `pollInterval` (1). */
-  interval?: number
-}
+export type { WaitForLoginOptions } from './device-flow.js'
 
 /**
  * Gets, keeps and refreshes a Plex JWT for one install. Every token it returns or stores has been verified
@@ -94,54 +76,6 @@ export interface PlexClient {
   logout(): Promise<void>
 }
 
-const LEGACY_TOKEN = /^[\x21-\x7e]{1,8192}$/
-/** The largest key set the verifier of @plexauth/core accepts (`jwks.maxBytes`). */
-const MAX_KEY_SET_BYTES = 16 * 1024 * 1024
-/** After a refresh ahead of expiry failed, the still-valid token serves this long before the next try. */
-const REFRESH_RETRY_MS = 60_000
-/** Refresh failures that say nothing against the device or the token: plex.tv is unreachable or busy. */
-const TRANSIENT_CODES: ReadonlySet<string> = new Set([
-  'NETWORK_ERROR',
-  'TIMEOUT',
-  'RATE_LIMITED',
-  'RESPONSE_INVALID',
-  'RESPONSE_TOO_LARGE',
-  'KEYS_UNAVAILABLE',
-])
-
-function isTransient(err: unknown): boolean {
-  if (!isPlexClientError(err)) return false
-  return TRANSIENT_CODES.has(err.code) || (err.code === 'HTTP_ERROR' && (err.status ?? 0) >= 500)
-}
-
-function plexErrorMessage(body: unknown): string {
-  const errors = (body as { errors?: unknown } | undefined)?.errors
-  const first = Array.isArray(errors) ? (errors[0] as { message?: unknown } | undefined) : undefined
-  return typeof first?.message === 'string' ? first.message : ''
-}
-
-function statusError(response: HttpResponse, endpoint: 'jwk' | 'other'): PlexClientError {
-  const { status } = response
-  if (status === 401) return new PlexClientError('UNAUTHORIZED', { status })
-  if (status === 498) return new PlexClientError('TOKEN_EXPIRED', { status })
-  if (status === 422) {
-    const taken = endpoint === 'jwk' || /thumbprint/i.test(plexErrorMessage(response.body))
-    return new PlexClientError(taken ? 'THUMBPRINT_TAKEN' : 'SIGNATURE_REJECTED', { status })
-  }
-  return new PlexClientError('HTTP_ERROR', { status })
-}
-
-function expectStatus(
-  response: HttpResponse,
-  ok: readonly number[],
-  endpoint: 'jwk' | 'other' = 'other',
-): unknown {
-  if (!ok.includes(response.status)) throw statusError(response, endpoint)
-  return response.body
-}
-
-type DeviceState = PlexClientState & { device: DeviceKey }
-
 /**
  * Builds a client: validates the options (throwing `TypeError`), nothing is fetched or loaded yet.
  *
@@ -159,328 +93,54 @@ type DeviceState = PlexClientState & { device: DeviceKey }
  */
 export function createPlexClient(options: PlexClientOptions): PlexClient {
   const config = resolveClientOptions(options)
-  const { http } = config
-  const clients = config.clientsBaseUrl
-  let cached: Promise<PlexClientState | undefined> | undefined
-  let writes: Promise<unknown> = Promise.resolve()
-  // Bumped by logout, so that a login or refresh finishing afterwards does not store its token.
-  let generation = 0
-  let verifier: { clientIdentifier: string; verifier: PlexVerifier } | undefined
-  let refreshing: Promise<string> | undefined
-  let gettingToken: Promise<string> | undefined
-  // When a refresh ahead of expiry may be tried again, after one failed.
-  let refreshRetryAt = 0
+  const keeper = createStateKeeper(config.store)
+  const requests = createPlexTvRequests(config)
+  const verify = createTokenVerifier(config)
+  const flow = createDeviceFlow(config, keeper, requests, verify)
+  const { getToken } = createRefreshPolicy(config, keeper, verify, flow)
 
-  function load(): Promise<PlexClientState | undefined> {
-    if (cached !== undefined) return cached
-    const loading = (async () => {
-      let raw: unknown
-      try {
-        raw = await config.store.load()
-      } catch (err) {
-        if (isPlexClientError(err)) throw err
-        throw new PlexClientError('STORE_FAILED', { cause: err })
-      }
-      return raw === undefined || raw === null ? undefined : parseState(raw)
-    })()
-    cached = loading
-    // A store that failed to load is tried again next time: the user may have fixed it.
-    loading.catch(() => {
-      if (cached === loading) cached = undefined
-    })
-    return loading
-  }
-
-  function update(
-    change: (
-      state: PlexClientState | undefined,
-    ) => PlexClientState | undefined | Promise<PlexClientState | undefined>,
-  ): Promise<PlexClientState | undefined> {
-    const run = writes.then(async () => {
-      const current = await load()
-      const next = await change(current)
-      if (next === current || next === undefined) return current
-      try {
-        await config.store.save(structuredClone(next))
-      } catch (err) {
-        if (isPlexClientError(err)) throw err
-        throw new PlexClientError('STORE_FAILED', { cause: err })
-      }
-      cached = Promise.resolve(next)
-      return next
-    })
-    writes = run.catch(() => {})
-    return run
-  }
-
-  function fresh(state: PlexClientState | undefined): PlexClientState {
-    return state ?? { version: 1, clientIdentifier: randomUUID() }
-  }
-
-  async function ensureDevice(): Promise<DeviceState> {
-    const current = await load()
-    if (current?.device !== undefined) return current as DeviceState
-    const next = await update(async (state) =>
-      state?.device !== undefined ? state : { ...fresh(state), device: await generateDeviceKey() },
-    )
-    return next as DeviceState
-  }
-
-  function headers(clientIdentifier: string | undefined, token?: string): Record<string, string> {
-    return {
-      ...config.plexHeaders,
-      ...(clientIdentifier === undefined ? {} : { 'x-plex-client-identifier': clientIdentifier }),
-      ...(token === undefined ? {} : { 'x-plex-token': token }),
-    }
-  }
-
-  function verifierFor(clientIdentifier: string): PlexVerifier {
-    if (verifier?.clientIdentifier !== clientIdentifier) {
-      verifier = {
-        clientIdentifier,
-        verifier: createPlexVerifier({
-          jwksUrl: `${clients}/api/v2/auth/keys`,
-          clientIdentifier,
-          fetch: http.fetch,
-          jwks: {
-            timeout: Math.min(120, http.timeoutMs / 1000),
-            // The verifier takes key sets of 1 KiB to 16 MiB; maxResponseBytes goes up to 64 MiB.
-            maxBytes: Math.min(MAX_KEY_SET_BYTES, Math.max(1024, http.maxBytes)),
-          },
-        }),
-      }
-    }
-    return verifier.verifier
-  }
-
-  async function verify(state: DeviceState, token: string): Promise<PlexJwtIdentity> {
-    let identity: Awaited<ReturnType<PlexVerifier['verify']>>
-    try {
-      identity = await verifierFor(state.clientIdentifier).verify(token)
-    } catch (err) {
-      // Anything else (e.g. a TypeError of a bug) is not a verdict on the token: it surfaces as it is.
-      if (!isPlexAuthError(err)) throw err
-      if (err.code === 'KEYS_UNAVAILABLE') throw new PlexClientError('KEYS_UNAVAILABLE', { cause: err })
-      throw new PlexClientError('TOKEN_INVALID', { cause: err })
-    }
-    // The client's verifier never enables legacy tokens: its identities are always Plex JWTs.
-    if (identity.kind !== 'jwt' || identity.thumbprint !== state.device.kid) {
-      throw new PlexClientError('THUMBPRINT_MISMATCH')
-    }
-    return identity
-  }
-
-  async function accept(state: DeviceState, token: string, startedAt: number): Promise<string> {
-    await verify(state, token)
-    await update((current) => {
-      if (generation !== startedAt || current?.device?.kid !== state.device.kid) {
-        throw new PlexClientError('NOT_LOGGED_IN')
-      }
-      return { ...current, token }
-    })
-    return token
-  }
-
-  async function exchange(state: DeviceState, startedAt: number, signal?: AbortSignal): Promise<string> {
-    const clientIdentifier = state.clientIdentifier
-    const nonceAnswer = await send(http, {
-      method: 'GET',
-      url: `${clients}/api/v2/auth/nonce`,
-      headers: headers(clientIdentifier),
-      signal,
-    })
-    const nonce = parseNonce(expectStatus(nonceAnswer, [200]))
-    const jwt = await signDeviceJwt(state.device, { clientIdentifier, scopes: config.scopes, nonce })
-    const tokenAnswer = await send(http, {
-      method: 'POST',
-      url: `${clients}/api/v2/auth/token`,
-      headers: headers(clientIdentifier),
-      body: { jwt },
-      signal,
-    })
-    return accept(state, parseAuthToken(expectStatus(tokenAnswer, [200, 201])), startedAt)
-  }
-
-  async function loggedIn(): Promise<DeviceState & { token: string }> {
-    const state = await load()
-    if (state?.device === undefined || state.token === undefined) throw new PlexClientError('NOT_LOGGED_IN')
-    return state as DeviceState & { token: string }
-  }
-
-  function refresh(): Promise<string> {
-    refreshing ??= (async () => {
-      const startedAt = generation
-      return exchange(await loggedIn(), startedAt)
-    })().finally(() => {
-      refreshing = undefined
-    })
-    return refreshing
-  }
-
-  async function currentOrRefreshed(): Promise<string> {
-    const state = await loggedIn()
-    let expiresAt: number | undefined
-    try {
-      expiresAt = (await verify(state, state.token)).expiresAt
-    } catch (err) {
-      if (isPlexClientError(err) && err.code === 'KEYS_UNAVAILABLE') throw err
-    }
-    const now = Date.now()
-    const valid = expiresAt !== undefined && expiresAt * 1000 > now
-    if (valid && (expiresAt as number) - now / 1000 > config.refreshWithin) return state.token
-    // A refresh ahead of expiry failed moments ago: the token still serves, plex.tv is not asked again yet.
-    if (valid && now < refreshRetryAt) return state.token
-    try {
-      return await refresh()
-    } catch (err) {
-      // Ahead of expiry, plex.tv being unreachable or busy is no reason to fail: the stored token is still
-      // valid. Anything else (a logout meanwhile, a token bound to another key, a refused signature) and
-      // any failure once the token has expired surfaces.
-      if (!valid || Date.now() >= (expiresAt as number) * 1000 || !isTransient(err)) throw err
-      refreshRetryAt = Date.now() + REFRESH_RETRY_MS
-      return state.token
-    }
-  }
-
-  function getToken(tokenOptions: { forceRefresh?: boolean } = {}): Promise<string> {
-    if (tokenOptions.forceRefresh === true) return refresh()
-    gettingToken ??= currentOrRefreshed().finally(() => {
-      gettingToken = undefined
-    })
-    return gettingToken
-  }
-
-  async function withToken(method: 'GET' | 'POST', url: string): Promise<unknown> {
+  async function withToken(path: string): Promise<unknown> {
     const token = await getToken()
-    const state = await loggedIn()
-    return expectStatus(
-      await send(http, { method, url, headers: headers(state.clientIdentifier, token) }),
-      [200],
-    )
+    const state = await keeper.loggedIn()
+    return requests.getWithToken(path, state.clientIdentifier, token)
   }
 
   return {
-    async getClientIdentifier() {
-      const current = await load()
-      if (current !== undefined) return current.clientIdentifier
-      const state = await update((stored) => stored ?? fresh(undefined))
-      return (state as PlexClientState).clientIdentifier
-    },
-
-    async startLogin({ signal } = {}) {
-      const state = await ensureDevice()
-      const clientIdentifier = state.clientIdentifier
-      const answer = await send(http, {
-        method: 'POST',
-        url: `${clients}/api/v2/pins`,
-        headers: headers(clientIdentifier),
-        body: { jwk: publicJwk(state.device), strong: true },
-        signal,
-      })
-      const { id, code, expiresIn } = parsePin(expectStatus(answer, [200, 201]))
-      const context = `context%5Bdevice%5D%5Bproduct%5D=${encodeURIComponent(config.product)}`
-      const authUrl = `${config.authAppUrl}#?clientID=${encodeURIComponent(clientIdentifier)}&code=${encodeURIComponent(code)}&${context}`
-      return Object.freeze({ id, code, authUrl, expiresAt: new Date(Date.now() + expiresIn * 1000) })
-    },
-
-    async waitForLogin(pin, { signal, interval } = {}) {
-      if (
-        typeof pin !== 'object' ||
-        pin === null ||
-        !Number.isSafeInteger(pin.id) ||
-        !(pin.expiresAt instanceof Date)
-      ) {
-        throw new TypeError('plexauth: waitForLogin needs the PIN returned by startLogin()')
-      }
-      if (interval !== undefined && (typeof interval !== 'number' || !(interval > 0) || interval > 60)) {
-        throw new TypeError('plexauth: interval must be a number of seconds between 0 and 60')
-      }
-      const intervalMs = interval === undefined ? config.pollIntervalMs : interval * 1000
-      const startedAt = generation
-      const state = await load()
-      if (state?.device === undefined) throw new PlexClientError('NOT_LOGGED_IN')
-      const device = state as DeviceState
-      for (;;) {
-        if (signal?.aborted) throw new PlexClientError('ABORTED', { cause: signal.reason })
-        if (Date.now() >= pin.expiresAt.getTime()) throw new PlexClientError('LOGIN_EXPIRED')
-        const deviceJwt = await signDeviceJwt(device.device, {
-          clientIdentifier: device.clientIdentifier,
-          scopes: config.scopes,
-        })
-        const answer = await send(http, {
-          method: 'GET',
-          url: `${clients}/api/v2/pins/${pin.id}?deviceJWT=${encodeURIComponent(deviceJwt)}`,
-          headers: headers(device.clientIdentifier),
-          signal,
-        })
-        if (answer.status === 404) throw new PlexClientError('LOGIN_EXPIRED', { status: 404 })
-        const token = parsePinToken(expectStatus(answer, [200]))
-        if (token !== undefined) return accept(device, token, startedAt)
-        await http.sleep(intervalMs, signal)
-      }
-    },
-
+    getClientIdentifier: () => keeper.clientIdentifier(),
+    startLogin: (loginOptions) => flow.startLogin(loginOptions),
+    waitForLogin: (pin, waitOptions) => flow.waitForLogin(pin, waitOptions),
     getToken,
 
     async getIdentity() {
       const token = await getToken()
-      return verify(await loggedIn(), token)
+      return verify(await keeper.loggedIn(), token)
     },
 
-    async registerDevice(legacyToken, { signal } = {}) {
-      if (typeof legacyToken !== 'string' || !LEGACY_TOKEN.test(legacyToken)) {
-        throw new TypeError('plexauth: registerDevice needs a legacy token')
-      }
-      const startedAt = generation
-      const state = await ensureDevice()
-      const answer = await send(http, {
-        method: 'POST',
-        url: `${clients}/api/v2/auth/jwk`,
-        headers: headers(state.clientIdentifier, legacyToken),
-        body: { jwk: publicJwk(state.device) },
-        signal,
-      })
-      expectStatus(answer, [200, 201, 204], 'jwk')
-      return exchange(state, startedAt, signal)
-    },
+    registerDevice: (legacyToken, registerOptions) => flow.registerDevice(legacyToken, registerOptions),
 
     async getUser() {
-      return parseAccount(await withToken('GET', `${config.baseUrl}/api/v2/user`))
+      return parseAccount(await withToken('/api/v2/user'))
     },
 
     async ping() {
-      await withToken('GET', `${config.baseUrl}/api/v2/ping`)
+      await withToken('/api/v2/ping')
     },
 
     async getResources() {
-      return parseResources(
-        await withToken('GET', `${config.baseUrl}/api/v2/resources?includeHttps=1&includeRelay=1`),
-      )
+      return parseResources(await withToken('/api/v2/resources?includeHttps=1&includeRelay=1'))
     },
 
     async getTransientToken(serverUrl, token) {
       // The token (by default the account-wide Plex JWT) must not cross the internet in the clear.
       const base = validateBaseUrl('serverUrl', serverUrl, 'lan')
-      if (token !== undefined && (typeof token !== 'string' || !LEGACY_TOKEN.test(token))) {
+      if (token !== undefined && (typeof token !== 'string' || !TOKEN_VALUE.test(token))) {
         throw new TypeError('plexauth: token must be a non-empty string of printable characters')
       }
       const useToken = token ?? (await getToken())
-      const clientIdentifier = (await load())?.clientIdentifier
-      const answer = await send(http, {
-        method: 'POST',
-        url: `${base}/security/token?type=delegation&scope=all`,
-        headers: headers(clientIdentifier, useToken),
-      })
-      return parseTransientToken(expectStatus(answer, [200, 201]))
+      const clientIdentifier = (await keeper.load())?.clientIdentifier
+      return requests.transientToken(base, clientIdentifier, useToken)
     },
 
-    async logout() {
-      generation++
-      await update((state) =>
-        state === undefined || (state.device === undefined && state.token === undefined)
-          ? state
-          : { version: 1, clientIdentifier: state.clientIdentifier },
-      )
-    },
+    logout: () => keeper.forget(),
   }
 }
