@@ -49,8 +49,8 @@ const EXIT_BY_CODE: Record<PlexClientErrorCode, number> = {
   ABORTED: EXIT_CODES.INTERRUPTED,
 }
 
+/** What to do next, printed under the message. */
 const HINTS: Partial<Record<PlexClientErrorCode, string>> = {
-  NOT_LOGGED_IN: 'Run `plexauth login` first.',
   STORE_CORRUPT: 'Move or delete the store file, then run `plexauth login` again.',
   SIGNATURE_REJECTED: 'The device may have been removed on plex.tv: run `plexauth login` again.',
   THUMBPRINT_MISMATCH: 'Run `plexauth login` again.',
@@ -145,8 +145,7 @@ function identityText(identity: PlexJwtIdentity): string {
 }
 
 /** A spinner on a terminal, one line otherwise; the returned function clears it. */
-function waiting(expiresAt: Date): () => void {
-  const { stderr } = process
+function waiting(stderr: CliOutput, expiresAt: Date): () => void {
   if (!stderr.isTTY) {
     stderr.write('Waiting for approval...\n')
     return () => {}
@@ -166,87 +165,144 @@ function waiting(expiresAt: Date): () => void {
   }
 }
 
-async function login(client: PlexClient, store: FileStore, json: boolean): Promise<void> {
+/**
+ * Where `plexauth` writes: `process.stdout` and `process.stderr`, or anything with `write` (tests collect the
+ * text). `isTTY` turns the waiting spinner on.
+ *
+ * @example
+ * ```ts
+ * let text = ''
+ * const stdout: CliOutput = { write: (chunk) => (text += chunk) }
+ * ```
+ */
+export interface CliOutput {
+  write(text: string): unknown
+  readonly isTTY?: boolean
+}
+
+/**
+ * What `runCli` runs with besides its arguments. Every field defaults to the process's own.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController()
+ * await runCli(['login'], { stdout, stderr, env: {}, signal: controller.signal })
+ * ```
+ */
+export interface CliOptions {
+  /** Default `process.stdout`. */
+  stdout?: CliOutput
+  /** Default `process.stderr`. */
+  stderr?: CliOutput
+  /** `PLEXAUTH_STORE`, `PLEXAUTH_BASE_URL`, `XDG_CONFIG_HOME`, `APPDATA`. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>
+  /** Interrupts `login` (exit 130). Default: the process's SIGINT and SIGTERM while `login` waits. */
+  signal?: AbortSignal
+}
+
+interface Io {
+  stdout: CliOutput
+  stderr: CliOutput
+  json: boolean
+}
+
+/** The signal that interrupts a login: the caller's, else Ctrl-C (SIGINT) or SIGTERM of this process. */
+function interruption(signal: AbortSignal | undefined): { signal: AbortSignal; stop: () => void } {
+  if (signal !== undefined) return { signal, stop: () => {} }
   const controller = new AbortController()
   const interrupt = () => controller.abort()
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
+  return {
+    signal: controller.signal,
+    stop: () => {
+      process.off('SIGINT', interrupt)
+      process.off('SIGTERM', interrupt)
+    },
+  }
+}
+
+async function login(io: Io, client: PlexClient, store: FileStore, interrupt?: AbortSignal): Promise<void> {
+  const { stdout, json } = io
+  const { signal, stop: stopListening } = interruption(interrupt)
   try {
-    const pin = await client.startLogin({ signal: controller.signal })
+    const pin = await client.startLogin({ signal })
     if (json) {
-      process.stdout.write(
+      stdout.write(
         `${JSON.stringify({ authUrl: pin.authUrl, code: pin.code, expiresAt: pin.expiresAt.toISOString() })}\n`,
       )
     } else {
-      process.stdout.write(
-        `Open this link to sign in with Plex:\n\n  ${pin.authUrl}\n\nCode: ${pin.code}\n\n`,
-      )
+      stdout.write(`Open this link to sign in with Plex:\n\n  ${pin.authUrl}\n\nCode: ${pin.code}\n\n`)
     }
-    const stop = json ? () => {} : waiting(pin.expiresAt)
+    const stop = json ? () => {} : waiting(io.stderr, pin.expiresAt)
     try {
-      await client.waitForLogin(pin, { signal: controller.signal })
+      await client.waitForLogin(pin, { signal })
     } finally {
       stop()
     }
     const identity = await client.getIdentity()
     if (json) {
-      process.stdout.write(`${JSON.stringify({ ...identityJson(identity), store: store.path })}\n`)
+      stdout.write(`${JSON.stringify({ ...identityJson(identity), store: store.path })}\n`)
     } else {
       const who = identity.user.username ?? identity.user.friendlyName ?? `account ${identity.user.id}`
       const email = identity.user.email === undefined ? '' : ` <${identity.user.email}>`
-      process.stdout.write(
+      stdout.write(
         `Signed in as ${who}${email}. Token stored in ${store.path} (expires in ${remaining(identity.expiresAt)}).\n`,
       )
     }
   } finally {
-    process.off('SIGINT', interrupt)
-    process.off('SIGTERM', interrupt)
+    stopListening()
   }
 }
 
-function report(err: unknown, json: boolean, store: FileStore | undefined): number {
+function report(io: Io, err: unknown, store: FileStore | undefined): number {
   if (err instanceof TypeError && err.message.startsWith('plexauth:')) {
-    process.stderr.write(`${err.message}\n`)
+    io.stderr.write(`${err.message}\n`)
     return EXIT_CODES.USAGE
   }
   if (!isPlexClientError(err)) {
-    process.stderr.write(`plexauth: unexpected error: ${err instanceof Error ? err.name : 'unknown'}\n`)
+    io.stderr.write(`plexauth: unexpected error: ${err instanceof Error ? err.name : 'unknown'}\n`)
     return EXIT_CODES.ERROR
   }
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`)
+  if (io.json) {
+    io.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`)
+  } else if (err.code === 'NOT_LOGGED_IN') {
+    // The library's message says "log in first"; the command line says how, once.
+    const where = store === undefined ? '' : ` in ${store.path}`
+    io.stderr.write(`plexauth: No Plex login is stored${where}. Run \`plexauth login\` first.\n`)
   } else {
     const where = err.code.startsWith('STORE_') && store !== undefined ? ` (${store.path})` : ''
     const hint = HINTS[err.code]
-    process.stderr.write(`plexauth: ${err.message}${where}\n${hint === undefined ? '' : `${hint}\n`}`)
+    io.stderr.write(`plexauth: ${err.message}${where}\n${hint === undefined ? '' : `${hint}\n`}`)
   }
   return EXIT_BY_CODE[err.code]
 }
 
 /**
  * Runs the `plexauth` command line with `argv` (without `node` and the script) and resolves to the exit
- * code. Writes to `process.stdout` and `process.stderr`.
+ * code. Writes to `options.stdout` and `options.stderr` (default the process's), never exits the process.
  *
  * @example
  * ```ts
  * process.exitCode = await runCli(['token', '--json'])
  * ```
  */
-export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed: ReturnType<typeof parse>
-  try {
-    parsed = parse(argv)
-  } catch (err) {
-    process.stderr.write(`plexauth: ${err instanceof Error ? err.message : 'bad arguments'}\n\n${USAGE}`)
+export async function runCli(argv: readonly string[], options: CliOptions = {}): Promise<number> {
+  const env = options.env ?? process.env
+  const stdout = options.stdout ?? process.stdout
+  const stderr = options.stderr ?? process.stderr
+  const parsed = parse(argv)
+  if ('problem' in parsed) {
+    stderr.write(`plexauth: ${parsed.problem}\n\n${USAGE}`)
     return EXIT_CODES.USAGE
   }
   const { values, positionals } = parsed
   if (values.help) {
-    process.stdout.write(USAGE)
+    stdout.write(USAGE)
     return EXIT_CODES.OK
   }
   if (values.version) {
-    process.stdout.write(`${version()}\n`)
+    stdout.write(`${version()}\n`)
     return EXIT_CODES.OK
   }
   const [command, ...extra] = positionals
@@ -256,11 +312,13 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     extra.length > 0
   ) {
     const problem =
-      command === undefined ? 'a command is required' : `unknown command: ${[command, ...extra].join(' ')}`
-    process.stderr.write(`plexauth: ${problem}\n\n${USAGE}`)
+      command === undefined
+        ? 'a command is required'
+        : `unknown command: ${printable([command, ...extra].join(' '))}`
+    stderr.write(`plexauth: ${problem}\n\n${USAGE}`)
     return EXIT_CODES.USAGE
   }
-  const json = values.json === true
+  const io: Io = { stdout, stderr, json: values.json === true }
   let store: FileStore | undefined
   try {
     store = fileStore(values.store ?? defaultStorePath(env))
@@ -276,29 +334,27 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     })
     switch (command) {
       case 'login':
-        await login(client, store, json)
+        await login(io, client, store, options.signal)
         break
       case 'token': {
         const token = await client.getToken({ forceRefresh: values.refresh === true })
-        if (json) {
+        if (io.json) {
           const identity = await client.getIdentity()
-          process.stdout.write(`${JSON.stringify({ token, expiresAt: iso(identity.expiresAt) })}\n`)
+          stdout.write(`${JSON.stringify({ token, expiresAt: iso(identity.expiresAt) })}\n`)
         } else {
-          process.stdout.write(`${token}\n`)
+          stdout.write(`${token}\n`)
         }
         break
       }
       case 'whoami': {
         const identity = await client.getIdentity()
-        process.stdout.write(
-          json ? `${JSON.stringify(identityJson(identity))}\n` : `${identityText(identity)}\n`,
-        )
+        stdout.write(io.json ? `${JSON.stringify(identityJson(identity))}\n` : `${identityText(identity)}\n`)
         break
       }
       case 'logout':
         await client.logout()
-        process.stdout.write(
-          json
+        stdout.write(
+          io.json
             ? `${JSON.stringify({ loggedOut: true })}\n`
             : `Logged out: token and device key removed from ${store.path}.\n`,
         )
@@ -306,25 +362,61 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     }
     return EXIT_CODES.OK
   } catch (err) {
-    return report(err, json, store)
+    return report(io, err, store)
   }
 }
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
+const OPTIONS = {
+  store: { type: 'string' },
+  'base-url': { type: 'string' },
+  'clients-base-url': { type: 'string' },
+  product: { type: 'string' },
+  scopes: { type: 'string' },
+  refresh: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const
+
+interface Parsed {
+  values: {
+    [name in keyof typeof OPTIONS]?: (typeof OPTIONS)[name]['type'] extends 'string' ? string : boolean
+  }
+  positionals: string[]
+}
+
+/** The user's own text, echoed in a message: control characters dropped, cut short. */
+function printable(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?')
+  return clean.length > 64 ? `${clean.slice(0, 64)}...` : clean
+}
+
+/**
+ * Parses the arguments leniently, then judges every option itself, so that a mistake gets the command
+ * line's own message instead of Node's parseArgs text.
+ */
+function parse(argv: readonly string[]): Parsed | { problem: string } {
+  const { values, positionals, tokens } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    strict: true,
-    options: {
-      store: { type: 'string' },
-      'base-url': { type: 'string' },
-      'clients-base-url': { type: 'string' },
-      product: { type: 'string' },
-      scopes: { type: 'string' },
-      refresh: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
+    strict: false,
+    tokens: true,
+    options: OPTIONS,
   })
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue
+    const option = Object.hasOwn(OPTIONS, token.name)
+      ? OPTIONS[token.name as keyof typeof OPTIONS]
+      : undefined
+    const name = printable(token.rawName)
+    if (option === undefined) return { problem: `unknown option ${name}` }
+    if (option.type === 'boolean' && token.value !== undefined) return { problem: `${name} takes no value` }
+    if (
+      option.type === 'string' &&
+      (token.value === undefined || (!token.inlineValue && token.value.startsWith('-')))
+    ) {
+      return { problem: `${name} needs a value` }
+    }
+  }
+  return { values: values as Parsed['values'], positionals }
 }

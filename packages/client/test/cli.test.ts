@@ -1,47 +1,44 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createFakePlex, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { type CliOptions, runCli } from '../src/run-cli.js'
 import { verifyAsServer } from './helpers.js'
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
-const CLI = join(ROOT, 'packages', 'client', 'src', 'cli.ts')
-
 interface Run {
-  child: ChildProcessWithoutNullStreams
-  /** Resolves with the first match of `pattern` in stdout. */
+  /** Resolves with the first match of `pattern` in what was written to stdout so far or later. */
   stdoutMatch(pattern: RegExp): Promise<RegExpExecArray>
-  exit: Promise<{ code: number | null; stdout: string; stderr: string }>
+  exit: Promise<{ code: number; stdout: string; stderr: string }>
 }
 
-function plexauth(args: string[]): Run {
-  const env = { ...process.env }
-  delete env.PLEXAUTH_STORE
-  delete env.PLEXAUTH_BASE_URL
-  const child = spawn(TSX, ['--conditions=dev-source', CLI, ...args], { cwd: ROOT, env })
+/** Runs `plexauth` in this process, its output collected, with an empty environment unless given one. */
+function plexauth(args: string[], options: Omit<CliOptions, 'stdout' | 'stderr'> = {}): Run {
   let stdout = ''
   let stderr = ''
   const watchers: { pattern: RegExp; resolve: (match: RegExpExecArray) => void }[] = []
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString()
-    for (const watcher of watchers.splice(0)) {
-      const match = watcher.pattern.exec(stdout)
-      if (match) watcher.resolve(match)
-      else watchers.push(watcher)
-    }
-  })
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  const exit = runCli(args, {
+    env: {},
+    ...options,
+    stdout: {
+      write: (text: string) => {
+        stdout += text
+        for (const watcher of watchers.splice(0)) {
+          const match = watcher.pattern.exec(stdout)
+          if (match) watcher.resolve(match)
+          else watchers.push(watcher)
+        }
+      },
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text
+      },
+    },
+  }).then((code) => ({ code, stdout, stderr }))
   return {
-    child,
     stdoutMatch: (pattern) =>
       new Promise((resolve, reject) => {
         const match = pattern.exec(stdout)
@@ -149,6 +146,12 @@ describe('plexauth command line, as a user runs it', () => {
     })
   })
 
+  test('not logged in: the message says it once, with the store and what to run', async () => {
+    const { code, stderr } = await plexauth(withFake('whoami')).exit
+    expect(code).toBe(3)
+    expect(stderr).toBe(`plexauth: No Plex login is stored in ${store}. Run \`plexauth login\` first.\n`)
+  })
+
   test('usage: --help exits 0; an unknown command or option, a non-https URL exit 2', async () => {
     const runs = await Promise.all([
       plexauth(['--help']).exit,
@@ -159,13 +162,34 @@ describe('plexauth command line, as a user runs it', () => {
     expect(runs.map((run) => run.code)).toEqual([0, 2, 2, 2])
     expect(runs[0]!.stdout).toContain('Exit codes:')
     expect(runs[1]!.stderr).toContain('unknown command: frobnicate')
-    expect(runs[2]!.stderr).toContain("Unknown option '--colour'")
+    expect(runs[2]!.stderr).toContain('unknown option --colour')
     expect(runs[3]!.stderr).toContain('baseUrl must use https')
+  })
+
+  test("usage mistakes get the command line's own message, never Node's parseArgs text (exit 2)", async () => {
+    const cases: [string[], string][] = [
+      [['token', '--colour'], 'plexauth: unknown option --colour\n'],
+      [['token', '-x'], 'plexauth: unknown option -x\n'],
+      [['token', '--store'], 'plexauth: --store needs a value\n'],
+      [['token', '--store', '--json'], 'plexauth: --store needs a value\n'],
+      [['token', '--json=yes'], 'plexauth: --json takes no value\n'],
+      [['token', '--\x1b[31mred'], 'plexauth: unknown option --?[31mred\n'],
+    ]
+    for (const [args, message] of cases) {
+      const { code, stdout, stderr } = await plexauth(args).exit
+      expect([code, stdout], args.join(' ')).toEqual([2, ''])
+      expect(stderr.startsWith(message), stderr).toBe(true)
+      expect(stderr).toContain('Usage: plexauth <command> [options]')
+      expect(stderr).not.toMatch(/Unknown option|To specify a positional|argument missing|ambiguous/)
+    }
+    // Values that merely look like options are fine when attached with `=`.
+    const attached = await plexauth(['token', `--store=${join(dir, 'never-written.json')}`]).exit
+    expect(attached.code).toBe(3)
   })
 
   test('a corrupted store: exit 6, the file left as it was', async () => {
     const corrupted = join(dir, 'corrupted.json')
-    await writeFile(corrupted, '{"version":1,"clientIdentifier":')
+    await writeFile(corrupted, '{"version":1,"clientIdentifier":', { mode: 0o600 })
     const runs = await Promise.all(
       ['token', 'login'].map(
         (command) => plexauth([command, '--base-url', plex.url, '--store', corrupted]).exit,
@@ -178,12 +202,38 @@ describe('plexauth command line, as a user runs it', () => {
     expect(await readFile(corrupted, 'utf8')).toBe('{"version":1,"clientIdentifier":')
   })
 
-  test('Ctrl-C while login waits: exit 130, nothing stored but the device key', async () => {
-    const run = plexauth(withFake('login'))
+  test('interrupted while login waits (the signal): exit 130, nothing stored but the device key', async () => {
+    const controller = new AbortController()
+    const run = plexauth(withFake('login'), { signal: controller.signal })
     await run.stdoutMatch(/^Code: \S+$/m)
-    run.child.kill('SIGINT')
+    controller.abort()
     const { code } = await run.exit
     expect(code).toBe(130)
+    expect((await stored()).token).toBeUndefined()
+  })
+})
+
+describe('the real binary', () => {
+  const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+  const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
+  const CLI = join(ROOT, 'packages', 'client', 'src', 'cli.ts')
+
+  test('smoke: login prints the code on stdout, Ctrl-C (SIGINT) exits 130, nothing stored but the device key', async () => {
+    const env = { ...process.env }
+    delete env.PLEXAUTH_STORE
+    delete env.PLEXAUTH_BASE_URL
+    const child = spawn(TSX, ['--conditions=dev-source', CLI, ...withFake('login')], { cwd: ROOT, env })
+    let stdout = ''
+    const exit = new Promise<number | null>((resolve) => child.on('close', resolve))
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString()
+        if (/^Code: \S+$/m.test(stdout)) resolve()
+      })
+      exit.then(() => reject(new Error(`plexauth exited before printing the code:\n${stdout}`)))
+    })
+    child.kill('SIGINT')
+    expect(await exit).toBe(130)
     expect((await stored()).token).toBeUndefined()
   })
 })
