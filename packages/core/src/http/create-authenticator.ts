@@ -1,4 +1,5 @@
 import { PlexAuthError } from '../lib/errors.js'
+import { boolean, fail, optionNames } from '../lib/options.js'
 import type { PlexIdentity, PlexVerifier, PlexVerifierOptions, TokenSource } from '../types.js'
 import { canPeek, createPlexVerifier } from '../verifier/create-plex-verifier.js'
 import { VERIFIER_OPTION_NAMES } from '../verifier/resolve-options.js'
@@ -61,13 +62,14 @@ export interface Authenticator {
   toForwardedError(err: unknown): unknown
 }
 
-const ADAPTER_OPTION_NAMES = new Set([
-  'verifier',
-  'credentialsRequired',
-  'tokenSources',
-  'realm',
-  'forwardErrors',
-])
+/** The options of `PlexAuthOptions` that are not the verifier's. */
+const ADAPTER_OPTION_NAMES = optionNames<Omit<PlexAuthOptions, keyof PlexVerifierOptions>>({
+  verifier: true,
+  credentialsRequired: true,
+  tokenSources: true,
+  realm: true,
+  forwardErrors: true,
+})
 
 /**
  * True for a CORS preflight request, which carries no credentials by design and must pass untouched.
@@ -79,12 +81,6 @@ const ADAPTER_OPTION_NAMES = new Set([
  */
 export function isPreflight(request: AuthRequest): boolean {
   return request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined
-}
-
-function boolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new TypeError(`plexauth: ${name} must be a boolean`)
-  return value
 }
 
 /**
@@ -101,22 +97,21 @@ export function createAuthenticator(
   options: PlexAuthOptions = {},
   extraOptionNames: readonly string[] = [],
 ): Authenticator {
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError('plexauth: options must be an object')
+  if (typeof options !== 'object' || options === null) fail('options must be an object')
   const verifierOptions: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(options)) {
     if (ADAPTER_OPTION_NAMES.has(name) || extraOptionNames.includes(name)) continue
-    if (!VERIFIER_OPTION_NAMES.has(name)) throw new TypeError(`plexauth: unknown option ${name}`)
+    if (!VERIFIER_OPTION_NAMES.has(name)) fail(`unknown option ${name}`)
     if (value !== undefined) verifierOptions[name] = value
   }
   let verifier: PlexVerifier
   if (options.verifier !== undefined) {
     const shared = options.verifier
     if (typeof shared !== 'object' || shared === null || typeof shared.verify !== 'function') {
-      throw new TypeError('plexauth: verifier must come from createPlexVerifier()')
+      fail('verifier must come from createPlexVerifier()')
     }
     if (Object.keys(verifierOptions).length > 0) {
-      throw new TypeError('plexauth: pass verifier options to createPlexVerifier() when sharing a verifier')
+      fail('pass verifier options to createPlexVerifier() when sharing a verifier')
     }
     verifier = shared
   } else {

@@ -6,12 +6,12 @@ export const MAX_CLAIM_STRING_LENGTH = 512
 const MAX_AUDIENCES = 16
 const MAX_SCOPES = 64
 
-/** What the claims are checked against; times in seconds. */
+/** What the claims are checked against; durations in milliseconds, like every duration inside core. */
 export interface ClaimRules {
   issuer: string
   clientIdentifiers: readonly string[] | undefined
-  clockTolerance: number
-  maxTokenLifetime: number
+  clockToleranceMs: number
+  maxTokenLifetimeMs: number
 }
 
 // The user fields a Plex scope copies into the token, by claim name.
@@ -106,7 +106,7 @@ export function buildIdentity(
   payload: Record<string, unknown>,
   token: string,
   rules: ClaimRules,
-  nowSeconds: number,
+  nowMs: number,
 ): PlexJwtIdentity {
   if (own(payload, 'iss') !== rules.issuer) throw invalid()
   const audience = readAudience(payload)
@@ -122,11 +122,13 @@ export function buildIdentity(
   const iat = own(payload, 'iat')
   const nbf = own(payload, 'nbf')
   if (!isTime(exp) || !isTime(iat) || (nbf !== undefined && !isTime(nbf))) throw invalid()
-  if (exp <= iat || exp - iat > rules.maxTokenLifetime) throw invalid()
-  if (nowSeconds - rules.clockTolerance >= exp) throw new PlexAuthError('TOKEN_EXPIRED')
-  if (iat > nowSeconds + rules.clockTolerance) throw new PlexAuthError('TOKEN_NOT_YET_VALID')
-  if (nbf !== undefined && nbf > nowSeconds + rules.clockTolerance)
+  // The claims are in seconds (RFC 7519); they are compared in milliseconds, the unit of the rules.
+  if (exp <= iat || (exp - iat) * 1000 > rules.maxTokenLifetimeMs) throw invalid()
+  if (nowMs - rules.clockToleranceMs >= exp * 1000) throw new PlexAuthError('TOKEN_EXPIRED')
+  const latestMs = nowMs + rules.clockToleranceMs
+  if (iat * 1000 > latestMs || (nbf !== undefined && nbf * 1000 > latestMs)) {
     throw new PlexAuthError('TOKEN_NOT_YET_VALID')
+  }
   const thumbprint = own(payload, 'thumbprint')
   if (!boundedString(thumbprint)) throw invalid()
   const rawUser = own(payload, 'user')

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto'
+import { backoffMs } from '../lib/backoff.js'
 import { PlexAuthError } from '../lib/errors.js'
 import type { KeyFetchFailure, KeyStore, PlexAuthEvent } from '../types.js'
 import { fetchKeySet, KeyFetchError } from './fetch-key-set.js'
@@ -16,6 +17,7 @@ export interface KeySetCacheConfig {
   maxKeys: number
   fetch: typeof globalThis.fetch
   keyStore: KeyStore | undefined
+  /** Made safe by `safeEmitter`: it never throws. */
   emit: (event: PlexAuthEvent) => void
 }
 
@@ -30,7 +32,6 @@ interface Generation {
 const DEFAULT_MAX_AGE_MS = 600_000
 const MIN_MAX_AGE_MS = 60_000
 const MAX_MAX_AGE_MS = 86_400_000
-const MAX_BACKOFF_MS = 60_000
 
 // A kid worth reporting: Plex's are 43 base64url characters. No dots and at most 64 characters, so an
 // attacker cannot have a token, or a signature segment (86 characters), written to the logs as a kid.
@@ -86,7 +87,7 @@ export class KeySetCache {
       const canRefetch =
         this.#inflight !== undefined ||
         (Date.now() - this.#lastAttempt >= this.#config.cooldownMs && Date.now() >= this.#retryAt)
-      this.#emit({ type: 'kid_unknown', kid: safeKid(kid), refetch: canRefetch })
+      this.#config.emit({ type: 'kid_unknown', kid: safeKid(kid), refetch: canRefetch })
       if (!canRefetch) throw new PlexAuthError('TOKEN_KEY_UNKNOWN')
       await this.#refresh().catch(() => {})
     }
@@ -111,14 +112,6 @@ export class KeySetCache {
     return this.#current !== undefined && now < this.#current.usableUntil
   }
 
-  #emit(event: PlexAuthEvent): void {
-    try {
-      this.#config.emit(event)
-    } catch {
-      // A faulty listener must not break verification.
-    }
-  }
-
   async #refreshOrThrow(): Promise<void> {
     const now = Date.now()
     if (this.#inflight === undefined && now < this.#retryAt) throw this.#unavailable(now)
@@ -139,7 +132,7 @@ export class KeySetCache {
     if (this.#inflight !== undefined || now < this.#retryAt) return
     if (now >= current.freshUntil && !this.#staleReported) {
       this.#staleReported = true
-      this.#emit({ type: 'keys_stale', age: Math.round((now - current.fetchedAt) / 1000) })
+      this.#config.emit({ type: 'keys_stale', age: Math.round((now - current.fetchedAt) / 1000) })
     }
     this.#refresh().catch(() => {})
   }
@@ -168,7 +161,7 @@ export class KeySetCache {
         this.#install(imported, Date.now(), ageMs)
         this.#failures = 0
         this.#retryAt = 0
-        this.#emit({
+        this.#config.emit({
           type: 'keys_fetched',
           url: url!,
           keyCount: imported.keys.size,
@@ -185,8 +178,8 @@ export class KeySetCache {
     }
     this.fetchFailures++
     this.#failures++
-    this.#retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.#failures - 1))
-    this.#emit({
+    this.#retryAt = Date.now() + backoffMs(this.#failures)
+    this.#config.emit({
       type: 'keys_fetch_failed',
       url: url!,
       reason,
@@ -224,7 +217,7 @@ export class KeySetCache {
     if (store === undefined) return
     Promise.resolve()
       .then(() => store.save(imported.jwks))
-      .catch(() => this.#emit({ type: 'key_store_failed', operation: 'save' }))
+      .catch(() => this.#config.emit({ type: 'key_store_failed', operation: 'save' }))
   }
 
   #loadStoreOnce(): Promise<void> {
@@ -243,9 +236,9 @@ export class KeySetCache {
       const now = Date.now()
       // Stored keys are of unknown age: usable now, but refreshed at the first chance.
       this.#install(imported, now, 0, this.#config.staleIfErrorMs)
-      this.#emit({ type: 'keys_loaded', source: 'keyStore', keyCount: imported.keys.size })
+      this.#config.emit({ type: 'keys_loaded', source: 'keyStore', keyCount: imported.keys.size })
     } catch {
-      this.#emit({ type: 'key_store_failed', operation: 'load' })
+      this.#config.emit({ type: 'key_store_failed', operation: 'load' })
     }
   }
 }

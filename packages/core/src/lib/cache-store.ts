@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto'
 import type { CacheStore } from '../types.js'
+import { Lru } from './lru.js'
+import { count, fail } from './options.js'
 
 /**
  * Options of `createMemoryCacheStore`.
@@ -30,58 +31,32 @@ export interface MemoryCacheStoreOptions {
  * ```
  */
 export function createMemoryCacheStore<T = unknown>(options: MemoryCacheStoreOptions = {}): CacheStore<T> {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('plexauth: createMemoryCacheStore options must be an object')
-  }
-  const max = options.maxEntries ?? 10_000
-  if (!Number.isSafeInteger(max) || max < 1) {
-    throw new TypeError('plexauth: maxEntries must be a positive integer')
-  }
-  const entries = new Map<string, { value: T; expiresAt: number }>()
+  if (typeof options !== 'object' || options === null)
+    fail('createMemoryCacheStore options must be an object')
+  const max = count('maxEntries', options.maxEntries, 10_000, 1, Number.MAX_SAFE_INTEGER)
+  const entries = new Lru<{ value: T; expiresAt: number }>(max)
   return {
     get(key) {
       const entry = entries.get(key)
       if (entry === undefined) return undefined
+      if (Date.now() < entry.expiresAt) return entry.value
       entries.delete(key)
-      if (Date.now() >= entry.expiresAt) return undefined
-      entries.set(key, entry)
-      return entry.value
+      return undefined
     },
     set(key, value, ttlSeconds) {
-      entries.delete(key)
-      if (!(ttlSeconds > 0)) return
-      entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 })
-      if (entries.size > max) {
-        const oldest = entries.keys().next()
-        if (!oldest.done) entries.delete(oldest.value)
+      if (!(ttlSeconds > 0)) {
+        entries.delete(key)
+        return
       }
+      entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 })
     },
   }
-}
-
-/** Validates a user-supplied store once, at construction. */
-export function validateCacheStore(name: string, value: unknown): CacheStore | undefined {
-  if (value === undefined) return undefined
-  const store = value as Partial<CacheStore> | null
-  if (
-    typeof store !== 'object' ||
-    store === null ||
-    typeof store.get !== 'function' ||
-    typeof store.set !== 'function'
-  ) {
-    throw new TypeError(`plexauth: ${name} must have get() and set() methods`)
-  }
-  return store as CacheStore
-}
-
-/** The cache key of a secret: a SHA-256 hash, so that no store ever holds a token. */
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('base64url')
 }
 
 /**
  * A `CacheStore` that never throws nor rejects: a failing store is a miss (for `get`) or a no-op (for
- * `set`), reported once per failure through `onFailure`.
+ * `set`), reported once per failure through `onFailure`. Takes milliseconds like the rest of core, and
+ * hands the store seconds, the unit of the public `CacheStore`.
  */
 export class SafeStore<T> {
   readonly #store: CacheStore<T>
@@ -101,9 +76,9 @@ export class SafeStore<T> {
     }
   }
 
-  async set(key: string, value: T, ttlSeconds: number): Promise<void> {
+  async set(key: string, value: T, ttlMs: number): Promise<void> {
     try {
-      await this.#store.set(key, value, ttlSeconds)
+      await this.#store.set(key, value, ttlMs / 1000)
     } catch {
       this.#onFailure('set')
     }

@@ -1,5 +1,6 @@
-import { hashSecret, type SafeStore } from '../lib/cache-store.js'
+import type { SafeStore } from '../lib/cache-store.js'
 import { PlexAuthError } from '../lib/errors.js'
+import { hashSecret } from '../lib/hash-secret.js'
 import type { TokenBucket } from '../lib/token-bucket.js'
 import type { PlexLegacyIdentity, PlexUser } from '../types.js'
 import type { PlexTvClient } from './plex-tv.js'
@@ -10,12 +11,12 @@ export type LegacyTokenRecord =
   | { readonly valid: true; readonly user: PlexUser; readonly scopes: readonly string[] }
   | { readonly valid: false }
 
-/** Settings of the legacy token verifier; durations in seconds. */
+/** Settings of the legacy token verifier; durations in milliseconds. */
 export interface LegacyTokenConfig {
   client: PlexTvClient
   clientIdentifier: string
-  ttl: number
-  negativeTtl: number
+  ttlMs: number
+  negativeTtlMs: number
   bucket: TokenBucket
   /** Values read back are checked: a shared store may hold anything. */
   store: SafeStore<unknown>
@@ -141,7 +142,7 @@ export class LegacyTokenVerifier {
   }
 
   async #lookup(token: string, key: string): Promise<LegacyTokenRecord> {
-    const { client, clientIdentifier, ttl, negativeTtl, store } = this.#config
+    const { client, clientIdentifier, ttlMs, negativeTtlMs, store } = this.#config
     this.lookups++
     const answer = await client.get({
       path: USER_PATH,
@@ -153,7 +154,7 @@ export class LegacyTokenVerifier {
     })
     const record: LegacyTokenRecord = answer.status === 200 ? answer.body : INVALID
     // Not awaited: a slow store must not hold the answer back (the memory store is synchronous anyway).
-    void store.set(key, record, record.valid ? ttl : negativeTtl)
+    void store.set(key, record, record.valid ? ttlMs : negativeTtlMs)
     return record
   }
 

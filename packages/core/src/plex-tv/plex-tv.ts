@@ -1,6 +1,8 @@
+import { backoffMs, parseRetryAfter } from '../lib/backoff.js'
 import { BoundedFetchError, fetchBounded } from '../lib/bounded-fetch.js'
-import { hashSecret } from '../lib/cache-store.js'
 import { PlexAuthError } from '../lib/errors.js'
+import { hashSecret } from '../lib/hash-secret.js'
+import { Lru } from '../lib/lru.js'
 import { validateEndpointUrl } from '../lib/options.js'
 import type { PlexAuthEvent, PlexRequestFailure } from '../types.js'
 
@@ -14,7 +16,6 @@ import type { PlexAuthEvent, PlexRequestFailure } from '../types.js'
  */
 export const PLEX_TV_URL = 'https://plex.tv'
 
-const MAX_BACKOFF_MS = 60_000
 /** Longest `Retry-After` honoured, so that a bogus header cannot shut lookups off for days. */
 const MAX_RETRY_AFTER_MS = 600_000
 /** Most tokens backing off at once; beyond it the oldest is forgotten (and may be asked again sooner). */
@@ -25,6 +26,7 @@ export interface PlexTvClientConfig {
   baseUrl: string
   fetch: typeof globalThis.fetch
   timeoutMs: number
+  /** Made safe by `safeEmitter`: it never throws. */
   emit: (event: PlexAuthEvent) => void
 }
 
@@ -54,15 +56,6 @@ interface Backoff {
   retryAt: number
 }
 
-/** Seconds or an HTTP date, as milliseconds from `now`; `undefined` when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined
-  const trimmed = value.trim()
-  if (/^\d{1,10}$/.test(trimmed)) return Number(trimmed) * 1000
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
-
 /**
  * Asks plex.tv and classifies the answer the way plex.tv documents it: 200 is an answer, 401 means the
  * token is not valid (and, when the request allows it, 498 that the Plex JWT expired), anything else (5xx,
@@ -77,9 +70,9 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 export class PlexTvClient {
   readonly #config: PlexTvClientConfig
   /** By endpoint (path without query): shared by every user of it. */
-  readonly #backoff = new Map<string, Backoff>()
-  /** By endpoint and SHA-256 hash of the token, oldest first. */
-  readonly #tokenBackoff = new Map<string, Backoff>()
+  readonly #backoff = new Lru<Backoff>(MAX_TOKEN_BACKOFFS)
+  /** By endpoint and SHA-256 hash of the token; the one that failed longest ago is forgotten first. */
+  readonly #tokenBackoff = new Lru<Backoff>(MAX_TOKEN_BACKOFFS)
 
   constructor(config: PlexTvClientConfig) {
     this.#config = config
@@ -92,10 +85,10 @@ export class PlexTvClient {
   blocked(path: string, token?: string): PlexAuthError | undefined {
     const now = Date.now()
     const endpoint = endpointOf(path)
-    let retryAt = this.#backoff.get(endpoint)?.retryAt ?? 0
+    let retryAt = this.#backoff.peek(endpoint)?.retryAt ?? 0
     // Hashed only while some token backs off: the usual path costs nothing.
     if (token !== undefined && this.#tokenBackoff.size > 0) {
-      retryAt = Math.max(retryAt, this.#tokenBackoff.get(tokenKeyOf(endpoint, token))?.retryAt ?? 0)
+      retryAt = Math.max(retryAt, this.#tokenBackoff.peek(tokenKeyOf(endpoint, token))?.retryAt ?? 0)
     }
     return now < retryAt ? unavailable(retryAt - now) : undefined
   }
@@ -152,7 +145,7 @@ export class PlexTvClient {
       ? this.#failed(this.#backoff, endpoint, retryAfterMs)
       : this.#failed(this.#tokenBackoff, tokenKeyOf(endpoint, request.token), retryAfterMs)
     const retryIn = Math.max(1, Math.ceil(waitMs / 1000))
-    this.#emit({
+    this.#config.emit({
       type: 'plex_request_failed',
       url: `${this.#config.baseUrl}${endpoint}`,
       reason,
@@ -169,30 +162,14 @@ export class PlexTvClient {
   }
 
   /** Counts a failure under `key` and returns how long it backs off, in milliseconds. */
-  #failed(backoffs: Map<string, Backoff>, key: string, retryAfterMs: number | undefined): number {
-    const backoff = backoffs.get(key) ?? { failures: 0, retryAt: 0 }
+  #failed(backoffs: Lru<Backoff>, key: string, retryAfterMs: number | undefined): number {
+    const backoff = backoffs.peek(key) ?? { failures: 0, retryAt: 0 }
     backoff.failures++
-    const waitMs = Math.min(
-      MAX_RETRY_AFTER_MS,
-      Math.max(Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (backoff.failures - 1)), retryAfterMs ?? 0),
-    )
+    const waitMs = Math.min(MAX_RETRY_AFTER_MS, Math.max(backoffMs(backoff.failures), retryAfterMs ?? 0))
     backoff.retryAt = Date.now() + waitMs
-    // Moved to the end, so that the first entry is always the one that failed longest ago.
-    backoffs.delete(key)
+    // Set again, so that the first entry forgotten is always the one that failed longest ago.
     backoffs.set(key, backoff)
-    if (backoffs.size > MAX_TOKEN_BACKOFFS) {
-      const oldest = backoffs.keys().next()
-      if (oldest.done !== true) backoffs.delete(oldest.value)
-    }
     return waitMs
-  }
-
-  #emit(event: PlexAuthEvent): void {
-    try {
-      this.#config.emit(event)
-    } catch {
-      // A faulty listener must not break a lookup.
-    }
   }
 }
 

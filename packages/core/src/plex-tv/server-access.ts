@@ -1,6 +1,17 @@
-import { createMemoryCacheStore, hashSecret, SafeStore, validateCacheStore } from '../lib/cache-store.js'
+import { createMemoryCacheStore, SafeStore } from '../lib/cache-store.js'
 import { PlexAuthError } from '../lib/errors.js'
-import { fail } from '../lib/options.js'
+import { hashSecret } from '../lib/hash-secret.js'
+import {
+  checkKeys,
+  count,
+  durationMs,
+  fail,
+  fetchOption,
+  func,
+  headerValue,
+  optionNames,
+  withMethods,
+} from '../lib/options.js'
 import { safeEmitter } from '../lib/safe-emit.js'
 import type { CacheStore, PlexAuthEvent, PlexIdentity, ServerAccess } from '../types.js'
 import { parseFriends } from './friends-xml.js'
@@ -50,31 +61,31 @@ export interface ServerAccessOptions {
   onEvent?: (event: PlexAuthEvent) => void
 }
 
-const OPTION_NAMES = new Set([
-  'machineIdentifier',
-  'clientIdentifier',
-  'plexTvUrl',
-  'ownerToken',
-  'accessTtl',
-  'staleIfError',
-  'timeout',
-  'maxBytes',
-  'fetch',
-  'cache',
-  'onEvent',
-])
+const OPTION_NAMES = optionNames<ServerAccessOptions>({
+  machineIdentifier: true,
+  clientIdentifier: true,
+  plexTvUrl: true,
+  ownerToken: true,
+  accessTtl: true,
+  staleIfError: true,
+  timeout: true,
+  maxBytes: true,
+  fetch: true,
+  cache: true,
+  onEvent: true,
+})
 const DAY = 86_400
 /** A "no access" answer is re-checked at least this often, so a new share works within a minute. */
-const MAX_DENIED_TTL = 60
+const MAX_DENIED_TTL_MS = 60_000
 /**
  * How long a token plex.tv refused (401, or 498 for an expired JWT) is refused without asking again, and
  * an owner token's refusal is kept.
  */
-const REJECTED_TTL = 60
+const REJECTED_TTL_MS = 60_000
 const MAX_DEVICES = 10_000
+// Tokens and identifiers plex.tv takes in a header: up to 8 KiB.
+const MAX_HEADER_VALUE = 8192
 const MACHINE_IDENTIFIER = /^[A-Za-z0-9._:-]{1,256}$/
-// A header value: printable ASCII, no surrounding spaces.
-const HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]{0,8190}[\x21-\x7e])?$/
 const RESOURCES_PATH = '/api/v2/resources?includeHttps=1'
 const FRIENDS_PATH = '/api/users'
 const NO_FRIENDS: ReadonlySet<number> = new Set()
@@ -98,59 +109,39 @@ interface ResolvedAccessOptions {
   plexTvUrl: string
   clientIdentifier: string | undefined
   ownerToken: string | undefined
-  accessTtl: number
-  staleIfError: number
+  accessTtlMs: number
+  staleIfErrorMs: number
   maxBytes: number
   client: PlexTvClient
   store: SafeStore<unknown>
   emit: (event: PlexAuthEvent) => void
 }
 
-function seconds(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(`${name} must be a number from ${min} to ${max}`)
-  }
-  return value
-}
-
-function headerValue(name: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
-    fail(`${name} must be a non-empty string of printable characters`)
-  }
-  return value
-}
-
 function resolveAccessOptions(options: ServerAccessOptions): ResolvedAccessOptions {
   if (typeof options !== 'object' || options === null) {
     fail('requireServerAccess needs options: { machineIdentifier }')
   }
-  for (const key of Object.keys(options)) if (!OPTION_NAMES.has(key)) fail(`unknown option ${key}`)
+  checkKeys('', options, OPTION_NAMES)
   const { machineIdentifier } = options
   if (typeof machineIdentifier !== 'string' || !MACHINE_IDENTIFIER.test(machineIdentifier)) {
     fail('machineIdentifier must be the server identifier (letters, digits, ".", "_", ":", "-")')
   }
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') fail('fetch must be a function')
-  if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
-    fail('onEvent must be a function')
-  const fetchImpl = options.fetch ?? globalThis.fetch
-  if (typeof fetchImpl !== 'function') fail('no fetch implementation is available')
-  const emit = safeEmitter(options.onEvent)
-  const cache = validateCacheStore('cache', options.cache) ?? createMemoryCacheStore()
+  const fetchImpl = fetchOption(options.fetch)
+  const emit = safeEmitter(func('onEvent', options.onEvent))
+  const cache = withMethods<CacheStore>('cache', options.cache, ['get', 'set']) ?? createMemoryCacheStore()
   const plexTvUrl = resolvePlexTvUrl(options.plexTvUrl)
   return {
     machineIdentifier,
     plexTvUrl,
-    clientIdentifier: headerValue('clientIdentifier', options.clientIdentifier),
-    ownerToken: headerValue('ownerToken', options.ownerToken),
-    accessTtl: seconds('accessTtl', options.accessTtl, 600, 0, DAY),
-    staleIfError: seconds('staleIfError', options.staleIfError, 3600, 0, 30 * DAY),
-    maxBytes: Math.floor(seconds('maxBytes', options.maxBytes, 2 * 1024 * 1024, 1024, 64 * 1024 * 1024)),
+    clientIdentifier: headerValue('clientIdentifier', options.clientIdentifier, undefined, MAX_HEADER_VALUE),
+    ownerToken: headerValue('ownerToken', options.ownerToken, undefined, MAX_HEADER_VALUE),
+    accessTtlMs: durationMs('accessTtl', options.accessTtl, 600, 0, DAY),
+    staleIfErrorMs: durationMs('staleIfError', options.staleIfError, 3600, 0, 30 * DAY),
+    maxBytes: count('maxBytes', options.maxBytes, 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     client: new PlexTvClient({
       baseUrl: plexTvUrl,
       fetch: fetchImpl,
-      timeoutMs: seconds('timeout', options.timeout, 5, 0.001, 120) * 1000,
+      timeoutMs: durationMs('timeout', options.timeout, 5, 0.001, 120),
       emit,
     }),
     store: new SafeStore(cache, (operation) => emit({ type: 'cache_store_failed', operation })),
@@ -213,11 +204,11 @@ export class ServerAccessChecker {
 
   /** The access of `identity`; throws `ACCESS_DENIED`, `TOKEN_INVALID`, `TOKEN_EXPIRED` or `PLEX_UNAVAILABLE`. */
   async check(identity: PlexIdentity): Promise<ServerAccess> {
-    const { machineIdentifier, store, staleIfError } = this.#config
+    const { machineIdentifier, store, staleIfErrorMs } = this.#config
     const key = `access:${machineIdentifier}:${identity.user.id}`
     const stored = await store.get(key)
     const cached = isAccessRecord(stored) ? stored : undefined
-    if (cached !== undefined && Date.now() - cached.checkedAt < this.#ttl(cached) * 1000) {
+    if (cached !== undefined && Date.now() - cached.checkedAt < this.#ttlMs(cached)) {
       return this.#decide(cached, false)
     }
     const tokenHash = hashSecret(identity.token)
@@ -236,7 +227,7 @@ export class ServerAccessChecker {
         cached === undefined ||
         !(err instanceof PlexAuthError) ||
         err.code !== 'PLEX_UNAVAILABLE' ||
-        age >= (this.#ttl(cached) + staleIfError) * 1000
+        age >= this.#ttlMs(cached) + staleIfErrorMs
       ) {
         throw err
       }
@@ -246,8 +237,9 @@ export class ServerAccessChecker {
     return this.#decide(record, false)
   }
 
-  #ttl(record: AccessRecord): number {
-    return record.granted ? this.#config.accessTtl : Math.min(this.#config.accessTtl, MAX_DENIED_TTL)
+  #ttlMs(record: AccessRecord): number {
+    const { accessTtlMs } = this.#config
+    return record.granted ? accessTtlMs : Math.min(accessTtlMs, MAX_DENIED_TTL_MS)
   }
 
   #decide(record: AccessRecord, stale: boolean): ServerAccess {
@@ -261,7 +253,7 @@ export class ServerAccessChecker {
   }
 
   async #lookup(identity: PlexIdentity, key: string, tokenHash: string): Promise<AccessRecord> {
-    const { client, machineIdentifier, maxBytes, ownerToken, store, staleIfError } = this.#config
+    const { client, machineIdentifier, maxBytes, ownerToken, store, staleIfErrorMs } = this.#config
     const clientIdentifier = this.#config.clientIdentifier ?? identity.clientIdentifier
     if (clientIdentifier === undefined) {
       // A configuration bug, not the user's fault: a fail-closed 500.
@@ -287,12 +279,12 @@ export class ServerAccessChecker {
       })
       // plex.tv no longer accepts the user's own token (e.g. the device was revoked).
       if (answer.status === 401) {
-        void store.set(rejectedKey, true, REJECTED_TTL)
+        void store.set(rejectedKey, true, REJECTED_TTL_MS)
         throw new PlexAuthError('TOKEN_INVALID')
       }
       // The JWT expired at plex.tv while it still verifies here (within clockTolerance): the user's to refresh.
       if (answer.status === 498) {
-        void store.set(rejectedKey, 'expired', REJECTED_TTL)
+        void store.set(rejectedKey, 'expired', REJECTED_TTL_MS)
         throw new PlexAuthError('TOKEN_EXPIRED')
       }
       resources = answer.body
@@ -318,16 +310,15 @@ export class ServerAccessChecker {
     }
     record ??= { checkedAt: Date.now(), granted: false, owner: false, source: 'resources' }
     // Not awaited: a slow store must not hold the answer back (the memory store is synchronous anyway).
-    void store.set(key, record, this.#ttl(record) + staleIfError)
+    void store.set(key, record, this.#ttlMs(record) + staleIfErrorMs)
     return record
   }
 
   async #friends(clientIdentifier: string, ownerToken: string): Promise<ReadonlySet<number>> {
-    const { store, machineIdentifier, accessTtl } = this.#config
+    const { store, machineIdentifier, accessTtlMs } = this.#config
     const key = `friends:${machineIdentifier}:${hashSecret(ownerToken)}`
     const stored = await store.get(key)
-    if (isFriendsRecord(stored) && Date.now() - stored.checkedAt < accessTtl * 1000)
-      return new Set(stored.ids)
+    if (isFriendsRecord(stored) && Date.now() - stored.checkedAt < accessTtlMs) return new Set(stored.ids)
     if (Date.now() < this.#friendsRejectedUntil) return NO_FRIENDS
     this.#friendsInflight ??= this.#fetchFriends(clientIdentifier, ownerToken, key).finally(() => {
       this.#friendsInflight = undefined
@@ -340,7 +331,7 @@ export class ServerAccessChecker {
     ownerToken: string,
     key: string,
   ): Promise<ReadonlySet<number>> {
-    const { client, machineIdentifier, maxBytes, store, accessTtl, emit, plexTvUrl } = this.#config
+    const { client, machineIdentifier, maxBytes, store, accessTtlMs, emit, plexTvUrl } = this.#config
     const answer = await client.get({
       path: FRIENDS_PATH,
       token: ownerToken,
@@ -355,17 +346,17 @@ export class ServerAccessChecker {
       // with the token). The second source is unusable, so nobody counts as a friend and the user's own
       // `/api/v2/resources` decides: a stranger gets 403 (not a 503 for as long as the token stays wrong),
       // and an ended share ends instead of being served stale.
-      this.#friendsRejectedUntil = Date.now() + REJECTED_TTL * 1000
+      this.#friendsRejectedUntil = Date.now() + REJECTED_TTL_MS
       emit({
         type: 'plex_request_failed',
         url: `${plexTvUrl}${FRIENDS_PATH}`,
         reason: 'status',
         status: answer.status,
-        retryIn: REJECTED_TTL,
+        retryIn: REJECTED_TTL_MS / 1000,
       })
       return NO_FRIENDS
     }
-    void store.set(key, { checkedAt: Date.now(), ids: answer.body }, accessTtl)
+    void store.set(key, { checkedAt: Date.now(), ids: answer.body }, accessTtlMs)
     return new Set(answer.body)
   }
 }

@@ -52,12 +52,7 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
   const keys = new KeySetCache({
     url: config.jwksUrl,
     staticKeys: config.staticKeys,
-    maxAgeMs: config.jwks.maxAge === undefined ? undefined : config.jwks.maxAge * 1000,
-    cooldownMs: config.jwks.cooldown * 1000,
-    timeoutMs: config.jwks.timeout * 1000,
-    staleIfErrorMs: config.jwks.staleIfError * 1000,
-    maxBytes: config.jwks.maxBytes,
-    maxKeys: config.jwks.maxKeys,
+    ...config.jwks,
     fetch: config.fetch,
     keyStore: config.keyStore,
     emit,
@@ -65,10 +60,10 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
   const rules: ClaimRules = {
     issuer: config.issuer,
     clientIdentifiers: config.clientIdentifiers,
-    clockTolerance: config.clockTolerance,
-    maxTokenLifetime: config.maxTokenLifetime,
+    clockToleranceMs: config.clockToleranceMs,
+    maxTokenLifetimeMs: config.maxTokenLifetimeMs,
   }
-  const toleranceMs = config.clockTolerance * 1000
+  const toleranceMs = config.clockToleranceMs
   const tokens = new TokenCache(config.tokenCacheSize)
   const counters = { verified: 0, cacheHits: 0 }
   const rejected: Partial<Record<PlexAuthErrorCode, number>> = {}
@@ -80,12 +75,12 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
           client: new PlexTvClient({
             baseUrl: legacyConfig.plexTvUrl,
             fetch: config.fetch,
-            timeoutMs: legacyConfig.timeout * 1000,
+            timeoutMs: legacyConfig.timeoutMs,
             emit,
           }),
           clientIdentifier: legacyConfig.clientIdentifier,
-          ttl: legacyConfig.ttl,
-          negativeTtl: legacyConfig.negativeTtl,
+          ttlMs: legacyConfig.ttlMs,
+          negativeTtlMs: legacyConfig.negativeTtlMs,
           bucket: new TokenBucket(legacyConfig.lookupsPerSecond),
           store: new SafeStore(legacyConfig.cache ?? createMemoryCacheStore(), (operation) =>
             emit({ type: 'cache_store_failed', operation }),
@@ -105,7 +100,7 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
       throw new PlexAuthError('TOKEN_SIGNATURE_INVALID')
     }
     const payload = decodeJsonObject(parsed.payloadSegment)
-    const identity = buildIdentity(payload, token, rules, Date.now() / 1000)
+    const identity = buildIdentity(payload, token, rules, Date.now())
     tokens.set(token, { identity, kid: parsed.kid, key })
     return identity
   }

@@ -1,8 +1,20 @@
 import { type ImportedKeySet, importKeySet } from '../keys/import-key-set.js'
-import { validateCacheStore } from '../lib/cache-store.js'
-import { checkKeys, fail, nonEmptyString, number, validateEndpointUrl } from '../lib/options.js'
+import {
+  boolean,
+  checkKeys,
+  count,
+  durationMs,
+  fail,
+  fetchOption,
+  func,
+  nonEmptyString,
+  number,
+  optionNames,
+  validateEndpointUrl,
+  withMethods,
+} from '../lib/options.js'
 import { resolvePlexTvUrl } from '../plex-tv/plex-tv.js'
-import type { CacheStore, JwksCacheOptions, PlexVerifierOptions } from '../types.js'
+import type { CacheStore, JwksCacheOptions, KeyStore, PlexVerifierOptions } from '../types.js'
 
 /** Where Plex publishes its keys. */
 export const PLEX_JWKS_URL = 'https://clients.plex.tv/api/v2/auth/keys'
@@ -10,58 +22,71 @@ export const PLEX_JWKS_URL = 'https://clients.plex.tv/api/v2/auth/keys'
 const DAY = 86_400
 const MAX_LIST_LENGTH = 64
 
-/** Options after validation, durations in seconds unless the name says otherwise. */
+/** Options after validation; every duration in milliseconds. */
 export interface ResolvedVerifierOptions {
   jwksUrl: string | undefined
   staticKeys: ImportedKeySet | undefined
   clientIdentifiers: readonly string[] | undefined
   issuer: string
-  clockTolerance: number
-  maxTokenLifetime: number
-  jwks: Required<Omit<JwksCacheOptions, 'maxAge'>> & { maxAge: number | undefined }
+  clockToleranceMs: number
+  maxTokenLifetimeMs: number
+  jwks: {
+    /** `undefined`: follow the key set's `Cache-Control`. */
+    maxAgeMs: number | undefined
+    cooldownMs: number
+    timeoutMs: number
+    staleIfErrorMs: number
+    maxBytes: number
+    maxKeys: number
+  }
   tokenCacheSize: number
   fetch: typeof globalThis.fetch
-  keyStore: PlexVerifierOptions['keyStore']
+  keyStore: KeyStore | undefined
   onEvent: PlexVerifierOptions['onEvent']
   /** Settings of legacy tokens; `undefined` when `legacyTokens` is off. */
   legacy: ResolvedLegacyOptions | undefined
 }
 
-/** Legacy token settings after validation; durations in seconds. */
+/** Legacy token settings after validation; durations in milliseconds. */
 export interface ResolvedLegacyOptions {
   clientIdentifier: string
-  ttl: number
-  negativeTtl: number
+  ttlMs: number
+  negativeTtlMs: number
   lookupsPerSecond: number
   cache: CacheStore | undefined
   plexTvUrl: string
-  timeout: number
+  timeoutMs: number
 }
 
-const VERIFIER_KEYS = new Set([
-  'jwksUrl',
-  'keys',
-  'clientIdentifier',
-  'issuer',
-  'clockTolerance',
-  'maxTokenLifetime',
-  'jwks',
-  'tokenCacheSize',
-  'fetch',
-  'keyStore',
-  'onEvent',
-  'legacyTokens',
-  'legacyTokenTtl',
-  'legacyTokenNegativeTtl',
-  'legacyLookupsPerSecond',
-  'legacyTokenCache',
-  'plexTvUrl',
-  'plexTvTimeout',
-])
-const JWKS_KEYS = new Set(['maxAge', 'cooldown', 'timeout', 'staleIfError', 'maxBytes', 'maxKeys'])
-
 /** The option names `createPlexVerifier` accepts; adapters use it to split their own options off. */
-export const VERIFIER_OPTION_NAMES: ReadonlySet<string> = VERIFIER_KEYS
+export const VERIFIER_OPTION_NAMES = optionNames<PlexVerifierOptions>({
+  jwksUrl: true,
+  keys: true,
+  clientIdentifier: true,
+  issuer: true,
+  clockTolerance: true,
+  maxTokenLifetime: true,
+  jwks: true,
+  tokenCacheSize: true,
+  fetch: true,
+  keyStore: true,
+  onEvent: true,
+  legacyTokens: true,
+  legacyTokenTtl: true,
+  legacyTokenNegativeTtl: true,
+  legacyLookupsPerSecond: true,
+  legacyTokenCache: true,
+  plexTvUrl: true,
+  plexTvTimeout: true,
+})
+const JWKS_OPTION_NAMES = optionNames<JwksCacheOptions>({
+  maxAge: true,
+  cooldown: true,
+  timeout: true,
+  staleIfError: true,
+  maxBytes: true,
+  maxKeys: true,
+})
 
 function clientIdentifiers(value: unknown): readonly string[] | undefined {
   if (value === undefined) return undefined
@@ -72,38 +97,32 @@ function clientIdentifiers(value: unknown): readonly string[] | undefined {
   return Object.freeze(list.map((id) => nonEmptyString('clientIdentifier', id)))
 }
 
-function func<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') fail(`${name} must be a function`)
-  return value
-}
-
 function legacyOptions(
   options: PlexVerifierOptions,
   clientIds: readonly string[] | undefined,
 ): ResolvedLegacyOptions | undefined {
-  const enabled = options.legacyTokens
-  if (enabled !== undefined && typeof enabled !== 'boolean') fail('legacyTokens must be a boolean')
+  const enabled = boolean('legacyTokens', options.legacyTokens, false)
   // Validated even when off, so that a typo never waits for the day legacy tokens are turned on.
-  const ttl = number('legacyTokenTtl', options.legacyTokenTtl, 300, 1, DAY)
+  const ttlMs = durationMs('legacyTokenTtl', options.legacyTokenTtl, 300, 1, DAY)
   // A "no" is re-checked sooner than a "yes": a token plex.tv has just issued must not stay refused longer.
-  const negativeTtl = number(
+  const negativeTtlMs = durationMs(
     'legacyTokenNegativeTtl',
     options.legacyTokenNegativeTtl,
-    Math.min(30, ttl),
+    Math.min(30, ttlMs / 1000),
     0,
     DAY,
   )
-  if (negativeTtl > ttl) fail('legacyTokenNegativeTtl must not exceed legacyTokenTtl')
+  if (negativeTtlMs > ttlMs) fail('legacyTokenNegativeTtl must not exceed legacyTokenTtl')
   const lookupsPerSecond = number('legacyLookupsPerSecond', options.legacyLookupsPerSecond, 10, 0.01, 100_000)
-  const cache = validateCacheStore('legacyTokenCache', options.legacyTokenCache)
+  const cache = withMethods<CacheStore>('legacyTokenCache', options.legacyTokenCache, ['get', 'set'])
   const plexTvUrl = resolvePlexTvUrl(options.plexTvUrl)
-  const timeout = number('plexTvTimeout', options.plexTvTimeout, 5, 0.001, 120)
-  if (enabled !== true) return undefined
+  const timeoutMs = durationMs('plexTvTimeout', options.plexTvTimeout, 5, 0.001, 120)
+  if (!enabled) return undefined
   const clientIdentifier = clientIds?.[0]
   if (clientIdentifier === undefined) {
     fail('legacyTokens needs a clientIdentifier (plex.tv refuses lookups without X-Plex-Client-Identifier)')
   }
-  return { clientIdentifier, ttl, negativeTtl, lookupsPerSecond, cache, plexTvUrl, timeout }
+  return { clientIdentifier, ttlMs, negativeTtlMs, lookupsPerSecond, cache, plexTvUrl, timeoutMs }
 }
 
 /**
@@ -112,11 +131,11 @@ function legacyOptions(
  */
 export function resolveOptions(options: PlexVerifierOptions = {}): ResolvedVerifierOptions {
   if (typeof options !== 'object' || options === null) fail('options must be an object')
-  checkKeys('', options, VERIFIER_KEYS)
+  checkKeys('', options, VERIFIER_OPTION_NAMES)
   const jwks = options.jwks === undefined ? {} : options.jwks
   if (typeof jwks !== 'object' || jwks === null || Array.isArray(jwks)) fail('jwks must be an object')
-  checkKeys('jwks.', jwks, JWKS_KEYS)
-  const maxKeys = number('jwks.maxKeys', jwks.maxKeys, 32, 1, 1000, true)
+  checkKeys('jwks.', jwks, JWKS_OPTION_NAMES)
+  const maxKeys = count('jwks.maxKeys', jwks.maxKeys, 32, 1, 1000)
   let staticKeys: ImportedKeySet | undefined
   if (options.keys !== undefined) {
     const imported = importKeySet(options.keys, maxKeys)
@@ -129,35 +148,26 @@ export function resolveOptions(options: PlexVerifierOptions = {}): ResolvedVerif
       : staticKeys === undefined
         ? PLEX_JWKS_URL
         : undefined
-  const keyStore = options.keyStore
-  if (
-    keyStore !== undefined &&
-    (typeof keyStore !== 'object' ||
-      keyStore === null ||
-      typeof keyStore.load !== 'function' ||
-      typeof keyStore.save !== 'function')
-  ) {
-    fail('keyStore must have load() and save() methods')
-  }
-  const fetchImpl = func('fetch', options.fetch) ?? globalThis.fetch
-  if (typeof fetchImpl !== 'function') fail('no fetch implementation is available')
+  const keyStore = withMethods<KeyStore>('keyStore', options.keyStore, ['load', 'save'])
+  const fetchImpl = fetchOption(options.fetch)
   const clientIds = clientIdentifiers(options.clientIdentifier)
   return {
     jwksUrl,
     staticKeys,
     clientIdentifiers: clientIds,
     issuer: options.issuer === undefined ? 'plex.tv' : nonEmptyString('issuer', options.issuer),
-    clockTolerance: number('clockTolerance', options.clockTolerance, 60, 0, 300),
-    maxTokenLifetime: number('maxTokenLifetime', options.maxTokenLifetime, 7 * DAY, 1, 365 * DAY),
+    clockToleranceMs: durationMs('clockTolerance', options.clockTolerance, 60, 0, 300),
+    maxTokenLifetimeMs: durationMs('maxTokenLifetime', options.maxTokenLifetime, 7 * DAY, 1, 365 * DAY),
     jwks: {
-      maxAge: jwks.maxAge === undefined ? undefined : number('jwks.maxAge', jwks.maxAge, 600, 1, 7 * DAY),
-      cooldown: number('jwks.cooldown', jwks.cooldown, 30, 0, DAY),
-      timeout: number('jwks.timeout', jwks.timeout, 5, 0.001, 120),
-      staleIfError: number('jwks.staleIfError', jwks.staleIfError, DAY, 0, 30 * DAY),
-      maxBytes: number('jwks.maxBytes', jwks.maxBytes, 256 * 1024, 1024, 16 * 1024 * 1024, true),
+      maxAgeMs:
+        jwks.maxAge === undefined ? undefined : durationMs('jwks.maxAge', jwks.maxAge, 600, 1, 7 * DAY),
+      cooldownMs: durationMs('jwks.cooldown', jwks.cooldown, 30, 0, DAY),
+      timeoutMs: durationMs('jwks.timeout', jwks.timeout, 5, 0.001, 120),
+      staleIfErrorMs: durationMs('jwks.staleIfError', jwks.staleIfError, DAY, 0, 30 * DAY),
+      maxBytes: count('jwks.maxBytes', jwks.maxBytes, 256 * 1024, 1024, 16 * 1024 * 1024),
       maxKeys,
     },
-    tokenCacheSize: number('tokenCacheSize', options.tokenCacheSize, 10_000, 0, 10_000_000, true),
+    tokenCacheSize: count('tokenCacheSize', options.tokenCacheSize, 10_000, 0, 10_000_000),
     fetch: fetchImpl,
     keyStore,
     onEvent: func('onEvent', options.onEvent),

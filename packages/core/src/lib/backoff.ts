@@ -1,0 +1,36 @@
+/** The first wait after a failure; each further failure doubles it. */
+const FIRST_BACKOFF_MS = 1000
+/** Longest wait of `backoffMs` unless the caller sets another. */
+export const MAX_BACKOFF_MS = 60_000
+
+/**
+ * How long to wait after `failures` consecutive failures (1 or more): 1 s doubling, at most `maxMs`. The
+ * one backoff of the key set cache, the plex.tv lookups and the client's 429 retries.
+ *
+ * @example
+ * ```ts
+ * backoffMs(1) // 1000
+ * backoffMs(3) // 4000
+ * backoffMs(10) // 60000
+ * ```
+ */
+export function backoffMs(failures: number, maxMs: number = MAX_BACKOFF_MS): number {
+  return Math.min(maxMs, FIRST_BACKOFF_MS * 2 ** Math.max(0, failures - 1))
+}
+
+/**
+ * A `Retry-After` header (delta-seconds or an HTTP date) as milliseconds from `now`; `undefined` when absent
+ * or unreadable. A date in the past is 0.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter(response.headers.get('retry-after'), Date.now()) // '120' → 120000
+ * ```
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined
+  const trimmed = value.trim()
+  if (/^\d{1,10}$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}

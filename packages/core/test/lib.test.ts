@@ -1,0 +1,85 @@
+import { describe, expect, test } from 'vitest'
+import { backoffMs, parseRetryAfter } from '../src/lib/backoff.js'
+import { hashSecret } from '../src/lib/hash-secret.js'
+import { Lru } from '../src/lib/lru.js'
+import { durationMs, headerValue, optionNames } from '../src/lib/options.js'
+
+describe('Lru', () => {
+  test('forgets the least recently used entry beyond its bound; get refreshes, peek does not', () => {
+    const lru = new Lru<number>(2)
+    lru.set('a', 1)
+    lru.set('b', 2)
+    expect(lru.get('a')).toBe(1)
+    lru.set('c', 3)
+    expect(lru.peek('b')).toBeUndefined()
+    expect(lru.peek('a')).toBe(1)
+    expect(lru.peek('a')).toBe(1)
+    lru.set('d', 4)
+    expect(lru.peek('a')).toBeUndefined()
+    expect(lru.size).toBe(2)
+    expect(lru.delete('c')).toBe(true)
+    expect(lru.size).toBe(1)
+  })
+
+  test('setting an existing key makes it the newest', () => {
+    const lru = new Lru<number>(2)
+    lru.set('a', 1)
+    lru.set('b', 2)
+    lru.set('a', 10)
+    lru.set('c', 3)
+    expect(lru.peek('a')).toBe(10)
+    expect(lru.peek('b')).toBeUndefined()
+  })
+})
+
+describe('backoffMs', () => {
+  test('1 s doubling up to 60 s, or up to the given cap', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffMs(n))).toEqual([
+      1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000,
+    ])
+    expect(backoffMs(10, Number.POSITIVE_INFINITY)).toBe(512_000)
+    expect(backoffMs(0)).toBe(1000)
+  })
+})
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z')
+  test('delta-seconds and HTTP dates, in milliseconds', () => {
+    expect(parseRetryAfter('120', now)).toBe(120_000)
+    expect(parseRetryAfter(' 7 ', now)).toBe(7000)
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30_000)
+    expect(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now)).toBe(0)
+  })
+  test('absent or unreadable: undefined', () => {
+    expect(parseRetryAfter(null, now)).toBeUndefined()
+    expect(parseRetryAfter('soon', now)).toBeUndefined()
+    expect(parseRetryAfter('12345678901', now)).toBeUndefined()
+  })
+})
+
+describe('option validators', () => {
+  test('durations are given in seconds and returned in milliseconds', () => {
+    expect(durationMs('timeout', undefined, 5, 0.001, 120)).toBe(5000)
+    expect(durationMs('timeout', 0.5, 5, 0.001, 120)).toBe(500)
+    expect(() => durationMs('timeout', 121, 5, 0.001, 120)).toThrow(TypeError)
+  })
+
+  test('header values: printable, no surrounding spaces, bounded', () => {
+    expect(headerValue('product', 'My App', undefined, 256)).toBe('My App')
+    expect(headerValue('product', undefined, 'fallback', 256)).toBe('fallback')
+    for (const bad of ['', ' x', 'x ', 'two\nlines', 'x'.repeat(257), 42]) {
+      expect(() => headerValue('product', bad, undefined, 256), JSON.stringify(bad)).toThrow(TypeError)
+    }
+  })
+
+  test('option names derive from a literal naming every key', () => {
+    expect([...optionNames<{ a?: number; b: string }>({ a: true, b: true })]).toEqual(['a', 'b'])
+  })
+})
+
+test('hashSecret is a SHA-256 in base64url, never the secret', () => {
+  const hash = hashSecret('2ffLuB84dqLswk9skLos')
+  expect(hash).toMatch(/^[A-Za-z0-9_-]{43}$/)
+  expect(hash).not.toContain('2ffLuB84')
+  expect(hashSecret('2ffLuB84dqLswk9skLos')).toBe(hash)
+})
