@@ -27,6 +27,7 @@ export type PlexClientErrorCode =
   | 'KEYS_UNAVAILABLE'
   | 'STORE_CORRUPT'
   | 'STORE_FAILED'
+  | 'STORE_INSECURE'
 
 /**
  * The fixed message of each code. Messages never contain a token or any other response data.
@@ -56,6 +57,7 @@ export const CLIENT_ERROR_MESSAGES: Readonly<Record<PlexClientErrorCode, string>
   KEYS_UNAVAILABLE: 'Plex signing keys are unavailable, so no token can be verified: try again later',
   STORE_CORRUPT: 'The stored Plex login is corrupted; it was left untouched',
   STORE_FAILED: 'The stored Plex login could not be read or written',
+  STORE_INSECURE: 'The Plex login store is not private to this user, so it was not used',
 })
 
 /**
@@ -73,10 +75,16 @@ export interface PlexClientErrorOptions {
   status?: number
   /** For `RATE_LIMITED`: seconds the service asked to wait, when it said. */
   retryAfter?: number
+  /**
+   * For `STORE_INSECURE`: what was found and what to fix (the path, the mode, the `chmod` to run), appended
+   * to the fixed message. Only the library's own wording and local facts: never a token or response data.
+   */
+  detail?: string
 }
 
 /**
- * The one error class of @plexauth/client. `message` is the fixed message of `code`.
+ * The one error class of @plexauth/client. `message` is the fixed message of `code` (for `STORE_INSECURE`,
+ * followed by what to fix).
  *
  * @example
  * ```ts
@@ -90,7 +98,12 @@ export class PlexClientError extends Error {
   readonly retryAfter: number | undefined
 
   constructor(code: PlexClientErrorCode, options: PlexClientErrorOptions = {}) {
-    super(CLIENT_ERROR_MESSAGES[code], options.cause === undefined ? undefined : { cause: options.cause })
+    super(
+      options.detail === undefined
+        ? CLIENT_ERROR_MESSAGES[code]
+        : `${CLIENT_ERROR_MESSAGES[code]}: ${options.detail}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    )
     this.code = code
     this.status = options.status
     this.retryAfter = options.retryAfter

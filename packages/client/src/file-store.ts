@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto'
+import type { Stats } from 'node:fs'
 import { constants } from 'node:fs'
-import { type FileHandle, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
+import { type FileHandle, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { type PlexClientState, type PlexClientStore, parseState } from './client-state.js'
 import { isPlexClientError, PlexClientError } from './errors.js'
 
 const MAX_FILE_BYTES = 64 * 1024
-// Non-blocking, so that a FIFO at the path opens at once instead of waiting for a writer (no effect on files).
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)
+// Non-blocking, so that a FIFO at the path opens at once instead of waiting for a writer (no effect on files);
+// never through a symbolic link, which could point the store at a file someone else chose.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0)
+/** The sticky bit: in such a folder only a file's owner may rename or delete it (/tmp). */
+const STICKY = 0o1000
 /** A temporary file older than this is a crashed write's, not one still going on in another process. */
 const LEFTOVER_AGE_MS = 60_000
 
@@ -30,6 +34,77 @@ function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
 }
 
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0')
+}
+
+function insecure(detail: string): PlexClientError {
+  return new PlexClientError('STORE_INSECURE', { detail })
+}
+
+/** The user the checks are for; `undefined` where files have no Unix owner and mode (Windows). */
+function currentUser(): number | undefined {
+  return process.platform === 'win32' ? undefined : process.getuid?.()
+}
+
+/**
+ * The store file must be the user's own and private to them, as ssh demands of a private key: it holds the
+ * device key, and a file someone else planted would register their key on the user's Plex account. Root is
+ * held to the same rule: a file owned by another user is theirs to have planted.
+ */
+function checkFile(path: string, info: Stats): void {
+  const uid = currentUser()
+  if (uid === undefined) return
+  if (info.uid !== uid) {
+    throw insecure(
+      `${path} is owned by uid ${info.uid}, not by you (uid ${uid}). Do not use a store someone else may have written: move it away (mv ${path} ${path}.untrusted) and log in again.`,
+    )
+  }
+  if ((info.mode & 0o077) !== 0) {
+    throw insecure(
+      `${path} has mode ${octal(info.mode)}: group or others can access it. Run \`chmod 600 ${path}\`, and log in again if others may have read it.`,
+    )
+  }
+}
+
+/**
+ * The folder of the store must not let others swap the file: owned by the user (or root), and writable by
+ * no one else, unless it is sticky (as /tmp), where only the file's owner may replace it.
+ */
+async function checkFolder(dir: string): Promise<void> {
+  const uid = currentUser()
+  if (uid === undefined) return
+  let folder: Stats
+  try {
+    folder = await stat(dir)
+  } catch (err) {
+    if (isMissing(err)) return
+    throw new PlexClientError('STORE_FAILED', { cause: err })
+  }
+  if (folder.uid !== uid && folder.uid !== 0) {
+    throw insecure(
+      `the folder ${dir} is owned by uid ${folder.uid}, not by you (uid ${uid}) or root, so its owner can replace the store. Keep the store in a folder of your own.`,
+    )
+  }
+  if ((folder.mode & 0o022) !== 0 && (folder.mode & STICKY) === 0) {
+    throw insecure(
+      `the folder ${dir} has mode ${octal(folder.mode)}: others can write to it and replace the store. Run \`chmod 700 ${dir}\`.`,
+    )
+  }
+}
+
+/** Refuses a symbolic link at the path, which the store never follows. */
+async function refuseLink(path: string, err: unknown): Promise<void> {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  if (code !== 'ELOOP' && code !== 'EMLINK') return
+  const info = await lstat(path).catch(() => undefined)
+  if (info?.isSymbolicLink()) {
+    throw insecure(
+      `${path} is a symbolic link, and the store never follows one. Point the store at the file itself.`,
+    )
+  }
+}
+
 /** Reads at most `limit` bytes; a file that holds more (e.g. one growing, or lying about its size) is corrupt. */
 async function readAtMost(handle: FileHandle, limit: number): Promise<string> {
   const buffer = Buffer.alloc(limit + 1)
@@ -44,10 +119,18 @@ async function readAtMost(handle: FileHandle, limit: number): Promise<string> {
 }
 
 async function readState(path: string): Promise<PlexClientState | undefined> {
+  await checkFolder(dirname(path))
   let text: string
   try {
-    const handle = await open(path, READ_FLAGS)
+    let handle: FileHandle
     try {
+      handle = await open(path, READ_FLAGS)
+    } catch (err) {
+      await refuseLink(path, err)
+      throw err
+    }
+    try {
+      // Checked on the open file, so that what is read is what was checked.
       const info = await handle.stat()
       // A FIFO, a device or a directory is no store: reading one could wait or run forever.
       if (!info.isFile()) {
@@ -55,6 +138,7 @@ async function readState(path: string): Promise<PlexClientState | undefined> {
           cause: new Error('the store path is not a regular file'),
         })
       }
+      checkFile(path, info)
       if (info.size > MAX_FILE_BYTES) throw new PlexClientError('STORE_CORRUPT')
       text = await readAtMost(handle, MAX_FILE_BYTES)
     } finally {
@@ -136,6 +220,12 @@ export function fileStore(path: string): FileStore {
       const temporary = join(dir, `.${basename(absolute)}.${randomUUID()}.tmp`)
       try {
         await mkdir(dir, { recursive: true, mode: 0o700 })
+      } catch (err) {
+        throw new PlexClientError('STORE_FAILED', { cause: err })
+      }
+      // mkdir leaves an existing folder as it is, whatever its mode: check it.
+      await checkFolder(dir)
+      try {
         const handle = await open(temporary, 'wx', 0o600)
         try {
           await handle.writeFile(text, 'utf8')

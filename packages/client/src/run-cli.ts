@@ -45,6 +45,7 @@ const EXIT_BY_CODE: Record<PlexClientErrorCode, number> = {
   KEYS_UNAVAILABLE: EXIT_CODES.UNAVAILABLE,
   STORE_CORRUPT: EXIT_CODES.STORE,
   STORE_FAILED: EXIT_CODES.STORE,
+  STORE_INSECURE: EXIT_CODES.STORE,
   LOGIN_EXPIRED: EXIT_CODES.LOGIN_EXPIRED,
   ABORTED: EXIT_CODES.INTERRUPTED,
 }
@@ -80,7 +81,7 @@ Options:
   -v, --version              the version
 
 Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 not logged in, 4 refused by Plex (log in again),
-5 Plex unreachable or failing, 6 store unreadable or corrupted, 7 PIN expired, 130 interrupted.
+5 Plex unreachable or failing, 6 store unreadable, corrupted or not private, 7 PIN expired, 130 interrupted.
 `
 
 function defaultStorePath(env: NodeJS.ProcessEnv): string {
@@ -271,7 +272,11 @@ function report(io: Io, err: unknown, store: FileStore | undefined): number {
     const where = store === undefined ? '' : ` in ${store.path}`
     io.stderr.write(`plexauth: No Plex login is stored${where}. Run \`plexauth login\` first.\n`)
   } else {
-    const where = err.code.startsWith('STORE_') && store !== undefined ? ` (${store.path})` : ''
+    // STORE_INSECURE names the path itself, with what to fix.
+    const where =
+      err.code.startsWith('STORE_') && err.code !== 'STORE_INSECURE' && store !== undefined
+        ? ` (${store.path})`
+        : ''
     const hint = HINTS[err.code]
     io.stderr.write(`plexauth: ${err.message}${where}\n${hint === undefined ? '' : `${hint}\n`}`)
   }

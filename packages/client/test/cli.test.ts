@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -201,6 +201,28 @@ describe('plexauth command line, as a user runs it', () => {
     }
     expect(await readFile(corrupted, 'utf8')).toBe('{"version":1,"clientIdentifier":')
   })
+
+  test.skipIf(process.platform === 'win32')(
+    'a store planted by another user (0644, not ours): login exits 6 before asking plex.tv, saying what to fix',
+    async () => {
+      const planted = join(dir, 'planted.json')
+      const text = JSON.stringify({ version: 1, clientIdentifier: 'planted' })
+      await writeFile(planted, text, { mode: 0o644 })
+      await chmod(planted, 0o644)
+      const asRoot = process.getuid?.() === 0
+      if (asRoot) await chown(planted, 65534, 65534)
+      const before = plex.log.length
+      const { code, stdout, stderr } = await plexauth(['login', '--base-url', plex.url, '--store', planted])
+        .exit
+      expect([code, stdout]).toEqual([6, ''])
+      expect(stderr).toContain(
+        asRoot ? `${planted} is owned by uid 65534, not by you (uid 0)` : `chmod 600 ${planted}`,
+      )
+      expect(stderr).toContain('The Plex login store is not private to this user, so it was not used')
+      expect(plex.log.length).toBe(before)
+      expect(await readFile(planted, 'utf8')).toBe(text)
+    },
+  )
 
   test('interrupted while login waits (the signal): exit 130, nothing stored but the device key', async () => {
     const controller = new AbortController()

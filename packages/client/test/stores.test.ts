@@ -1,12 +1,23 @@
 import { execFileSync } from 'node:child_process'
-import { mkdir, open, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
+import {
+  chmod,
+  chown,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, test } from 'vitest'
 import { generateDeviceKey } from '../src/device-key.js'
-import { fileStore, memoryStore, type PlexClientState } from '../src/index.js'
-import { errorCode, tempDir } from './helpers.js'
+import { createPlexClient, fileStore, memoryStore, type PlexClientState } from '../src/index.js'
+import { errorCode, startFake, tempDir } from './helpers.js'
 
 async function sampleState(): Promise<PlexClientState> {
   return { version: 1, clientIdentifier: 'c0ffee', device: await generateDeviceKey(), token: 'a.b.c' }
@@ -93,7 +104,7 @@ describe('fileStore', () => {
 
   test('save refuses to replace a corrupted file; load reports it', async () => {
     const path = join(await tempDir(), 'plex.json')
-    await writeFile(path, 'not json at all')
+    await writeFile(path, 'not json at all', { mode: 0o600 })
     const store = fileStore(path)
     expect(await errorCode(Promise.resolve().then(() => store.load()))).toBe('STORE_CORRUPT')
     expect(
@@ -109,6 +120,134 @@ describe('fileStore', () => {
       'STORE_FAILED',
     )
     expect(fileStore('~/.config/x/plex.json').path).toBe(join(homedir(), '.config/x/plex.json'))
+  })
+})
+
+/** The error a promise rejects with (a PlexClientError), checked to be STORE_INSECURE. */
+async function insecureError(promise: Promise<unknown>): Promise<string> {
+  const err = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  )
+  expect(err).toMatchObject({ name: 'PlexClientError', code: 'STORE_INSECURE' })
+  return (err as Error).message
+}
+
+const OTHER_UID = 65534
+const unix = process.platform !== 'win32'
+const asRoot = unix && process.getuid?.() === 0
+
+/** A store file holding a valid state, written with `mode`, in a fresh folder of mode 0700. */
+async function storeFile(mode: number): Promise<{ dir: string; path: string; text: string }> {
+  const dir = await tempDir()
+  const path = join(dir, 'plex.json')
+  const text = `${JSON.stringify(await sampleState())}\n`
+  await writeFile(path, text)
+  await chmod(path, mode)
+  return { dir, path, text }
+}
+
+describe.skipIf(!unix)('fileStore refuses a store that is not private to the user (as ssh does)', () => {
+  test('a file group or others can read or write: STORE_INSECURE saying the path, the mode and the chmod to run', async () => {
+    for (const mode of [0o644, 0o640, 0o606, 0o660, 0o604, 0o620]) {
+      const { path, text } = await storeFile(mode)
+      const store = fileStore(path)
+      const message = await insecureError(Promise.resolve().then(() => store.load()))
+      expect(message).toContain(`${path} has mode 0${mode.toString(8)}`)
+      expect(message).toContain(`chmod 600 ${path}`)
+      await insecureError(Promise.resolve().then(() => store.save(JSON.parse(text))))
+      expect(await readFile(path, 'utf8')).toBe(text)
+      await chmod(path, 0o600)
+      expect((await store.load())?.clientIdentifier).toBe('c0ffee')
+    }
+  })
+
+  test('refused before any request to plex.tv: a planted 0644 store with a key someone else knows', async () => {
+    const plex = await startFake()
+    const { path, text } = await storeFile(0o644)
+    const client = createPlexClient({ product: 'Store Test', baseUrl: plex.url, store: fileStore(path) })
+    expect(await errorCode(client.startLogin())).toBe('STORE_INSECURE')
+    expect(await errorCode(client.registerDevice(plex.createLegacyToken()))).toBe('STORE_INSECURE')
+    expect(await errorCode(client.getToken())).toBe('STORE_INSECURE')
+    expect(plex.log).toEqual([])
+    expect(await readFile(path, 'utf8')).toBe(text)
+  })
+
+  test.skipIf(!asRoot)(
+    'a file owned by another user is refused, also when running as root; so is a folder of another user',
+    async () => {
+      const plex = await startFake()
+      const { dir, path, text } = await storeFile(0o600)
+      await chown(path, OTHER_UID, OTHER_UID)
+      const store = fileStore(path)
+      const message = await insecureError(Promise.resolve().then(() => store.load()))
+      expect(message).toContain(`${path} is owned by uid ${OTHER_UID}, not by you (uid 0)`)
+      await insecureError(Promise.resolve().then(() => store.save(JSON.parse(text))))
+      const client = createPlexClient({ product: 'Store Test', baseUrl: plex.url, store })
+      expect(await errorCode(client.startLogin())).toBe('STORE_INSECURE')
+      expect(plex.log).toEqual([])
+      expect(await readFile(path, 'utf8')).toBe(text)
+      expect((await stat(path)).uid).toBe(OTHER_UID)
+
+      // Our own file, but in a folder someone else owns (who can swap it).
+      await chown(path, 0, 0)
+      await chown(dir, OTHER_UID, OTHER_UID)
+      expect(await insecureError(Promise.resolve().then(() => store.load()))).toContain(
+        `the folder ${dir} is owned by uid ${OTHER_UID}`,
+      )
+      await chown(dir, 0, 0)
+      expect((await store.load())?.clientIdentifier).toBe('c0ffee')
+    },
+  )
+
+  test('a folder others can write: refused on load and on save, with the chmod 700 to run; an existing folder is checked, not trusted', async () => {
+    for (const mode of [0o777, 0o770, 0o707, 0o757]) {
+      const { dir, path, text } = await storeFile(0o600)
+      await chmod(dir, mode)
+      const store = fileStore(path)
+      const message = await insecureError(Promise.resolve().then(() => store.load()))
+      expect(message).toContain(`the folder ${dir} has mode 0${mode.toString(8)}`)
+      expect(message).toContain(`chmod 700 ${dir}`)
+      await insecureError(Promise.resolve().then(() => store.save(JSON.parse(text))))
+      expect(await readFile(path, 'utf8')).toBe(text)
+    }
+    // mkdir of a folder that already exists with a bad mode: the first save refuses, nothing is written.
+    const dir = join(await tempDir(), 'config')
+    await mkdir(dir)
+    await chmod(dir, 0o777)
+    const store = fileStore(join(dir, 'plex.json'))
+    expect(await insecureError(Promise.resolve().then(() => store.load()))).toContain(`chmod 700 ${dir}`)
+    await insecureError(Promise.resolve().then(() => store.save({ version: 1, clientIdentifier: 'x' })))
+    expect(await readdir(dir)).toEqual([])
+    await chmod(dir, 0o700)
+    await store.save({ version: 1, clientIdentifier: 'x' })
+    expect((await store.load())?.clientIdentifier).toBe('x')
+  })
+
+  test("a sticky folder others can write (as /tmp) is fine for the user's own private file", async () => {
+    const { dir, path, text } = await storeFile(0o600)
+    await chmod(dir, 0o1777)
+    const store = fileStore(path)
+    expect(await store.load()).toEqual(JSON.parse(text))
+    await store.save({ ...JSON.parse(text), token: 'd.e.f' })
+    expect((await store.load())?.token).toBe('d.e.f')
+    await chmod(path, 0o644)
+    await insecureError(Promise.resolve().then(() => store.load()))
+  })
+
+  test('a symbolic link at the path is never followed, on load or save, even to a private file of the user', async () => {
+    const { dir, path: target, text } = await storeFile(0o600)
+    const link = join(dir, 'link.json')
+    await symlink(target, link)
+    const store = fileStore(link)
+    const message = await insecureError(Promise.resolve().then(() => store.load()))
+    expect(message).toContain(`${link} is a symbolic link`)
+    await insecureError(Promise.resolve().then(() => store.save({ version: 1, clientIdentifier: 'x' })))
+    expect(await readFile(target, 'utf8')).toBe(text)
+    // A dangling link (to where someone else would create the file) too.
+    const dangling = join(dir, 'dangling.json')
+    await symlink(join(dir, 'not-yet.json'), dangling)
+    await insecureError(Promise.resolve().then(() => fileStore(dangling).load()))
   })
 })
 
