@@ -13,6 +13,7 @@ export { REDACTED, redactHeaders, redactTokens, redactUrl } from './http/redact.
 export { authenticatorOf, rememberAuthenticator } from './http/request-authenticator.js'
 export type { HttpErrorBody, HttpErrorResult, ToHttpErrorOptions } from './http/to-http-error.js'
 export { toHttpError } from './http/to-http-error.js'
+export { backoffMs } from './lib/backoff.js'
 export { readBoundedBody } from './lib/bounded-fetch.js'
 export type { MemoryCacheStoreOptions } from './lib/cache-store.js'
 export { createMemoryCacheStore } from './lib/cache-store.js'
@@ -38,7 +39,12 @@ export type {
   PlexVerifier,
   PlexVerifierOptions,
   PlexVerifierStats,
+  RateBudget,
+  RevocationQuery,
   ServerAccess,
+  SessionRevocationStore,
+  SharedKeySet,
+  SharingKeyStore,
   TokenSource,
 } from './types.js'
 export { createPlexVerifier } from './verifier/create-plex-verifier.js'

@@ -175,6 +175,100 @@ export interface KeyStore {
   save(jwks: PlexJwks): void | Promise<void>
 }
 
+/**
+ * A key set as a fleet shares it: the members (filtered again by whoever reads them), when they were
+ * fetched (milliseconds since the epoch) and for how long they are fresh (seconds).
+ *
+ * @example
+ * ```ts
+ * const shared: SharedKeySet = { jwks: { keys: [plexJwk] }, fetchedAt: Date.now(), maxAge: 600 }
+ * ```
+ */
+export interface SharedKeySet {
+  jwks: PlexJwks
+  fetchedAt: number
+  maxAge: number
+}
+
+/**
+ * A `KeyStore` shared by several instances of an app (e.g. `@plexauth/redis`'s): the verifier calls `share`
+ * instead of fetching the key set itself, so the whole fleet fetches it once per `maxAge`. What it returns
+ * passes the same member filter as a fresh fetch. `load` and `save` are then not used.
+ *
+ * @example
+ * ```ts
+ * const store: SharingKeyStore = {
+ *   load: () => undefined,
+ *   save: () => {},
+ *   // A set fetched after `newerThan` if another instance has one, else this instance's own fetch, shared.
+ *   share: async (newerThan, fetchKeys) => (await fleetSetNewerThan(newerThan)) ?? publish(await fetchKeys()),
+ * }
+ * ```
+ */
+export interface SharingKeyStore extends KeyStore {
+  /**
+   * The fleet's key set when one fetched after `newerThan` (milliseconds since the epoch; `undefined` at a
+   * cold start: any unexpired set) exists, else the result of `fetchKeys`, run once for the whole fleet
+   * while other callers wait for it. `undefined` when the store cannot tell (e.g. it is down): the verifier
+   * then fetches alone. A rejection counts as a failed fetch (and backs off).
+   */
+  share(
+    newerThan: number | undefined,
+    fetchKeys: () => Promise<SharedKeySet>,
+  ): Promise<SharedKeySet | undefined>
+}
+
+/**
+ * A rate budget, e.g. one shared by every instance of an app (`@plexauth/redis`): `take` answers 0 when a
+ * unit was taken, else the milliseconds until one will be available, or `undefined` when the budget cannot
+ * tell (e.g. its store is down), and the caller's in-process bucket decides.
+ *
+ * @example
+ * ```ts
+ * createPlexVerifier({ clientIdentifier: 'my-app', legacyTokens: true, legacyLookupBudget: shared.legacyLookupBudget })
+ * ```
+ */
+export interface RateBudget {
+  take(): number | undefined | Promise<number | undefined>
+}
+
+/**
+ * Which session `SessionRevocationStore.isRevoked` is asked about: its id, its user, and when it was
+ * issued (seconds since the epoch).
+ *
+ * @example
+ * ```ts
+ * const query: RevocationQuery = { sessionId: session.id, userId: identity.user.id, issuedAt: session.issuedAt }
+ * ```
+ */
+export interface RevocationQuery {
+  sessionId: string
+  userId: string | number
+  issuedAt: number
+}
+
+/**
+ * Ends sessions before they expire, on every instance of an app at once: "sign out" (one session) and
+ * "sign out everywhere" (every session of a user issued before a time). Session code calls `isRevoked`
+ * for each session it opens, `revoke` on sign-out and `revokeUser` to sign a user out everywhere. A store
+ * that cannot be reached answers from what it knows in process; it never makes a request fail.
+ *
+ * @example
+ * ```ts
+ * await revocations.revoke(session.id, session.expiresAt - Date.now() / 1000)      // sign out
+ * await revocations.revokeUser(identity.user.id, sessionMaxAge)                     // everywhere
+ * if (await revocations.isRevoked({ sessionId, userId, issuedAt })) return anonymous
+ * ```
+ */
+export interface SessionRevocationStore {
+  /** Ends one session, for `ttlSeconds` (at least what remains of its lifetime). */
+  revoke(sessionId: string, ttlSeconds: number): unknown
+  /** Ends every session of `userId` issued before `before` (seconds since the epoch; default now), for `ttlSeconds` (at least the session `maxAge`). */
+  revokeUser(userId: string | number, ttlSeconds: number, before?: number): unknown
+  /** Whether the session was revoked. */
+  isRevoked(session: RevocationQuery): boolean | Promise<boolean>
+}
+
 /** Tuning of the Plex key set cache. All durations are in seconds. */
 export interface JwksCacheOptions {
   /** How long fetched keys are fresh. Default: the response's `Cache-Control: max-age` clamped to [60, 86400], else 600. */
@@ -269,6 +363,11 @@ export interface PlexVerifierOptions {
   legacyTokenNegativeTtl?: number
   /** Most legacy-token lookups sent to plex.tv per second (a token bucket; beyond it, `PLEX_UNAVAILABLE`). Default 10. */
   legacyLookupsPerSecond?: number
+  /**
+   * A budget for legacy-token lookups shared by several instances (e.g. `@plexauth/redis`'s). When it answers,
+   * it replaces the in-process `legacyLookupsPerSecond` bucket; when it cannot tell, that bucket decides.
+   */
+  legacyLookupBudget?: RateBudget
   /** Where legacy-token answers are kept, keyed by a SHA-256 hash of the token. Default an in-memory LRU of 10000. */
   legacyTokenCache?: CacheStore
   /** plex.tv's base URL (for a fake or a proxy). https only, except loopback hosts. Default `https://plex.tv`. */

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { backoffMs } from '../lib/backoff.js'
 import { PlexAuthError } from '../lib/errors.js'
-import type { KeyFetchFailure, KeyStore, PlexAuthEvent } from '../types.js'
+import type { KeyFetchFailure, KeyStore, PlexAuthEvent, SharedKeySet, SharingKeyStore } from '../types.js'
 import { fetchKeySet, KeyFetchError } from './fetch-key-set.js'
 import { type ImportedKeySet, importKeySet } from './import-key-set.js'
 
@@ -36,6 +36,10 @@ const MAX_MAX_AGE_MS = 86_400_000
 // A kid worth reporting: Plex's are 43 base64url characters. No dots and at most 64 characters, so an
 // attacker cannot have a token, or a signature segment (86 characters), written to the logs as a kid.
 const REPORTABLE_KID = /^[A-Za-z0-9_-]{1,64}$/
+
+function isSharing(store: KeyStore | undefined): store is SharingKeyStore {
+  return typeof (store as Partial<SharingKeyStore> | undefined)?.share === 'function'
+}
 
 function safeKid(kid: string): string | undefined {
   return REPORTABLE_KID.test(kid) ? kid : undefined
@@ -145,33 +149,45 @@ export class KeySetCache {
   }
 
   async #fetch(): Promise<void> {
-    const { url, maxAgeMs, timeoutMs, maxBytes, maxKeys } = this.#config
-    const started = Date.now()
-    this.#lastAttempt = started
-    this.fetches++
+    const { url, keyStore, maxKeys } = this.#config
+    this.#lastAttempt = Date.now()
     let reason: KeyFetchFailure
     let cause: unknown
     try {
-      const fetched = await fetchKeySet(url!, { fetch: this.#config.fetch, timeoutMs, maxBytes })
-      const imported = importKeySet(fetched.body, maxKeys)
-      if (typeof imported !== 'string') {
-        const headerAge = fetched.maxAge === undefined ? undefined : fetched.maxAge * 1000
-        const ageMs =
-          maxAgeMs ?? Math.min(MAX_MAX_AGE_MS, Math.max(MIN_MAX_AGE_MS, headerAge ?? DEFAULT_MAX_AGE_MS))
-        this.#install(imported, Date.now(), ageMs)
+      let own: { set: SharedKeySet; imported: ImportedKeySet } | undefined
+      const download = async (): Promise<SharedKeySet> => {
+        own = await this.#download()
+        return own.set
+      }
+      // A sharing store (several instances) hands out the set another instance fetched, or runs this
+      // instance's fetch once for the whole fleet; `undefined` when it cannot tell, and we fetch alone.
+      const shared = isSharing(keyStore)
+        ? await keyStore.share(this.#current?.fetchedAt, download)
+        : undefined
+      const set = shared ?? (await download())
+      const downloaded = own !== undefined && set === own.set
+      // What another instance fetched passes the same member filter as this instance's own fetch.
+      const imported = downloaded ? own!.imported : importKeySet(set.jwks, maxKeys)
+      if (typeof imported !== 'string' && Number.isFinite(set.fetchedAt) && set.maxAge > 0) {
+        const ageMs = Math.min(MAX_MAX_AGE_MS, set.maxAge * 1000)
+        this.#install(imported, Math.min(set.fetchedAt, Date.now()), ageMs)
         this.#failures = 0
         this.#retryAt = 0
-        this.#config.emit({
-          type: 'keys_fetched',
-          url: url!,
-          keyCount: imported.keys.size,
-          dropped: imported.dropped,
-          maxAge: Math.round(ageMs / 1000),
-        })
-        this.#save(imported)
+        if (downloaded) {
+          this.#config.emit({
+            type: 'keys_fetched',
+            url: url!,
+            keyCount: imported.keys.size,
+            dropped: imported.dropped,
+            maxAge: Math.round(ageMs / 1000),
+          })
+          if (!isSharing(keyStore)) this.#save(imported)
+        } else {
+          this.#config.emit({ type: 'keys_loaded', source: 'keyStore', keyCount: imported.keys.size })
+        }
         return
       }
-      reason = imported
+      reason = typeof imported === 'string' ? imported : 'invalid_jwks'
     } catch (err) {
       reason = err instanceof KeyFetchError ? err.reason : 'network'
       cause = err
@@ -186,6 +202,19 @@ export class KeySetCache {
       retryIn: Math.ceil((this.#retryAt - Date.now()) / 1000),
     })
     throw new KeyFetchError(reason, cause)
+  }
+
+  /** One request to the key endpoint: the trusted members, or a `KeyFetchError`. */
+  async #download(): Promise<{ set: SharedKeySet; imported: ImportedKeySet }> {
+    const { url, maxAgeMs, timeoutMs, maxBytes, maxKeys } = this.#config
+    this.fetches++
+    const fetched = await fetchKeySet(url!, { fetch: this.#config.fetch, timeoutMs, maxBytes })
+    const imported = importKeySet(fetched.body, maxKeys)
+    if (typeof imported === 'string') throw new KeyFetchError(imported)
+    const headerAge = fetched.maxAge === undefined ? undefined : fetched.maxAge * 1000
+    const ageMs =
+      maxAgeMs ?? Math.min(MAX_MAX_AGE_MS, Math.max(MIN_MAX_AGE_MS, headerAge ?? DEFAULT_MAX_AGE_MS))
+    return { set: { jwks: imported.jwks, fetchedAt: Date.now(), maxAge: ageMs / 1000 }, imported }
   }
 
   #install(imported: ImportedKeySet, now: number, maxAgeMs: number, usableFor?: number): void {
@@ -227,7 +256,8 @@ export class KeySetCache {
 
   async #loadStore(): Promise<void> {
     const store = this.#config.keyStore
-    if (store === undefined || this.#current !== undefined) return
+    // A sharing store hands out the fleet's set, with its age, through `share`.
+    if (store === undefined || isSharing(store) || this.#current !== undefined) return
     try {
       const loaded = await store.load()
       if (loaded === undefined || loaded === null || this.#current !== undefined) return

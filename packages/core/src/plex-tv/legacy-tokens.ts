@@ -2,7 +2,7 @@ import type { SafeStore } from '../lib/cache-store.js'
 import { PlexAuthError } from '../lib/errors.js'
 import { hashSecret } from '../lib/hash-secret.js'
 import type { TokenBucket } from '../lib/token-bucket.js'
-import type { PlexLegacyIdentity, PlexUser } from '../types.js'
+import type { PlexLegacyIdentity, PlexUser, RateBudget } from '../types.js'
 import type { PlexTvClient } from './plex-tv.js'
 import { unavailable } from './plex-tv.js'
 
@@ -18,6 +18,8 @@ export interface LegacyTokenConfig {
   ttlMs: number
   negativeTtlMs: number
   bucket: TokenBucket
+  /** A shared budget (e.g. the fleet's, in Redis); when it cannot tell, `bucket` decides. */
+  budget: RateBudget | undefined
   /** Values read back are checked: a shared store may hold anything. */
   store: SafeStore<unknown>
 }
@@ -129,16 +131,34 @@ export class LegacyTokenVerifier {
     }
     let pending = this.#inflight.get(key)
     if (pending === undefined) {
-      const { client, bucket } = this.#config
+      const { client, bucket, budget } = this.#config
       // While plex.tv backs off, refuse before spending the rate budget.
       const blocked = client.blocked(USER_PATH, token)
       if (blocked !== undefined) throw blocked
-      const waitMs = bucket.take()
-      if (waitMs > 0) throw unavailable(waitMs)
-      pending = this.#lookup(token, key).finally(() => this.#inflight.delete(key))
+      if (budget === undefined) {
+        const waitMs = bucket.take()
+        if (waitMs > 0) throw unavailable(waitMs)
+        pending = this.#lookup(token, key)
+      } else {
+        pending = this.#budgetedLookup(budget, token, key)
+      }
+      pending = pending.finally(() => this.#inflight.delete(key))
       this.#inflight.set(key, pending)
     }
     return this.#identity(await pending, token)
+  }
+
+  // A shared budget answers asynchronously, so the lookup is registered as in flight before it is asked.
+  async #budgetedLookup(budget: RateBudget, token: string, key: string): Promise<LegacyTokenRecord> {
+    let shared: number | undefined
+    try {
+      shared = (await budget.take()) ?? undefined
+    } catch {
+      shared = undefined
+    }
+    const waitMs = shared ?? this.#config.bucket.take()
+    if (waitMs > 0) throw unavailable(waitMs)
+    return this.#lookup(token, key)
   }
 
   async #lookup(token: string, key: string): Promise<LegacyTokenRecord> {

@@ -82,6 +82,7 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
           ttlMs: legacyConfig.ttlMs,
           negativeTtlMs: legacyConfig.negativeTtlMs,
           bucket: new TokenBucket(legacyConfig.lookupsPerSecond),
+          budget: legacyConfig.budget,
           store: new SafeStore(legacyConfig.cache ?? createMemoryCacheStore(), (operation) =>
             emit({ type: 'cache_store_failed', operation }),
           ),

@@ -14,7 +14,7 @@ import {
   withMethods,
 } from '../lib/options.js'
 import { resolvePlexTvUrl } from '../plex-tv/plex-tv.js'
-import type { CacheStore, JwksCacheOptions, KeyStore, PlexVerifierOptions } from '../types.js'
+import type { CacheStore, JwksCacheOptions, KeyStore, PlexVerifierOptions, RateBudget } from '../types.js'
 
 /** Where Plex publishes its keys. */
 export const PLEX_JWKS_URL = 'https://clients.plex.tv/api/v2/auth/keys'
@@ -54,6 +54,7 @@ export interface ResolvedLegacyOptions {
   negativeTtlMs: number
   lookupsPerSecond: number
   cache: CacheStore | undefined
+  budget: RateBudget | undefined
   plexTvUrl: string
   timeoutMs: number
 }
@@ -76,6 +77,7 @@ export const VERIFIER_OPTION_NAMES = optionNames<PlexVerifierOptions>({
   legacyTokenNegativeTtl: true,
   legacyLookupsPerSecond: true,
   legacyTokenCache: true,
+  legacyLookupBudget: true,
   plexTvUrl: true,
   plexTvTimeout: true,
 })
@@ -115,6 +117,7 @@ function legacyOptions(
   if (negativeTtlMs > ttlMs) fail('legacyTokenNegativeTtl must not exceed legacyTokenTtl')
   const lookupsPerSecond = number('legacyLookupsPerSecond', options.legacyLookupsPerSecond, 10, 0.01, 100_000)
   const cache = withMethods<CacheStore>('legacyTokenCache', options.legacyTokenCache, ['get', 'set'])
+  const budget = withMethods<RateBudget>('legacyLookupBudget', options.legacyLookupBudget, ['take'])
   const plexTvUrl = resolvePlexTvUrl(options.plexTvUrl)
   const timeoutMs = durationMs('plexTvTimeout', options.plexTvTimeout, 5, 0.001, 120)
   if (!enabled) return undefined
@@ -122,7 +125,7 @@ function legacyOptions(
   if (clientIdentifier === undefined) {
     fail('legacyTokens needs a clientIdentifier (plex.tv refuses lookups without X-Plex-Client-Identifier)')
   }
-  return { clientIdentifier, ttlMs, negativeTtlMs, lookupsPerSecond, cache, plexTvUrl, timeoutMs }
+  return { clientIdentifier, ttlMs, negativeTtlMs, lookupsPerSecond, cache, budget, plexTvUrl, timeoutMs }
 }
 
 /**
