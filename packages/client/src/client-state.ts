@@ -49,7 +49,7 @@ export interface PlexClientState {
 /**
  * Where the client keeps its state: `fileStore`, `memoryStore`, or your own (a database row, a secret
  * manager). Both methods may be sync or async; `load` returns `undefined` (or `null`) when nothing is stored.
- * `save` should replace the whole state atomically.
+ * `save` should replace the whole state atomically. A store several processes share may offer `lock`.
  *
  * @example
  * ```ts
@@ -62,6 +62,19 @@ export interface PlexClientState {
 export interface PlexClientStore {
   load(): PlexClientState | undefined | null | Promise<PlexClientState | undefined | null>
   save(state: PlexClientState): void | Promise<void>
+  /**
+   * Optional, for a store several processes share: runs `critical` (a `load`, then maybe a `save`) so that
+   * no other process's change comes between the two, e.g. in a transaction or under a lock. The client
+   * re-reads the store before every write, so that it never writes back a login another process removed
+   * (`plexauth logout`); this closes the window between that read and the write. `fileStore` holds a lock
+   * file beside the store.
+   *
+   * @example
+   * ```ts
+   * const store: PlexClientStore = { load, save, lock: (critical) => db.transaction(critical) }
+   * ```
+   */
+  lock?<T>(critical: () => Promise<T>): Promise<T>
 }
 
 const B64_KEY = /^[A-Za-z0-9_-]{43}$/

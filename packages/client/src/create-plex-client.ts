@@ -70,7 +70,8 @@ export interface PlexClient {
    */
   getTransientToken(serverUrl: string, token?: string): Promise<string>
   /**
-   * Forgets the token and the device key locally (the client identifier stays). The device remains in the
+   * Forgets the token and the device key locally (the client identifier stays). Other clients sharing the
+   * store see it at their next refresh or write and never write the login back. The device remains in the
    * user's authorized devices on plex.tv until removed there.
    */
   logout(): Promise<void>

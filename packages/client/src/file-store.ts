@@ -4,6 +4,7 @@ import { constants } from 'node:fs'
 import { type FileHandle, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
 import { type PlexClientState, type PlexClientStore, parseState } from './client-state.js'
 import { isPlexClientError, PlexClientError } from './errors.js'
 
@@ -15,6 +16,11 @@ const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants
 const STICKY = 0o1000
 /** A temporary file older than this is a crashed write's, not one still going on in another process. */
 const LEFTOVER_AGE_MS = 60_000
+/** A lock file older than this was left by a crashed process: a read and a write take milliseconds. */
+const STALE_LOCK_MS = 30_000
+/** How long a change waits for another process's lock before failing with `STORE_FAILED`. */
+const LOCK_WAIT_MS = 10_000
+const LOCK_RETRY_MS = 20
 
 /**
  * A file store: `fileStore(path)` with its resolved `path`.
@@ -195,12 +201,52 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 /**
+ * Runs `critical` holding `<store>.lock`, a file created exclusively beside the store (so in the same
+ * checked folder), that other processes sharing the store wait for. A lock older than 30 s is a crashed
+ * process's and is taken over.
+ */
+async function withLock<T>(path: string, critical: () => Promise<T>): Promise<T> {
+  const lockPath = `${path}.lock`
+  const dir = dirname(path)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  await checkFolder(dir)
+  const giveUpAt = Date.now() + LOCK_WAIT_MS
+  let handle: FileHandle | undefined
+  while (handle === undefined) {
+    try {
+      handle = await open(lockPath, 'wx', 0o600)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException | undefined)?.code !== 'EEXIST') throw err
+      const info = await lstat(lockPath).catch(() => undefined)
+      if (info !== undefined && Date.now() - info.mtimeMs > STALE_LOCK_MS) {
+        await unlink(lockPath).catch(() => {})
+        continue
+      }
+      if (Date.now() >= giveUpAt) {
+        throw new PlexClientError('STORE_FAILED', {
+          cause: new Error(`${lockPath} is held by another process`),
+        })
+      }
+      await delay(LOCK_RETRY_MS)
+    }
+  }
+  try {
+    return await critical()
+  } finally {
+    await handle.close().catch(() => {})
+    await unlink(lockPath).catch(() => {})
+  }
+}
+
+/**
  * Keeps the state in a JSON file with mode 0600 (its directory is created with 0700). Every save writes a
  * temporary file in the same directory, fsyncs it and renames it over the old one, so a crash mid-write
  * leaves the previous good state; the next successful save removes such a leftover (it holds the private
  * key). Only a regular file of at most 64 KiB is read: anything else at the path (a FIFO, a device) fails
  * with `STORE_FAILED` at once. A file that does not parse as a valid state is reported as
- * `STORE_CORRUPT` and never overwritten, not even by a save: move it away to start over.
+ * `STORE_CORRUPT` and never overwritten, not even by a save: move it away to start over. Processes sharing
+ * the file take turns through a lock file beside it (`<path>.lock`), so that a client re-reading the store
+ * before it writes never writes back a login that another one removed.
  *
  * @example
  * ```ts
@@ -214,6 +260,7 @@ export function fileStore(path: string): FileStore {
   return {
     path: absolute,
     load: () => readState(absolute),
+    lock: (critical) => withLock(absolute, critical),
     async save(state) {
       await readState(absolute)
       const text = `${JSON.stringify(state, null, 2)}\n`

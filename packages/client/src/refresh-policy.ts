@@ -58,6 +58,8 @@ export function createRefreshPolicy(
   function refresh(): Promise<string> {
     refreshing ??= (async () => {
       const startedAt = keeper.generation()
+      // Another process sharing the store may have logged out (or in again) since this one loaded it.
+      await keeper.reload()
       return flow.renew(await keeper.loggedIn(), startedAt)
     })().finally(() => {
       refreshing = undefined

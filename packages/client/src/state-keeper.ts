@@ -37,7 +37,7 @@ export type StateChange = (
 
 /**
  * The one owner of a client's persisted state: loads it once, then serves the cached copy; writes go through
- * one queue, so that two changes of one process never interleave.
+ * one queue, so that two changes of one process never interleave, and each re-reads the store first.
  *
  * @example
  * ```ts
@@ -48,7 +48,12 @@ export type StateChange = (
 export interface StateKeeper {
   /** The state, loaded once and cached; `undefined` when nothing is stored. */
   load(): Promise<PlexClientState | undefined>
-  /** Queues a change: it sees the state as the previous change left it. Resolves to the state after it. */
+  /** The state as stored now (another process may have changed it), cached from then on. */
+  reload(): Promise<PlexClientState | undefined>
+  /**
+   * Queues a change. It starts from the state as stored now (re-read, under the store's `lock` when it has
+   * one), so that a login another process removed is never written back. Resolves to the state after it.
+   */
   update(change: StateChange): Promise<PlexClientState | undefined>
   /** The state with a device key, generated and stored on first use. */
   ensureDevice(): Promise<DeviceState>
@@ -84,17 +89,19 @@ export function createStateKeeper(store: PlexClientStore): StateKeeper {
   let writes: Promise<unknown> = Promise.resolve()
   let generation = 0
 
+  async function read(): Promise<PlexClientState | undefined> {
+    let raw: unknown
+    try {
+      raw = await store.load()
+    } catch (err) {
+      throw storeFailure(err)
+    }
+    return raw === undefined || raw === null ? undefined : parseState(raw)
+  }
+
   function load(): Promise<PlexClientState | undefined> {
     if (cached !== undefined) return cached
-    const loading = (async () => {
-      let raw: unknown
-      try {
-        raw = await store.load()
-      } catch (err) {
-        throw storeFailure(err)
-      }
-      return raw === undefined || raw === null ? undefined : parseState(raw)
-    })()
+    const loading = read()
     cached = loading
     // A store that failed to load is tried again next time: the user may have fixed it.
     loading.catch(() => {
@@ -103,18 +110,42 @@ export function createStateKeeper(store: PlexClientStore): StateKeeper {
     return loading
   }
 
+  function reload(): Promise<PlexClientState | undefined> {
+    cached = undefined
+    return load()
+  }
+
+  async function readChangeWrite(change: StateChange): Promise<PlexClientState | undefined> {
+    // Another process sharing the store may have changed it since this one loaded it (a logout above all):
+    // every change starts from what is stored now, never from the cached copy.
+    const current = await read()
+    cached = Promise.resolve(current)
+    const next = await change(current)
+    if (next === current || next === undefined) return current
+    try {
+      await store.save(structuredClone(next))
+    } catch (err) {
+      throw storeFailure(err)
+    }
+    cached = Promise.resolve(next)
+    return next
+  }
+
   function update(change: StateChange): Promise<PlexClientState | undefined> {
     const run = writes.then(async () => {
-      const current = await load()
-      const next = await change(current)
-      if (next === current || next === undefined) return current
+      if (store.lock === undefined) return readChangeWrite(change)
+      // The change's own failures (NOT_LOGGED_IN…) pass as they are; only the lock's become STORE_FAILED.
+      let failed: { error: unknown } | undefined
       try {
-        await store.save(structuredClone(next))
+        return await store.lock(() =>
+          readChangeWrite(change).catch((error: unknown) => {
+            failed = { error }
+            throw error
+          }),
+        )
       } catch (err) {
-        throw storeFailure(err)
+        throw failed === undefined ? storeFailure(err) : failed.error
       }
-      cached = Promise.resolve(next)
-      return next
     })
     writes = run.catch(() => {})
     return run
@@ -122,6 +153,7 @@ export function createStateKeeper(store: PlexClientStore): StateKeeper {
 
   return {
     load,
+    reload,
     update,
 
     async ensureDevice() {

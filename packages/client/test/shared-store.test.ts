@@ -1,0 +1,131 @@
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { PLEX_PATHS } from '@plexauth/testing'
+import { describe, expect, test } from 'vitest'
+import { type FileStore, fileStore, type PlexClientState } from '../src/index.js'
+import { advance, clientFor, DAY, errorCode, login, startFake, tempDir, useFakeDate } from './helpers.js'
+
+/** A promise and the function that settles it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {}
+  const promise = new Promise<void>((settle) => {
+    resolve = settle
+  })
+  return { promise, resolve }
+}
+
+const storedAt = async (path: string): Promise<PlexClientState> => JSON.parse(await readFile(path, 'utf8'))
+
+describe('a logout stays a logout for every client sharing the store (plexauth logout beside a running app)', () => {
+  test('one logs out, the other then refreshes: it is told NOT_LOGGED_IN, plex.tv is not asked, the file stays logged out', async () => {
+    useFakeDate()
+    const plex = await startFake()
+    const path = join(await tempDir(), 'plex.json')
+    const app = clientFor(plex, { store: fileStore(path) })
+    const token = await login(app, plex)
+    expect(await app.getToken()).toBe(token)
+    const { clientIdentifier } = await storedAt(path)
+
+    const cli = clientFor(plex, { store: fileStore(path) })
+    await cli.logout()
+    expect(await storedAt(path)).toEqual({ version: 1, clientIdentifier })
+
+    expect(await errorCode(app.getToken({ forceRefresh: true }))).toBe('NOT_LOGGED_IN')
+    advance(6 * DAY + 60)
+    expect(await errorCode(app.getToken())).toBe('NOT_LOGGED_IN')
+    expect(await errorCode(app.getIdentity())).toBe('NOT_LOGGED_IN')
+    expect([plex.requests(PLEX_PATHS.nonce), plex.requests(PLEX_PATHS.token)]).toEqual([0, 0])
+    expect(await storedAt(path)).toEqual({ version: 1, clientIdentifier })
+  })
+
+  test('a refresh already under way when the other logs out: its token is not written back', async () => {
+    const plex = await startFake()
+    const path = join(await tempDir(), 'plex.json')
+    const exchanging = signal()
+    const loggedOut = signal()
+    // Holds the app's exchange at plex.tv until the logout has happened.
+    const heldFetch: typeof fetch = async (input, init) => {
+      if (String(input).endsWith(PLEX_PATHS.token)) {
+        exchanging.resolve()
+        await loggedOut.promise
+      }
+      return fetch(input, init)
+    }
+    const app = clientFor(plex, { store: fileStore(path), fetch: heldFetch })
+    await login(app, plex)
+    const { clientIdentifier } = await storedAt(path)
+
+    const refreshing = app.getToken({ forceRefresh: true })
+    await exchanging.promise
+    await clientFor(plex, { store: fileStore(path) }).logout()
+    loggedOut.resolve()
+    expect(await errorCode(refreshing)).toBe('NOT_LOGGED_IN')
+    expect(plex.requests(PLEX_PATHS.token)).toBe(1)
+    expect(await storedAt(path)).toEqual({ version: 1, clientIdentifier })
+    expect(await errorCode(app.getToken())).toBe('NOT_LOGGED_IN')
+  })
+
+  test('the read and the write of a change hold the lock: a logout in between waits, and wins', async () => {
+    const plex = await startFake()
+    const path = join(await tempDir(), 'plex.json')
+    await login(clientFor(plex, { store: fileStore(path) }), plex)
+    const { clientIdentifier } = await storedAt(path)
+
+    // The app's store pauses right after its read inside the lock, until the other process's logout has
+    // finished (which it can only do without a lock) or has had ample time to.
+    const inner = fileStore(path)
+    let inLock = false
+    let armed = false
+    const paused = signal()
+    const otherDone = signal()
+    const appStore: FileStore = {
+      path,
+      load: async () => {
+        const state = await inner.load()
+        if (inLock && armed) {
+          armed = false
+          paused.resolve()
+          await otherDone.promise
+        }
+        return state
+      },
+      save: (state) => inner.save(state),
+      lock: (critical) =>
+        inner.lock!(async () => {
+          inLock = true
+          try {
+            return await critical()
+          } finally {
+            inLock = false
+          }
+        }),
+    }
+    const app = clientFor(plex, { store: appStore })
+    await app.getToken()
+    armed = true
+    const refreshing = app.getToken({ forceRefresh: true })
+    await paused.promise
+    const logout = clientFor(plex, { store: fileStore(path) }).logout()
+    await Promise.race([logout, sleep(300)])
+    otherDone.resolve()
+    const refreshed = await refreshing
+    await logout
+    expect(refreshed).toEqual(expect.any(String))
+    expect(await storedAt(path)).toEqual({ version: 1, clientIdentifier })
+    expect(await readdir(join(path, '..'))).toEqual(['plex.json'])
+  })
+
+  test('a lock file a crashed process left behind is taken over once stale', async () => {
+    const plex = await startFake()
+    const dir = await tempDir()
+    const path = join(dir, 'plex.json')
+    await writeFile(`${path}.lock`, '', { mode: 0o600 })
+    const aMinuteAgo = new Date(Date.now() - 60_000)
+    await utimes(`${path}.lock`, aMinuteAgo, aMinuteAgo)
+    const client = clientFor(plex, { store: fileStore(path) })
+    await login(client, plex)
+    expect((await storedAt(path)).token).toEqual(expect.any(String))
+    expect(await readdir(dir)).toEqual(['plex.json'])
+  })
+})
