@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto'
 import { PlexClientError } from './errors.js'
+import { validateBaseUrl } from './resolve-options.js'
 
 /**
  * The private half of the device key, as a JWK (`x` public, `d` private, both base64url).
@@ -31,7 +32,8 @@ export interface DeviceKey {
 }
 
 /**
- * What a store keeps: the client identifier (generated once), the device key, and the last Plex JWT.
+ * What a store keeps: the client identifier (generated once), the device key, the last Plex JWT and the
+ * hosts it came from.
  * Treat it as a secret: the private key can mint new tokens until the device is revoked on plex.tv.
  *
  * @example
@@ -44,6 +46,10 @@ export interface PlexClientState {
   clientIdentifier: string
   device?: DeviceKey
   token?: string
+  /** The plex.tv the token came from (the client's `baseUrl`), kept with the token. */
+  baseUrl?: string
+  /** The clients.plex.tv the token came from (the client's `clientsBaseUrl`), kept with the token. */
+  clientsBaseUrl?: string
 }
 
 /**
@@ -146,6 +152,17 @@ export function parseState(value: unknown): PlexClientState {
       throw corrupt()
     if (state.device === undefined) throw corrupt()
     state.token = token
+  }
+  for (const name of ['baseUrl', 'clientsBaseUrl'] as const) {
+    const url = value[name]
+    if (url === undefined) continue
+    if (state.token === undefined) throw corrupt()
+    try {
+      // As strict as the option: a store must not send the token anywhere an option could not.
+      state[name] = validateBaseUrl(name, url)
+    } catch (cause) {
+      throw corrupt(cause)
+    }
   }
   return state
 }

@@ -60,7 +60,7 @@ export function createDeviceFlow(
       if (keeper.generation() !== startedAt || current?.device?.kid !== state.device.kid) {
         throw new PlexClientError('NOT_LOGGED_IN')
       }
-      return { ...current, token }
+      return { ...current, token, baseUrl: config.baseUrl, clientsBaseUrl: config.clientsBaseUrl }
     })
     return token
   }

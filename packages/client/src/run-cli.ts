@@ -71,7 +71,8 @@ Options:
   --store <path>             where the login is kept
                              (default $PLEXAUTH_STORE, else ~/.config/plexauth/plex.json)
   --base-url <url>           plex.tv to talk to, for every plex.tv and clients.plex.tv call
-                             (default $PLEXAUTH_BASE_URL, else https://plex.tv and https://clients.plex.tv)
+                             (default $PLEXAUTH_BASE_URL, else the one the stored login came from,
+                             else https://plex.tv and https://clients.plex.tv)
   --clients-base-url <url>   clients.plex.tv separately (PINs, refresh, keys)
   --product <name>           X-Plex-Product, shown in your authorized devices (default "plexauth CLI")
   --scopes <list>            user fields in the token (default username,email,friendly_name)
@@ -284,6 +285,31 @@ function report(io: Io, err: unknown, store: FileStore | undefined): number {
 }
 
 /**
+ * The plex.tv to talk to: `--base-url`, `--clients-base-url` and `$PLEXAUTH_BASE_URL` when any is given,
+ * else the hosts stored with the login (so that a login made with `--base-url` keeps using it), else the
+ * client's defaults.
+ */
+async function hosts(
+  values: Parsed['values'],
+  env: Readonly<Record<string, string | undefined>>,
+  store: FileStore,
+): Promise<{ baseUrl?: string; clientsBaseUrl?: string }> {
+  const baseUrl = values['base-url'] ?? (env.PLEXAUTH_BASE_URL || undefined)
+  const clientsBaseUrl = values['clients-base-url']
+  if (baseUrl !== undefined || clientsBaseUrl !== undefined) {
+    return {
+      ...(baseUrl === undefined ? {} : { baseUrl }),
+      ...(clientsBaseUrl === undefined ? {} : { clientsBaseUrl }),
+    }
+  }
+  const stored = await store.load()
+  return {
+    ...(stored?.baseUrl === undefined ? {} : { baseUrl: stored.baseUrl }),
+    ...(stored?.clientsBaseUrl === undefined ? {} : { clientsBaseUrl: stored.clientsBaseUrl }),
+  }
+}
+
+/**
  * Runs the `plexauth` command line with `argv` (without `node` and the script) and resolves to the exit
  * code. Writes to `options.stdout` and `options.stderr` (default the process's), never exits the process.
  *
@@ -327,12 +353,10 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
   let store: FileStore | undefined
   try {
     store = fileStore(values.store ?? defaultStorePath(env))
-    const baseUrl = values['base-url'] ?? (env.PLEXAUTH_BASE_URL || undefined)
     const client = createPlexClient({
       product: values.product ?? 'plexauth CLI',
       store,
-      ...(baseUrl === undefined ? {} : { baseUrl }),
-      ...(values['clients-base-url'] === undefined ? {} : { clientsBaseUrl: values['clients-base-url'] }),
+      ...(await hosts(values, env, store)),
       ...(values.scopes === undefined
         ? {}
         : { scopes: values.scopes.split(',').map((scope) => scope.trim()) as PlexScope[] }),

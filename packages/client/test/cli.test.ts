@@ -117,6 +117,32 @@ describe('plexauth command line, as a user runs it', () => {
     })
   })
 
+  test('the base URL is kept with the login: a plain whoami and token (no --base-url) use it', async () => {
+    const state = await stored()
+    expect([state.baseUrl, state.clientsBaseUrl]).toEqual([plex.url, plex.url])
+    const keysBefore = plex.requests(PLEX_PATHS.keys)
+    const whoami = await plexauth(['whoami', '--json', '--store', store]).exit
+    expect(whoami.code, whoami.stderr).toBe(0)
+    expect(JSON.parse(whoami.stdout).user.username).toBe(plex.account.username)
+    const token = await plexauth(['token', '--store', store]).exit
+    expect(token.code, token.stderr).toBe(0)
+    expect((await verifyAsServer(plex, token.stdout.trim(), state.clientIdentifier)).thumbprint).toBe(
+      state.device.kid,
+    )
+    // Asked the fake for its keys: the stored host, not plex.tv.
+    expect(plex.requests(PLEX_PATHS.keys)).toBeGreaterThan(keysBefore)
+
+    // An explicit --base-url or $PLEXAUTH_BASE_URL wins over the stored one.
+    const other = await createFakePlex()
+    try {
+      await plexauth(['whoami', '--store', store, '--base-url', other.url]).exit
+      await plexauth(['whoami', '--store', store], { env: { PLEXAUTH_BASE_URL: other.url } }).exit
+      expect(other.requests(PLEX_PATHS.keys)).toBe(2)
+    } finally {
+      await other.close()
+    }
+  })
+
   test('plex.tv unreachable: token exits 5 and keeps the stored login', async () => {
     const before = await readFile(store, 'utf8')
     plex.fail(PLEX_PATHS.keys, 'down')

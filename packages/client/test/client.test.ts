@@ -280,6 +280,7 @@ describe('a store corrupted on disk', () => {
     const client = createPlexClient({ product: 'Client Test', baseUrl: plex.url, store: fileStore(path) })
     await login(client, plex)
     const good = JSON.parse(await readFile(path, 'utf8'))
+    expect([good.baseUrl, good.clientsBaseUrl]).toEqual([plex.url, plex.url])
     const variants = [
       '{"version":1,"clientIdentifier":"abc","device":{"kid":',
       JSON.stringify({ ...good, version: 2 }),
@@ -289,6 +290,9 @@ describe('a store corrupted on disk', () => {
         device: { ...good.device, privateJwk: { ...good.device.privateJwk, d: good.device.privateJwk.x } },
       }),
       JSON.stringify({ version: 1, clientIdentifier: 'abc', token: good.token }),
+      JSON.stringify({ ...good, baseUrl: 'http://plex.example.com' }),
+      JSON.stringify({ ...good, clientsBaseUrl: 'https://user:secret@clients.plex.tv' }),
+      JSON.stringify({ version: 1, clientIdentifier: 'abc', device: good.device, baseUrl: plex.url }),
     ]
     for (const corrupted of variants) {
       await writeFile(path, corrupted)
