@@ -1,4 +1,4 @@
-import type { PlexAuthOptions } from '@plexauth/core'
+import type { PlexAuthOptions } from '@plexauth/core/adapter'
 import type { AppOptions } from './app-options.js'
 import { CLIENT_ID } from './fixtures.js'
 

@@ -1,5 +1,6 @@
 import { format } from 'node:util'
-import { PlexAuthError, type PlexAuthOptions, toHttpError } from '@plexauth/core'
+import { PlexAuthError, toHttpError } from '@plexauth/core'
+import type { PlexAuthOptions } from '@plexauth/core/adapter'
 import {
   createFakePlex,
   DEFAULT_CLIENT_IDENTIFIER,

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
-import type { PlexAuthErrorCode, PlexAuthEvent, PlexAuthOptions } from '@plexauth/core'
+import type { PlexAuthErrorCode, PlexAuthEvent } from '@plexauth/core'
+import type { PlexAuthOptions } from '@plexauth/core/adapter'
 import { base64url, type Ed25519Key, type FakePlex } from '@plexauth/testing'
 
 /**

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { PlexAuthOptions, ServerAccessOptions } from '@plexauth/core'
+import type { ServerAccessOptions } from '@plexauth/core'
+import type { PlexAuthOptions } from '@plexauth/core/adapter'
 import * as plexExpress from '@plexauth/express'
 import fastifyPlexAuth, * as plexFastify from '@plexauth/fastify'
 import * as plexKoa from '@plexauth/koa'

@@ -2,11 +2,11 @@ import { setImmediate as tick } from 'node:timers/promises'
 import type {
   PlexAuthErrorCode,
   PlexAuthEvent,
-  PlexAuthOptions,
   ServerAccess,
   ServerAccessOptions,
   UserPredicate,
 } from '@plexauth/core'
+import type { PlexAuthOptions } from '@plexauth/core/adapter'
 import { DEFAULT_CLIENT_IDENTIFIER, DEFAULT_USER, type FakePlex, generateEd25519Key } from '@plexauth/testing'
 import type { RequestShape } from './http.js'
 

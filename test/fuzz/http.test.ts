@@ -1,4 +1,4 @@
-import type { PlexAuthOptions } from '@plexauth/core'
+import type { PlexAuthOptions } from '@plexauth/core/adapter'
 import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, type FakePlex } from '@plexauth/testing'
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, test } from 'vitest'

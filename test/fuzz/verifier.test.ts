@@ -1,5 +1,4 @@
 import {
-  createAuthenticator,
   createPlexVerifier,
   ERROR_CODES,
   isPlexAuthError,
@@ -9,6 +8,7 @@ import {
   type PlexVerifierOptions,
   toHttpError,
 } from '@plexauth/core'
+import { createAuthenticator } from '@plexauth/core/adapter'
 import {
   base64url,
   DEFAULT_CLIENT_IDENTIFIER,

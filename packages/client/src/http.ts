@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import { readBoundedBody } from '@plexauth/core'
+import { readBoundedBody } from '@plexauth/core/adapter'
 import { PlexClientError } from './errors.js'
 
 /** How requests are sent: limits, retry policy and the injectable fetch and sleep. */

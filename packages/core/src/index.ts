@@ -1,20 +1,12 @@
-export type {
-  AuthenticateOptions,
-  Authenticator,
-  AuthRequest,
-  PlexAuthOptions,
-} from './http/create-authenticator.js'
-export { createAuthenticator, isPreflight } from './http/create-authenticator.js'
-export type { Guard, UserPredicate } from './http/create-guard.js'
-export { createScopeGuard, createServerAccessGuard, createUserGuard } from './http/create-guard.js'
+// What apps use. Adapter plumbing (the authenticator, guards, request bookkeeping) is in ./adapter.ts,
+// published as `@plexauth/core/adapter`. Changing this list changes the public API: see test/exports.
+export type { UserPredicate } from './http/create-guard.js'
 export type { ExtractTokenOptions, HeaderBag, TokenRequest } from './http/extract-token.js'
 export { DEFAULT_TOKEN_SOURCES, extractToken } from './http/extract-token.js'
 export { REDACTED, redactHeaders, redactTokens, redactUrl } from './http/redact.js'
-export { authenticatorOf, rememberAuthenticator } from './http/request-authenticator.js'
 export type { HttpErrorBody, HttpErrorResult, ToHttpErrorOptions } from './http/to-http-error.js'
 export { toHttpError } from './http/to-http-error.js'
 export { backoffMs } from './lib/backoff.js'
-export { readBoundedBody } from './lib/bounded-fetch.js'
 export type { MemoryCacheStoreOptions } from './lib/cache-store.js'
 export { createMemoryCacheStore } from './lib/cache-store.js'
 export type { PlexAuthErrorCode, PlexAuthErrorOptions } from './lib/errors.js'

@@ -399,12 +399,6 @@ export interface PlexVerifierStats {
 export interface PlexVerifier {
   /** Verifies a token; rejects with a `PlexAuthError`. */
   verify(token: unknown): Promise<PlexIdentity>
-  /**
-   * The identity of a JWT this verifier already verified, when it is still valid (unexpired, its key still
-   * published), without waiting; `undefined` otherwise, and then `verify` decides. Adapters use it to
-   * skip a promise on the hot path.
-   */
-  peek(token: unknown): PlexIdentity | undefined
   /** Fetches the keys now if none are cached. Resolves when keys are usable; rejects with `KEYS_UNAVAILABLE`. */
   ready(): Promise<void>
   /** Counters since creation. */

@@ -1,5 +1,7 @@
-import { createAuthenticator, type PlexVerifier } from '@plexauth/core'
+import type { PlexVerifier } from '@plexauth/core'
+import { createAuthenticator } from '@plexauth/core/adapter'
 import { describe, expect, test, vi } from 'vitest'
+import { peekOf } from '../src/verifier/create-plex-verifier.js'
 import { advance, expectCode, plexVerifier, startPlex, useFakeDate } from './helpers.js'
 
 const request = (token: string, extra: Record<string, string> = {}) => ({
@@ -9,18 +11,28 @@ const request = (token: string, extra: Record<string, string> = {}) => ({
 })
 
 describe('peek: the synchronous answer for a token verified before', () => {
-  test('verifier.peek answers only for a verified, unexpired token, with the identity verify gave', async () => {
+  test("a verifier's peek is internal: not on the object, kept beside it", async () => {
+    const plex = await startPlex()
+    const verifier = plexVerifier(plex)
+    expect('peek' in verifier).toBe(false)
+    expect(Object.keys(verifier).sort()).toEqual(['ready', 'stats', 'verify'])
+    expect(peekOf(verifier)).toBeTypeOf('function')
+    expect(peekOf({ ...verifier })).toBeUndefined()
+  })
+
+  test('peek answers only for a verified, unexpired token, with the identity verify gave', async () => {
     useFakeDate()
     const plex = await startPlex()
     const verifier = plexVerifier(plex)
+    const peek = peekOf(verifier) ?? expect.unreachable('a built verifier has a peek')
     const token = plex.issueToken({ expiresIn: 120 })
-    expect(verifier.peek(token)).toBeUndefined()
-    expect(verifier.peek(undefined)).toBeUndefined()
+    expect(peek(token)).toBeUndefined()
+    expect(peek(undefined)).toBeUndefined()
     const identity = await verifier.verify(token)
-    expect(verifier.peek(token)).toBe(identity)
+    expect(peek(token)).toBe(identity)
     expect(verifier.stats()).toMatchObject({ verified: 2, cacheHits: 1 })
     advance(120 + 60)
-    expect(verifier.peek(token)).toBeUndefined()
+    expect(peek(token)).toBeUndefined()
     await expectCode(verifier.verify(token), 'TOKEN_EXPIRED')
   })
 
@@ -38,7 +50,7 @@ describe('peek: the synchronous answer for a token verified before', () => {
     expect(auth.peek({ method: 'GET', headers: {}, url: '/me' })).toBeUndefined()
   })
 
-  test('a wrapped shared verifier is never bypassed by the peek it copied', async () => {
+  test('a wrapped shared verifier is never bypassed by a peek', async () => {
     const plex = await startPlex()
     const inner = plexVerifier(plex)
     const token = plex.issueToken()

@@ -1,11 +1,11 @@
 import {
   type CacheStore,
   createMemoryCacheStore,
-  createServerAccessGuard,
   type PlexIdentity,
   type ServerAccessOptions,
   toHttpError,
 } from '@plexauth/core'
+import { createServerAccessGuard } from '@plexauth/core/adapter'
 import { type FakePlex, type FakeServer, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
 import {

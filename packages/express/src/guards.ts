@@ -1,27 +1,18 @@
-import {
-  authenticatorOf,
-  createScopeGuard,
-  createServerAccessGuard,
-  createUserGuard,
-  type Guard,
-  type ServerAccessOptions,
-  type UserPredicate,
-} from '@plexauth/core'
+import type { ServerAccessOptions, UserPredicate } from '@plexauth/core'
+import { authenticatorOf, createGuards, type Guard } from '@plexauth/core/adapter'
 import type { RequestHandler } from 'express'
 import { reject } from './plex-auth.js'
 
-function guardHandler(guard: Guard): RequestHandler {
-  return (req, res, next) => {
-    new Promise<Awaited<ReturnType<Guard>>>((resolve) => resolve(guard(req.plex))).then(
-      (identity) => {
-        // A guard that decided something (server access) hands back the identity carrying it.
-        if (identity) req.plex = identity
-        next()
-      },
-      (err: unknown) => reject(authenticatorOf(req), err, res, next),
-    )
-  }
-}
+const guards = createGuards<RequestHandler>((guard: Guard) => (req, res, next) => {
+  new Promise<Awaited<ReturnType<Guard>>>((resolve) => resolve(guard(req.plex))).then(
+    (identity) => {
+      // A guard that decided something (server access) hands back the identity carrying it.
+      if (identity) req.plex = identity
+      next()
+    },
+    (err: unknown) => reject(authenticatorOf(req), err, res, next),
+  )
+})
 
 /**
  * Middleware that lets a request through only when its token carries every one of `scopes`:
@@ -33,9 +24,7 @@ function guardHandler(guard: Guard): RequestHandler {
  * app.get('/mail', requireScopes('email'), (req, res) => res.json({ to: req.plex?.user.email }))
  * ```
  */
-export function requireScopes(...scopes: string[]): RequestHandler {
-  return guardHandler(createScopeGuard(scopes, 'all'))
-}
+export const requireScopes: (...scopes: string[]) => RequestHandler = guards.requireScopes
 
 /**
  * Middleware that lets a request through when its token carries at least one of `scopes`.
@@ -45,9 +34,7 @@ export function requireScopes(...scopes: string[]): RequestHandler {
  * app.get('/contact', requireAnyScope('email', 'username'), handler)
  * ```
  */
-export function requireAnyScope(...scopes: string[]): RequestHandler {
-  return guardHandler(createScopeGuard(scopes, 'any'))
-}
+export const requireAnyScope: (...scopes: string[]) => RequestHandler = guards.requireAnyScope
 
 /**
  * Middleware running the app's own check of the identity (sync or async): 403 `ACCESS_DENIED` unless
@@ -58,18 +45,14 @@ export function requireAnyScope(...scopes: string[]): RequestHandler {
  * app.get('/admin', requireUser((identity) => identity.user.id === OWNER_ID), handler)
  * ```
  */
-export function requireUser(predicate: UserPredicate): RequestHandler {
-  return guardHandler(createUserGuard(predicate))
-}
+export const requireUser: (predicate: UserPredicate) => RequestHandler = guards.requireUser
 
 /**
  * Middleware that lets a request through only when its user may use the Plex Media Server
- * `machineIdentifier` (the owner, or a user it is shared with), asking plex.tv with the user's own token
- * (`/api/v2/resources`, cached per user for `accessTtl`, default 10 minutes). Sets `req.plex.access`
- * (`{ machineIdentifier, owner, source, stale }`). 403 `ACCESS_DENIED` without access, 401 when
- * anonymous or when plex.tv rejects the token, 503 `PLEX_UNAVAILABLE` with `Retry-After` when plex.tv
- * cannot answer (unless a last known answer within `staleIfError` serves). With `ownerToken`, the owner's
- * friends list is a second source. Throws `TypeError` at once for bad options.
+ * `machineIdentifier` (the owner, or a user it is shared with), and sets `req.plex.access`
+ * (`{ machineIdentifier, owner, source, stale }`); the full behaviour is `PlexGuards.requireServerAccess`
+ * in `@plexauth/core/adapter`. 403 `ACCESS_DENIED` without access, 401 when anonymous, 503
+ * `PLEX_UNAVAILABLE` with `Retry-After` when plex.tv cannot answer. Throws `TypeError` at once for bad options.
  *
  * @example
  * ```ts
@@ -78,9 +61,8 @@ export function requireUser(predicate: UserPredicate): RequestHandler {
  * })
  * ```
  */
-export function requireServerAccess(options: ServerAccessOptions): RequestHandler {
-  return guardHandler(createServerAccessGuard(options, 'access'))
-}
+export const requireServerAccess: (options: ServerAccessOptions) => RequestHandler =
+  guards.requireServerAccess
 
 /**
  * Middleware that lets only the owner of the Plex Media Server `machineIdentifier` through (`owned` in
@@ -91,6 +73,4 @@ export function requireServerAccess(options: ServerAccessOptions): RequestHandle
  * app.get('/settings', requireServerOwner({ machineIdentifier: 'abc123' }), handler)
  * ```
  */
-export function requireServerOwner(options: ServerAccessOptions): RequestHandler {
-  return guardHandler(createServerAccessGuard(options, 'owner'))
-}
+export const requireServerOwner: (options: ServerAccessOptions) => RequestHandler = guards.requireServerOwner

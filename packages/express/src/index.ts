@@ -1,5 +1,31 @@
-// Everything of core, so that users install and import one package.
-export * from '@plexauth/core'
+// What apps need from core, re-exported so that they install and import one package. The same list in
+// every adapter and in its README; test/exports snapshots it.
+export type {
+  CacheStore,
+  KeyStore,
+  PlexAuthErrorCode,
+  PlexAuthEvent,
+  PlexIdentity,
+  PlexJwtIdentity,
+  PlexLegacyIdentity,
+  PlexUser,
+  PlexVerifier,
+  PlexVerifierOptions,
+  ServerAccess,
+  ServerAccessOptions,
+  TokenSource,
+  UserPredicate,
+} from '@plexauth/core'
+export {
+  createMemoryCacheStore,
+  createPlexVerifier,
+  ERROR_CODES,
+  isPlexAuthError,
+  PlexAuthError,
+  redactHeaders,
+  redactTokens,
+  redactUrl,
+} from '@plexauth/core'
 export {
   requireAnyScope,
   requireScopes,

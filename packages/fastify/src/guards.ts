@@ -1,13 +1,7 @@
-import {
-  createScopeGuard,
-  createServerAccessGuard,
-  createUserGuard,
-  type Guard,
-  type ServerAccessOptions,
-  type UserPredicate,
-} from '@plexauth/core'
+import type { ServerAccessOptions, UserPredicate } from '@plexauth/core'
+import { authenticatorOf, createGuards } from '@plexauth/core/adapter'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { pluginAuthenticator, reject } from './plex-auth.js'
+import { reject } from './plex-auth.js'
 
 /**
  * A route check usable as a `preHandler`, e.g. from `requireScopes`.
@@ -20,18 +14,16 @@ import { pluginAuthenticator, reject } from './plex-auth.js'
  */
 export type PlexGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
 
-function preHandler(guard: Guard): PlexGuard {
-  return async (request, reply) => {
-    try {
-      const identity = await guard(request.plex)
-      // A guard that decided something (server access) hands back the identity carrying it.
-      if (identity) request.plex = identity
-    } catch (err) {
-      return reject(pluginAuthenticator(request), err, request, reply)
-    }
-    return undefined
+const guards = createGuards<PlexGuard>((guard) => async (request, reply) => {
+  try {
+    const identity = await guard(request.plex)
+    // A guard that decided something (server access) hands back the identity carrying it.
+    if (identity) request.plex = identity
+  } catch (err) {
+    return reject(authenticatorOf(request.raw), err, request, reply)
   }
-}
+  return undefined
+})
 
 /**
  * A `preHandler` that lets a request through only when its token carries every one of `scopes`:
@@ -43,9 +35,7 @@ function preHandler(guard: Guard): PlexGuard {
  * app.get('/mail', { preHandler: requireScopes('email') }, async (request) => request.plex?.user.email)
  * ```
  */
-export function requireScopes(...scopes: string[]): PlexGuard {
-  return preHandler(createScopeGuard(scopes, 'all'))
-}
+export const requireScopes: (...scopes: string[]) => PlexGuard = guards.requireScopes
 
 /**
  * A `preHandler` that lets a request through when its token carries at least one of `scopes`.
@@ -55,9 +45,7 @@ export function requireScopes(...scopes: string[]): PlexGuard {
  * app.get('/contact', { preHandler: requireAnyScope('email', 'username') }, handler)
  * ```
  */
-export function requireAnyScope(...scopes: string[]): PlexGuard {
-  return preHandler(createScopeGuard(scopes, 'any'))
-}
+export const requireAnyScope: (...scopes: string[]) => PlexGuard = guards.requireAnyScope
 
 /**
  * A `preHandler` running the app's own check of the identity (sync or async): 403 `ACCESS_DENIED`
@@ -68,18 +56,14 @@ export function requireAnyScope(...scopes: string[]): PlexGuard {
  * app.get('/admin', { preHandler: requireUser((identity) => identity.user.id === OWNER_ID) }, handler)
  * ```
  */
-export function requireUser(predicate: UserPredicate): PlexGuard {
-  return preHandler(createUserGuard(predicate))
-}
+export const requireUser: (predicate: UserPredicate) => PlexGuard = guards.requireUser
 
 /**
  * A `preHandler` that lets a request through only when its user may use the Plex Media Server
- * `machineIdentifier` (the owner, or a user it is shared with), asking plex.tv with the user's own token
- * (`/api/v2/resources`, cached per user for `accessTtl`, default 10 minutes). Sets `request.plex.access`
- * (`{ machineIdentifier, owner, source, stale }`). 403 `ACCESS_DENIED` without access, 401 when
- * anonymous or when plex.tv rejects the token, 503 `PLEX_UNAVAILABLE` with `Retry-After` when plex.tv
- * cannot answer (unless a last known answer within `staleIfError` serves). With `ownerToken`, the owner's
- * friends list is a second source. Throws `TypeError` at once for bad options.
+ * `machineIdentifier` (the owner, or a user it is shared with), and sets `request.plex.access`
+ * (`{ machineIdentifier, owner, source, stale }`); the full behaviour is `PlexGuards.requireServerAccess`
+ * in `@plexauth/core/adapter`. 403 `ACCESS_DENIED` without access, 401 when anonymous, 503
+ * `PLEX_UNAVAILABLE` with `Retry-After` when plex.tv cannot answer. Throws `TypeError` at once for bad options.
  *
  * @example
  * ```ts
@@ -87,9 +71,7 @@ export function requireUser(predicate: UserPredicate): PlexGuard {
  *   ({ owner: request.plex?.access?.owner }))
  * ```
  */
-export function requireServerAccess(options: ServerAccessOptions): PlexGuard {
-  return preHandler(createServerAccessGuard(options, 'access'))
-}
+export const requireServerAccess: (options: ServerAccessOptions) => PlexGuard = guards.requireServerAccess
 
 /**
  * A `preHandler` that lets only the owner of the Plex Media Server `machineIdentifier` through (`owned`
@@ -100,6 +82,4 @@ export function requireServerAccess(options: ServerAccessOptions): PlexGuard {
  * app.get('/settings', { preHandler: requireServerOwner({ machineIdentifier: 'abc123' }) }, handler)
  * ```
  */
-export function requireServerOwner(options: ServerAccessOptions): PlexGuard {
-  return preHandler(createServerAccessGuard(options, 'owner'))
-}
+export const requireServerOwner: (options: ServerAccessOptions) => PlexGuard = guards.requireServerOwner

@@ -1,12 +1,11 @@
+import { isPlexAuthError, type PlexIdentity, type PlexVerifier } from '@plexauth/core'
 import {
   type AuthenticateOptions,
   type Authenticator,
-  authenticatorOf,
   type PlexAuthOptions as CorePlexAuthOptions,
   createAuthenticator,
-  isPlexAuthError,
-  type PlexIdentity,
-} from '@plexauth/core'
+  rememberAuthenticator,
+} from '@plexauth/core/adapter'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { logSerializers } from './log-serializers.js'
@@ -17,8 +16,8 @@ declare module 'fastify' {
     plex: PlexIdentity | null
   }
   interface FastifyInstance {
-    /** The plugin's authenticator: `app.plexAuth.verifier` is the shared verifier (stats, warm-up). */
-    plexAuth: Authenticator
+    /** What the plugin built: `app.plexAuth.verifier` is the verifier in use (stats, warm-up). */
+    plexAuth: PlexAuthDecoration
   }
   interface FastifyContextConfig {
     /** `false`: the route skips authentication. `'optional'`: anonymous requests pass, bad tokens do not. */
@@ -37,14 +36,25 @@ declare module 'fastify' {
  */
 export type PlexAuthOptions = CorePlexAuthOptions
 
+/**
+ * What the plugin decorates the Fastify instance with (`app.plexAuth`): the verifier in use and the realm
+ * of its answers. Guards do not read it: like on Express and Koa, they find the request's authenticator
+ * on the request itself.
+ *
+ * @example
+ * ```ts
+ * await app.register(plexAuth, { clientIdentifier: 'my-app' })
+ * await app.plexAuth.verifier.ready() // warm the key cache before listening
+ * ```
+ */
+export interface PlexAuthDecoration {
+  readonly verifier: PlexVerifier
+  readonly realm: string
+}
+
 const OPTIONAL: AuthenticateOptions = Object.freeze({ credentialsRequired: false })
 // Fastify's own register options reach the plugin too; they are Fastify's business, not unknown options.
 const REGISTER_OPTION_NAMES = ['prefix', 'logLevel', 'logSerializers']
-/** @internal The authenticator of the plugin registered for the route: guards answer in its realm and error mode. */
-export function pluginAuthenticator(request: FastifyRequest): Authenticator {
-  return (request.server as { plexAuth?: Authenticator }).plexAuth ?? authenticatorOf(undefined)
-}
-
 /** @internal Answers an error, or hands it to the framework when `forwardErrors` is set. */
 export function reject(
   authenticator: Authenticator,
@@ -70,7 +80,11 @@ function respond(
 
 const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => {
   const authenticator = createAuthenticator(options, REGISTER_OPTION_NAMES)
-  fastify.decorate('plexAuth', authenticator)
+  const decoration: PlexAuthDecoration = Object.freeze({
+    verifier: authenticator.verifier,
+    realm: authenticator.realm,
+  })
+  fastify.decorate('plexAuth', decoration)
   fastify.decorateRequest('plex', null)
   // Fastify logs each request's URL, where a `?X-Plex-Token=` would show: routes of this scope log it
   // redacted, unless they bring a `req` serializer of their own.
@@ -80,6 +94,9 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
   })
   // Callback style, so that a token verified before passes without a promise.
   fastify.addHook('onRequest', (request, reply, done) => {
+    // On Node's request, as Express and Koa do, and before a skipped route returns: its guards answer in
+    // this plugin's realm and error mode.
+    rememberAuthenticator(request.raw, authenticator)
     const mode = request.routeOptions.config.plexAuth
     if (mode === false) return done()
     const { raw } = request

@@ -35,6 +35,9 @@ describe.each(majors)('%s', (_name, create) => {
     await app.register(plexAuth, { verifier, realm: 'api' })
     expect(app.plexAuth.verifier).toBe(verifier)
     expect(app.plexAuth.realm).toBe('api')
+    // The narrow view only: request plumbing stays inside the plugin.
+    expect(Object.keys(app.plexAuth).sort()).toEqual(['realm', 'verifier'])
+    expect(Object.isFrozen(app.plexAuth)).toBe(true)
   })
 
   test('refuses an unauthenticated request before its body is read', async () => {

@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import { expectTypeOf } from 'vitest'
 import plexAuth, {
-  type Authenticator,
+  type PlexAuthDecoration,
   type PlexGuard,
   type PlexIdentity,
   type PlexVerifier,
@@ -15,7 +15,9 @@ await app.register(plexAuth, { clientIdentifier: 'my-app', realm: 'api' })
 // @ts-expect-error a misspelt option is a type error (and a TypeError at run time)
 await app.register(plexAuth, { clientIdentifer: 'my-app' })
 
-expectTypeOf(app.plexAuth).toEqualTypeOf<Authenticator>()
+expectTypeOf(app.plexAuth).toEqualTypeOf<PlexAuthDecoration>()
+// @ts-expect-error the instance carries the verifier and realm, not the request plumbing
+app.plexAuth.authenticate
 expectTypeOf(app.plexAuth.verifier).toEqualTypeOf<PlexVerifier>()
 
 app.get('/me', async (request) => {

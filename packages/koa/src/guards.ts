@@ -1,28 +1,19 @@
-import {
-  authenticatorOf,
-  createScopeGuard,
-  createServerAccessGuard,
-  createUserGuard,
-  type Guard,
-  type ServerAccessOptions,
-  type UserPredicate,
-} from '@plexauth/core'
+import type { ServerAccessOptions, UserPredicate } from '@plexauth/core'
+import { authenticatorOf, createGuards } from '@plexauth/core/adapter'
 import type { Middleware } from 'koa'
 import { type PlexAuthState, reject } from './plex-auth.js'
 
-function guardMiddleware(guard: Guard): Middleware<PlexAuthState> {
-  return async (ctx, next) => {
-    try {
-      const identity = await guard(ctx.state.plex)
-      // A guard that decided something (server access) hands back the identity carrying it.
-      if (identity) ctx.state.plex = identity
-    } catch (err) {
-      reject(authenticatorOf(ctx.req), err, ctx)
-      return
-    }
-    await next()
+const guards = createGuards<Middleware<PlexAuthState>>((guard) => async (ctx, next) => {
+  try {
+    const identity = await guard(ctx.state.plex)
+    // A guard that decided something (server access) hands back the identity carrying it.
+    if (identity) ctx.state.plex = identity
+  } catch (err) {
+    reject(authenticatorOf(ctx.req), err, ctx)
+    return
   }
-}
+  await next()
+})
 
 /**
  * Middleware that lets a request through only when its token carries every one of `scopes`:
@@ -34,9 +25,7 @@ function guardMiddleware(guard: Guard): Middleware<PlexAuthState> {
  * router.get('/mail', requireScopes('email'), (ctx) => { ctx.body = ctx.state.plex?.user.email })
  * ```
  */
-export function requireScopes(...scopes: string[]): Middleware<PlexAuthState> {
-  return guardMiddleware(createScopeGuard(scopes, 'all'))
-}
+export const requireScopes: (...scopes: string[]) => Middleware<PlexAuthState> = guards.requireScopes
 
 /**
  * Middleware that lets a request through when its token carries at least one of `scopes`.
@@ -46,9 +35,7 @@ export function requireScopes(...scopes: string[]): Middleware<PlexAuthState> {
  * router.get('/contact', requireAnyScope('email', 'username'), handler)
  * ```
  */
-export function requireAnyScope(...scopes: string[]): Middleware<PlexAuthState> {
-  return guardMiddleware(createScopeGuard(scopes, 'any'))
-}
+export const requireAnyScope: (...scopes: string[]) => Middleware<PlexAuthState> = guards.requireAnyScope
 
 /**
  * Middleware running the app's own check of the identity (sync or async): 403 `ACCESS_DENIED` unless
@@ -59,18 +46,14 @@ export function requireAnyScope(...scopes: string[]): Middleware<PlexAuthState> 
  * router.get('/admin', requireUser((identity) => identity.user.id === OWNER_ID), handler)
  * ```
  */
-export function requireUser(predicate: UserPredicate): Middleware<PlexAuthState> {
-  return guardMiddleware(createUserGuard(predicate))
-}
+export const requireUser: (predicate: UserPredicate) => Middleware<PlexAuthState> = guards.requireUser
 
 /**
  * Middleware that lets a request through only when its user may use the Plex Media Server
- * `machineIdentifier` (the owner, or a user it is shared with), asking plex.tv with the user's own token
- * (`/api/v2/resources`, cached per user for `accessTtl`, default 10 minutes). Sets `ctx.state.plex.access`
- * (`{ machineIdentifier, owner, source, stale }`). 403 `ACCESS_DENIED` without access, 401 when
- * anonymous or when plex.tv rejects the token, 503 `PLEX_UNAVAILABLE` with `Retry-After` when plex.tv
- * cannot answer (unless a last known answer within `staleIfError` serves). With `ownerToken`, the owner's
- * friends list is a second source. Throws `TypeError` at once for bad options.
+ * `machineIdentifier` (the owner, or a user it is shared with), and sets `ctx.state.plex.access`
+ * (`{ machineIdentifier, owner, source, stale }`); the full behaviour is `PlexGuards.requireServerAccess`
+ * in `@plexauth/core/adapter`. 403 `ACCESS_DENIED` without access, 401 when anonymous, 503
+ * `PLEX_UNAVAILABLE` with `Retry-After` when plex.tv cannot answer. Throws `TypeError` at once for bad options.
  *
  * @example
  * ```ts
@@ -79,9 +62,8 @@ export function requireUser(predicate: UserPredicate): Middleware<PlexAuthState>
  * })
  * ```
  */
-export function requireServerAccess(options: ServerAccessOptions): Middleware<PlexAuthState> {
-  return guardMiddleware(createServerAccessGuard(options, 'access'))
-}
+export const requireServerAccess: (options: ServerAccessOptions) => Middleware<PlexAuthState> =
+  guards.requireServerAccess
 
 /**
  * Middleware that lets only the owner of the Plex Media Server `machineIdentifier` through (`owned` in
@@ -92,6 +74,5 @@ export function requireServerAccess(options: ServerAccessOptions): Middleware<Pl
  * router.get('/settings', requireServerOwner({ machineIdentifier: 'abc123' }), handler)
  * ```
  */
-export function requireServerOwner(options: ServerAccessOptions): Middleware<PlexAuthState> {
-  return guardMiddleware(createServerAccessGuard(options, 'owner'))
-}
+export const requireServerOwner: (options: ServerAccessOptions) => Middleware<PlexAuthState> =
+  guards.requireServerOwner

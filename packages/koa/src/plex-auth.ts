@@ -1,11 +1,10 @@
+import { isPlexAuthError, type PlexIdentity } from '@plexauth/core'
 import {
   type Authenticator,
   type PlexAuthOptions as CorePlexAuthOptions,
   createAuthenticator,
-  isPlexAuthError,
-  type PlexIdentity,
   rememberAuthenticator,
-} from '@plexauth/core'
+} from '@plexauth/core/adapter'
 import type { Middleware, Next, ParameterizedContext } from 'koa'
 
 /**

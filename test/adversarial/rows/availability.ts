@@ -1,4 +1,4 @@
-import type { PlexAuthOptions } from '@plexauth/core'
+import type { PlexAuthOptions } from '@plexauth/core/adapter'
 import {
   DEFAULT_CLIENT_IDENTIFIER,
   type FailureMode,

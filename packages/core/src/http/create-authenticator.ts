@@ -1,7 +1,7 @@
 import { PlexAuthError } from '../lib/errors.js'
 import { boolean, fail, optionNames } from '../lib/options.js'
 import type { PlexIdentity, PlexVerifier, PlexVerifierOptions, TokenSource } from '../types.js'
-import { canPeek, createPlexVerifier } from '../verifier/create-plex-verifier.js'
+import { createPlexVerifier, peekOf } from '../verifier/create-plex-verifier.js'
 import { VERIFIER_OPTION_NAMES } from '../verifier/resolve-options.js'
 import { extractToken, resolveTokenSources, type TokenRequest } from './extract-token.js'
 import { type HttpErrorResult, resolveRealm, toHttpError } from './to-http-error.js'
@@ -122,7 +122,7 @@ export function createAuthenticator(
   const credentialsRequired = boolean('credentialsRequired', options.credentialsRequired, true)
   const forwardErrors = boolean('forwardErrors', options.forwardErrors, false)
   const extractOptions = { sources }
-  const peekable = canPeek(verifier)
+  const peekToken = peekOf(verifier)
 
   return {
     verifier,
@@ -145,10 +145,10 @@ export function createAuthenticator(
       }
     },
     peek(request) {
-      if (request.method === 'OPTIONS' || !peekable) return undefined
+      if (request.method === 'OPTIONS' || peekToken === undefined) return undefined
       try {
         const token = extractToken(request, extractOptions)
-        return token === undefined ? undefined : verifier.peek(token)
+        return token === undefined ? undefined : peekToken(token)
       } catch {
         return undefined
       }

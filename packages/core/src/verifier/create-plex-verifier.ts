@@ -18,13 +18,17 @@ import type {
 } from '../types.js'
 import { resolveOptions } from './resolve-options.js'
 
-// Verifiers built here: only their `peek` may stand in for `verify`. A wrapper such as
-// `{ ...verifier, verify: withRevocationCheck }` copies `peek`, and must not be bypassed by it.
-const builtVerifiers = new WeakSet<PlexVerifier>()
+/** The synchronous answer for a token verified before: its identity, or `undefined` when `verify` must decide. */
+export type Peek = (token: unknown) => PlexIdentity | undefined
 
-/** True when `peek` of this verifier answers exactly as its `verify` would for a token verified before. */
-export function canPeek(verifier: PlexVerifier): boolean {
-  return builtVerifiers.has(verifier)
+// Internal, not on `PlexVerifier`: only a verifier built here answers `peek` exactly as its `verify` would.
+// Kept beside the object rather than on it, so a wrapper such as `{ ...verifier, verify: withRevocationCheck }`
+// has no peek to bypass its own `verify` with.
+const peeks = new WeakMap<PlexVerifier, Peek>()
+
+/** The peek of a verifier built by `createPlexVerifier`; `undefined` for any other verifier. */
+export function peekOf(verifier: PlexVerifier): Peek | undefined {
+  return peeks.get(verifier)
 }
 
 /**
@@ -122,7 +126,6 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
   }
 
   const verifier: PlexVerifier = {
-    peek: cached,
     async verify(token: unknown): Promise<PlexIdentity> {
       const known = cached(token)
       if (known !== undefined) return known
@@ -152,6 +155,6 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
       }
     },
   }
-  builtVerifiers.add(verifier)
+  peeks.set(verifier, cached)
   return verifier
 }

@@ -1,0 +1,15 @@
+// `@plexauth/core/adapter`: what a framework adapter is built from. Apps import `@plexauth/core` (or their
+// framework's package) instead; nothing here is needed to use plexauth, and it may change with the adapters.
+export type {
+  AuthenticateOptions,
+  Authenticator,
+  AuthRequest,
+  PlexAuthOptions,
+} from './http/create-authenticator.js'
+export { createAuthenticator, isPreflight } from './http/create-authenticator.js'
+export type { Guard } from './http/create-guard.js'
+export { createScopeGuard, createServerAccessGuard, createUserGuard } from './http/create-guard.js'
+export type { PlexGuards } from './http/create-guards.js'
+export { createGuards } from './http/create-guards.js'
+export { authenticatorOf, rememberAuthenticator } from './http/request-authenticator.js'
+export { readBoundedBody } from './lib/bounded-fetch.js'
