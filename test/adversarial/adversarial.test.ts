@@ -117,9 +117,11 @@ beforeAll(async () => {
   }
   // Only Date is faked: sockets and timers stay real, and the clock moves only when a row says so.
   vi.useFakeTimers({ toFake: ['Date'] })
-  ;[plex, keys] = await Promise.all([createFakePlex(), createFakePlex()])
+  // Mid-rotation key sets (two keys, the signer last): the rows about kids and key counts need them.
+  const rotating = { keyCount: 2, signingKeyPosition: 'last' } as const
+  ;[plex, keys] = await Promise.all([createFakePlex(rotating), createFakePlex(rotating)])
   for (const row of ROWS) {
-    if (row.ownPlex === true) fakes.set(row, await createFakePlex())
+    if (row.ownPlex === true) fakes.set(row, await createFakePlex(rotating))
   }
 
   const routes: RouteSpec<string>[] = [

@@ -1,4 +1,4 @@
-import { PLEX_PATHS } from '@plexauth/testing'
+import { PLEX_PATHS, STRONG_PIN_LIFETIME } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
 import { createPlexClient, isPlexClientError, PlexClientError } from '../src/index.js'
 import { advance, clientFor, errorCode, login, spyStore, startFake, useFakeDate } from './helpers.js'
@@ -186,7 +186,7 @@ describe('login edge cases', () => {
     const plex = await startFake()
     const client = clientFor(plex)
     const pin = await client.startLogin()
-    advance(901)
+    advance(STRONG_PIN_LIFETIME + 1)
     expect(await errorCode(client.waitForLogin(pin))).toBe('LOGIN_EXPIRED')
   })
 

@@ -63,7 +63,7 @@ describe('keyStore', () => {
   })
 
   test('a verifier whose key endpoint is down but whose keyStore has keys verifies', async () => {
-    const plex = await startPlex()
+    const plex = await startPlex({ keyCount: 2 })
     const memory = memoryStore()
     const saved = memory.nextSave()
     await plexVerifier(plex, { keyStore: memory.store }).ready()

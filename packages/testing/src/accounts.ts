@@ -51,29 +51,41 @@ export function createLegacyToken(state: FakePlexState, accountId: number): stri
   return token
 }
 
-/** The flat account JSON of `GET /api/v2/user` (camelCase `friendlyName`, unlike the token). */
-export function accountJson(account: PlexTokenUser): Record<string, unknown> {
-  return {
-    id: account.id,
-    uuid: account.uuid,
-    username: account.username ?? '',
-    title: account.username ?? '',
-    email: account.email ?? '',
-    friendlyName: account.friendly_name ?? '',
-    locale: null,
-    confirmed: true,
-    joinedAt: account.joinedAt ?? 0,
-    emailOnlyAuth: false,
-    hasPassword: true,
-    protected: false,
-    thumb: `https://plex.tv/users/${account.uuid}/avatar`,
-    restricted: account.restricted ?? false,
-    anonymous: account.anonymous ?? false,
-    home: false,
-    guest: false,
-    homeSize: 1,
-    homeAdmin: false,
-    maxHomeSize: 15,
-    subscription: { active: false, subscribedAt: null, status: 'Inactive', paymentService: null, plan: null },
+/**
+ * What `addHomeUser` may set. Every member is optional.
+ *
+ * @example
+ * ```ts
+ * const kid = plex.addHomeUser({ title: 'Kid' }) // a managed user: no username, no email
+ * const partner = plex.addHomeUser({ managed: false, user: { username: 'partner' } })
+ * ```
+ */
+export interface AddHomeUserOptions {
+  /** The home's admin (its home is created on first use). Default the default account. */
+  adminId?: number
+  /** A managed user: no username, no email, restricted. Default true. */
+  managed?: boolean
+  /** Display name (`friendly_name`, the `title` of a managed user). */
+  title?: string
+  /** Account fields: an existing account's `id` joins the home; other fields are merged over the account. */
+  user?: { [K in keyof PlexTokenUser]?: PlexTokenUser[K] | undefined }
+}
+
+/** Adds an account (new, or the one `user.id` names) to the Plex Home of `adminId`; returns the account. */
+export function addHomeUser(state: FakePlexState, options: AddHomeUserOptions = {}): PlexTokenUser {
+  const adminId = options.adminId ?? state.account.id
+  accountById(state, adminId)
+  const managed = options.managed ?? true
+  const title = options.title === undefined ? {} : { friendly_name: options.title }
+  const fields = managed ? { username: undefined, email: undefined, restricted: true, ...title } : title
+  const account = upsertAccount(state, { ...fields, ...options.user })
+  if (account.id === adminId) throw new Error('FakePlex: the admin is already in their home')
+  for (const [otherAdmin, members] of state.homes) {
+    if (otherAdmin === account.id || (otherAdmin !== adminId && members.includes(account.id)))
+      throw new Error(`FakePlex: account ${account.id} is in another home`)
   }
+  const members = state.homes.get(adminId) ?? []
+  if (!members.includes(account.id)) members.push(account.id)
+  state.homes.set(adminId, members)
+  return account
 }

@@ -5,18 +5,37 @@ import type { PlexTokenUser } from './tokens.js'
 
 /** The `X-Plex-Client-Identifier` of a request, from the header or the query string. */
 export function clientIdentifierOf(context: RouteContext): string | undefined {
-  return headerOrQuery(context, 'X-Plex-Client-Identifier')
+  return plexValue(context, 'X-Plex-Client-Identifier')
 }
 
 /** The `X-Plex-Token` of a request, from the header or the query string. */
 export function tokenOf(context: RouteContext): string | undefined {
-  return headerOrQuery(context, 'X-Plex-Token')
+  return plexValue(context, 'X-Plex-Token')
 }
 
-function headerOrQuery(context: RouteContext, name: string): string | undefined {
+/**
+ * An `X-Plex-*` value, as plex.tv reads it: the header, else the query parameter of the same name (any
+ * case: clients write `X-Plex-Product` and `x-plex-product`). Empty counts as absent.
+ */
+export function plexValue(context: RouteContext, name: string): string | undefined {
   const header = context.headers[name.toLowerCase()]
-  const value = (Array.isArray(header) ? header[0] : header) ?? context.query.get(name) ?? ''
-  return value === '' ? undefined : value
+  let value = Array.isArray(header) ? header[0] : header
+  if (value === undefined) {
+    const lower = name.toLowerCase()
+    for (const [key, queried] of context.query) {
+      if (key.toLowerCase() === lower) {
+        value = queried
+        break
+      }
+    }
+  }
+  return value === undefined || value === '' ? undefined : value
+}
+
+/** A boolean as plex.tv reads one from a query string, a form or JSON: `true`, `True`, `1` (or JSON `true`/`1`). */
+export function plexFlag(value: unknown): boolean {
+  if (value === true || value === 1) return true
+  return typeof value === 'string' && /^(true|1)$/i.test(value.trim())
 }
 
 /** plex.tv's answer to a request without a client identifier: 400, code 1000. */

@@ -1,8 +1,8 @@
-import { createPublicKey, type KeyObject } from 'node:crypto'
-import { decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose'
+import { createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto'
 import type { FakePlexState } from './state.js'
 
 const X = /^[A-Za-z0-9_-]{43}$/
+const B64URL = /^[A-Za-z0-9_-]+$/
 
 /** The body of a request as JSON, or `undefined` when it is not JSON. */
 export function readJson(body: Buffer): unknown {
@@ -13,15 +13,42 @@ export function readJson(body: Buffer): unknown {
   }
 }
 
-/** A public Ed25519 JWK as a client sends it (`kid` required, no private part), or `undefined`. */
+/**
+ * A public device key as a client sends it, `kid` required, no private part: Ed25519
+ * (`{kty:"OKP",crv:"Ed25519",x}`) or RSA (`{kty:"RSA",n,e}`, at least 2048 bits), the two kinds Plex's
+ * documentation allows for device JWTs (EdDSA, RS256). `undefined` for anything else.
+ */
 export function parsePublicJwk(value: unknown): { kid: string; publicKey: KeyObject } | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
-  const { kty, crv, x, kid, d } = value as Record<string, unknown>
-  if (kty !== 'OKP' || crv !== 'Ed25519' || typeof x !== 'string' || !X.test(x) || d !== undefined)
-    return undefined
-  if (typeof kid !== 'string' || kid.length === 0 || kid.length > 128) return undefined
+  const { kty, crv, x, n, e, kid, d } = value as Record<string, unknown>
+  if (d !== undefined || typeof kid !== 'string' || kid.length === 0 || kid.length > 128) return undefined
+  let jwk: JsonWebKey
+  if (kty === 'OKP' && crv === 'Ed25519' && typeof x === 'string' && X.test(x)) jwk = { kty, crv, x }
+  else if (
+    kty === 'RSA' &&
+    typeof n === 'string' &&
+    typeof e === 'string' &&
+    B64URL.test(n) &&
+    B64URL.test(e)
+  )
+    jwk = { kty, n, e }
+  else return undefined
   try {
-    return { kid, publicKey: createPublicKey({ key: { kty, crv, x }, format: 'jwk' }) }
+    const publicKey = createPublicKey({ key: jwk, format: 'jwk' })
+    const bits = publicKey.asymmetricKeyDetails?.modulusLength
+    if (kty === 'RSA' && (bits === undefined || bits < 2048)) return undefined
+    return { kid, publicKey }
+  } catch {
+    return undefined
+  }
+}
+
+function decodePart(part: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }
@@ -29,38 +56,40 @@ export function parsePublicJwk(value: unknown): { kid: string; publicKey: KeyObj
 
 /** The `kid` of a compact JWS header, or `undefined`. */
 export function kidOf(jwt: string): string | undefined {
-  try {
-    const { kid } = decodeProtectedHeader(jwt)
-    return typeof kid === 'string' && kid !== '' ? kid : undefined
-  } catch {
-    return undefined
-  }
+  const kid = decodePart(jwt.split('.')[0] ?? '')?.kid
+  return typeof kid === 'string' && kid !== '' ? kid : undefined
 }
 
 /**
- * The claims of a device JWT that verifies under `publicKey`: EdDSA, `iss` the client identifier,
- * `aud` plex.tv, `iat` and `exp` present and `exp` not passed. `undefined` otherwise.
+ * The claims of a device JWT that verifies under `publicKey` (node:crypto): `alg` EdDSA for an Ed25519 key,
+ * RS256 for an RSA key, `iss` the client identifier, `aud` plex.tv (a string or an array holding it), `iat`
+ * and `exp` numbers and `exp` not passed. `undefined` otherwise.
  */
-export async function verifyDeviceJwt(
+export function verifyDeviceJwt(
   jwt: string,
   publicKey: KeyObject,
   clientIdentifier: string,
-): Promise<JWTPayload | undefined> {
-  try {
-    const { payload } = await jwtVerify(jwt, publicKey, {
-      algorithms: ['EdDSA'],
-      issuer: clientIdentifier,
-      audience: 'plex.tv',
-      requiredClaims: ['iat', 'exp'],
-    })
-    return payload
-  } catch {
-    return undefined
-  }
+): Record<string, unknown> | undefined {
+  const parts = jwt.split('.')
+  if (parts.length !== 3 || !parts.every((part) => B64URL.test(part))) return undefined
+  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string]
+  const header = decodePart(headerPart)
+  const claims = decodePart(payloadPart)
+  if (header === undefined || claims === undefined) return undefined
+  const rsa = publicKey.asymmetricKeyType === 'rsa'
+  if (header.alg !== (rsa ? 'RS256' : 'EdDSA')) return undefined
+  const signed = Buffer.from(`${headerPart}.${payloadPart}`)
+  const signature = Buffer.from(signaturePart, 'base64url')
+  if (!verify(rsa ? 'sha256' : null, signed, publicKey, signature)) return undefined
+  const { iss, aud, iat, exp } = claims
+  const audiences = Array.isArray(aud) ? aud : [aud]
+  if (iss !== clientIdentifier || !audiences.includes('plex.tv')) return undefined
+  if (typeof iat !== 'number' || typeof exp !== 'number' || exp * 1000 <= Date.now()) return undefined
+  return claims
 }
 
 /** The scopes of a device JWT's `scope` claim (comma-separated), or `undefined` without one. */
-export function scopesOf(claims: JWTPayload): string[] | undefined {
+export function scopesOf(claims: Record<string, unknown>): string[] | undefined {
   return typeof claims.scope === 'string' ? claims.scope.split(',').filter(Boolean) : undefined
 }
 

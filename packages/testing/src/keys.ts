@@ -60,14 +60,26 @@ function thumbprint(x: string): string {
     .digest('base64url')
 }
 
+/**
+ * Where the signing key stands in the published key set: `'first'` (`keys[0]`, how plex.tv looked between
+ * rotations, so clients that read only the first key worked) or `'last'` (as during a rotation, when
+ * clients that read only `keys[0]` broke: python-plexapi PR 1577).
+ *
+ * @example
+ * ```ts
+ * const plex = await createFakePlex({ keyCount: 2, signingKeyPosition: 'last' })
+ * ```
+ */
+export type SigningKeyPosition = 'first' | 'last'
+
 /** Every key the fake ever made (so tokens can still be signed with unpublished ones), and which are published. */
 export class KeyRing {
   readonly #all = new Map<string, Ed25519Key>()
   #published: string[] = []
   #signingKid = ''
 
-  constructor(count: number) {
-    for (let i = 0; i < Math.max(1, count); i++) this.rotate(true)
+  constructor(count: number, position: SigningKeyPosition = 'first') {
+    for (let i = 0; i < Math.max(1, count); i++) this.rotate(true, position)
   }
 
   get signingKey(): Ed25519Key {
@@ -84,15 +96,16 @@ export class KeyRing {
     return { keys: this.#published.map((kid) => ({ ...this.get(kid).publicJwk })) }
   }
 
-  add(key: Ed25519Key): Ed25519Key {
+  add(key: Ed25519Key, position: SigningKeyPosition = 'last'): Ed25519Key {
     this.#all.set(key.kid, key)
-    this.#published = [...this.#published.filter((kid) => kid !== key.kid), key.kid]
+    const others = this.#published.filter((kid) => kid !== key.kid)
+    this.#published = position === 'first' ? [key.kid, ...others] : [...others, key.kid]
     return key
   }
 
-  rotate(keep: boolean): Ed25519Key {
+  rotate(keep: boolean, position: SigningKeyPosition): Ed25519Key {
     if (!keep) this.#published = []
-    const key = this.add(generateEd25519Key())
+    const key = this.add(generateEd25519Key(), position)
     this.#signingKid = key.kid
     return key
   }

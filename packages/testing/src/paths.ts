@@ -21,5 +21,15 @@ export const PLEX_PATHS = Object.freeze({
   ping: '/api/v2/ping',
   resources: '/api/v2/resources',
   users: '/api/users',
+  homeUsers: '/api/v2/home/users',
+  pinLink: '/api/v2/pins/link',
+  legacyAccount: '/users/account',
+  legacyAccountJson: '/users/account.json',
   serverToken: '/pms/:machineIdentifier/security/token',
 } as const)
+
+/** Where the fake serves its sign-in page, standing in for `https://app.plex.tv/auth`. */
+export const SIGN_IN_PATH = '/auth'
+
+/** Root of the fake's HTTP control surface; requests under it are neither counted nor logged nor failed. */
+export const CONTROL_PATH = '/__fake'

@@ -3,16 +3,29 @@ import { accountById, createLegacyToken, upsertAccount } from './accounts.js'
 import { registerDevice } from './device-keys.js'
 import type { FakePlexState, PinRecord } from './state.js'
 import type { PlexTokenUser } from './tokens.js'
+import type { XmlElement } from './xml.js'
 
 /**
- * How long a PIN lives, in seconds (plex.tv: `expiresIn: 900`).
+ * How long a 4-character PIN lives, in seconds: 900, as plex.tv's answer for the 4-character PIN `7RQZ` in
+ * Plex's API reference shows (`createdAt` 17:03:05, `expiresAt` 17:18:05).
  *
  * @example
  * ```ts
- * vi.setSystemTime(Date.now() + (PIN_LIFETIME + 1) * 1000) // the PIN is gone
+ * vi.setSystemTime(Date.now() + (PIN_LIFETIME + 1) * 1000) // a 4-character PIN is gone
  * ```
  */
 export const PIN_LIFETIME = 900
+
+/**
+ * How long a strong PIN (25 characters) lives, in seconds: 1800, as the strong PIN of Plex's API reference
+ * (`expiresIn: 1800`, `createdAt` 17:00:03, `expiresAt` 17:30:03).
+ *
+ * @example
+ * ```ts
+ * vi.setSystemTime(Date.now() + (STRONG_PIN_LIFETIME + 1) * 1000) // a strong PIN is gone
+ * ```
+ */
+export const STRONG_PIN_LIFETIME = 1800
 
 const STRONG_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 const SHORT_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
@@ -52,7 +65,7 @@ export function createPin(
     id: state.nextPinId++,
     code,
     createdAt: now,
-    expiresAt: now + PIN_LIFETIME * 1000,
+    expiresAt: now + (pin.strong ? STRONG_PIN_LIFETIME : PIN_LIFETIME) * 1000,
     approval: undefined,
     authToken: undefined,
   }
@@ -97,20 +110,40 @@ export function approvePin(
   pin.approval = { accountId: account.id, scopes: options.scopes }
 }
 
-/** The JSON of a PIN as plex.tv answers it; `authToken` as given (null until approved). */
-export function pinJson(pin: PinRecord, authToken: string | null): Record<string, unknown> {
-  return {
+/**
+ * Withdraws a PIN, as the fake's sign-in page does on "Deny" (plex.tv documents no refusal): polls of it
+ * then answer 404 code 1020, like an expired PIN. Throws for an unknown or expired PIN.
+ */
+export function denyPin(state: FakePlexState, idOrCode: string | number): void {
+  const pin = findPin(state, idOrCode)
+  if (pin === undefined) throw new Error(`FakePlex: no live PIN ${JSON.stringify(idOrCode)}`)
+  state.pins.delete(pin.id)
+}
+
+/** An instant as plex.tv writes it: ISO 8601 to the second, `Z`. */
+export function isoTime(milliseconds: number): string {
+  return new Date(milliseconds).toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+const LOCATION = { code: 'US', european_union_member: false, continent_code: 'NA', country: 'United States' }
+
+/** A PIN as plex.tv answers it, in JSON and XML (`<pin …><location …/></pin>`); `authToken` null until approved. */
+export function pinDocument(pin: PinRecord, authToken: string | null): { json: unknown; xml: XmlElement } {
+  const fields = {
     id: pin.id,
     code: pin.code,
     product: pin.product ?? null,
     trusted: false,
     qr: `https://plex.tv/api/v2/pins/qr/${pin.code}`,
     clientIdentifier: pin.clientIdentifier,
-    location: { code: 'US', european_union_member: false, continent_code: 'NA', country: 'United States' },
     expiresIn: Math.max(0, Math.ceil((pin.expiresAt - Date.now()) / 1000)),
-    createdAt: new Date(pin.createdAt).toISOString(),
-    expiresAt: new Date(pin.expiresAt).toISOString(),
+    createdAt: isoTime(pin.createdAt),
+    expiresAt: isoTime(pin.expiresAt),
     authToken,
     newRegistration: null,
+  }
+  return {
+    json: { ...fields, location: LOCATION },
+    xml: { tag: 'pin', attributes: fields, children: [{ tag: 'location', attributes: LOCATION }] },
   }
 }

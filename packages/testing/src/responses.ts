@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http'
+import type { XmlElement } from './xml.js'
 
 /**
  * What a route answers. A streamed `body` is written chunk by chunk, without `Content-Length`.
@@ -12,6 +13,11 @@ export interface FakeResponse {
   status: number
   headers?: Record<string, string>
   body?: string | Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>
+  /**
+   * The same answer in XML: sent instead of `body` (as `application/xml`) to a request whose `Accept` does
+   * not name `application/json`, as plex.tv does, unless the route is JSON-only.
+   */
+  xml?: XmlElement
 }
 
 /**
@@ -27,7 +33,26 @@ export function json(status: number, value: unknown, headers: Record<string, str
 }
 
 /**
- * An error in plex.tv's JSON shape: `{"errors":[{"code":…,"message":…,"status":…}]}`.
+ * An answer plex.tv serves both ways: JSON (`value`) to clients that send `Accept: application/json`, XML
+ * (`xml`) to the others.
+ *
+ * @example
+ * ```ts
+ * return negotiated(200, { id: 1 }, { tag: 'user', attributes: { id: 1 } })
+ * ```
+ */
+export function negotiated(
+  status: number,
+  value: unknown,
+  xml: XmlElement,
+  headers: Record<string, string> = {},
+): FakeResponse {
+  return { ...json(status, value, headers), xml }
+}
+
+/**
+ * An error in plex.tv's shape: `{"errors":[{"code":…,"message":…,"status":…}]}` in JSON,
+ * `<errors><error code="…" message="…" status="…"/></errors>` in XML.
  *
  * @example
  * ```ts
@@ -39,5 +64,9 @@ export function plexError(
   code = status,
   message = STATUS_CODES[status] ?? 'Error',
 ): FakeResponse {
-  return json(status, { errors: [{ code, message, status }] })
+  return negotiated(
+    status,
+    { errors: [{ code, message, status }] },
+    { tag: 'errors', children: [{ tag: 'error', attributes: { code, message, status } }] },
+  )
 }

@@ -3,8 +3,10 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { collect } from './body-streams.js'
 import { applyFailure } from './failure-modes.js'
+import { CONTROL_PATH } from './paths.js'
 import { type FakeResponse, plexError } from './responses.js'
 import type { FakePlexState } from './state.js'
+import { renderXml } from './xml.js'
 
 /**
  * What a route handler gets.
@@ -38,6 +40,8 @@ export interface RouteContext {
 export interface Route {
   readonly method: string
   readonly path: string
+  /** Answers JSON whatever `Accept` says (plex.tv's `auth/*` endpoints, read as JSON by clients that ask for nothing). */
+  readonly jsonOnly?: boolean
   handle(context: RouteContext): FakeResponse | Promise<FakeResponse>
 }
 
@@ -59,22 +63,24 @@ async function dispatch(
   const method = request.method ?? 'GET'
   const url = new URL(request.url ?? '/', 'http://fake-plex')
   const path = url.pathname
-  record(state, method, path, request.headers)
+  const control = path === CONTROL_PATH || path.startsWith(`${CONTROL_PATH}/`)
+  if (!control) record(state, method, path, request.headers)
 
   const candidates = routes.flatMap((route) => {
     const params = matchPath(route.path, path)
     return params === undefined ? [] : [{ route, params }]
   })
   const match = candidates.find(({ route }) => route.method === method)
-  const mode = state.failures.take([path, (match ?? candidates[0])?.route.path ?? path])
+  const mode = control ? undefined : state.failures.take([path, (match ?? candidates[0])?.route.path ?? path])
 
   const closed = new AbortController()
   response.once('close', () => closed.abort())
 
+  const xml = !acceptsJson(request.headers)
   const normal = async (): Promise<FakeResponse> => {
     if (match === undefined) {
-      if (candidates.length === 0) return plexError(404)
-      const answer = plexError(405)
+      if (candidates.length === 0) return represent(plexError(404), xml)
+      const answer = represent(plexError(405), xml)
       return {
         ...answer,
         headers: { ...answer.headers, allow: candidates.map(({ route }) => route.method).join(', ') },
@@ -82,7 +88,7 @@ async function dispatch(
     }
     const body = await collect(request)
     const { params, route } = match
-    return route.handle({
+    const answer = await route.handle({
       method,
       path,
       params,
@@ -91,6 +97,7 @@ async function dispatch(
       body,
       state,
     })
+    return represent(answer, xml && route.jsonOnly !== true)
   }
 
   let answer: FakeResponse | 'down' | 'hang'
@@ -98,10 +105,26 @@ async function dispatch(
     answer = mode === undefined ? await normal() : await applyFailure(mode, normal, closed.signal)
   } catch (error) {
     if (closed.signal.aborted) return
-    answer = plexError(500, 500, String(error))
+    answer = represent(plexError(500, 500, String(error)), xml)
   }
   if (answer === 'down') request.socket.destroy()
   else if (answer !== 'hang') await write(response, answer)
+}
+
+/** Whether a request asked for JSON: plex.tv answers XML to anything else, a wildcard `Accept` included. */
+export function acceptsJson(headers: IncomingHttpHeaders): boolean {
+  return /application\/json/i.test([headers.accept ?? ''].flat().join(','))
+}
+
+/** The representation to send: the XML alternative when there is one and the client did not ask for JSON. */
+function represent(answer: FakeResponse, xml: boolean): FakeResponse {
+  const { xml: element, ...rest } = answer
+  if (!xml || element === undefined) return rest
+  return {
+    ...rest,
+    headers: { ...rest.headers, 'content-type': 'application/xml; charset=utf-8' },
+    body: renderXml(element),
+  }
 }
 
 function record(state: FakePlexState, method: string, path: string, headers: IncomingHttpHeaders): void {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { accountById, randomToken } from './accounts.js'
+import { isoTime } from './pins.js'
 import type { FakePlexState, ServerRecord } from './state.js'
+import type { XmlElement } from './xml.js'
 
 /**
  * What `addServer` may set. Every member is optional.
@@ -115,16 +117,19 @@ export function serverView(state: FakePlexState, server: ServerRecord): FakeServ
   }
 }
 
-/** A server's entry in `/api/v2/resources`, as seen by `accountId`. */
-export function resourceJson(
+/**
+ * A server's entry in `/api/v2/resources`, as seen by `accountId`: JSON, and XML
+ * (`<resource …><connections><connection …/></connections></resource>`, as python-plexapi reads it).
+ */
+export function resourceDocument(
   state: FakePlexState,
   server: ServerRecord,
   accountId: number,
-): Record<string, unknown> {
+): { json: Record<string, unknown>; xml: XmlElement } {
   const owned = server.ownerId === accountId
   const url = new URL(state.url)
   const owner = state.accounts.get(server.ownerId)
-  return {
+  const fields = {
     name: server.name,
     product: 'Plex Media Server',
     productVersion: '1.41.0.0000-fake',
@@ -132,8 +137,8 @@ export function resourceJson(
     platformVersion: '6.1',
     device: 'PC',
     clientIdentifier: server.machineIdentifier,
-    createdAt: new Date(server.createdAt * 1000).toISOString(),
-    lastSeenAt: new Date().toISOString(),
+    createdAt: isoTime(server.createdAt * 1000),
+    lastSeenAt: isoTime(Date.now()),
     provides: server.provides,
     ownerId: owned ? null : server.ownerId,
     sourceTitle: owned ? null : (owner?.username ?? null),
@@ -148,16 +153,22 @@ export function resourceJson(
     publicAddressMatches: true,
     dnsRebindingProtection: false,
     natLoopbackSupported: false,
-    connections: [
-      {
-        protocol: url.protocol.slice(0, -1),
-        address: url.hostname,
-        port: Number(url.port),
-        uri: serverUrl(state, server.machineIdentifier),
-        local: true,
-        relay: false,
-        IPv6: false,
-      },
-    ],
+  }
+  const connection = {
+    protocol: url.protocol.slice(0, -1),
+    address: url.hostname,
+    port: Number(url.port),
+    uri: serverUrl(state, server.machineIdentifier),
+    local: true,
+    relay: false,
+    IPv6: false,
+  }
+  return {
+    json: { ...fields, connections: [connection] },
+    xml: {
+      tag: 'resource',
+      attributes: fields,
+      children: [{ tag: 'connections', children: [{ tag: 'connection', attributes: connection }] }],
+    },
   }
 }

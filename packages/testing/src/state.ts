@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { FailureTable } from './failure-modes.js'
-import { KeyRing } from './keys.js'
+import { KeyRing, type SigningKeyPosition } from './keys.js'
 import type { PlexTokenUser } from './tokens.js'
 
 /**
@@ -87,6 +87,8 @@ export interface ServerRecord {
 /** Everything the routes share. Later routes (users, friends, …) add their own members here. */
 export interface FakePlexState {
   readonly keyRing: KeyRing
+  /** Where rotations put the new signing key unless told otherwise. */
+  readonly signingKeyPosition: SigningKeyPosition
   /** The default account: the one `issueToken` describes and `approvePin` signs in unless told otherwise. */
   readonly account: PlexTokenUser
   /** Base URL of the fake, known once it listens. */
@@ -103,6 +105,8 @@ export interface FakePlexState {
   readonly nonceWindows: Map<string, { start: number; count: number }>
   /** Fake media servers, by machine identifier. */
   readonly servers: Map<string, ServerRecord>
+  /** Plex Home memberships: the admin's account id → the other members (managed users included). */
+  readonly homes: Map<number, number[]>
   /** Served instead of the key ring's keys when set. */
   keysResponse: object | undefined
   cacheControl: string | undefined
@@ -123,12 +127,14 @@ export const DEFAULT_NONCE_RATE_LIMIT: Readonly<RateLimit> = Object.freeze({ req
 
 export function createState(options: {
   keyCount: number
+  signingKeyPosition?: SigningKeyPosition
   account: PlexTokenUser
   cacheControl: string | undefined
   nonceRateLimit?: RateLimit | undefined
 }): FakePlexState {
   return {
-    keyRing: new KeyRing(options.keyCount),
+    keyRing: new KeyRing(options.keyCount, options.signingKeyPosition),
+    signingKeyPosition: options.signingKeyPosition ?? 'first',
     account: options.account,
     url: '',
     accounts: new Map([[options.account.id, options.account]]),
@@ -140,6 +146,7 @@ export function createState(options: {
     nonceRateLimit: 'nonceRateLimit' in options ? options.nonceRateLimit : { ...DEFAULT_NONCE_RATE_LIMIT },
     nonceWindows: new Map(),
     servers: new Map(),
+    homes: new Map(),
     keysResponse: undefined,
     cacheControl: options.cacheControl,
     failures: new FailureTable(),

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { createFakePlex, type FakePlex, PLEX_PATHS } from '../src/index.js'
+import { createFakePlex, type FakePlex, PLEX_PATHS, STRONG_PIN_LIFETIME } from '../src/index.js'
 import { CLIENT_ID, deviceJwt, newDevice, plexHeaders } from './helpers.js'
 
 let plex: FakePlex
@@ -65,7 +65,7 @@ describe('POST /api/v2/pins', () => {
     expect(status).toBe(201)
     expect(body).toMatchObject({
       clientIdentifier: CLIENT_ID,
-      expiresIn: 900,
+      expiresIn: STRONG_PIN_LIFETIME,
       authToken: null,
       product: 'Route Test',
     })
@@ -150,7 +150,7 @@ describe('GET /api/v2/pins/:id', () => {
     const { pin } = await keyedPin()
     expect((await poll(pin.id, undefined, 'another-client')).status).toBe(404)
     expect((await poll(pin.id + 1000)).status).toBe(404)
-    vi.setSystemTime(Date.now() + 901_000)
+    vi.setSystemTime(Date.now() + (STRONG_PIN_LIFETIME + 1) * 1000)
     const expired = await poll(pin.id)
     expect(expired.status).toBe(404)
     expect(expired.body).toEqual({

@@ -10,7 +10,11 @@ afterEach(async () => {
   await plex.close()
 })
 
-async function friendsOf(token: string | undefined, headers = plexHeaders(token)) {
+// Core asks for XML here; a client without Accept gets XML too.
+async function friendsOf(
+  token: string | undefined,
+  headers: Record<string, string> = { ...plexHeaders(token), accept: 'application/xml' },
+) {
   const response = await fetch(`${plex.url}${PLEX_PATHS.users}`, { headers })
   return { status: response.status, type: response.headers.get('content-type'), text: await response.text() }
 }
@@ -57,7 +61,7 @@ describe('GET /api/users: the friends list, in XML', () => {
     expect(
       (await friendsOf(plex.createLegacyToken(), { 'x-plex-token': plex.createLegacyToken() })).status,
     ).toBe(400)
-    const bad = await friendsOf('abcdefghijklmnopqrst')
+    const bad = await friendsOf('abcdefghijklmnopqrst', plexHeaders('abcdefghijklmnopqrst'))
     expect(bad.status).toBe(401)
     expect(JSON.parse(bad.text)).toEqual({
       errors: [{ code: 1001, message: 'User could not be authenticated', status: 401 }],

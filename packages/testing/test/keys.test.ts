@@ -24,7 +24,7 @@ const verifyNow = (token: string) =>
   jwtVerify(token, createRemoteJWKSet(new URL(plex.jwksUrl)), { algorithms: ['EdDSA'] })
 
 describe('GET /api/v2/auth/keys', () => {
-  test('serves Plex-shaped JSON: two keys by default, the signing key last', async () => {
+  test('serves Plex-shaped JSON: one key by default, the signing key (as plex.tv between rotations)', async () => {
     expect(plex.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(plex.jwksUrl).toBe(`${plex.url}/api/v2/auth/keys`)
     const response = await fetch(plex.jwksUrl)
@@ -32,19 +32,24 @@ describe('GET /api/v2/auth/keys', () => {
     expect(response.headers.get('cache-control')).toBeNull()
     const body = (await response.json()) as PublicKeySet
     expect(body).toEqual(plex.keys)
-    expect(body.keys).toHaveLength(2)
+    expect(body.keys).toHaveLength(1)
     for (const key of body.keys) {
       expect(Object.keys(key)).toEqual(['kty', 'crv', 'x', 'kid', 'use', 'alg'])
       expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519', use: 'sig', alg: 'EdDSA' })
       expect(key.x).toMatch(/^[A-Za-z0-9_-]{43}$/)
       expect(key.kid).toMatch(/^[A-Za-z0-9_-]{43}$/)
     }
-    expect(body.keys.at(-1)?.kid).toBe(plex.signingKey.kid)
+    expect(body.keys[0]?.kid).toBe(plex.signingKey.kid)
   })
 
-  test('keyCount sets how many keys are published', async () => {
-    await using single = await createFakePlex({ keyCount: 1 })
-    expect(single.keys.keys.map((key) => key.kid)).toEqual([single.signingKey.kid])
+  test('keyCount sets how many keys are published; the signing key is keys[0] unless signingKeyPosition is last', async () => {
+    await using three = await createFakePlex({ keyCount: 3 })
+    expect(three.keys.keys).toHaveLength(3)
+    expect(three.keys.keys[0]?.kid).toBe(three.signingKey.kid)
+    await using rotating = await createFakePlex({ keyCount: 2, signingKeyPosition: 'last' })
+    expect(rotating.keys.keys).toHaveLength(2)
+    expect(rotating.keys.keys.at(-1)?.kid).toBe(rotating.signingKey.kid)
+    expect(rotating.keys.keys[0]?.kid).not.toBe(rotating.signingKey.kid)
   })
 
   test('cacheControl, as option or property, is sent on the key set', async () => {
@@ -66,14 +71,17 @@ describe('GET /api/v2/auth/keys', () => {
 })
 
 describe('key management', () => {
-  test('rotateKeys publishes a new signing key last and keeps the old one', async () => {
+  test('rotateKeys publishes a new signing key first and keeps the old one; position last on demand', async () => {
     const oldToken = plex.issueToken()
     const before = await kids()
     const fresh = plex.rotateKeys()
     expect(plex.signingKey.kid).toBe(fresh.kid)
-    expect(await kids()).toEqual([...before, fresh.kid])
+    expect(await kids()).toEqual([fresh.kid, ...before])
     expect((await verifyNow(plex.issueToken())).protectedHeader.kid).toBe(fresh.kid)
     await expect(verifyNow(oldToken)).resolves.toBeDefined()
+    const last = plex.rotateKeys({ position: 'last' })
+    expect(await kids()).toEqual([fresh.kid, ...before, last.kid])
+    expect(plex.signingKey.kid).toBe(last.kid)
   })
 
   test('rotateKeys({ keep: false }) unpublishes every older key', async () => {
@@ -94,7 +102,7 @@ describe('key management', () => {
   })
 
   test('removeKey unpublishes; removing the signing key leaves tokens with an unknown kid', async () => {
-    const [first] = await kids()
+    const first = plex.addKey().kid
     expect(plex.removeKey(first!)).toBe(true)
     expect(plex.removeKey(first!)).toBe(false)
     expect(await kids()).toEqual([plex.signingKey.kid])
@@ -126,9 +134,14 @@ describe('request counters', () => {
   })
 
   test('unknown paths answer 404 and other methods 405, in plex.tv error shape', async () => {
-    const missing = await fetch(`${plex.url}/nowhere`)
+    const missing = await fetch(`${plex.url}/nowhere`, { headers: { accept: 'application/json' } })
     expect(missing.status).toBe(404)
     expect(await missing.json()).toEqual({ errors: [{ code: 404, message: 'Not Found', status: 404 }] })
+    const missingXml = await fetch(`${plex.url}/nowhere`)
+    expect(missingXml.headers.get('content-type')).toBe('application/xml; charset=utf-8')
+    expect(await missingXml.text()).toContain(
+      '<errors>\n  <error code="404" message="Not Found" status="404"/>',
+    )
     const wrongMethod = await fetch(plex.jwksUrl, { method: 'POST' })
     expect(wrongMethod.status).toBe(405)
     expect(wrongMethod.headers.get('allow')).toBe('GET')

@@ -45,7 +45,7 @@ test('a failure set on a route pattern applies to every matching path', async ()
 })
 
 test('a throwing handler answers 500', async () => {
-  const response = await fetch(`${server.url}/broken`)
+  const response = await fetch(`${server.url}/broken`, { headers: { accept: 'application/json' } })
   expect(response.status).toBe(500)
   expect(await response.json()).toEqual({ errors: [{ code: 500, message: 'Error: boom', status: 500 }] })
 })

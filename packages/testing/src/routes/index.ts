@@ -1,8 +1,11 @@
 import type { Route } from '../router.js'
+import { legacyAccountJsonRoute, legacyAccountRoute } from './account.js'
+import { homeUsersRoute } from './home-users.js'
 import { jwkRoute } from './jwk.js'
 import { keysRoute } from './keys.js'
 import { nonceRoute } from './nonce.js'
 import { pinRoute } from './pin.js'
+import { pinLinkRoute } from './pin-link.js'
 import { pingRoute } from './ping.js'
 import { pinsRoute } from './pins.js'
 import { resourcesRoute } from './resources.js'
@@ -15,6 +18,7 @@ import { usersRoute } from './users.js'
 export const routes: readonly Route[] = [
   keysRoute,
   pinsRoute,
+  pinLinkRoute,
   pinRoute,
   nonceRoute,
   jwkRoute,
@@ -23,5 +27,8 @@ export const routes: readonly Route[] = [
   pingRoute,
   resourcesRoute,
   usersRoute,
+  homeUsersRoute,
+  legacyAccountRoute,
+  legacyAccountJsonRoute,
   securityTokenRoute,
 ]

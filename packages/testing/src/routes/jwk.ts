@@ -6,12 +6,14 @@ import type { Route } from '../router.js'
 
 /**
  * `POST /api/v2/auth/jwk` with `X-Plex-Token` (a legacy token, or a Plex JWT) and `{"jwk":{…}}`: registers
- * the device key of the client identifier. 201 with an empty body; 401 for a bad token; 422 "Thumbprint
+ * the device key (Ed25519 or RSA) of the client identifier. 201 with an empty body (`Content-Type:
+ * application/json`); 401 for a bad token; 422 "Thumbprint
  * Already Taken" when another client identifier registered that kid; 400 for a body without a public JWK.
  */
 export const jwkRoute: Route = {
   method: 'POST',
   path: PLEX_PATHS.jwk,
+  jsonOnly: true,
   handle: async (context) => {
     const auth = await authenticate(context)
     if (!auth.ok) return auth.response
@@ -25,6 +27,10 @@ export const jwkRoute: Route = {
       legacyToken: auth.kind === 'legacy' ? auth.token : undefined,
     })
     if (outcome === 'taken') return plexError(422, 422, 'Thumbprint Already Taken')
-    return { status: 201 }
+    // plex.tv's 201 carries no body; python-plexapi had to learn to accept that. The type is still JSON's.
+    return {
+      status: 201,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': '0' },
+    }
   },
 }

@@ -6,6 +6,7 @@ import type { Route } from '../router.js'
 export const keysRoute: Route = {
   method: 'GET',
   path: PLEX_PATHS.keys,
+  jsonOnly: true,
   handle: ({ state }) =>
     json(
       200,

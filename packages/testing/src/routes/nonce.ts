@@ -21,6 +21,7 @@ export const NONCE_LIFETIME = 300
 export const nonceRoute: Route = {
   method: 'GET',
   path: PLEX_PATHS.nonce,
+  jsonOnly: true,
   handle: (context) => {
     const { state } = context
     const clientIdentifier = clientIdentifierOf(context)

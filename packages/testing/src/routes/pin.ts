@@ -2,14 +2,21 @@ import { clientIdentifierOf, missingClientIdentifier } from '../authenticate.js'
 import { scopesOf, verifyDeviceJwt } from '../device-keys.js'
 import { issueToken } from '../issue-token.js'
 import { PLEX_PATHS } from '../paths.js'
-import { findPin, pinJson } from '../pins.js'
-import { json, plexError } from '../responses.js'
+import { findPin, pinDocument } from '../pins.js'
+import { type FakeResponse, negotiated, plexError } from '../responses.js'
 import type { Route } from '../router.js'
+import type { PinRecord } from '../state.js'
+
+function pinAnswer(pin: PinRecord, authToken: string | null): FakeResponse {
+  const { json, xml } = pinDocument(pin, authToken)
+  return negotiated(200, json, xml)
+}
 
 /**
  * `GET /api/v2/pins/:id`: the PIN, `authToken` null until approved. A PIN with a key reveals its Plex JWT
  * only with `?deviceJWT=` signed by that key (422 when the signature does not verify); the token is issued
- * on the first such poll and repeated after. 404 for an unknown or expired PIN, or another client's.
+ * on the first such poll and repeated after. 404 (code 1020) for an unknown, expired or denied PIN, or
+ * another client's.
  */
 export const pinRoute: Route = {
   method: 'GET',
@@ -26,10 +33,10 @@ export const pinRoute: Route = {
       return plexError(404, 1020, 'Code not found or expired')
     }
     if (pin.publicKey === undefined || pin.approval === undefined)
-      return json(200, pinJson(pin, pin.authToken ?? null))
+      return pinAnswer(pin, pin.authToken ?? null)
     const deviceJwt = context.query.get('deviceJWT')
-    if (deviceJwt === null) return json(200, pinJson(pin, null))
-    const claims = await verifyDeviceJwt(deviceJwt, pin.publicKey, pin.clientIdentifier)
+    if (deviceJwt === null) return pinAnswer(pin, null)
+    const claims = verifyDeviceJwt(deviceJwt, pin.publicKey, pin.clientIdentifier)
     if (claims === undefined) return plexError(422, 422, 'Signature Verification Failed')
     const account = context.state.accounts.get(pin.approval.accountId) ?? context.state.account
     pin.authToken ??= issueToken(
@@ -41,6 +48,6 @@ export const pinRoute: Route = {
       },
       account,
     )
-    return json(200, pinJson(pin, pin.authToken))
+    return pinAnswer(pin, pin.authToken)
   },
 }

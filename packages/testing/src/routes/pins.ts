@@ -1,13 +1,15 @@
-import { clientIdentifierOf, missingClientIdentifier } from '../authenticate.js'
-import { parsePublicJwk, readJson } from '../device-keys.js'
+import { clientIdentifierOf, missingClientIdentifier, plexFlag, plexValue } from '../authenticate.js'
+import { parsePublicJwk } from '../device-keys.js'
 import { PLEX_PATHS } from '../paths.js'
-import { createPin, pinJson } from '../pins.js'
-import { json, plexError } from '../responses.js'
+import { createPin, pinDocument } from '../pins.js'
+import { readFields } from '../request-body.js'
+import { negotiated, plexError } from '../responses.js'
 import type { Route } from '../router.js'
 
 /**
  * `POST /api/v2/pins`: a PIN with a device key (JSON body `{"jwk":{…},"strong":true}`), or a legacy PIN
- * (`?strong=true`, no body) whose `authToken` will be a legacy token. 201 with the PIN.
+ * (`?strong=true`, no body) whose `authToken` will be a legacy token. `strong` may come from the body or
+ * the query (`true`, `True`, `1`). 201 with the PIN, JSON or XML as `Accept` says.
  */
 export const pinsRoute: Route = {
   method: 'POST',
@@ -15,11 +17,9 @@ export const pinsRoute: Route = {
   handle: (context) => {
     const clientIdentifier = clientIdentifierOf(context)
     if (clientIdentifier === undefined) return missingClientIdentifier()
-    const body = context.body.length === 0 ? {} : readJson(context.body)
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return plexError(400, 400, 'Invalid request body')
-    }
-    const { jwk, strong } = body as Record<string, unknown>
+    const body = readFields(context)
+    if (body === undefined) return plexError(400, 400, 'Invalid request body')
+    const { jwk, strong } = body
     const key = jwk === undefined ? undefined : parsePublicJwk(jwk)
     if (jwk !== undefined && key === undefined) return plexError(422, 422, 'Invalid JWK')
     const owner = key === undefined ? undefined : context.state.devices.get(key.kid)
@@ -28,11 +28,12 @@ export const pinsRoute: Route = {
     }
     const pin = createPin(context.state, {
       clientIdentifier,
-      product: [context.headers['x-plex-product']].flat()[0],
-      strong: strong === true || context.query.get('strong') === 'true',
+      product: plexValue(context, 'X-Plex-Product'),
+      strong: plexFlag(strong) || plexFlag(context.query.get('strong')),
       kid: key?.kid,
       publicKey: key?.publicKey,
     })
-    return json(201, pinJson(pin, null))
+    const { json, xml } = pinDocument(pin, null)
+    return negotiated(201, json, xml)
   },
 }

@@ -1,12 +1,13 @@
 import { authenticate } from '../authenticate.js'
 import { PLEX_PATHS } from '../paths.js'
-import { json } from '../responses.js'
+import { negotiated } from '../responses.js'
 import type { Route } from '../router.js'
-import { resourceJson } from '../servers.js'
+import { resourceDocument } from '../servers.js'
 
 /**
- * `GET /api/v2/resources`: a JSON array of the servers the account owns or was shared, each with its
- * `clientIdentifier`, `provides`, `owned`, the account's `accessToken` and its `connections`. Errors as
+ * `GET /api/v2/resources`: the servers the account owns or was shared, each with its `clientIdentifier`,
+ * `provides`, `owned`, the account's `accessToken` and its `connections`. A JSON array, or
+ * `<resources><resource …><connections><connection …/></connections></resource></resources>`. Errors as
  * `/api/v2/user`.
  */
 export const resourcesRoute: Route = {
@@ -16,10 +17,13 @@ export const resourcesRoute: Route = {
     const auth = await authenticate(context)
     if (!auth.ok) return auth.response
     const { state } = context
-    const reachable = [...state.servers.values()].filter((server) => server.accessTokens.has(auth.account.id))
-    return json(
+    const documents = [...state.servers.values()]
+      .filter((server) => server.accessTokens.has(auth.account.id))
+      .map((server) => resourceDocument(state, server, auth.account.id))
+    return negotiated(
       200,
-      reachable.map((server) => resourceJson(state, server, auth.account.id)),
+      documents.map(({ json }) => json),
+      { tag: 'resources', attributes: { size: documents.length }, children: documents.map(({ xml }) => xml) },
     )
   },
 }

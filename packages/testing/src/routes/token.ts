@@ -16,6 +16,7 @@ const rejected = () => plexError(422, 422, 'Signature Verification Failed')
 export const tokenRoute: Route = {
   method: 'POST',
   path: PLEX_PATHS.token,
+  jsonOnly: true,
   handle: async (context) => {
     const { state } = context
     if (clientIdentifierOf(context) === undefined) return missingClientIdentifier()
@@ -24,7 +25,7 @@ export const tokenRoute: Route = {
     const kid = kidOf(body.jwt)
     const device = kid === undefined ? undefined : state.devices.get(kid)
     if (device === undefined) return rejected()
-    const claims = await verifyDeviceJwt(body.jwt, device.publicKey, device.clientIdentifier)
+    const claims = verifyDeviceJwt(body.jwt, device.publicKey, device.clientIdentifier)
     const nonce = claims?.nonce
     const record = typeof nonce === 'string' ? state.nonces.get(nonce) : undefined
     if (claims === undefined || record === undefined) return rejected()

@@ -1,27 +1,9 @@
 import { authenticate } from '../authenticate.js'
 import { PLEX_PATHS } from '../paths.js'
-import type { FakeResponse } from '../responses.js'
+import { type FakeResponse, negotiated } from '../responses.js'
 import type { Route } from '../router.js'
 import type { FakePlexState, ServerRecord } from '../state.js'
-
-const XML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-}
-
-function attribute(value: string | number | boolean | undefined): string {
-  const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value ?? '')
-  return text.replace(/[&<>"']/g, (char) => XML_ESCAPES[char]!)
-}
-
-function attributes(values: Record<string, string | number | boolean | undefined>): string {
-  return Object.entries(values)
-    .map(([name, value]) => `${name}="${attribute(value)}"`)
-    .join(' ')
-}
+import type { XmlElement, XmlValue } from '../xml.js'
 
 /** A numeric id for a server, stable per machine identifier (plex.tv's `Server id`/`serverId`). */
 function serverId(server: ServerRecord): number {
@@ -31,39 +13,41 @@ function serverId(server: ServerRecord): number {
 }
 
 /** The friends list of `ownerId` as plex.tv's XML: every account a server of theirs is shared with. */
-export function friendsXml(state: FakePlexState, ownerId: number): string {
+export function friendsElement(state: FakePlexState, ownerId: number): XmlElement {
   const owned = [...state.servers.values()].filter((server) => server.ownerId === ownerId)
   const friends = new Map<number, ServerRecord[]>()
   for (const server of owned) {
     for (const accountId of server.sharedWith)
       friends.set(accountId, [...(friends.get(accountId) ?? []), server])
   }
-  const users = [...friends].map(([accountId, servers]) => {
+  const users = [...friends].map(([accountId, servers]): XmlElement => {
     const account = state.accounts.get(accountId)
-    const user = attributes({
-      id: accountId,
-      title: account?.username,
-      username: account?.username,
-      email: account?.email,
-      recommendationsPlaylistId: '',
-      thumb: `https://plex.tv/users/${account?.uuid ?? ''}/avatar?c=1700000000`,
-      protected: false,
-      home: false,
-      allowTuners: 0,
-      allowSync: false,
-      allowCameraUpload: false,
-      allowChannels: false,
-      allowSubtitleAdmin: false,
-      filterAll: '',
-      filterMovies: '',
-      filterMusic: '',
-      filterPhotos: '',
-      filterTelevision: '',
-      restricted: account?.restricted ?? false,
-    })
-    const rows = servers.map(
-      (server) =>
-        `    <Server ${attributes({
+    return {
+      tag: 'User',
+      attributes: {
+        id: accountId,
+        title: account?.username ?? account?.friendly_name,
+        username: account?.username,
+        email: account?.email,
+        recommendationsPlaylistId: '',
+        thumb: `https://plex.tv/users/${account?.uuid ?? ''}/avatar?c=1700000000`,
+        protected: false,
+        home: false,
+        allowTuners: 0,
+        allowSync: false,
+        allowCameraUpload: false,
+        allowChannels: false,
+        allowSubtitleAdmin: false,
+        filterAll: '',
+        filterMovies: '',
+        filterMusic: '',
+        filterPhotos: '',
+        filterTelevision: '',
+        restricted: account?.restricted ?? false,
+      },
+      children: servers.map((server) => ({
+        tag: 'Server',
+        attributes: {
           id: serverId(server),
           serverId: serverId(server),
           machineIdentifier: server.machineIdentifier,
@@ -73,24 +57,47 @@ export function friendsXml(state: FakePlexState, ownerId: number): string {
           allLibraries: true,
           owned: true,
           pending: false,
-        })}/>`,
-    )
-    return `  <User ${user}>\n${rows.join('\n')}\n  </User>`
+        },
+      })),
+    }
   })
-  const container = attributes({
-    friendlyName: 'myPlex',
-    identifier: 'com.plexapp.plugins.myplex',
-    machineIdentifier: 'fake-plex-tv',
-    totalSize: users.length,
-    size: users.length,
-  })
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer ${container}>\n${users.join('\n')}${users.length > 0 ? '\n' : ''}</MediaContainer>\n`
+  return {
+    tag: 'MediaContainer',
+    attributes: {
+      friendlyName: 'myPlex',
+      identifier: 'com.plexapp.plugins.myplex',
+      machineIdentifier: 'fake-plex-tv',
+      totalSize: users.length,
+      size: users.length,
+    },
+    children: users,
+  }
 }
 
 /**
- * `GET /api/users`: the friends list of the account the token speaks for, as plex.tv's XML (whatever
- * `Accept` says): a `<User id …>` per account one of its servers is shared with, each with a
- * `<Server machineIdentifier …/>` per such server. Errors as `/api/v2/user` (in plex.tv's JSON shape).
+ * An XML element as a Plex Media Server style JSON object: attributes as members (`1`/`0` booleans kept
+ * as XML has them), child elements grouped by tag into arrays: `{"MediaContainer":{…,"User":[…]}}`.
+ */
+function containerJson(element: XmlElement): Record<string, unknown> {
+  const body: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(element.attributes ?? {})) body[name] = jsonValue(value)
+  for (const child of element.children ?? []) {
+    const inner = containerJson(child)[child.tag]
+    body[child.tag] = [...((body[child.tag] as unknown[] | undefined) ?? []), inner]
+  }
+  return { [element.tag]: body }
+}
+
+function jsonValue(value: XmlValue): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0
+  return value ?? ''
+}
+
+/**
+ * `GET /api/users`: the friends list of the account the token speaks for: a `<User id …>` per account one
+ * of its servers is shared with, each with a `<Server machineIdentifier …/>` per such server. plex.tv's
+ * XML, or with `Accept: application/json` the same tree as `{"MediaContainer":{…,"User":[{…,"Server":[…]}]}}`.
+ * Errors as `/api/v2/user`.
  */
 export const usersRoute: Route = {
   method: 'GET',
@@ -98,10 +105,7 @@ export const usersRoute: Route = {
   handle: async (context): Promise<FakeResponse> => {
     const auth = await authenticate(context)
     if (!auth.ok) return auth.response
-    return {
-      status: 200,
-      headers: { 'content-type': 'application/xml; charset=utf-8' },
-      body: friendsXml(context.state, auth.account.id),
-    }
+    const element = friendsElement(context.state, auth.account.id)
+    return negotiated(200, containerJson(element), element)
   },
 }
