@@ -8,3 +8,8 @@ declare module 'koa2' {
   import Koa from 'koa'
   export default Koa
 }
+
+declare module 'fastify-cors4' {
+  import cors from '@fastify/cors'
+  export default cors
+}

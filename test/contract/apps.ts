@@ -1,17 +1,21 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import fastifyCors5 from '@fastify/cors'
+import koaCors from '@koa/cors'
 import type { ServerAccessOptions } from '@plexauth/core'
 import type { PlexAuthOptions } from '@plexauth/core/adapter'
 import * as plexExpress from '@plexauth/express'
 import fastifyPlexAuth, * as plexFastify from '@plexauth/fastify'
 import * as plexKoa from '@plexauth/koa'
+import cors from 'cors'
 import express5, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import express4 from 'express4'
 import fastify5, { type FastifyInstance, type RouteOptions } from 'fastify'
+import fastifyCors4 from 'fastify-cors4'
 import fastify4 from 'fastify4'
 import Koa3, { type Middleware, type ParameterizedContext } from 'koa'
 import Koa2 from 'koa2'
-import { type AuthName, type GuardSpec, ROUTES, type RouteSpec } from './cases.js'
+import { type AuthName, CORS_OPTIONS, CORS_PREFIX, type GuardSpec, ROUTES, type RouteSpec } from './cases.js'
 
 /**
  * One small factory per framework: each builds the test app described by `ROUTES` with its adapter,
@@ -133,6 +137,8 @@ function expressFramework(name: string, create: () => Express): Framework {
           next()
         })
       }
+      // As the README shows: the CORS middleware first, then plexAuth (here for the routes under the prefix).
+      app.use(CORS_PREFIX, cors(CORS_OPTIONS))
       const auth = perConfiguration((route) => plexExpress.plexAuth(options(context, route)))
       for (const route of routesOf(context)) {
         const chain = [
@@ -174,7 +180,11 @@ function fastifyGuard(spec: GuardSpec, context: { access?: AppContext['access'] 
 /** What a Fastify test app is created with: nothing, or a logger writing every line to a stream. */
 type FastifyTestOptions = { logger: { level: 'trace'; stream: { write(line: string): void } } } | undefined
 
-function fastifyFramework(name: string, create: (options: FastifyTestOptions) => FastifyInstance): Framework {
+function fastifyFramework(
+  name: string,
+  create: (options: FastifyTestOptions) => FastifyInstance,
+  corsPlugin: typeof fastifyCors5,
+): Framework {
   return {
     name,
     async start<A extends string>(context: AppContext<A>) {
@@ -189,36 +199,46 @@ function fastifyFramework(name: string, create: (options: FastifyTestOptions) =>
           .headers(err.headers ?? {})
           .send(appErrorBody(err)),
       )
-      // One sibling scope per configuration; routes without authentication live in the main one.
-      const scopes = new Map<A, RouteSpec<A>[]>()
+      // One sibling scope per configuration; routes without authentication live in the main one. Routes
+      // under the CORS prefix get a scope of their own, where @fastify/cors is registered before the plugin,
+      // as the README shows.
+      const scopes = new Map<string, { auth: A; cors: boolean; routes: RouteSpec<A>[] }>()
       for (const route of routesOf(context)) {
-        const scope = route.auth ?? ('main' as A)
-        scopes.set(scope, [...(scopes.get(scope) ?? []), route])
+        const auth = route.auth ?? ('main' as A)
+        const cors = route.path.startsWith(`${CORS_PREFIX}/`)
+        const key = `${auth}:${cors}`
+        const scope = scopes.get(key) ?? { auth, cors, routes: [] }
+        scope.routes.push(route)
+        scopes.set(key, scope)
       }
-      for (const [scopeName, routes] of scopes) {
-        app.register(async (scope) => {
-          await scope.register(fastifyPlexAuth, context.options[scopeName])
-          for (const route of routes) {
-            const config: RouteOptions['config'] =
-              route.auth === null
-                ? { plexAuth: false }
-                : route.optional === true
-                  ? { plexAuth: 'optional' }
-                  : {}
-            scope.route({
-              method: route.method,
-              url: route.path,
-              config,
-              preHandler: (route.guards ?? []).map((spec) => fastifyGuard(spec, context)),
-              handler: async (request, reply) => {
-                context.onHandler()
-                if (route.method === 'OPTIONS')
-                  return reply.code(204).header('access-control-allow-origin', '*').send()
-                return { route: route.path, plex: request.plex }
-              },
-            })
-          }
-        })
+      for (const { auth: scopeName, cors, routes } of scopes.values()) {
+        app.register(
+          async (scope) => {
+            if (cors) await scope.register(corsPlugin, CORS_OPTIONS)
+            await scope.register(fastifyPlexAuth, context.options[scopeName])
+            for (const route of routes) {
+              const config: RouteOptions['config'] =
+                route.auth === null
+                  ? { plexAuth: false }
+                  : route.optional === true
+                    ? { plexAuth: 'optional' }
+                    : {}
+              scope.route({
+                method: route.method,
+                url: cors ? route.path.slice(CORS_PREFIX.length) : route.path,
+                config,
+                preHandler: (route.guards ?? []).map((spec) => fastifyGuard(spec, context)),
+                handler: async (request, reply) => {
+                  context.onHandler()
+                  if (route.method === 'OPTIONS')
+                    return reply.code(204).header('access-control-allow-origin', '*').send()
+                  return { route: route.path, plex: request.plex }
+                },
+              })
+            }
+          },
+          cors ? { prefix: CORS_PREFIX } : {},
+        )
       }
       await app.listen({ host: '127.0.0.1', port: 0 })
       const { port } = app.server.address() as AddressInfo
@@ -277,6 +297,9 @@ function koaFramework(name: string, KoaClass: typeof Koa3): Framework {
           ctx.body = appErrorBody(err)
         }
       })
+      // As the README shows: the CORS middleware first, then plexAuth (here for the routes under the prefix).
+      const corsMiddleware = koaCors(CORS_OPTIONS)
+      app.use((ctx, next) => (ctx.path.startsWith(`${CORS_PREFIX}/`) ? corsMiddleware(ctx, next) : next()))
       const auth = perConfiguration((route) => plexKoa.plexAuth(options(context, route)))
       const table = new Map<string, KoaMiddleware[]>()
       for (const route of routesOf(context)) {
@@ -309,8 +332,12 @@ function koaFramework(name: string, KoaClass: typeof Koa3): Framework {
 export const FRAMEWORKS: readonly Framework[] = [
   expressFramework('Express 5', () => express5()),
   expressFramework('Express 4', () => express4()),
-  fastifyFramework('Fastify 5', (options) => fastify5(options)),
-  fastifyFramework('Fastify 4', (options) => fastify4(options) as unknown as FastifyInstance),
+  fastifyFramework('Fastify 5', (options) => fastify5(options), fastifyCors5),
+  fastifyFramework(
+    'Fastify 4',
+    (options) => fastify4(options) as unknown as FastifyInstance,
+    fastifyCors4 as unknown as typeof fastifyCors5,
+  ),
   koaFramework('Koa 3', Koa3),
   koaFramework('Koa 2', Koa2),
 ]

@@ -88,6 +88,14 @@ export function accessOptions(urls: ContractUrls): Record<AccessName, ServerAcce
   }
 }
 
+/**
+ * Routes under this prefix sit behind each framework's usual CORS middleware (cors, @fastify/cors,
+ * @koa/cors), mounted before plexAuth as the READMEs show.
+ */
+export const CORS_PREFIX = '/cors'
+export const CORS_ORIGIN = 'https://app.example'
+export const CORS_OPTIONS = { origin: CORS_ORIGIN, credentials: true } as const
+
 export type GuardSpec =
   | { kind: 'scopes'; scopes: string[] }
   | { kind: 'anyScope'; scopes: string[] }
@@ -125,6 +133,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/me', auth: 'main' },
   { method: 'OPTIONS', path: '/me', auth: 'main' },
   { method: 'GET', path: '/health', auth: null },
+  { method: 'GET', path: `${CORS_PREFIX}/me`, auth: 'main' },
   { method: 'GET', path: '/public/email', auth: null, guards: [email] },
   { method: 'GET', path: '/optional', auth: 'main', optional: true },
   { method: 'GET', path: '/optional/email', auth: 'main', optional: true, guards: [email] },
@@ -202,6 +211,10 @@ export interface Expected {
   forwarded?: boolean
   /** For a 200: how the identity was established. Default `'jwt'`. */
   kind?: 'jwt' | 'legacy'
+  /** `Access-Control-Allow-Origin` of the answer; for a 204, default `*` (what the test handler sets). */
+  allowOrigin?: string
+  /** Whether the route handler ran. Default: for a 2xx answer. */
+  handled?: boolean
   /** For a 200: the server access decision the handler saw (`req.plex.access`); absent unless given. */
   access?: Omit<ServerAccess, 'machineIdentifier'>
 }
@@ -226,6 +239,15 @@ const badRequest = `${realm}, error="invalid_request", error_description="The re
 const noScope = (scope: string, r = 'plex'): string =>
   `Bearer realm="${r}", error="insufficient_scope", error_description="The token lacks a required scope", scope="${scope}"`
 
+const preflight = (path: string): RequestShape => ({
+  method: 'OPTIONS',
+  path,
+  headers: [
+    ['origin', CORS_ORIGIN],
+    ['access-control-request-method', 'GET'],
+    ['access-control-request-headers', 'authorization'],
+  ],
+})
 const ok = (user: number | null): Expected => ({ status: 200, wwwAuthenticate: null, user })
 const missing: Expected = { status: 401, wwwAuthenticate: realm, code: 'TOKEN_MISSING' }
 const internal: Expected = { status: 500, wwwAuthenticate: realm, code: 'INTERNAL_ERROR' }
@@ -465,16 +487,41 @@ export const CASES: readonly ContractCase[] = [
     check: 'stale-event',
   },
 
-  // CORS preflight
+  // CORS: no method or header lets a request skip authentication; the CORS middleware answers preflights
   {
-    name: 'CORS preflight passes untouched',
+    name: 'CORS preflight is answered by the CORS middleware mounted before plexAuth',
+    request: () => preflight(`${CORS_PREFIX}/me`),
+    expect: { status: 204, wwwAuthenticate: null, allowOrigin: CORS_ORIGIN, handled: false },
+  },
+  {
+    name: 'behind the CORS middleware, an anonymous request is refused',
+    request: () => get(`${CORS_PREFIX}/me`, ['origin', CORS_ORIGIN]),
+    expect: { ...missing, allowOrigin: CORS_ORIGIN },
+  },
+  {
+    name: 'behind the CORS middleware, a valid token passes',
+    request: (p) => get(`${CORS_PREFIX}/me`, ['origin', CORS_ORIGIN], bearer(p.issueToken())),
+    expect: { ...ok(OWNER_ID), allowOrigin: CORS_ORIGIN },
+  },
+  {
+    name: 'a forged preflight to an OPTIONS handler is authenticated (401)',
+    request: () => preflight('/me'),
+    expect: missing,
+  },
+  {
+    name: 'a forged preflight without Origin to an OPTIONS handler is authenticated (401)',
     request: () => ({
       method: 'OPTIONS',
       path: '/me',
-      headers: [
-        ['origin', 'https://app.example'],
-        ['access-control-request-method', 'GET'],
-      ],
+      headers: [['access-control-request-method', 'DELETE']],
+    }),
+    expect: missing,
+  },
+  {
+    name: 'a preflight-shaped OPTIONS with a valid token reaches its handler',
+    request: (p) => ({
+      ...preflight('/me'),
+      headers: [...preflight('/me').headers!, bearer(p.issueToken())],
     }),
     expect: { status: 204, wwwAuthenticate: null },
   },

@@ -6,7 +6,7 @@ export type {
   AuthRequest,
   PlexAuthOptions,
 } from './http/create-authenticator.js'
-export { createAuthenticator, isPreflight } from './http/create-authenticator.js'
+export { createAuthenticator } from './http/create-authenticator.js'
 export type { Guard } from './http/create-guard.js'
 export { createScopeGuard, createServerAccessGuard, createUserGuard } from './http/create-guard.js'
 export type { PlexGuards } from './http/create-guards.js'

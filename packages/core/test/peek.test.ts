@@ -43,7 +43,20 @@ describe('peek: the synchronous answer for a token verified before', () => {
     expect(auth.peek(request(token))).toBeUndefined()
     const identity = await auth.authenticate(request(token))
     expect(auth.peek(request(token))).toBe(identity)
-    expect(auth.peek({ ...request(token), method: 'OPTIONS' })).toBeUndefined()
+    // No method is special (issue 11): an OPTIONS request, preflight-shaped or not, is read like any other.
+    const preflightShaped = {
+      ...request(token),
+      method: 'OPTIONS',
+      headers: { ...request(token).headers, 'access-control-request-method': 'GET' },
+    }
+    expect(auth.peek(preflightShaped)).toBe(identity)
+    expect(
+      auth.peek({ ...preflightShaped, headers: { 'access-control-request-method': 'GET' } }),
+    ).toBeUndefined()
+    await expectCode(
+      auth.authenticate({ method: 'OPTIONS', headers: { 'access-control-request-method': 'GET' } }),
+      'TOKEN_MISSING',
+    )
     const conflicting = request(token, { 'x-plex-token': plex.issueToken({ claims: { nonce: 'other' } }) })
     expect(auth.peek(conflicting)).toBeUndefined()
     await expectCode(auth.authenticate(conflicting), 'REQUEST_INVALID')

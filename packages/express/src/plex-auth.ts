@@ -51,7 +51,8 @@ function reportBug(res: Response, err: unknown): void {
 /**
  * Express middleware (Express 4 and 5) that verifies the request's Plex token and sets `req.plex`.
  * A missing or bad token is answered with 401 (400 for a malformed request, 503 while Plex's keys are
- * unavailable) and the route handler is not called. CORS preflight requests pass untouched.
+ * unavailable) and the route handler is not called. Every method is authenticated, `OPTIONS` too: mount
+ * the CORS middleware before it to answer preflights.
  * Throws `TypeError` at once for a misconfiguration.
  *
  * @example

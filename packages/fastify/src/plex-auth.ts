@@ -129,8 +129,8 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
  * `onRequest` hook (before the body is read), and sets `request.plex`. A missing or bad token is
  * answered with 401 (400 for a malformed request, 503 while Plex's keys are unavailable) and the
  * handler is not called. Per route, `config: { plexAuth: false }` skips authentication and
- * `config: { plexAuth: 'optional' }` lets anonymous requests in. CORS preflight requests pass
- * untouched. A misconfiguration makes `register` fail with `TypeError`.
+ * `config: { plexAuth: 'optional' }` lets anonymous requests in. Every method is authenticated,
+ * `OPTIONS` too: register `@fastify/cors` before it to answer preflights. A misconfiguration makes `register` fail with `TypeError`.
  *
  * @example
  * ```ts

@@ -45,7 +45,8 @@ export function reject(authenticator: Authenticator, err: unknown, ctx: Paramete
 /**
  * Koa middleware (Koa 2 and 3) that verifies the request's Plex token and sets `ctx.state.plex`.
  * A missing or bad token is answered with 401 (400 for a malformed request, 503 while Plex's keys are
- * unavailable) and later middleware does not run. CORS preflight requests pass untouched.
+ * unavailable) and later middleware does not run. Every method is authenticated, `OPTIONS` too: mount
+ * the CORS middleware before it to answer preflights.
  * Throws `TypeError` at once for a misconfiguration.
  *
  * @example

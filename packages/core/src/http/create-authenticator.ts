@@ -46,14 +46,16 @@ export interface Authenticator {
   readonly forwardErrors: boolean
   readonly credentialsRequired: boolean
   /**
-   * Identity of the request; `undefined` for an anonymous request that is allowed, or for a CORS
-   * preflight. Rejects with a `PlexAuthError` (or, for a bug, any error).
+   * Identity of the request; `undefined` for an anonymous request that is allowed. Every method is
+   * authenticated alike, `OPTIONS` with `Access-Control-Request-Method` too: a request's method or headers
+   * never let it skip authentication (issue 11). CORS preflights are the app's CORS middleware's to answer,
+   * mounted before plexAuth. Rejects with a `PlexAuthError` (or, for a bug, any error).
    */
   authenticate(request: AuthRequest, options?: AuthenticateOptions): Promise<PlexIdentity | undefined>
   /**
    * The identity of a request whose token this verifier already verified and which is still valid,
    * without waiting; `undefined` whenever `authenticate` must decide (no token, a new token, a malformed
-   * request, a preflight). Adapters try it first so that the common request skips a promise.
+   * request). Adapters try it first so that the common request skips a promise.
    */
   peek(request: AuthRequest): PlexIdentity | undefined
   /** The HTTP answer for an error, with this authenticator's realm. */
@@ -70,18 +72,6 @@ const ADAPTER_OPTION_NAMES = optionNames<Omit<PlexAuthOptions, keyof PlexVerifie
   realm: true,
   forwardErrors: true,
 })
-
-/**
- * True for a CORS preflight request, which carries no credentials by design and must pass untouched.
- *
- * @example
- * ```ts
- * isPreflight({ method: 'OPTIONS', headers: { 'access-control-request-method': 'GET' } }) // true
- * ```
- */
-export function isPreflight(request: AuthRequest): boolean {
-  return request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined
-}
 
 /**
  * Builds the shared core of an adapter. `extraOptionNames` lists options the adapter itself reads,
@@ -133,7 +123,6 @@ export function createAuthenticator(
     // turns per request, a measurable share of a fast framework's request (see BENCHMARKS.md).
     authenticate(request, perCall) {
       try {
-        if (isPreflight(request)) return Promise.resolve(undefined)
         const token = extractToken(request, extractOptions)
         if (token === undefined) {
           if (perCall?.credentialsRequired ?? credentialsRequired) throw new PlexAuthError('TOKEN_MISSING')
@@ -145,7 +134,7 @@ export function createAuthenticator(
       }
     },
     peek(request) {
-      if (request.method === 'OPTIONS' || peekToken === undefined) return undefined
+      if (peekToken === undefined) return undefined
       try {
         const token = extractToken(request, extractOptions)
         return token === undefined ? undefined : peekToken(token)
