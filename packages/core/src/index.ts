@@ -1,43 +1,37 @@
 // What apps use. Adapter plumbing (the authenticator, guards, request bookkeeping) is in ./adapter.ts,
 // published as `@plexauth/core/adapter`. Changing this list changes the public API: see test/exports.
 export type { UserPredicate } from './http/create-guard.js'
-export type { ExtractTokenOptions, HeaderBag, TokenRequest } from './http/extract-token.js'
+export type { ExtractTokenOptions, HeaderBag, TokenRequest, TokenSource } from './http/extract-token.js'
 export { DEFAULT_TOKEN_SOURCES, extractToken } from './http/extract-token.js'
 export { REDACTED, redactHeaders, redactTokens, redactUrl } from './http/redact.js'
 export type { HttpErrorBody, HttpErrorResult, ToHttpErrorOptions } from './http/to-http-error.js'
 export { toHttpError } from './http/to-http-error.js'
+export type {
+  PlexIdentity,
+  PlexIdentityBase,
+  PlexJwtIdentity,
+  PlexLegacyIdentity,
+  PlexUser,
+  ServerAccess,
+} from './jwt/identity-types.js'
+export type {
+  Ed25519PublicJwk,
+  JwksCacheOptions,
+  KeyStore,
+  PlexJwk,
+  PlexJwks,
+  SharedKeySet,
+  SharingKeyStore,
+} from './keys/key-set-types.js'
 export { backoffMs } from './lib/backoff.js'
 export type { MemoryCacheStoreOptions } from './lib/cache-store.js'
 export { createMemoryCacheStore } from './lib/cache-store.js'
 export type { PlexAuthErrorCode, PlexAuthErrorOptions } from './lib/errors.js'
 export { ERROR_CODES, isPlexAuthError, PlexAuthError } from './lib/errors.js'
+export type { KeyFetchFailure, PlexAuthEvent, PlexRequestFailure } from './lib/event-types.js'
+export type { CacheStore, RateBudget, RevocationQuery, SessionRevocationStore } from './lib/store-types.js'
 export { PLEX_TV_URL } from './plex-tv/plex-tv.js'
 export type { ServerAccessOptions } from './plex-tv/server-access.js'
-export type {
-  CacheStore,
-  Ed25519PublicJwk,
-  JwksCacheOptions,
-  KeyFetchFailure,
-  KeyStore,
-  PlexAuthEvent,
-  PlexIdentity,
-  PlexIdentityBase,
-  PlexJwk,
-  PlexJwks,
-  PlexJwtIdentity,
-  PlexLegacyIdentity,
-  PlexRequestFailure,
-  PlexUser,
-  PlexVerifier,
-  PlexVerifierOptions,
-  PlexVerifierStats,
-  RateBudget,
-  RevocationQuery,
-  ServerAccess,
-  SessionRevocationStore,
-  SharedKeySet,
-  SharingKeyStore,
-  TokenSource,
-} from './types.js'
 export { createPlexVerifier } from './verifier/create-plex-verifier.js'
 export { PLEX_JWKS_URL } from './verifier/resolve-options.js'
+export type { PlexVerifier, PlexVerifierOptions, PlexVerifierStats } from './verifier/verifier-types.js'

@@ -1,8 +1,10 @@
+import type { PlexIdentity } from '../jwt/identity-types.js'
 import { PlexAuthError } from '../lib/errors.js'
 import { boolean, fail, optionNames } from '../lib/options.js'
-import type { PlexIdentity, PlexVerifier, PlexVerifierOptions, TokenSource } from '../types.js'
 import { createPlexVerifier, peekOf } from '../verifier/create-plex-verifier.js'
 import { VERIFIER_OPTION_NAMES } from '../verifier/resolve-options.js'
+import type { PlexVerifier, PlexVerifierOptions } from '../verifier/verifier-types.js'
+import type { TokenSource } from './extract-token.js'
 import { extractToken, resolveTokenSources, type TokenRequest } from './extract-token.js'
 import { type HttpErrorResult, resolveRealm, toHttpError } from './to-http-error.js'
 

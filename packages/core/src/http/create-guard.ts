@@ -1,7 +1,7 @@
+import type { PlexIdentity } from '../jwt/identity-types.js'
 import { PlexAuthError } from '../lib/errors.js'
 import { fail } from '../lib/options.js'
 import { ServerAccessChecker, type ServerAccessOptions, withAccess } from '../plex-tv/server-access.js'
-import type { PlexIdentity } from '../types.js'
 
 /**
  * A route check run after authentication: resolves when the request may proceed, throws a

@@ -1,6 +1,8 @@
 import { MAX_TOKEN_LENGTH } from '../jwt/parse-token.js'
 import { PlexAuthError } from '../lib/errors.js'
-import type { TokenSource } from '../types.js'
+
+/** Where a token may be read from. `query` (`?X-Plex-Token=`) is off unless named. */
+export type TokenSource = 'authorization' | 'x-plex-token' | 'query'
 
 /** Header values as Node gives them: `req.headers`, or `req.headersDistinct` (arrays). */
 export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>

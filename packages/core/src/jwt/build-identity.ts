@@ -1,5 +1,5 @@
 import { PlexAuthError } from '../lib/errors.js'
-import type { PlexJwtIdentity, PlexUser } from '../types.js'
+import type { PlexJwtIdentity, PlexUser } from './identity-types.js'
 
 /** Longest string the identity exposes (username, email, uuid, thumbprint, scopes...). */
 export const MAX_CLAIM_STRING_LENGTH = 512

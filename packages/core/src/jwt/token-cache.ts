@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto'
-import type { PlexJwtIdentity } from '../types.js'
+import type { PlexJwtIdentity } from './identity-types.js'
 
 /** A verified token, remembered with the key that verified it. */
 export interface TokenCacheEntry {

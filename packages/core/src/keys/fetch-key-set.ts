@@ -1,5 +1,5 @@
 import { BoundedFetchError, type BoundedResponse, fetchBounded } from '../lib/bounded-fetch.js'
-import type { KeyFetchFailure } from '../types.js'
+import type { KeyFetchFailure } from '../lib/event-types.js'
 
 /** Limits of one key set download. */
 export interface FetchKeySetOptions {

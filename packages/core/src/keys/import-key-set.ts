@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto'
 import { decodeBase64url, isCanonicalBase64url } from '../jwt/base64url.js'
 import { isStrongEd25519PublicKey } from '../jwt/ed25519-point.js'
 import { MAX_KID_LENGTH } from '../jwt/parse-token.js'
-import type { PlexJwk, PlexJwks } from '../types.js'
+import type { PlexJwk, PlexJwks } from './key-set-types.js'
 
 /** A key set reduced to the keys that can be trusted, by `kid`. */
 export interface ImportedKeySet {

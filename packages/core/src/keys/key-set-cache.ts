@@ -1,9 +1,10 @@
 import type { KeyObject } from 'node:crypto'
 import { backoffMs } from '../lib/backoff.js'
 import { PlexAuthError } from '../lib/errors.js'
-import type { KeyFetchFailure, KeyStore, PlexAuthEvent, SharedKeySet, SharingKeyStore } from '../types.js'
+import type { KeyFetchFailure, PlexAuthEvent } from '../lib/event-types.js'
 import { fetchKeySet, KeyFetchError } from './fetch-key-set.js'
 import { type ImportedKeySet, importKeySet } from './import-key-set.js'
+import type { KeyStore, SharedKeySet, SharingKeyStore } from './key-set-types.js'
 
 /** Resolved settings of a key set cache; durations in milliseconds. */
 export interface KeySetCacheConfig {

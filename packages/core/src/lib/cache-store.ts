@@ -1,6 +1,6 @@
-import type { CacheStore } from '../types.js'
 import { Lru } from './lru.js'
 import { count, fail } from './options.js'
+import type { CacheStore } from './store-types.js'
 
 /**
  * Options of `createMemoryCacheStore`.

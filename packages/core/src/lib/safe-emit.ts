@@ -1,4 +1,4 @@
-import type { PlexAuthEvent } from '../types.js'
+import type { PlexAuthEvent } from './event-types.js'
 
 /**
  * Wraps an `onEvent` listener so that it can never break what reports to it: an error it throws is

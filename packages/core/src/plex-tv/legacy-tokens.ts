@@ -1,8 +1,9 @@
+import type { PlexLegacyIdentity, PlexUser } from '../jwt/identity-types.js'
 import type { SafeStore } from '../lib/cache-store.js'
 import { PlexAuthError } from '../lib/errors.js'
 import { hashSecret } from '../lib/hash-secret.js'
+import type { RateBudget } from '../lib/store-types.js'
 import type { TokenBucket } from '../lib/token-bucket.js'
-import type { PlexLegacyIdentity, PlexUser, RateBudget } from '../types.js'
 import type { PlexTvClient } from './plex-tv.js'
 import { unavailable } from './plex-tv.js'
 

@@ -1,10 +1,10 @@
 import { backoffMs, parseRetryAfter } from '../lib/backoff.js'
 import { BoundedFetchError, fetchBounded } from '../lib/bounded-fetch.js'
 import { PlexAuthError } from '../lib/errors.js'
+import type { PlexAuthEvent, PlexRequestFailure } from '../lib/event-types.js'
 import { hashSecret } from '../lib/hash-secret.js'
 import { Lru } from '../lib/lru.js'
 import { validateEndpointUrl } from '../lib/options.js'
-import type { PlexAuthEvent, PlexRequestFailure } from '../types.js'
 
 /**
  * plex.tv's base URL: the default `plexTvUrl` of legacy-token lookups and server access checks.

@@ -1,5 +1,7 @@
+import type { PlexIdentity, ServerAccess } from '../jwt/identity-types.js'
 import { createMemoryCacheStore, SafeStore } from '../lib/cache-store.js'
 import { PlexAuthError } from '../lib/errors.js'
+import type { PlexAuthEvent } from '../lib/event-types.js'
 import { hashSecret } from '../lib/hash-secret.js'
 import {
   checkKeys,
@@ -13,7 +15,7 @@ import {
   withMethods,
 } from '../lib/options.js'
 import { safeEmitter } from '../lib/safe-emit.js'
-import type { CacheStore, PlexAuthEvent, PlexIdentity, ServerAccess } from '../types.js'
+import type { CacheStore } from '../lib/store-types.js'
 import { parseFriends } from './friends-xml.js'
 import { PlexTvClient, resolvePlexTvUrl } from './plex-tv.js'
 

@@ -1,5 +1,6 @@
 import { verify as verifySignature } from 'node:crypto'
 import { buildIdentity, type ClaimRules } from '../jwt/build-identity.js'
+import type { PlexIdentity, PlexJwtIdentity } from '../jwt/identity-types.js'
 import { decodeJsonObject, parseToken } from '../jwt/parse-token.js'
 import { TokenCache } from '../jwt/token-cache.js'
 import { KeySetCache } from '../keys/key-set-cache.js'
@@ -9,14 +10,8 @@ import { safeEmitter } from '../lib/safe-emit.js'
 import { TokenBucket } from '../lib/token-bucket.js'
 import { isLegacyToken, LegacyTokenVerifier } from '../plex-tv/legacy-tokens.js'
 import { PlexTvClient } from '../plex-tv/plex-tv.js'
-import type {
-  PlexIdentity,
-  PlexJwtIdentity,
-  PlexVerifier,
-  PlexVerifierOptions,
-  PlexVerifierStats,
-} from '../types.js'
 import { resolveOptions } from './resolve-options.js'
+import type { PlexVerifier, PlexVerifierOptions, PlexVerifierStats } from './verifier-types.js'
 
 /** The synchronous answer for a token verified before: its identity, or `undefined` when `verify` must decide. */
 export type Peek = (token: unknown) => PlexIdentity | undefined

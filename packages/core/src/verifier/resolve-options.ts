@@ -1,4 +1,5 @@
 import { type ImportedKeySet, importKeySet } from '../keys/import-key-set.js'
+import type { JwksCacheOptions, KeyStore } from '../keys/key-set-types.js'
 import {
   boolean,
   checkKeys,
@@ -13,8 +14,9 @@ import {
   validateEndpointUrl,
   withMethods,
 } from '../lib/options.js'
+import type { CacheStore, RateBudget } from '../lib/store-types.js'
 import { resolvePlexTvUrl } from '../plex-tv/plex-tv.js'
-import type { CacheStore, JwksCacheOptions, KeyStore, PlexVerifierOptions, RateBudget } from '../types.js'
+import type { PlexVerifierOptions } from './verifier-types.js'
 
 /** Where Plex publishes its keys. */
 export const PLEX_JWKS_URL = 'https://clients.plex.tv/api/v2/auth/keys'

@@ -1,0 +1,42 @@
+/** Something worth logging. Events never carry a token. */
+export type PlexAuthEvent =
+  | { type: 'keys_fetched'; url: string; keyCount: number; dropped: number; maxAge: number }
+  | { type: 'keys_fetch_failed'; url: string; reason: KeyFetchFailure; retryIn: number }
+  | { type: 'keys_stale'; age: number }
+  | { type: 'keys_loaded'; source: 'keyStore'; keyCount: number }
+  | { type: 'key_store_failed'; operation: 'load' | 'save' }
+  | { type: 'kid_unknown'; kid?: string; refetch: boolean }
+  | { type: 'plex_request_failed'; url: string; reason: PlexRequestFailure; status?: number; retryIn: number }
+  | { type: 'access_stale'; machineIdentifier: string; age: number }
+  | { type: 'cache_store_failed'; operation: 'get' | 'set' }
+
+/**
+ * Why a plex.tv lookup (`/api/v2/user`, `/api/v2/resources`, `/api/users`) proved nothing.
+ *
+ * @example
+ * ```ts
+ * onEvent: (event) => {
+ *   if (event.type === 'plex_request_failed' && event.reason === 'rate_limited') log.warn('plex.tv said 429')
+ * }
+ * ```
+ */
+export type PlexRequestFailure =
+  | 'timeout'
+  | 'network'
+  | 'status'
+  | 'rate_limited'
+  | 'redirect'
+  | 'too_large'
+  | 'invalid_body'
+
+/** Why a key fetch failed. */
+export type KeyFetchFailure =
+  | 'timeout'
+  | 'network'
+  | 'status'
+  | 'redirect'
+  | 'too_large'
+  | 'invalid_json'
+  | 'invalid_jwks'
+  | 'too_many_keys'
+  | 'no_usable_keys'

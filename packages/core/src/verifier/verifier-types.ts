@@ -1,0 +1,82 @@
+import type { PlexIdentity } from '../jwt/identity-types.js'
+import type { JwksCacheOptions, KeyStore, PlexJwks } from '../keys/key-set-types.js'
+import type { PlexAuthErrorCode } from '../lib/errors.js'
+import type { PlexAuthEvent } from '../lib/event-types.js'
+import type { CacheStore, RateBudget } from '../lib/store-types.js'
+
+/** Options of `createPlexVerifier`. Every option is optional; durations are in seconds. */
+export interface PlexVerifierOptions {
+  /** Where Plex publishes its keys. https only, except loopback hosts. Default `https://clients.plex.tv/api/v2/auth/keys`. */
+  jwksUrl?: string
+  /** A static key set. With `keys` and no `jwksUrl`, nothing is ever fetched. */
+  keys?: PlexJwks
+  /** The client identifier(s) of this app: `aud` must contain one of them. Strongly recommended. The first one is sent to plex.tv as `X-Plex-Client-Identifier`. */
+  clientIdentifier?: string | readonly string[]
+  /** Expected `iss`. Default `"plex.tv"`. */
+  issuer?: string
+  /** Leeway for `exp`, `iat` and `nbf`. Default 60, at most 300. */
+  clockTolerance?: number
+  /** Longest accepted `exp - iat`. Default 604800 (7 days). */
+  maxTokenLifetime?: number
+  /** Key set cache tuning. */
+  jwks?: JwksCacheOptions
+  /** Verified-token cache size (entries). 0 disables it. Default 10000. */
+  tokenCacheSize?: number
+  /** The fetch implementation used for keys (and legacy-token lookups). Default `globalThis.fetch`. */
+  fetch?: typeof globalThis.fetch
+  /** Persists the last good key set across restarts. */
+  keyStore?: KeyStore
+  /** Receives events worth logging. Must not throw (errors it throws are ignored). */
+  onEvent?: (event: PlexAuthEvent) => void
+  /**
+   * Also accept legacy (opaque) Plex tokens, by asking plex.tv (`GET /api/v2/user`) and caching the
+   * answer. Needs `clientIdentifier` (plex.tv refuses requests without one). Default false.
+   */
+  legacyTokens?: boolean
+  /** How long plex.tv's "valid" for a legacy token is trusted. Default 300. */
+  legacyTokenTtl?: number
+  /** How long plex.tv's "invalid" (401) for a legacy token is remembered; at most `legacyTokenTtl`. Default 30 (or `legacyTokenTtl` when shorter). */
+  legacyTokenNegativeTtl?: number
+  /** Most legacy-token lookups sent to plex.tv per second (a token bucket; beyond it, `PLEX_UNAVAILABLE`). Default 10. */
+  legacyLookupsPerSecond?: number
+  /**
+   * A budget for legacy-token lookups shared by several instances (e.g. `@plexauth/redis`'s). When it answers,
+   * it replaces the in-process `legacyLookupsPerSecond` bucket; when it cannot tell, that bucket decides.
+   */
+  legacyLookupBudget?: RateBudget
+  /** Where legacy-token answers are kept, keyed by a SHA-256 hash of the token. Default an in-memory LRU of 10000. */
+  legacyTokenCache?: CacheStore
+  /** plex.tv's base URL (for a fake or a proxy). https only, except loopback hosts. Default `https://plex.tv`. */
+  plexTvUrl?: string
+  /** Abort a plex.tv lookup after this long (headers and body). Default 5. */
+  plexTvTimeout?: number
+}
+
+/** Counters of a verifier since it was built. */
+export interface PlexVerifierStats {
+  verified: number
+  cacheHits: number
+  rejected: Partial<Record<PlexAuthErrorCode, number>>
+  keyFetches: number
+  keyFetchFailures: number
+  /** Requests sent to plex.tv to check legacy tokens. */
+  legacyLookups: number
+}
+
+/**
+ * Verifies Plex tokens. Build it once, call `verify` per request.
+ *
+ * @example
+ * ```ts
+ * const verifier = createPlexVerifier({ clientIdentifier: 'my-app' })
+ * const identity = await verifier.verify(token)
+ * ```
+ */
+export interface PlexVerifier {
+  /** Verifies a token; rejects with a `PlexAuthError`. */
+  verify(token: unknown): Promise<PlexIdentity>
+  /** Fetches the keys now if none are cached. Resolves when keys are usable; rejects with `KEYS_UNAVAILABLE`. */
+  ready(): Promise<void>
+  /** Counters since creation. */
+  stats(): PlexVerifierStats
+}
