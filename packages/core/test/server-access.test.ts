@@ -283,6 +283,68 @@ describe('how often plex.tv is asked', () => {
   })
 })
 
+describe("revocation: a token plex.tv refuses never rides its user's cached answer (issue 11)", () => {
+  // The attack of issue 11: accessTtl 1 s, the user's good token asks every 0.4 s and keeps the user's answer
+  // fresh; a second token of the same user, whose device is revoked, must not pass on that answer.
+  test("refused at most accessTtl after plex.tv stops accepting it, and from plex.tv's first refusal on, always", async () => {
+    useFakeDate()
+    const { plex, friend, guard } = await setup()
+    const revokedKey = plex.addKey()
+    const revoked = await plexVerifier(plex).verify(
+      plex.issueToken({ user: { id: friend.user.id }, kid: revokedKey.kid }),
+    )
+    const check = guard({ accessTtl: 1 })
+    await check(friend)
+    expect((await check(revoked))?.access?.owner).toBe(false)
+    // The device is revoked: plex.tv refuses its token from now on.
+    plex.removeKey(revokedKey.kid)
+    const revokedAt = Date.now()
+    const passes: number[] = []
+    const refusals: string[] = []
+    for (let step = 0; step < 300; step++) {
+      advance(0.4)
+      expect((await check(friend))?.access?.owner, 'the good token always passes').toBe(false)
+      try {
+        await check(revoked)
+        passes.push(Date.now() - revokedAt)
+      } catch (err) {
+        refusals.push((err as { code: string }).code)
+      }
+    }
+    // Before plex.tv was asked about the revoked token again it could still pass, for accessTtl at most…
+    expect(passes.every((ms) => ms <= 1000)).toBe(true)
+    // …and never after: 2 minutes of requests, every one refused.
+    expect(refusals).toHaveLength(300 - passes.length)
+    expect(new Set(refusals)).toEqual(new Set(['TOKEN_INVALID']))
+    // plex.tv is asked about the revoked token about once a minute, not on each of its requests.
+    const lookups = resourceCalls(plex)
+    expect(lookups).toBeLessThan(2 + 120 / 1 + 4)
+  })
+
+  test("a token plex.tv refused is refused although its user's answer is cached and fresh", async () => {
+    useFakeDate()
+    const { plex, friend, guard } = await setup()
+    const revokedKey = plex.addKey()
+    const revoked = await plexVerifier(plex).verify(
+      plex.issueToken({ user: { id: friend.user.id }, kid: revokedKey.kid }),
+    )
+    plex.removeKey(revokedKey.kid)
+    const check = guard({ accessTtl: 600 })
+    await expectCode(check(revoked), 'TOKEN_INVALID')
+    // The good token fills the user's cache; the refused token still gets 401 for the next minute…
+    expect((await check(friend))?.access?.owner).toBe(false)
+    for (let i = 0; i < 5; i++) {
+      advance(10)
+      await expectCode(check(revoked), 'TOKEN_INVALID')
+    }
+    expect(resourceCalls(plex)).toBe(2)
+    // …and once the minute is over it is asked about again (and refused), not let in on the cached answer.
+    advance(15)
+    await expectCode(check(revoked), 'TOKEN_INVALID')
+    expect(resourceCalls(plex)).toBe(3)
+  })
+})
+
 describe('plex.tv unavailable', () => {
   test('nothing known about the user: 503 PLEX_UNAVAILABLE with Retry-After, never 401/403', async () => {
     const { plex, friend, guard } = await setup()
@@ -469,6 +531,8 @@ describe('options and stores', () => {
       expect(text).not.toContain(ownerToken)
     }
     expect(written.filter((_, i) => i % 2 === 0)).toEqual([
+      // plex.tv accepted the user's token (a hash): this token may use the user's cached answer.
+      expect.stringMatching(/^accepted:[A-Za-z0-9_-]{43}$/),
       expect.stringMatching(/^friends:[^:]+:[A-Za-z0-9_-]{43}$/),
       expect.stringMatching(new RegExp(`^access:[^:]+:${friend.user.id}$`)),
     ])

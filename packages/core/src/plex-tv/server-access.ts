@@ -191,7 +191,10 @@ function isFriendsRecord(value: unknown): value is FriendsRecord {
  * Decides, per server and user, whether a user may use a Plex Media Server: from the user's own
  * `/api/v2/resources` (a device with that `clientIdentifier` providing `server`; `owned` for the owner),
  * then, with an `ownerToken`, from the owner's friends list. Answers are cached for `accessTtl` with one
- * lookup per user at a time; while plex.tv is unavailable the last answer serves for `staleIfError`.
+ * lookup per user and token at a time; while plex.tv is unavailable the last answer serves for
+ * `staleIfError`. A granted answer serves a token only while plex.tv accepted that token within
+ * `accessTtl`, and a token plex.tv refused is refused before anything cached for its user is read: a
+ * revoked token never rides its user's cached answer.
  */
 export class ServerAccessChecker {
   readonly #config: ResolvedAccessOptions
@@ -206,14 +209,25 @@ export class ServerAccessChecker {
 
   /** The access of `identity`; throws `ACCESS_DENIED`, `TOKEN_INVALID`, `TOKEN_EXPIRED` or `PLEX_UNAVAILABLE`. */
   async check(identity: PlexIdentity): Promise<ServerAccess> {
-    const { machineIdentifier, store, staleIfErrorMs } = this.#config
+    const { machineIdentifier, store, staleIfErrorMs, accessTtlMs } = this.#config
+    const tokenHash = hashSecret(identity.token)
+    // First, before anything cached for the user: a token plex.tv refused (a revoked device, a JWT expired
+    // within clockTolerance) stays refused, and is not sent again for a minute (issue 11).
+    const rejected = await store.get(`rejected:${tokenHash}`)
+    if (rejected === true) throw new PlexAuthError('TOKEN_INVALID')
+    if (rejected === 'expired') throw new PlexAuthError('TOKEN_EXPIRED')
     const key = `access:${machineIdentifier}:${identity.user.id}`
     const stored = await store.get(key)
     const cached = isAccessRecord(stored) ? stored : undefined
     if (cached !== undefined && Date.now() - cached.checkedAt < this.#ttlMs(cached)) {
-      return this.#decide(cached, false)
+      // A "no" holds for every token of the user. A "yes" is the user's, but it serves this token only if
+      // plex.tv accepted this very token within accessTtl: another token of the same user (e.g. one whose
+      // device was revoked) must not ride an answer obtained with a good one.
+      if (!cached.granted) return this.#decide(cached, false)
+      const accepted = await store.get(`accepted:${tokenHash}`)
+      if (typeof accepted === 'number' && Date.now() - accepted < accessTtlMs)
+        return this.#decide(cached, false)
     }
-    const tokenHash = hashSecret(identity.token)
     const flight = `${identity.user.id}:${tokenHash}`
     let pending = this.#inflight.get(flight)
     if (pending === undefined) {
@@ -261,12 +275,7 @@ export class ServerAccessChecker {
       // A configuration bug, not the user's fault: a fail-closed 500.
       throw new Error('plexauth: requireServerAccess needs a clientIdentifier (in its options or plexAuth)')
     }
-    // A token plex.tv refused moments ago (e.g. of a revoked device, or expired within clockTolerance,
-    // still valid locally) is not sent again.
     const rejectedKey = `rejected:${tokenHash}`
-    const rejected = await store.get(rejectedKey)
-    if (rejected === true) throw new PlexAuthError('TOKEN_INVALID')
-    if (rejected === 'expired') throw new PlexAuthError('TOKEN_EXPIRED')
     let resources: { found: boolean; owner: boolean } | undefined
     let resourcesError: unknown
     try {
@@ -290,6 +299,7 @@ export class ServerAccessChecker {
         throw new PlexAuthError('TOKEN_EXPIRED')
       }
       resources = answer.body
+      void store.set(`accepted:${tokenHash}`, Date.now(), this.#config.accessTtlMs)
     } catch (err) {
       if (!(err instanceof PlexAuthError) || err.code !== 'PLEX_UNAVAILABLE') throw err
       resourcesError = err
