@@ -1,5 +1,6 @@
 import type { Route } from '../router.js'
 import { legacyAccountJsonRoute, legacyAccountRoute } from './account.js'
+import { controlRoutes } from './control.js'
 import { homeUsersRoute } from './home-users.js'
 import { jwkRoute } from './jwk.js'
 import { keysRoute } from './keys.js'
@@ -31,4 +32,5 @@ export const routes: readonly Route[] = [
   legacyAccountRoute,
   legacyAccountJsonRoute,
   securityTokenRoute,
+  ...controlRoutes,
 ]
