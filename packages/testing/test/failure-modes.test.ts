@@ -75,9 +75,13 @@ describe('failure modes of the key set', () => {
     plex.fail(PLEX_PATHS.keys, { dripMs: 60, bytes })
     const start = performance.now()
     const response = await fetch(plex.jwksUrl)
-    expect(elapsedSince(start)).toBeLessThan(50)
     expect(response.status).toBe(200)
-    expect(await response.text()).toBe(expected)
+    // Headers came before the body: it then arrives in several pieces (no upper bound on a busy machine).
+    const chunks: string[] = []
+    const decoder = new TextDecoder()
+    for await (const chunk of response.body!) chunks.push(decoder.decode(chunk, { stream: true }))
+    expect(chunks.length).toBeGreaterThanOrEqual(2)
+    expect(chunks.join('')).toBe(expected)
     expect(elapsedSince(start)).toBeGreaterThanOrEqual(290)
   })
 
