@@ -14,6 +14,7 @@ const ENTRIES: readonly { entry: string; readme?: string }[] = [
   { entry: '@plexauth/koa', readme: 'packages/koa/README.md' },
   { entry: '@plexauth/testing', readme: 'packages/testing/README.md' },
   { entry: '@plexauth/client' },
+  { entry: '@plexauth/redis', readme: 'packages/redis/README.md' },
 ]
 
 const ROOT = resolve(import.meta.dirname, '../..')

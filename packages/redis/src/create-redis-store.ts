@@ -1,0 +1,261 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  type CacheStore,
+  createMemoryCacheStore,
+  type RateBudget,
+  type SessionRevocationStore,
+  type SharingKeyStore,
+} from '@plexauth/core'
+import { createClient } from '@redis/client'
+import type { RedisStoreEvent } from './events.js'
+import { type RedisConnection, RedisGate } from './gate.js'
+import { MIN_SECRET_LENGTH, Sealer } from './seal.js'
+import { SharedBudget } from './shared-budget.js'
+import { SharedCache } from './shared-cache.js'
+import { SharedKeyStore } from './shared-key-store.js'
+import { SharedRevocations } from './shared-revocations.js'
+
+/**
+ * Options of `createRedisStore`. Durations are in seconds; only `url` and `secret` are required.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = {
+ *   url: process.env.REDIS_URL!,            // redis://[[user]:password@]host[:port][/db], or rediss:// for TLS
+ *   secret: process.env.PLEXAUTH_SECRET!,   // the app's secret: at least 32 characters (or a list, newest first)
+ *   prefix: 'my-app:plexauth:',
+ *   onEvent: (event) => log.info(event),
+ * }
+ * ```
+ */
+export interface RedisStoreOptions {
+  /** Where Redis listens: `redis://…` or `rediss://…` (TLS). */
+  url: string
+  /**
+   * The app's secret (at least 32 characters), or a list of them: the first seals and names what is written,
+   * every one opens what is read (so a rotation keeps working; names change, so the cache starts cold).
+   */
+  secret: string | readonly string[]
+  /** Put before every key, so that several apps (or environments) can share one Redis. Default `'plexauth:'`. */
+  prefix?: string
+  /** After this long without an answer, Redis counts as down and the instance answers alone. Default 0.25. */
+  timeout?: number
+  /** Entries of the in-process cache in front of Redis (and behind it during an outage). Default 10000. */
+  localCacheSize?: number
+  /** Longest wait for another instance's key fetch before fetching alone; also the lock's lifetime. Default 10. */
+  keyLockTimeout?: number
+  /** The fleet's budget of legacy-token lookups at plex.tv per second (`legacyLookupBudget`). Default 10. */
+  legacyLookupsPerSecond?: number
+  /** Receives `RedisStoreEvent`s. Must not throw (errors it throws are ignored). */
+  onEvent?: (event: RedisStoreEvent) => void
+}
+
+/**
+ * Options of `RedisStore.budget`: `perSecond` units a second for the whole fleet, at most `burst` saved up.
+ *
+ * @example
+ * ```ts
+ * const pinBudget = shared.budget('pins', { perSecond: 2, burst: 10 })
+ * ```
+ */
+export interface SharedBudgetOptions {
+  /** Units a second, for every instance together. */
+  perSecond: number
+  /** Most units saved up. Default `max(1, perSecond)`. */
+  burst?: number
+}
+
+/**
+ * What `createRedisStore` builds: plexauth's state, shared by every instance that uses the same Redis, prefix
+ * and secret.
+ *
+ * @example
+ * ```ts
+ * const shared = createRedisStore({ url: process.env.REDIS_URL!, secret: process.env.PLEXAUTH_SECRET! })
+ * app.use(plexAuth({ clientIdentifier: 'my-app', legacyTokens: true, ...shared.verifierOptions }))
+ * app.get('/requests', requireServerAccess({ machineIdentifier, cache: shared.cache }), listRequests)
+ * ```
+ */
+export interface RedisStore extends AsyncDisposable {
+  /** Answers of plex.tv (legacy tokens, server access) for `legacyTokenCache` and `requireServerAccess`'s `cache`. */
+  readonly cache: CacheStore
+  /** Plex's key set for the verifier's `keyStore`: one fetch per `maxAge` for the fleet. */
+  readonly keyStore: SharingKeyStore
+  /** The fleet's budget of legacy-token lookups, for the verifier's `legacyLookupBudget`. */
+  readonly legacyLookupBudget: RateBudget
+  /** Session revocation ("sign out", "sign out everywhere") that holds on every instance. */
+  readonly revocations: SessionRevocationStore
+  /** `{ keyStore, legacyTokenCache, legacyLookupBudget }`: spread into `plexAuth` or `createPlexVerifier` options. */
+  readonly verifierOptions: {
+    readonly keyStore: SharingKeyStore
+    readonly legacyTokenCache: CacheStore
+    readonly legacyLookupBudget: RateBudget
+  }
+  /** Whether Redis is being used right now (false while it is down or backing off). */
+  readonly available: boolean
+  /** A budget shared by the fleet under `name` (e.g. PIN creation at plex.tv). */
+  budget(name: string, options: SharedBudgetOptions): RateBudget
+  /** Resolves once connected to Redis, or with `false` after `timeoutSeconds` (default 5). Never rejects. */
+  ready(timeoutSeconds?: number): Promise<boolean>
+  /** Closes the connection. */
+  close(): Promise<void>
+}
+
+const OPTION_NAMES = new Set([
+  'url',
+  'secret',
+  'prefix',
+  'timeout',
+  'localCacheSize',
+  'keyLockTimeout',
+  'legacyLookupsPerSecond',
+  'onEvent',
+])
+const PREFIX = /^[\x21-\x7e]{0,128}$/
+const BUDGET_NAME = /^[A-Za-z0-9._:-]{1,64}$/
+
+function fail(message: string): never {
+  throw new TypeError(`plexauth: ${message}`)
+}
+
+function seconds(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(`${name} must be a number from ${min} to ${max}`)
+  }
+  return value
+}
+
+function secretsOf(value: unknown): readonly string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || list.length > 16) {
+    fail('secret must be a string of at least 32 characters, or a non-empty list of them')
+  }
+  for (const secret of list) {
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+      fail('secret must be a string of at least 32 characters, or a non-empty list of them')
+    }
+  }
+  return list as string[]
+}
+
+function urlOf(value: unknown): string {
+  if (typeof value !== 'string') fail('url must be a redis:// or rediss:// URL')
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    fail('url must be a redis:// or rediss:// URL')
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') fail('url must be a redis:// or rediss:// URL')
+  return value
+}
+
+function safeEmitter(onEvent: unknown): (event: RedisStoreEvent) => void {
+  if (onEvent !== undefined && typeof onEvent !== 'function') fail('onEvent must be a function')
+  return (event) => {
+    if (onEvent === undefined) return
+    try {
+      const result: unknown = (onEvent as (event: RedisStoreEvent) => unknown)(event)
+      if (result instanceof Promise) result.catch(() => {})
+    } catch {
+      // A faulty listener must not break a request.
+    }
+  }
+}
+
+/**
+ * Connects to Redis and builds plexauth's shared state on it: answers of plex.tv (`cache`), Plex's key set
+ * (`keyStore`), rate budgets (`legacyLookupBudget`, `budget(name)`) and session revocation (`revocations`).
+ * Give every instance of the app the same `url`, `secret` and `prefix`. Every value kept has a TTL, key names
+ * are HMACs (no token, no token hash, no user id in Redis), and every value read back must carry a MAC under a
+ * key derived from `secret`: a Redis an attacker can write to cannot mint an identity. When Redis is slow or
+ * down, each instance answers from its in-process state after `timeout`, emits `redis_unavailable`, and
+ * leaves Redis alone on core's backoff; nothing answers 500 or 401 because of Redis. Throws `TypeError` for
+ * bad options; never throws nor rejects because of Redis.
+ *
+ * @example
+ * ```ts
+ * import { createRedisStore } from '@plexauth/redis'
+ *
+ * const shared = createRedisStore({ url: process.env.REDIS_URL!, secret: process.env.PLEXAUTH_SECRET! })
+ * app.use(plexAuth({ clientIdentifier: 'my-app', legacyTokens: true, ...shared.verifierOptions }))
+ * ```
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  if (typeof options !== 'object' || options === null) fail('createRedisStore needs options: { url, secret }')
+  for (const key of Object.keys(options)) if (!OPTION_NAMES.has(key)) fail(`unknown option ${key}`)
+  const url = urlOf(options.url)
+  const secrets = secretsOf(options.secret)
+  const prefix = options.prefix ?? 'plexauth:'
+  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
+    fail('prefix must be at most 128 printable characters without spaces')
+  }
+  const timeoutMs = Math.ceil(seconds('timeout', options.timeout, 0.25, 0.001, 60) * 1000)
+  const localCacheSize = seconds('localCacheSize', options.localCacheSize, 10_000, 1, 10_000_000)
+  if (!Number.isInteger(localCacheSize)) fail('localCacheSize must be an integer')
+  const lockMs = Math.ceil(seconds('keyLockTimeout', options.keyLockTimeout, 10, 0.1, 300) * 1000)
+  const lookups = seconds('legacyLookupsPerSecond', options.legacyLookupsPerSecond, 10, 0.01, 100_000)
+  const emit = safeEmitter(options.onEvent)
+
+  const client = createClient({ url, socket: { connectTimeout: Math.max(timeoutMs, 1000) } })
+  const gate = new RedisGate(client as unknown as RedisConnection, timeoutMs, emit)
+  // Without a listener, node-redis's `error` events would end the process.
+  client.on('error', () => gate.disconnected('cache'))
+  client.on('ready', () => gate.connected())
+  let closed = false
+  const connecting = client.connect().catch(() => {})
+
+  const sealer = new Sealer(secrets, prefix)
+  const cache = new SharedCache(gate, sealer, createMemoryCacheStore({ maxEntries: localCacheSize }), emit)
+  const keyStore = new SharedKeyStore(gate, sealer, lockMs, emit)
+  const budgets = new Map<string, SharedBudget>()
+  const budget = (name: string, budgetOptions: SharedBudgetOptions): RateBudget => {
+    if (typeof name !== 'string' || !BUDGET_NAME.test(name)) {
+      fail('a budget name is 1 to 64 letters, digits, ".", "_", ":" or "-"')
+    }
+    if (typeof budgetOptions !== 'object' || budgetOptions === null) fail('budget needs { perSecond }')
+    const perSecond = seconds('perSecond', budgetOptions.perSecond, Number.NaN, 0.001, 1_000_000)
+    if (Number.isNaN(perSecond)) fail('budget needs { perSecond }')
+    const burst = seconds('burst', budgetOptions.burst, Math.max(1, perSecond), 1, 10_000_000)
+    const existing = budgets.get(name)
+    if (existing !== undefined) return existing
+    const created = new SharedBudget(gate, sealer.fixed(`budget:${name}`), perSecond, burst)
+    budgets.set(name, created)
+    return created
+  }
+  const legacyLookupBudget = budget('legacy-lookups', { perSecond: lookups })
+  const revocations = new SharedRevocations(gate, sealer, emit)
+
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    await connecting
+    // A hung Redis never answers QUIT: give it the command timeout, then cut the connection.
+    const quit = client.close().then(
+      () => true,
+      () => false,
+    )
+    const quitInTime = await Promise.race([quit, sleep(timeoutMs, false, { ref: false })])
+    if (!quitInTime) client.destroy()
+  }
+  return {
+    cache,
+    keyStore,
+    legacyLookupBudget,
+    revocations,
+    verifierOptions: Object.freeze({ keyStore, legacyTokenCache: cache, legacyLookupBudget }),
+    get available() {
+      return gate.available
+    },
+    budget,
+    ready: async (timeoutSeconds = 5) => {
+      const timeout = new Promise<false>((resolve) =>
+        setTimeout(resolve, timeoutSeconds * 1000, false).unref(),
+      )
+      return Promise.race([connecting.then(() => client.isReady), timeout])
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}

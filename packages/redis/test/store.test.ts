@@ -1,0 +1,398 @@
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createPlexVerifier, isPlexAuthError, type PlexJwks, type SharedKeySet } from '@plexauth/core'
+import {
+  createRedisStore,
+  type RedisStore,
+  type RedisStoreEvent,
+  type RedisStoreOptions,
+} from '@plexauth/redis'
+import {
+  createFakePlex,
+  DEFAULT_CLIENT_IDENTIFIER,
+  type FakePlex,
+  generateEd25519Key,
+  PLEX_PATHS,
+} from '@plexauth/testing'
+import { afterAll, beforeAll, describe, expect, onTestFinished, test, vi } from 'vitest'
+import { type RedisServer, startRedis } from './redis-server.js'
+
+const SECRET = 'a-test-secret-of-at-least-32-characters!'
+const CLIENT = DEFAULT_CLIENT_IDENTIFIER
+let redis: RedisServer
+let plex: FakePlex
+
+beforeAll(async () => {
+  ;[redis, plex] = await Promise.all([startRedis(), createFakePlex()])
+})
+afterAll(async () => {
+  await Promise.all([redis?.stop(), plex?.close()])
+})
+
+let prefixes = 0
+/** A connected store under a prefix of its own test (or the given one), closed when the test ends. */
+async function store(
+  options: Partial<RedisStoreOptions> = {},
+): Promise<RedisStore & { events: RedisStoreEvent[] }> {
+  const events: RedisStoreEvent[] = []
+  const created = createRedisStore({
+    url: redis.url,
+    secret: SECRET,
+    prefix: `t${++prefixes}:`,
+    onEvent: (event) => events.push(event),
+    ...options,
+  })
+  onTestFinished(() => created.close())
+  expect(await created.ready()).toBe(true)
+  return Object.assign(created, { events })
+}
+
+function legacyVerifier(shared: RedisStore) {
+  return createPlexVerifier({
+    clientIdentifier: CLIENT,
+    jwksUrl: plex.jwksUrl,
+    plexTvUrl: plex.url,
+    legacyTokens: true,
+    ...shared.verifierOptions,
+  })
+}
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  return (await redis.command('KEYS', `${prefix}*`)) as string[]
+}
+
+/** The keys under `prefix` once there are `count` of them: core writes its cache without waiting. */
+async function settledKeys(prefix: string, count: number): Promise<string[]> {
+  await vi.waitFor(async () => expect(await keysUnder(prefix)).toHaveLength(count))
+  return keysUnder(prefix)
+}
+
+async function code(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+    return 'ok'
+  } catch (err) {
+    if (isPlexAuthError(err)) return err.code
+    throw err
+  }
+}
+
+describe('createRedisStore: options', () => {
+  test('misconfiguration throws TypeError at once', () => {
+    const good = { url: 'redis://127.0.0.1:1', secret: SECRET }
+    const bad: Record<string, unknown>[] = [
+      { ...good, secret: 'short' },
+      { ...good, secret: [] },
+      { ...good, secret: [SECRET, 'short'] },
+      { ...good, url: 'http://127.0.0.1:6379' },
+      { ...good, url: 'not a url' },
+      { ...good, prefix: 'has space' },
+      { ...good, timeout: 0 },
+      { ...good, localCacheSize: 1.5 },
+      { ...good, onEvent: 'log' },
+      { ...good, unknown: true },
+    ]
+    for (const options of bad) {
+      expect(
+        () => createRedisStore(options as unknown as RedisStoreOptions),
+        JSON.stringify(options),
+      ).toThrow(TypeError)
+    }
+  })
+})
+
+describe('what Redis holds', () => {
+  test('every key carries the prefix and a TTL, and no token or token hash is stored', async () => {
+    const shared = await store({ prefix: 'ttl-check:' })
+    const verifier = legacyVerifier(shared)
+    const token = plex.createLegacyToken()
+    await verifier.verify(token)
+    await verifier.verify(plex.issueToken())
+    await shared.revocations.revoke('session-1', 60)
+    await shared.revocations.revokeUser(42, 60)
+    await shared.budget('pins', { perSecond: 1 }).take()
+    await vi.waitFor(async () => expect((await keysUnder('ttl-check:')).length).toBeGreaterThanOrEqual(6))
+    const keys = await keysUnder('ttl-check:')
+    const tokenHash = createHash('sha256').update(token).digest('base64url')
+    for (const key of keys) {
+      expect(key.startsWith('ttl-check:')).toBe(true)
+      expect(await redis.command('PTTL', key), key).toBeGreaterThan(0)
+      const type = await redis.command('TYPE', key)
+      const value = type === 'string' ? String(await redis.command('GET', key)) : ''
+      for (const text of [key, value]) {
+        expect(text).not.toContain(token)
+        expect(text).not.toContain(tokenHash)
+        expect(text).not.toContain('session-1')
+      }
+    }
+    expect(keys.some((key) => key.includes(':42'))).toBe(false)
+  })
+})
+
+describe('a Redis an attacker can write to cannot mint an identity', () => {
+  test('a legacy-token answer altered in Redis is refused, and plex.tv is asked again', async () => {
+    const prefix = 'forge-legacy:'
+    const victim = plex.addAccount({ username: 'victim' })
+    const token = plex.createLegacyToken({ accountId: victim.id })
+    await legacyVerifier(await store({ prefix })).verify(token)
+    const [key] = await settledKeys(`${prefix}cache:`, 1)
+    const sealed = String(await redis.command('GET', key!))
+    // Make the cached account the admin's, keeping the MAC: the MAC covers the value, so it no longer matches.
+    await redis.command('SET', key!, sealed.replace(`"id":${victim.id}`, '"id":1'), 'PX', '60000')
+    const reader = await store({ prefix })
+    plex.resetCounters()
+    const identity = await legacyVerifier(reader).verify(token)
+    expect(identity.user.id).toBe(victim.id)
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+    expect(reader.events).toContainEqual({ type: 'redis_value_rejected', operation: 'cache' })
+  })
+
+  test("one token's sealed answer moved under another token's key is refused", async () => {
+    const prefix = 'forge-move:'
+    const writer = await store({ prefix })
+    const admin = plex.createLegacyToken()
+    await legacyVerifier(writer).verify(admin)
+    const [adminKey] = await settledKeys(`${prefix}cache:`, 1)
+    const stranger = 'strangerToken0123456789'
+    // The stranger's key, as the store names it: learnt by making the store write it.
+    await writer.cache.set(
+      `legacy:${createHash('sha256').update(stranger).digest('base64url')}`,
+      { valid: false },
+      60,
+    )
+    const strangerKey = (await settledKeys(`${prefix}cache:`, 2)).find((key) => key !== adminKey)!
+    await redis.command('SET', strangerKey, String(await redis.command('GET', adminKey!)), 'PX', '60000')
+    const reader = await store({ prefix })
+    plex.resetCounters()
+    expect(await code(legacyVerifier(reader).verify(stranger))).toBe('TOKEN_INVALID')
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+    expect(reader.events).toContainEqual({ type: 'redis_value_rejected', operation: 'cache' })
+  })
+
+  test('a key set planted in Redis by someone without the secret is refused, and its tokens with it', async () => {
+    const prefix = 'forge-keys:'
+    const attacker = generateEd25519Key()
+    const planted: SharedKeySet = {
+      jwks: { keys: [attacker.publicJwk] } as PlexJwks,
+      fetchedAt: Date.now(),
+      maxAge: 3600,
+    }
+    // Someone with write access and a secret of their own seals and stores their key set.
+    const intruder = await store({ prefix, secret: 'not-the-apps-secret-but-just-as-long!!' })
+    await intruder.keyStore.share(undefined, async () => planted)
+    const reader = await store({ prefix })
+    plex.resetCounters()
+    const verifier = legacyVerifier(reader)
+    const forged = plex.sign(
+      { alg: 'EdDSA', kid: attacker.publicJwk.kid, typ: 'JWT' },
+      { iss: 'plex.tv', aud: [CLIENT], sub: 'x', exp: Math.floor(Date.now() / 1000) + 600 },
+      { signWith: attacker.privateKey },
+    )
+    expect(await code(verifier.verify(forged))).toBe('TOKEN_KEY_UNKNOWN')
+    expect(await code(verifier.verify(plex.issueToken()))).toBe('ok')
+    expect(plex.requests(PLEX_PATHS.keys)).toBe(1)
+    expect(reader.events).toContainEqual({ type: 'redis_value_rejected', operation: 'keys' })
+  })
+
+  test('an expired value brought back without a TTL is refused', async () => {
+    const prefix = 'forge-replay:'
+    const shared = await store({ prefix })
+    await shared.cache.set('access:server:7', { granted: true }, 0.3)
+    const [key] = await keysUnder(prefix)
+    const sealed = String(await redis.command('GET', key!))
+    await sleep(350)
+    await redis.command('SET', key!, sealed)
+    const reader = await store({ prefix })
+    expect(await reader.cache.get('access:server:7')).toBeUndefined()
+    expect(reader.events).toContainEqual({ type: 'redis_value_rejected', operation: 'cache' })
+  })
+
+  test('after a rotation, values sealed with the older secret still open, and revocations still hold', async () => {
+    const prefix = 'rotation:'
+    const old = 'the-old-secret-of-at-least-32-characters'
+    const writer = await store({ prefix, secret: old })
+    await writer.keyStore.share(undefined, async () => ({
+      jwks: plex.keys,
+      fetchedAt: Date.now(),
+      maxAge: 600,
+    }))
+    await writer.revocations.revoke('before-rotation', 60)
+    const rotated = await store({ prefix, secret: [SECRET, old] })
+    expect(await rotated.keyStore.load()).toEqual(plex.keys)
+    const query = { sessionId: 'before-rotation', userId: 1, issuedAt: 0 }
+    expect(await rotated.revocations.isRevoked(query)).toBe(true)
+    const stranger = await store({ prefix, secret: SECRET })
+    expect(await stranger.keyStore.load()).toBeUndefined()
+  })
+})
+
+describe('the shared key set', () => {
+  test('N cold instances cost one fetch; the others wait for its result', async () => {
+    const prefix = 'cold-keys:'
+    const instances = await Promise.all(Array.from({ length: 5 }, () => store({ prefix })))
+    let fetches = 0
+    const fetchKeys = async (): Promise<SharedKeySet> => {
+      fetches++
+      await sleep(100)
+      return { jwks: plex.keys, fetchedAt: Date.now(), maxAge: 600 }
+    }
+    const sets = await Promise.all(instances.map((instance) => instance.keyStore.share(undefined, fetchKeys)))
+    expect(fetches).toBe(1)
+    expect(new Set(sets.map((set) => set?.fetchedAt)).size).toBe(1)
+    expect(sets.every((set) => set?.jwks.keys.length === plex.keys.keys.length)).toBe(true)
+  })
+
+  test("a set newer than the caller's is handed out; otherwise one caller fetches", async () => {
+    const shared = await store()
+    const t0 = Date.now() - 60_000
+    const set = (fetchedAt: number): SharedKeySet => ({ jwks: plex.keys, fetchedAt, maxAge: 600 })
+    expect((await shared.keyStore.share(undefined, async () => set(t0)))?.fetchedAt).toBe(t0)
+    let fetched = 0
+    const again = await shared.keyStore.share(t0 - 1000, async () => {
+      fetched++
+      return set(Date.now())
+    })
+    expect([again?.fetchedAt, fetched]).toEqual([t0, 0])
+    const refreshed = await shared.keyStore.share(t0, async () => {
+      fetched++
+      return set(Date.now())
+    })
+    expect(fetched).toBe(1)
+    expect(refreshed?.fetchedAt).toBeGreaterThan(t0)
+  })
+
+  test('when the fetching instance fails, the waiting ones fail too rather than each fetching', async () => {
+    const prefix = 'failed-keys:'
+    const instances = await Promise.all(Array.from({ length: 4 }, () => store({ prefix })))
+    let fetches = 0
+    const fetchKeys = async (): Promise<SharedKeySet> => {
+      fetches++
+      await sleep(80)
+      throw new Error('plex.tv is down')
+    }
+    const outcomes = await Promise.allSettled(
+      instances.map((instance) => instance.keyStore.share(undefined, fetchKeys)),
+    )
+    expect(fetches).toBe(1)
+    expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true)
+  })
+
+  test('verifiers on one store: one key fetch for all of them', async () => {
+    const prefix = 'verifiers:'
+    plex.resetCounters()
+    const verifiers = await Promise.all(
+      Array.from({ length: 3 }, async () => legacyVerifier(await store({ prefix }))),
+    )
+    await Promise.all(verifiers.map((verifier) => verifier.verify(plex.issueToken())))
+    expect(plex.requests(PLEX_PATHS.keys)).toBe(1)
+  })
+})
+
+describe('the fleet budget', () => {
+  test('instances share one bucket', async () => {
+    const prefix = 'budget:'
+    const [a, b] = await Promise.all([store({ prefix }), store({ prefix })])
+    const budgetA = a.budget('pins', { perSecond: 0.01, burst: 3 })
+    const budgetB = b.budget('pins', { perSecond: 0.01, burst: 3 })
+    const waits = [await budgetA.take(), await budgetB.take(), await budgetA.take(), await budgetB.take()]
+    expect(waits.slice(0, 3)).toEqual([0, 0, 0])
+    expect(waits[3]).toBeGreaterThan(0)
+  })
+
+  test('N distinct legacy tokens over two verifiers spend N lookups of one budget', async () => {
+    const prefix = 'legacy-budget:'
+    const [a, b] = await Promise.all([
+      store({ prefix, legacyLookupsPerSecond: 0.01 }),
+      store({ prefix, legacyLookupsPerSecond: 0.01 }),
+    ])
+    plex.resetCounters()
+    const [va, vb] = [legacyVerifier(a), legacyVerifier(b)]
+    // burst = max(1, rate) = 1: the fleet gets one lookup, whichever instance asks.
+    expect(await code(va.verify(plex.createLegacyToken()))).toBe('ok')
+    expect(await code(vb.verify(plex.createLegacyToken()))).toBe('PLEX_UNAVAILABLE')
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+  })
+})
+
+describe('session revocation', () => {
+  test('sign-out and sign-out-everywhere on one instance hold on another', async () => {
+    const prefix = 'revoke:'
+    const [a, b] = await Promise.all([store({ prefix }), store({ prefix })])
+    const now = Date.now() / 1000
+    const session = (sessionId: string, userId: number, issuedAt = now - 10) => ({
+      sessionId,
+      userId,
+      issuedAt,
+    })
+    expect(await b.revocations.isRevoked(session('s1', 1))).toBe(false)
+    await a.revocations.revoke('s1', 60)
+    expect(await b.revocations.isRevoked(session('s1', 1))).toBe(true)
+    expect(await b.revocations.isRevoked(session('s2', 1))).toBe(false)
+    await a.revocations.revokeUser(2, 60)
+    expect(await b.revocations.isRevoked(session('s3', 2))).toBe(true)
+    expect(await b.revocations.isRevoked(session('s4', 2, Date.now() / 1000 + 1))).toBe(false)
+    expect(await b.revocations.isRevoked(session('s5', 3))).toBe(false)
+  })
+
+  test('a revocation ends with its TTL', async () => {
+    const [a, b] = await Promise.all([store({ prefix: 'revoke-ttl:' }), store({ prefix: 'revoke-ttl:' })])
+    await a.revocations.revoke('short', 0.2)
+    expect(await b.revocations.isRevoked({ sessionId: 'short', userId: 1, issuedAt: 0 })).toBe(true)
+    await sleep(300)
+    expect(await b.revocations.isRevoked({ sessionId: 'short', userId: 1, issuedAt: 0 })).toBe(false)
+  })
+
+  test('bad arguments are TypeErrors', async () => {
+    const shared = await store()
+    await expect(shared.revocations.revoke('', 60)).rejects.toThrow(TypeError)
+    await expect(shared.revocations.revoke('s', 0)).rejects.toThrow(TypeError)
+    await expect(shared.revocations.revokeUser({} as unknown as number, 60)).rejects.toThrow(TypeError)
+  })
+})
+
+describe('Redis down, slow, and back', () => {
+  test('down: every operation answers from the instance; back: sharing resumes', async () => {
+    const prefix = 'outage:'
+    const [a, b] = await Promise.all([store({ prefix }), store({ prefix })])
+    await redis.kill()
+    onTestFinished(async () => {
+      if (!(await a.ready(0.01))) await redis.restart()
+    })
+    await a.cache.set('k', 'local', 60)
+    expect(await a.cache.get('k')).toBe('local')
+    expect(await b.cache.get('k')).toBeUndefined()
+    expect(await a.budget('x', { perSecond: 1 }).take()).toBeUndefined()
+    expect(await a.revocations.revoke('s', 60)).toBe(false)
+    expect(await a.revocations.isRevoked({ sessionId: 's', userId: 1, issuedAt: 0 })).toBe(true)
+    expect(await b.revocations.isRevoked({ sessionId: 's', userId: 1, issuedAt: 0 })).toBe(false)
+    expect(
+      await a.keyStore.share(undefined, async () => ({ jwks: plex.keys, fetchedAt: 1, maxAge: 1 })),
+    ).toBeUndefined()
+    expect(a.available).toBe(false)
+    expect(a.events).toContainEqual(expect.objectContaining({ type: 'redis_unavailable' }))
+
+    await redis.restart()
+    await vi.waitFor(() => expect(a.available && b.available).toBe(true), { timeout: 5000, interval: 50 })
+    await a.cache.set('k2', 'shared', 60)
+    expect(await b.cache.get('k2')).toBe('shared')
+    expect(a.events).toContainEqual(expect.objectContaining({ type: 'redis_recovered' }))
+  })
+
+  test('hung: after one timeout, a flood of requests sends Redis nothing', async () => {
+    const shared = await store({ timeout: 0.1 })
+    const processed = async () =>
+      Number(/total_commands_processed:(\d+)/.exec(String(await redis.command('INFO', 'stats')))?.[1])
+    const before = await processed()
+    redis.pause()
+    onTestFinished(() => redis.resume())
+    expect(await shared.cache.get('first')).toBeUndefined()
+    const flood = await Promise.all(Array.from({ length: 500 }, (_, i) => shared.cache.get(`key-${i}`)))
+    expect(flood.every((value) => value === undefined)).toBe(true)
+    expect(shared.events).toEqual([
+      { type: 'redis_unavailable', operation: 'cache', reason: 'timeout', retryIn: 1 },
+    ])
+    redis.resume()
+    // The first GET (sent before the timeout tripped), and the INFO commands of this test's own connections.
+    expect((await processed()) - before).toBeLessThan(20)
+  })
+})
