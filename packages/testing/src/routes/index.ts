@@ -11,6 +11,7 @@ import { pingRoute } from './ping.js'
 import { pinsRoute } from './pins.js'
 import { resourcesRoute } from './resources.js'
 import { securityTokenRoute } from './security-token.js'
+import { signInPageRoute } from './sign-in-page.js'
 import { tokenRoute } from './token.js'
 import { userRoute } from './user.js'
 import { usersRoute } from './users.js'
@@ -32,5 +33,6 @@ export const routes: readonly Route[] = [
   legacyAccountRoute,
   legacyAccountJsonRoute,
   securityTokenRoute,
+  signInPageRoute,
   ...controlRoutes,
 ]
