@@ -23,7 +23,8 @@ export interface DevicePrivateJwk {
  *
  * @example
  * ```ts
- * const { kid } = state.device!
+ * declare const state: PlexClientState
+ * const kid = state.device?.kid
  * ```
  */
 export interface DeviceKey {
@@ -33,12 +34,11 @@ export interface DeviceKey {
 
 /**
  * What a store keeps: the client identifier (generated once), the device key, the last Plex JWT and the
- * hosts it came from.
- * Treat it as a secret: the private key can mint new tokens until the device is revoked on plex.tv.
+ * hosts it came from. Treat it as a secret: the private key can mint new tokens until the device is revoked on plex.tv.
  *
  * @example
  * ```ts
- * const state: PlexClientState = { version: 1, clientIdentifier: randomUUID() }
+ * const state: PlexClientState = { version: 1, clientIdentifier: crypto.randomUUID() }
  * ```
  */
 export interface PlexClientState {
@@ -59,9 +59,14 @@ export interface PlexClientState {
  *
  * @example
  * ```ts
+ * declare const db: {
+ *   get(key: string): Promise<string | null>
+ *   set(key: string, value: string): Promise<void>
+ *   transaction<T>(run: () => Promise<T>): Promise<T>
+ * }
  * const store: PlexClientStore = {
  *   load: async () => JSON.parse((await db.get('plex')) ?? 'null'),
- *   save: async (state) => db.set('plex', JSON.stringify(state)),
+ *   save: (state) => db.set('plex', JSON.stringify(state)),
  * }
  * ```
  */
@@ -77,6 +82,8 @@ export interface PlexClientStore {
    *
    * @example
    * ```ts
+   * declare const db: { transaction<T>(run: () => Promise<T>): Promise<T> }
+   * declare const { load, save }: PlexClientStore
    * const store: PlexClientStore = { load, save, lock: (critical) => db.transaction(critical) }
    * ```
    */
@@ -100,6 +107,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  *
  * @example
  * ```ts
+ * declare const jwk: DevicePrivateJwk
  * const kid = thumbprint(jwk.x)
  * ```
  */
@@ -132,7 +140,8 @@ function parseDevice(value: unknown): DeviceKey {
  *
  * @example
  * ```ts
- * const state = parseState(JSON.parse(text)) // throws PlexClientError('STORE_CORRUPT')
+ * const text = '{"version":1,"clientIdentifier":"c0ffee"}'
+ * const state = parseState(JSON.parse(text)) // else throws PlexClientError('STORE_CORRUPT')
  * ```
  */
 export function parseState(value: unknown): PlexClientState {

@@ -10,6 +10,8 @@ import type { VerifyToken } from './token-verifier.js'
  *
  * @example
  * ```ts
+ * declare const client: PlexClient
+ * const pin = await client.startLogin()
  * await client.waitForLogin(pin, { signal: AbortSignal.timeout(120_000), interval: 2 })
  * ```
  */
@@ -27,7 +29,8 @@ export interface WaitForLoginOptions {
  *
  * @example
  * ```ts
- * const flow = createDeviceFlow(config, keeper, requests, verify)
+ * declare const parts: Parameters<typeof createDeviceFlow> // options, state keeper, requests, verify
+ * const flow: DeviceFlow = createDeviceFlow(...parts)
  * const pin = await flow.startLogin()
  * ```
  */
@@ -44,8 +47,9 @@ export interface DeviceFlow {
  *
  * @example
  * ```ts
- * const flow = createDeviceFlow(config, createStateKeeper(store), createPlexTvRequests(config), verify)
- * const token = await flow.registerDevice(legacyToken)
+ * declare const [config, keeper, requests, verify]: Parameters<typeof createDeviceFlow>
+ * const flow = createDeviceFlow(config, keeper, requests, verify)
+ * const jwt = await flow.registerDevice(token) // a legacy token
  * ```
  */
 export function createDeviceFlow(

@@ -8,7 +8,7 @@ import { type DeviceKey, thumbprint } from './client-state.js'
  *
  * @example
  * ```ts
- * const jwk: DevicePublicJwk = publicJwk(state.device!)
+ * const jwk: DevicePublicJwk = publicJwk(await generateDeviceKey())
  * ```
  */
 export type DevicePublicJwk = Ed25519PublicJwk
@@ -35,7 +35,8 @@ export async function generateDeviceKey(): Promise<DeviceKey> {
  *
  * @example
  * ```ts
- * await post('/api/v2/auth/jwk', { jwk: publicJwk(device) })
+ * const device = await generateDeviceKey()
+ * const body = JSON.stringify({ jwk: publicJwk(device) }) // for POST /api/v2/auth/jwk
  * ```
  */
 export function publicJwk(device: DeviceKey): DevicePublicJwk {
@@ -49,7 +50,9 @@ export function publicJwk(device: DeviceKey): DevicePublicJwk {
  *
  * @example
  * ```ts
- * const jwt = await signDeviceJwt(device, { clientIdentifier, scopes: ['username'], nonce })
+ * const device = await generateDeviceKey()
+ * const nonce = 'the nonce of GET /api/v2/auth/nonce'
+ * const jwt = await signDeviceJwt(device, { clientIdentifier: 'my-app', scopes: ['username'], nonce })
  * ```
  */
 export async function signDeviceJwt(

@@ -3,6 +3,8 @@
  *
  * @example
  * ```ts
+ * declare const client: PlexClient
+ * declare function login(): Promise<void>
  * try { await client.getToken() } catch (err) {
  *   if (isPlexClientError(err) && err.code === 'NOT_LOGGED_IN') await login()
  * }
@@ -65,7 +67,8 @@ export const CLIENT_ERROR_MESSAGES: Readonly<Record<PlexClientErrorCode, string>
  *
  * @example
  * ```ts
- * new PlexClientError('HTTP_ERROR', { status: 502, cause: err })
+ * const options: PlexClientErrorOptions = { status: 502, cause: new Error('socket hang up') }
+ * throw new PlexClientError('HTTP_ERROR', options)
  * ```
  */
 export interface PlexClientErrorOptions {
@@ -115,7 +118,10 @@ export class PlexClientError extends Error {
  *
  * @example
  * ```ts
- * if (isPlexClientError(err)) console.error(err.code)
+ * declare const client: PlexClient
+ * try { await client.ping() } catch (err) {
+ *   if (isPlexClientError(err)) console.error(err.code)
+ * }
  * ```
  */
 export function isPlexClientError(err: unknown): err is PlexClientError {

@@ -33,7 +33,7 @@ export interface HttpResponse {
  *
  * @example
  * ```ts
- * await defaultSleep(1000, signal)
+ * await defaultSleep(1000, AbortSignal.timeout(5000)) // rejects with ABORTED after 5 s
  * ```
  */
 export async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {

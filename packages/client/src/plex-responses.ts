@@ -5,6 +5,7 @@ import { PlexClientError } from './errors.js'
  *
  * @example
  * ```ts
+ * declare const client: PlexClient
  * const pin = await client.startLogin()
  * console.log(`Open ${pin.authUrl} (code ${pin.code}, valid until ${pin.expiresAt.toLocaleTimeString()})`)
  * ```
@@ -21,7 +22,8 @@ export interface PlexPin {
  *
  * @example
  * ```ts
- * const { username, email, subscription } = await client.getUser()
+ * declare const client: PlexClient
+ * const { username, email, subscription }: PlexAccount = await client.getUser()
  * ```
  */
 export interface PlexAccount {
@@ -44,6 +46,7 @@ export interface PlexAccount {
  *
  * @example
  * ```ts
+ * declare const resource: PlexResource
  * const best = resource.connections.find((c) => c.local && !c.relay) ?? resource.connections[0]
  * ```
  */
@@ -63,6 +66,7 @@ export interface PlexConnection {
  *
  * @example
  * ```ts
+ * declare const client: PlexClient
  * const servers = (await client.getResources()).filter((r) => r.provides.includes('server'))
  * ```
  */

@@ -48,7 +48,9 @@ function expectStatus(
  *
  * @example
  * ```ts
- * const requests = createPlexTvRequests(resolveClientOptions({ product: 'My App' }))
+ * declare const config: Parameters<typeof createPlexTvRequests>[0] // the resolved options
+ * declare const device: Parameters<PlexTvRequests['createPin']>[0] // a state holding a device key
+ * const requests: PlexTvRequests = createPlexTvRequests(config)
  * const pin = await requests.createPin(device)
  * ```
  */
@@ -75,8 +77,9 @@ export interface PlexTvRequests {
  *
  * @example
  * ```ts
- * const requests = createPlexTvRequests(config)
- * const token = await requests.exchange(device)
+ * declare const config: Parameters<typeof createPlexTvRequests>[0]
+ * declare const device: Parameters<PlexTvRequests['exchange']>[0]
+ * const jwt = await createPlexTvRequests(config).exchange(device) // not verified yet
  * ```
  */
 export function createPlexTvRequests(config: ResolvedClientOptions): PlexTvRequests {

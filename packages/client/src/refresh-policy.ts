@@ -26,8 +26,9 @@ function isTransient(err: unknown): boolean {
  *
  * @example
  * ```ts
- * const policy = createRefreshPolicy(config, keeper, verify, flow)
- * const token = await policy.getToken()
+ * declare const [config, keeper, verify, flow]: Parameters<typeof createRefreshPolicy>
+ * const policy: RefreshPolicy = createRefreshPolicy(config, keeper, verify, flow)
+ * const jwt = await policy.getToken()
  * ```
  */
 export interface RefreshPolicy {
@@ -41,7 +42,9 @@ export interface RefreshPolicy {
  *
  * @example
  * ```ts
- * const { getToken } = createRefreshPolicy(config, keeper, verify, flow)
+ * declare const parts: Parameters<typeof createRefreshPolicy> // options, state keeper, verify, device flow
+ * const { getToken } = createRefreshPolicy(...parts)
+ * const jwt = await getToken({ forceRefresh: true })
  * ```
  */
 export function createRefreshPolicy(

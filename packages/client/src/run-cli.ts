@@ -187,8 +187,10 @@ export interface CliOutput {
  *
  * @example
  * ```ts
- * const controller = new AbortController()
- * await runCli(['login'], { stdout, stderr, env: {}, signal: controller.signal })
+ * let text = ''
+ * const output: CliOutput = { write: (chunk) => (text += chunk) }
+ * const options: CliOptions = { stdout: output, stderr: output, env: {}, signal: AbortSignal.timeout(60_000) }
+ * const exitCode = await runCli(['whoami', '--json'], options)
  * ```
  */
 export interface CliOptions {

@@ -8,6 +8,7 @@ import { isPlexClientError, PlexClientError } from './errors.js'
  *
  * @example
  * ```ts
+ * declare const keeper: StateKeeper
  * const { device, clientIdentifier }: DeviceState = await keeper.ensureDevice()
  * ```
  */
@@ -18,7 +19,8 @@ export type DeviceState = PlexClientState & { device: DeviceKey }
  *
  * @example
  * ```ts
- * const { token }: LoggedInState = await keeper.loggedIn()
+ * declare const keeper: StateKeeper
+ * const { token: jwt }: LoggedInState = await keeper.loggedIn()
  * ```
  */
 export type LoggedInState = DeviceState & { token: string }

@@ -13,8 +13,10 @@ const MAX_KEY_SET_BYTES = 16 * 1024 * 1024
  *
  * @example
  * ```ts
+ * declare const config: Parameters<typeof createTokenVerifier>[0] // the resolved options
+ * declare const state: Parameters<VerifyToken>[0] // a state holding a device key
  * const verify: VerifyToken = createTokenVerifier(config)
- * const { expiresAt } = await verify(state, state.token)
+ * const { expiresAt } = await verify(state, token)
  * ```
  */
 export type VerifyToken = (state: DeviceState, token: string) => Promise<PlexJwtIdentity>
@@ -25,7 +27,8 @@ export type VerifyToken = (state: DeviceState, token: string) => Promise<PlexJwt
  *
  * @example
  * ```ts
- * const verify = createTokenVerifier(resolveClientOptions({ product: 'My App' }))
+ * declare const config: Parameters<typeof createTokenVerifier>[0]
+ * const verify = createTokenVerifier(config)
  * ```
  */
 export function createTokenVerifier(config: ResolvedClientOptions): VerifyToken {
