@@ -143,6 +143,9 @@ const ERROR_BY_STATUS: Record<number, readonly (string | undefined)[]> = {
   400: ['invalid_request'],
   401: [undefined, 'invalid_token'],
   403: [undefined, 'insufficient_scope'],
+  // The login routes' codes (PIN_EXPIRED, RATE_LIMITED) carry the bare challenge too.
+  410: [undefined],
+  429: [undefined],
   500: [undefined],
   503: [undefined],
 }

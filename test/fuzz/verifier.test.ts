@@ -568,7 +568,7 @@ describe('requests and answers', () => {
           const { status, headers } = toHttpError(err, realm === null ? {} : { realm })
           checkBearerChallenge(headers['www-authenticate'], status)
           for (const value of Object.values(headers)) expect(value).not.toMatch(/[\r\n\0]/)
-          if (status === 503) expect(headers['retry-after']).toMatch(/^[1-9]\d*$/)
+          if (status === 503 || status === 429) expect(headers['retry-after']).toMatch(/^[1-9]\d*$/)
         },
       ),
       { numRuns: 800 },

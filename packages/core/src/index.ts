@@ -11,6 +11,7 @@ export type {
   PlexIdentityBase,
   PlexJwtIdentity,
   PlexLegacyIdentity,
+  PlexSessionInfo,
   PlexUser,
   ServerAccess,
 } from './jwt/identity-types.js'
@@ -26,12 +27,19 @@ export type {
 export { backoffMs } from './lib/backoff.js'
 export type { MemoryCacheStoreOptions } from './lib/cache-store.js'
 export { createMemoryCacheStore } from './lib/cache-store.js'
-export type { PlexAuthErrorCode, PlexAuthErrorOptions } from './lib/errors.js'
+export type {
+  AccessDeniedReason,
+  PlexAuthErrorCode,
+  PlexAuthErrorOptions,
+  PlexAuthErrorStatus,
+} from './lib/errors.js'
 export { ERROR_CODES, isPlexAuthError, PlexAuthError } from './lib/errors.js'
 export type { KeyFetchFailure, PlexAuthEvent, PlexRequestFailure } from './lib/event-types.js'
 export type { CacheStore, RateBudget, RevocationQuery, SessionRevocationStore } from './lib/store-types.js'
+export type { LoginAccessOptions, LoginContext, PlexLoginOptions } from './login/login-options.js'
 export { PLEX_TV_URL } from './plex-tv/plex-tv.js'
 export type { ServerAccessOptions } from './plex-tv/server-access.js'
+export type { SessionOptions } from './session/session-types.js'
 export { createPlexVerifier } from './verifier/create-plex-verifier.js'
 export { PLEX_JWKS_URL } from './verifier/resolve-options.js'
 export type { PlexVerifier, PlexVerifierOptions, PlexVerifierStats } from './verifier/verifier-types.js'

@@ -17,6 +17,10 @@ const EXPECTED: Record<PlexAuthErrorCode, number> = {
   ACCESS_DENIED: 403,
   KEYS_UNAVAILABLE: 503,
   PLEX_UNAVAILABLE: 503,
+  PIN_EXPIRED: 410,
+  LOGIN_STATE_INVALID: 403,
+  CSRF_REJECTED: 403,
+  RATE_LIMITED: 429,
 }
 
 describe('PlexAuthError', () => {

@@ -78,6 +78,7 @@ describe('legacy tokens: what plex.tv answers', () => {
       friendlyName: friend.friendly_name,
       restricted: true,
       anonymous: false,
+      home: false,
       joinedAt: friend.joinedAt,
     })
     expect(identity.scopes).toEqual([
@@ -104,7 +105,15 @@ describe('legacy tokens: what plex.tv answers', () => {
     const plex = await startPlex()
     const account = plex.addAccount({ username: undefined, email: undefined, friendly_name: undefined })
     const identity = await legacyVerifier(plex).verify(plex.createLegacyToken({ accountId: account.id }))
-    expect(Object.keys(identity.user).sort()).toEqual(['anonymous', 'id', 'joinedAt', 'restricted', 'uuid'])
+    // `home` is no scope: plex.tv always says whether the account belongs to a Plex Home.
+    expect(Object.keys(identity.user).sort()).toEqual([
+      'anonymous',
+      'home',
+      'id',
+      'joinedAt',
+      'restricted',
+      'uuid',
+    ])
     expect(identity.scopes).toEqual(['restricted', 'anonymous', 'joinedAt'])
   })
 

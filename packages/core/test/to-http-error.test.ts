@@ -66,6 +66,40 @@ describe('toHttpError', () => {
     })
   })
 
+  test('ACCESS_DENIED from the login routes carries its reason; an unknown reason is left out', () => {
+    expect(toHttpError(new PlexAuthError('ACCESS_DENIED', { reason: 'not_owner' })).body).toEqual({
+      error: 'access_denied',
+      error_description: desc('ACCESS_DENIED'),
+      code: 'ACCESS_DENIED',
+      reason: 'not_owner',
+    })
+    const forged = new PlexAuthError('ACCESS_DENIED', { reason: '<script>' as never })
+    expect(toHttpError(forged).body).not.toHaveProperty('reason')
+    expect(toHttpError(new PlexAuthError('CSRF_REJECTED', { reason: 'refused' })).body).not.toHaveProperty(
+      'reason',
+    )
+  })
+
+  test('sign-in codes: 410 PIN_EXPIRED, 403 LOGIN_STATE_INVALID and CSRF_REJECTED, 429 with Retry-After', () => {
+    expect(toHttpError(new PlexAuthError('PIN_EXPIRED'))).toMatchObject({
+      status: 410,
+      body: { error: 'expired_token', code: 'PIN_EXPIRED' },
+    })
+    expect(toHttpError(new PlexAuthError('LOGIN_STATE_INVALID'))).toMatchObject({
+      status: 403,
+      body: { error: 'access_denied', code: 'LOGIN_STATE_INVALID' },
+    })
+    expect(toHttpError(new PlexAuthError('CSRF_REJECTED'))).toMatchObject({
+      status: 403,
+      body: { error: 'access_denied', code: 'CSRF_REJECTED' },
+    })
+    expect(toHttpError(new PlexAuthError('RATE_LIMITED', { retryAfter: 7 }))).toMatchObject({
+      status: 429,
+      headers: { 'retry-after': '7' },
+      body: { error: 'slow_down', code: 'RATE_LIMITED' },
+    })
+  })
+
   test('KEYS_UNAVAILABLE: 503 with Retry-After in whole seconds, at least 1', () => {
     expect(toHttpError(new PlexAuthError('KEYS_UNAVAILABLE', { retryAfter: 30 }))).toEqual({
       status: 503,
@@ -87,10 +121,10 @@ describe('toHttpError', () => {
     expect(retry(-10)).toBe('1')
   })
 
-  test('only 503 carries Retry-After', () => {
+  test('only 503 and 429 carry Retry-After', () => {
     for (const code of Object.keys(ERROR_CODES) as PlexAuthErrorCode[]) {
       const { headers } = toHttpError(new PlexAuthError(code, { retryAfter: 5 }))
-      expect('retry-after' in headers, code).toBe(ERROR_CODES[code].status === 503)
+      expect('retry-after' in headers, code).toBe([503, 429].includes(ERROR_CODES[code].status))
     }
   })
 

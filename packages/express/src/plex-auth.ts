@@ -1,8 +1,8 @@
 import { isPlexAuthError, type PlexIdentity } from '@plexauth/core'
 import {
   type Authenticator,
-  type PlexAuthOptions as CorePlexAuthOptions,
-  createAuthenticator,
+  createSessionAuthenticator,
+  type PlexAuthSessionOptions,
   rememberAuthenticator,
 } from '@plexauth/core/adapter'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
@@ -18,14 +18,15 @@ declare global {
 
 /**
  * Options of `plexAuth`: core's verifier options (`clientIdentifier`, `jwksUrl`, …) plus `verifier`,
- * `credentialsRequired`, `tokenSources`, `realm` and `forwardErrors`.
+ * `credentialsRequired`, `tokenSources`, `realm`, `forwardErrors`, and `session` (with `publicUrl`) to
+ * accept `plexLogin`'s session cookie.
  *
  * @example
  * ```ts
  * const options: PlexAuthOptions = { clientIdentifier: 'my-app', credentialsRequired: false }
  * ```
  */
-export type PlexAuthOptions = CorePlexAuthOptions
+export type PlexAuthOptions = PlexAuthSessionOptions
 
 /**
  * @internal Answers an error, or hands it to the framework when `forwardErrors` is set. A bug (anything but
@@ -66,20 +67,27 @@ function reportBug(res: Response, err: unknown): void {
  * ```
  */
 export function plexAuth(options: PlexAuthOptions = {}): RequestHandler {
-  const authenticator = createAuthenticator(options)
+  const authenticator = createSessionAuthenticator(options)
   const accept = (req: Request, identity: PlexIdentity | undefined, next: NextFunction): void => {
     rememberAuthenticator(req, authenticator)
     req.plex = identity
     next()
   }
   return (req, res, next) => {
-    const request = { method: req.method, headers: req.headers, rawHeaders: req.rawHeaders, url: req.url }
+    const request = {
+      method: req.method,
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      url: req.url,
+      encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+    }
     const known = authenticator.peek(request)
     if (known !== undefined) {
       accept(req, known, next)
       return
     }
-    authenticator.authenticate(request).then(
+    const setCookie = (value: string) => res.append('set-cookie', value)
+    authenticator.authenticate({ ...request, setCookie }).then(
       (identity) => accept(req, identity, next),
       (err: unknown) => reject(authenticator, err, res, next),
     )

@@ -31,6 +31,12 @@ export interface PlexAuthOptions extends PlexVerifierOptions {
 /** A request as the authenticator sees it. */
 export interface AuthRequest extends TokenRequest {
   method?: string
+  /** True when the connection is TLS (`req.socket.encrypted`): decides, with the Host, how cookies are set. */
+  encrypted?: boolean
+  /** The peer's address (`req.socket.remoteAddress`): the login routes' per-client budget. */
+  remoteAddress?: string
+  /** Adds a `Set-Cookie` to the response: how a session re-sealed while authenticating reaches the browser. */
+  setCookie?: (value: string) => void
 }
 
 /** Per-call overrides, e.g. a route that allows anonymous access. */

@@ -1,4 +1,9 @@
-import { ERROR_CODES, isPlexAuthError, type PlexAuthErrorCode } from '../lib/errors.js'
+import {
+  type AccessDeniedReason,
+  ERROR_CODES,
+  isPlexAuthError,
+  type PlexAuthErrorCode,
+} from '../lib/errors.js'
 
 /** The JSON body of an error response. */
 export interface HttpErrorBody {
@@ -8,6 +13,8 @@ export interface HttpErrorBody {
   error_description: string
   /** The plexauth code, or `INTERNAL_ERROR` for anything unexpected. */
   code: PlexAuthErrorCode | 'INTERNAL_ERROR'
+  /** For `ACCESS_DENIED` from the login routes: why the sign-in was refused. */
+  reason?: AccessDeniedReason
 }
 
 /** A ready-to-send HTTP error. */
@@ -38,7 +45,13 @@ const RFC_ERROR: Record<PlexAuthErrorCode, string> = {
   ACCESS_DENIED: 'access_denied',
   KEYS_UNAVAILABLE: 'temporarily_unavailable',
   PLEX_UNAVAILABLE: 'temporarily_unavailable',
+  // RFC 8628 (device authorization) names for the PIN flow's outcomes.
+  PIN_EXPIRED: 'expired_token',
+  LOGIN_STATE_INVALID: 'access_denied',
+  CSRF_REJECTED: 'access_denied',
+  RATE_LIMITED: 'slow_down',
 }
+const REASONS: ReadonlySet<string> = new Set<AccessDeniedReason>(['no_server_access', 'not_owner', 'refused'])
 
 // Quoted-string content per RFC 9110, minus backslash and quote so no escaping is ever needed.
 const SAFE_QUOTED = /^[\t\x20\x21\x23-\x5b\x5d-\x7e]*$/
@@ -100,10 +113,15 @@ export function toHttpError(err: unknown, options: ToHttpErrorOptions = {}): Htt
     params.push(`error="invalid_request"`, `error_description=${quote(description)}`)
   }
   headers['www-authenticate'] = `Bearer ${params.join(', ')}`
-  if (status === 503) {
+  if (status === 503 || status === 429) {
     const retryAfter = Number.isFinite(err.retryAfter) ? Math.ceil(err.retryAfter as number) : 1
     // delay-seconds is digits only: a huge value would print as "1e+21". More than a day helps no client.
     headers['retry-after'] = String(Math.min(86_400, Math.max(1, retryAfter)))
   }
-  return { status, headers, body: { error, error_description: description, code: err.code } }
+  const body: HttpErrorBody = { error, error_description: description, code: err.code }
+  // Only a value of the fixed list: the reason is read from the error object, which the app may have built.
+  if (err.code === 'ACCESS_DENIED' && typeof err.reason === 'string' && REASONS.has(err.reason)) {
+    body.reason = err.reason
+  }
+  return { status, headers, body }
 }

@@ -43,7 +43,8 @@ function boundedString(value: unknown, allowEmpty = false): value is string {
 }
 
 function optional<T>(value: unknown, check: (v: unknown) => v is T): T | undefined {
-  if (value === undefined) return undefined
+  // A managed user's token may carry `"username": null` or `"email": null`: absent, not malformed.
+  if (value === undefined || value === null) return undefined
   if (!check(value)) throw invalid()
   return value
 }
@@ -81,6 +82,8 @@ function readUser(raw: unknown): PlexUser {
   const restricted = optional(own(raw, 'restricted'), isBoolean)
   const anonymous = optional(own(raw, 'anonymous'), isBoolean)
   const joinedAt = optional(own(raw, 'joinedAt'), isTime)
+  const home = optional(own(raw, 'home'), isBoolean)
+  if (home !== undefined) user.home = home
   if (username !== undefined) user.username = username
   if (email !== undefined) user.email = email
   if (friendlyName !== undefined) user.friendlyName = friendlyName

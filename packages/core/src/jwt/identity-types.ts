@@ -7,10 +7,30 @@ export interface PlexUser {
   readonly email?: string
   /** `friendly_name` in the token. */
   readonly friendlyName?: string
+  /** True for a managed user (a Plex Home member with restrictions); such users may have no email or username. */
   readonly restricted?: boolean
   readonly anonymous?: boolean
+  /** True when the account belongs to a Plex Home (`home` of `/api/v2/user`). */
+  readonly home?: boolean
   /** `joinedAt` in the token: seconds since the epoch. */
   readonly joinedAt?: number
+}
+
+/**
+ * The session an identity came from, when it was read from plexauth's session cookie.
+ *
+ * @example
+ * ```ts
+ * const left = req.plex?.session ? req.plex.session.expiresAt - Date.now() / 1000 : undefined
+ * ```
+ */
+export interface PlexSessionInfo {
+  /** The session's random id: what a `SessionRevocationStore` revokes. */
+  readonly id: string
+  /** When the user signed in, seconds since the epoch. */
+  readonly issuedAt: number
+  /** When the session ends at the latest, seconds since the epoch. */
+  readonly expiresAt: number
 }
 
 /**
@@ -51,8 +71,12 @@ export interface PlexIdentityBase {
   readonly clientIdentifier?: string
   /** Every claim of a Plex JWT, frozen; absent for a legacy token. */
   readonly claims?: Readonly<Record<string, unknown>>
-  /** Set by `requireServerAccess` / `requireServerOwner` on the routes they guard. */
+  /** Set by `requireServerAccess` / `requireServerOwner` on the routes they guard, or by the session cookie. */
   readonly access?: ServerAccess
+  /** Present when the identity came from the session cookie. */
+  readonly session?: PlexSessionInfo
+  /** What the app's `onLogin` returned at sign-in, kept in the session. */
+  readonly app?: unknown
   /** The raw token (not enumerable). */
   readonly token: string
 }

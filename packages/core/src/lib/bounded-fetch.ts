@@ -19,9 +19,14 @@ export interface BoundedFetchOptions {
   /** Largest body accepted, counted while reading. */
   maxBytes: number
   headers?: Record<string, string>
+  /** Default `'GET'`; `'POST'` for the few plex.tv calls that create something (a PIN). */
+  method?: 'GET' | 'POST'
+  body?: string
+  /** Statuses whose body is read. Default `[200]`. */
+  readStatuses?: readonly number[]
 }
 
-/** An answer that arrived in time. `text` is read (within the limits) only for a 200. */
+/** An answer that arrived in time. `text` is read (within the limits) only for a 200 (or `readStatuses`). */
 export interface BoundedResponse {
   status: number
   headers: Headers
@@ -61,8 +66,10 @@ export async function readBoundedBody(response: Response, maxBytes: number): Pro
   return Buffer.concat(chunks, total)
 }
 
+const OK: readonly number[] = [200]
+
 /**
- * One GET that cannot hang, follow a redirect or fill memory: the timeout covers the body too (a server
+ * One request that cannot hang, follow a redirect or fill memory: the timeout covers the body too (a server
  * that drips bytes cannot hold it open), redirects are refused, and the body of a 200 is read up to
  * `maxBytes` (the body of any other status is discarded unread). Shared by the key set fetch and the
  * plex.tv lookups.
@@ -75,8 +82,9 @@ export async function fetchBounded(url: string, options: BoundedFetchOptions): P
     let response: Response
     try {
       response = await options.fetch(url, {
-        method: 'GET',
+        method: options.method ?? 'GET',
         headers: options.headers ?? {},
+        ...(options.body === undefined ? {} : { body: options.body }),
         redirect: 'manual',
         signal: controller.signal,
       })
@@ -87,7 +95,7 @@ export async function fetchBounded(url: string, options: BoundedFetchOptions): P
       await response.body?.cancel().catch(() => {})
       throw new BoundedFetchError('redirect')
     }
-    if (response.status !== 200) {
+    if (!(options.readStatuses ?? OK).includes(response.status)) {
       await response.body?.cancel().catch(() => {})
       return { status: response.status, headers: response.headers, text: undefined }
     }
@@ -95,7 +103,7 @@ export async function fetchBounded(url: string, options: BoundedFetchOptions): P
       const bytes = await readBoundedBody(response, options.maxBytes)
       if (bytes === undefined) throw new BoundedFetchError('too_large')
       const text = bytes.toString('utf8')
-      return { status: 200, headers: response.headers, text }
+      return { status: response.status, headers: response.headers, text }
     } catch (err) {
       if (err instanceof BoundedFetchError) throw err
       throw new BoundedFetchError(controller.signal.aborted ? 'timeout' : 'network', err)

@@ -23,9 +23,27 @@ export type PlexAuthErrorCode =
   | 'ACCESS_DENIED'
   | 'KEYS_UNAVAILABLE'
   | 'PLEX_UNAVAILABLE'
+  | 'PIN_EXPIRED'
+  | 'LOGIN_STATE_INVALID'
+  | 'CSRF_REJECTED'
+  | 'RATE_LIMITED'
+
+/**
+ * Why a sign-in was refused (`ACCESS_DENIED` from the login routes): the user has no access to the server,
+ * is not its owner (`access.ownerOnly`), or the app's `onLogin` returned `false`.
+ *
+ * @example
+ * ```ts
+ * if (err.code === 'ACCESS_DENIED' && err.reason === 'not_owner') show('Only the server owner may sign in')
+ * ```
+ */
+export type AccessDeniedReason = 'no_server_access' | 'not_owner' | 'refused'
+
+/** Every HTTP status a `PlexAuthError` maps to. */
+export type PlexAuthErrorStatus = 400 | 401 | 403 | 410 | 429 | 503
 
 interface CodeInfo {
-  readonly status: 400 | 401 | 403 | 503
+  readonly status: PlexAuthErrorStatus
   readonly description: string
 }
 
@@ -52,6 +70,10 @@ export const ERROR_CODES: Readonly<Record<PlexAuthErrorCode, CodeInfo>> = Object
   ACCESS_DENIED: { status: 403, description: 'Access denied' },
   KEYS_UNAVAILABLE: { status: 503, description: 'Plex signing keys are unavailable, try again later' },
   PLEX_UNAVAILABLE: { status: 503, description: 'Plex is unavailable, try again later' },
+  PIN_EXPIRED: { status: 410, description: 'The sign-in PIN has expired or was withdrawn' },
+  LOGIN_STATE_INVALID: { status: 403, description: 'This sign-in was not started by this browser' },
+  CSRF_REJECTED: { status: 403, description: 'Cross-site request refused' },
+  RATE_LIMITED: { status: 429, description: 'Too many sign-in attempts, try again later' },
 })
 
 /** Extra data some codes carry. */
@@ -60,8 +82,10 @@ export interface PlexAuthErrorOptions {
   cause?: unknown
   /** For `INSUFFICIENT_SCOPE`: the scopes the route requires. */
   scopes?: readonly string[]
-  /** For `KEYS_UNAVAILABLE` and `PLEX_UNAVAILABLE`: seconds the client should wait. */
+  /** For `KEYS_UNAVAILABLE`, `PLEX_UNAVAILABLE` and `RATE_LIMITED`: seconds the client should wait. */
   retryAfter?: number
+  /** For `ACCESS_DENIED` from the login routes: why the sign-in was refused (sent as `reason`). */
+  reason?: AccessDeniedReason
 }
 
 /**
@@ -78,11 +102,13 @@ export class PlexAuthError extends Error {
   override readonly name = 'PlexAuthError'
   readonly code: PlexAuthErrorCode
   readonly description: string
-  readonly status: 400 | 401 | 403 | 503
+  readonly status: PlexAuthErrorStatus
   /** Scopes required by the route, for `INSUFFICIENT_SCOPE`. */
   readonly scopes: readonly string[] | undefined
-  /** Seconds to wait before retrying, for `KEYS_UNAVAILABLE` and `PLEX_UNAVAILABLE`. */
+  /** Seconds to wait before retrying, for `KEYS_UNAVAILABLE`, `PLEX_UNAVAILABLE` and `RATE_LIMITED`. */
   readonly retryAfter: number | undefined
+  /** Why a sign-in was refused, for `ACCESS_DENIED` from the login routes. */
+  readonly reason: AccessDeniedReason | undefined
   /** Response headers, filled in by adapters that hand the error to the framework. */
   headers: Record<string, string> | undefined
 
@@ -94,6 +120,7 @@ export class PlexAuthError extends Error {
     this.status = info.status
     this.scopes = options.scopes
     this.retryAfter = options.retryAfter
+    this.reason = code === 'ACCESS_DENIED' ? options.reason : undefined
     this.headers = undefined
   }
 

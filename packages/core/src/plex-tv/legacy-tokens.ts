@@ -81,6 +81,8 @@ export function parseAccount(text: string): LegacyTokenRecord {
     user.anonymous = anonymous
     scopes.push('anonymous')
   }
+  const home = field('home')
+  if (typeof home === 'boolean') user.home = home
   if (Number.isSafeInteger(joinedAt) && (joinedAt as number) >= 0) {
     user.joinedAt = joinedAt as number
     scopes.push('joinedAt')

@@ -1,0 +1,44 @@
+import { createHash, createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from 'node:crypto'
+import { SignJWT } from 'jose'
+import type { Ed25519PublicJwk } from '../keys/key-set-types.js'
+
+/** A device key of one sign-in: the private key signs its device JWTs, the public JWK goes with the PIN. */
+export interface DeviceKey {
+  readonly privateKey: KeyObject
+  readonly jwk: Ed25519PublicJwk
+}
+
+// PKCS#8 of an Ed25519 private key, up to the 32-byte seed (RFC 8410).
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+/** The user fields asked for; scopes grant no rights on a server (plex-protocol.md §2). */
+const SCOPES = 'username,email,friendly_name,restricted'
+
+/**
+ * The device key of one PIN: HKDF-SHA256 from the login key (itself derived from the session secret) and the
+ * PIN's random nonce, which the sealed login-state cookie carries. Every instance holding the secret derives
+ * the same key from the cookie, after a restart too, without storing anything; and each sign-in has a key of
+ * its own, so nothing depends on whether plex.tv accepts one device key for many accounts.
+ */
+export function deriveDeviceKey(loginKey: Uint8Array, nonce: Buffer): DeviceKey {
+  const seed = Buffer.from(hkdfSync('sha256', loginKey, nonce, 'plexauth device key v1', 32))
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  })
+  const { x } = createPublicKey(privateKey).export({ format: 'jwk' }) as { x: string }
+  // python-plexapi names its key by a SHA-256 of the key; any stable, unique name will do.
+  const kid = createHash('sha256').update(x).digest('hex')
+  return { privateKey, jwk: { kty: 'OKP', crv: 'Ed25519', x, kid, use: 'sig', alg: 'EdDSA' } }
+}
+
+/** A device JWT (plex-protocol.md §3.5) proving to plex.tv that the poller holds the PIN's key. */
+export function signDeviceJwt(key: DeviceKey, clientIdentifier: string): Promise<string> {
+  return new SignJWT({ scope: SCOPES })
+    .setProtectedHeader({ alg: 'EdDSA', kid: key.jwk.kid, typ: 'JWT' })
+    .setIssuer(clientIdentifier)
+    .setAudience('plex.tv')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(key.privateKey)
+}

@@ -1,0 +1,71 @@
+import type { ServerAccess } from '../jwt/identity-types.js'
+import type { PlexAuthEvent } from '../lib/event-types.js'
+import { ServerAccessChecker } from '../plex-tv/server-access.js'
+import { createPlexVerifier } from '../verifier/create-plex-verifier.js'
+import type { PlexVerifier } from '../verifier/verifier-types.js'
+import type { SessionChecks } from './session-manager.js'
+
+/** What the checks of a session need: the verifier of JWTs, and how to reach plex.tv. Durations in ms. */
+export interface SessionChecksConfig {
+  /** Verifies Plex JWTs locally (its key cache is reused). */
+  verifier: PlexVerifier
+  /** Verifies legacy tokens through `/api/v2/user`; built on first use when absent. */
+  legacyVerifier?: PlexVerifier
+  clientIdentifier: string | undefined
+  plexTvUrl: string | undefined
+  fetch: typeof globalThis.fetch | undefined
+  onEvent: ((event: PlexAuthEvent) => void) | undefined
+  /** Added to the user's own `/api/v2/resources` as a second source, for the server it names. */
+  ownerToken?: { machineIdentifier: string; token: string } | undefined
+  revalidateAfterMs: number
+}
+
+/**
+ * The checks a session goes through again after `revalidateAfter`: the token (a JWT locally, with its expiry;
+ * a legacy token through plex.tv, its answer trusted one second at most) and the access, with an access
+ * checker per server whose answers live no longer than `revalidateAfter`, so that a user unshared at any
+ * time loses the session within that bound.
+ */
+export function createSessionChecks(config: SessionChecksConfig): SessionChecks {
+  let legacy = config.legacyVerifier
+  const checkers = new Map<string, ServerAccessChecker>()
+  const common = {
+    ...(config.plexTvUrl === undefined ? {} : { plexTvUrl: config.plexTvUrl }),
+    ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+    ...(config.onEvent === undefined ? {} : { onEvent: config.onEvent }),
+  }
+  const accessTtl = Math.floor(config.revalidateAfterMs / 1000)
+  return {
+    verify(kind, token) {
+      if (kind === 'jwt') return config.verifier.verify(token)
+      if (config.clientIdentifier === undefined) {
+        return Promise.reject(new Error('plexauth: legacy sessions need a clientIdentifier'))
+      }
+      legacy ??= createPlexVerifier({
+        ...common,
+        clientIdentifier: config.clientIdentifier,
+        legacyTokens: true,
+        legacyTokenTtl: 1,
+        legacyTokenNegativeTtl: 0,
+      })
+      return legacy.verify(token)
+    },
+    access(identity, machineIdentifier): Promise<ServerAccess> {
+      let checker = checkers.get(machineIdentifier)
+      if (checker === undefined) {
+        const owner =
+          config.ownerToken?.machineIdentifier === machineIdentifier ? config.ownerToken.token : undefined
+        checker = new ServerAccessChecker({
+          ...common,
+          machineIdentifier,
+          ...(config.clientIdentifier === undefined ? {} : { clientIdentifier: config.clientIdentifier }),
+          ...(owner === undefined ? {} : { ownerToken: owner }),
+          accessTtl,
+        })
+        // Sessions name a handful of servers at most; a bound keeps a forged-looking record from growing this.
+        if (checkers.size < 16) checkers.set(machineIdentifier, checker)
+      }
+      return checker.check(identity)
+    },
+  }
+}

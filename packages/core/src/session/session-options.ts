@@ -1,0 +1,82 @@
+import { checkKeys, count, durationMs, fail, optionNames, withMethods } from '../lib/options.js'
+import type { SessionRevocationStore } from '../lib/store-types.js'
+import type { SessionOptions } from './session-types.js'
+
+const DAY = 86_400
+const MIN_SECRET_LENGTH = 32
+const MAX_SECRETS = 16
+const SESSION_KEYS = optionNames<SessionOptions>({
+  secret: true,
+  maxAge: true,
+  revalidateAfter: true,
+  staleIfError: true,
+  trustedOrigins: true,
+  cacheSize: true,
+  revocations: true,
+})
+
+/** Session options after validation; durations in milliseconds. */
+export interface ResolvedSessionOptions {
+  secrets: readonly string[]
+  maxAgeMs: number
+  revalidateAfterMs: number
+  staleIfErrorMs: number
+  trustedOrigins: ReadonlySet<string>
+  cacheSize: number
+  revocations: SessionRevocationStore | undefined
+}
+
+/** An origin as browsers send it in `Origin`: `scheme://host[:port]`, lower case. */
+export function resolveOrigin(name: string, value: unknown): string {
+  if (typeof value !== 'string') fail(`${name} must be a URL string`)
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    fail(`${name} is not a valid URL`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must be an http(s) URL`)
+  if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`)
+  return url.origin.toLowerCase()
+}
+
+function secrets(value: unknown): readonly string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SECRETS) {
+    fail('session.secret must be a string of at least 32 characters, or a non-empty list of such')
+  }
+  for (const secret of list) {
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+      fail(
+        'session.secret must be at least 32 characters long (a random value kept private, never a public one)',
+      )
+    }
+  }
+  if (new Set(list).size !== list.length) fail('session.secret lists a secret twice')
+  return Object.freeze([...(list as string[])])
+}
+
+/** Validates the `session` option once, at construction: `TypeError` for anything misconfigured. */
+export function resolveSessionOptions(session: unknown): ResolvedSessionOptions {
+  if (typeof session !== 'object' || session === null || Array.isArray(session)) {
+    fail('session must be an object: { secret }')
+  }
+  checkKeys('session.', session, SESSION_KEYS)
+  const options = session as SessionOptions
+  const trusted = options.trustedOrigins ?? []
+  if (!Array.isArray(trusted)) fail('session.trustedOrigins must be a list of origins')
+  return {
+    secrets: secrets(options.secret),
+    maxAgeMs: durationMs('session.maxAge', options.maxAge, 7 * DAY, 60, 400 * DAY),
+    revalidateAfterMs: durationMs('session.revalidateAfter', options.revalidateAfter, 600, 0, DAY),
+    staleIfErrorMs: durationMs('session.staleIfError', options.staleIfError, 3600, 0, 30 * DAY),
+    trustedOrigins: new Set(
+      trusted.map((origin, i) => resolveOrigin(`session.trustedOrigins[${i}]`, origin)),
+    ),
+    cacheSize: count('session.cacheSize', options.cacheSize, 10_000, 1, 10_000_000),
+    revocations: withMethods<SessionRevocationStore>('session.revocations', options.revocations, [
+      'isRevoked',
+      'revoke',
+    ]),
+  }
+}
