@@ -124,6 +124,16 @@ async function signIn(
   return { browser, answer }
 }
 
+/** What the fake's sign-in page does on "Deny": `POST /__fake/pins/deny` with the PIN's code. */
+async function denyAtFake(plex: FakePlex, code: string): Promise<void> {
+  const response = await fetch(`${plex.url}/__fake/pins/deny`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  })
+  expect(response.status).toBeLessThan(300)
+}
+
 function expectError(answer: LoginAnswer, status: number, code: string) {
   expect(answer.status).toBe(status)
   expect(answer.body).toMatchObject({
@@ -254,19 +264,20 @@ describe.each(LOGIN_FRAMEWORKS)('login routes on $name', (framework) => {
     expect(cookieLine(answer, LOGIN_COOKIE)).toMatch(/Max-Age=0/)
   })
 
-  test('denied by the user (the PIN is withdrawn at plex.tv): 410 PIN_EXPIRED', async () => {
+  test('denied by the user: the fake sign-in page\'s "Deny" withdraws the PIN; the poll is 410 PIN_EXPIRED', async () => {
     const browser = new Browser(apps.main.url)
     const pin = await createPin(browser)
-    // The fake's "Deny" withdraws the PIN: plex.tv then answers 404 (1020), as for an expired PIN.
-    apps.plex.fail(`/api/v2/pins/${pin.id}`, {
-      status: 404,
-      body: { errors: [{ code: 1020, message: 'Code not found or expired', status: 404 }] },
-    })
-    try {
-      expectError(await browser.send(`/auth/plex/pin/${pin.id}`), 410, 'PIN_EXPIRED')
-    } finally {
-      apps.plex.recover()
-    }
+    await denyAtFake(apps.plex, pin.code)
+    const answer = await browser.send(`/auth/plex/pin/${pin.id}`)
+    expectError(answer, 410, 'PIN_EXPIRED')
+    expect(cookieLine(answer, SESSION_COOKIE)).toBeUndefined()
+    // Through /start and /callback, the page learns it as plexauth_error.
+    const start = await browser.send('/auth/plex/start?returnTo=/home')
+    const params = new URLSearchParams(String(start.headers.location).split('#?')[1])
+    await denyAtFake(apps.plex, String(params.get('code')))
+    const back = await browser.send('/auth/plex/callback')
+    expect(back.status).toBe(303)
+    expect(back.headers.location).toBe('/home?plexauth_error=PIN_EXPIRED')
   })
 
   test('no server access: 403 ACCESS_DENIED, reason no_server_access, no session', async () => {

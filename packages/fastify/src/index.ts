@@ -5,16 +5,21 @@ import { plexAuth } from './plex-auth.js'
 export type {
   CacheStore,
   KeyStore,
+  LoginAccessOptions,
+  LoginContext,
   PlexAuthErrorCode,
   PlexAuthEvent,
   PlexIdentity,
   PlexJwtIdentity,
   PlexLegacyIdentity,
+  PlexLoginOptions,
+  PlexSessionInfo,
   PlexUser,
   PlexVerifier,
   PlexVerifierOptions,
   ServerAccess,
   ServerAccessOptions,
+  SessionOptions,
   TokenSource,
   UserPredicate,
 } from '@plexauth/core'
@@ -38,4 +43,5 @@ export {
 } from './guards.js'
 export { logSerializers } from './log-serializers.js'
 export { type PlexAuthDecoration, type PlexAuthOptions, plexAuth } from './plex-auth.js'
+export { plexLogin } from './plex-login.js'
 export default plexAuth

@@ -2,8 +2,8 @@ import { isPlexAuthError, type PlexIdentity, type PlexVerifier } from '@plexauth
 import {
   type AuthenticateOptions,
   type Authenticator,
-  type PlexAuthOptions as CorePlexAuthOptions,
-  createAuthenticator,
+  createSessionAuthenticator,
+  type PlexAuthSessionOptions,
   rememberAuthenticator,
 } from '@plexauth/core/adapter'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
@@ -27,14 +27,15 @@ declare module 'fastify' {
 
 /**
  * Options of the plugin: core's verifier options (`clientIdentifier`, `jwksUrl`, …) plus `verifier`,
- * `credentialsRequired`, `tokenSources`, `realm` and `forwardErrors`.
+ * `credentialsRequired`, `tokenSources`, `realm`, `forwardErrors`, and `session` (with `publicUrl`) to
+ * accept `plexLogin`'s session cookie.
  *
  * @example
  * ```ts
  * const options: PlexAuthOptions = { clientIdentifier: 'my-app', realm: 'my-api' }
  * ```
  */
-export type PlexAuthOptions = CorePlexAuthOptions
+export type PlexAuthOptions = PlexAuthSessionOptions
 
 /**
  * What the plugin decorates the Fastify instance with (`app.plexAuth`): the verifier in use and the realm
@@ -79,7 +80,7 @@ function respond(
 }
 
 const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => {
-  const authenticator = createAuthenticator(options, REGISTER_OPTION_NAMES)
+  const authenticator = createSessionAuthenticator(options, REGISTER_OPTION_NAMES)
   const decoration: PlexAuthDecoration = Object.freeze({
     verifier: authenticator.verifier,
     realm: authenticator.realm,
@@ -100,13 +101,22 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
     const mode = request.routeOptions.config.plexAuth
     if (mode === false) return done()
     const { raw } = request
-    const source = { method: raw.method, headers: raw.headers, rawHeaders: raw.rawHeaders, url: raw.url }
+    const source = {
+      method: raw.method,
+      headers: raw.headers,
+      rawHeaders: raw.rawHeaders,
+      url: raw.url,
+      encrypted: (raw.socket as { encrypted?: boolean }).encrypted === true,
+    }
     const known = authenticator.peek(source)
     if (known !== undefined) {
       request.plex = known
       return done()
     }
-    authenticator.authenticate(source, mode === 'optional' ? OPTIONAL : undefined).then(
+    const setCookie = (value: string) => {
+      reply.header('set-cookie', value)
+    }
+    authenticator.authenticate({ ...source, setCookie }, mode === 'optional' ? OPTIONAL : undefined).then(
       (identity) => {
         request.plex = identity ?? null
         done()

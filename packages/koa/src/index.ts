@@ -3,16 +3,21 @@
 export type {
   CacheStore,
   KeyStore,
+  LoginAccessOptions,
+  LoginContext,
   PlexAuthErrorCode,
   PlexAuthEvent,
   PlexIdentity,
   PlexJwtIdentity,
   PlexLegacyIdentity,
+  PlexLoginOptions,
+  PlexSessionInfo,
   PlexUser,
   PlexVerifier,
   PlexVerifierOptions,
   ServerAccess,
   ServerAccessOptions,
+  SessionOptions,
   TokenSource,
   UserPredicate,
 } from '@plexauth/core'
@@ -34,3 +39,4 @@ export {
   requireUser,
 } from './guards.js'
 export { type PlexAuthOptions, type PlexAuthState, plexAuth } from './plex-auth.js'
+export { plexLogin } from './plex-login.js'

@@ -1,22 +1,23 @@
 import { isPlexAuthError, type PlexIdentity } from '@plexauth/core'
 import {
   type Authenticator,
-  type PlexAuthOptions as CorePlexAuthOptions,
-  createAuthenticator,
+  createSessionAuthenticator,
+  type PlexAuthSessionOptions,
   rememberAuthenticator,
 } from '@plexauth/core/adapter'
 import type { Middleware, Next, ParameterizedContext } from 'koa'
 
 /**
  * Options of `plexAuth`: core's verifier options (`clientIdentifier`, `jwksUrl`, …) plus `verifier`,
- * `credentialsRequired`, `tokenSources`, `realm` and `forwardErrors`.
+ * `credentialsRequired`, `tokenSources`, `realm`, `forwardErrors`, and `session` (with `publicUrl`) to
+ * accept `plexLogin`'s session cookie.
  *
  * @example
  * ```ts
  * const options: PlexAuthOptions = { clientIdentifier: 'my-app', forwardErrors: true }
  * ```
  */
-export type PlexAuthOptions = CorePlexAuthOptions
+export type PlexAuthOptions = PlexAuthSessionOptions
 
 /**
  * What `plexAuth` adds to `ctx.state`: `plex` is the verified identity, `undefined` when anonymous.
@@ -59,7 +60,7 @@ export function reject(authenticator: Authenticator, err: unknown, ctx: Paramete
  * ```
  */
 export function plexAuth(options: PlexAuthOptions = {}): Middleware<PlexAuthState> {
-  const authenticator = createAuthenticator(options)
+  const authenticator = createSessionAuthenticator(options)
   const accept = (
     ctx: ParameterizedContext<PlexAuthState>,
     identity: PlexIdentity | undefined,
@@ -72,10 +73,17 @@ export function plexAuth(options: PlexAuthOptions = {}): Middleware<PlexAuthStat
   // Not async: a token verified before passes without a promise of this middleware's own.
   return (ctx, next) => {
     const { req } = ctx
-    const request = { method: req.method, headers: req.headers, rawHeaders: req.rawHeaders, url: req.url }
+    const request = {
+      method: req.method,
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      url: req.url,
+      encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+    }
     const known = authenticator.peek(request)
     if (known !== undefined) return accept(ctx, known, next)
-    return authenticator.authenticate(request).then(
+    const setCookie = (value: string) => ctx.append('set-cookie', value)
+    return authenticator.authenticate({ ...request, setCookie }).then(
       (identity) => accept(ctx, identity, next),
       (err: unknown) => reject(authenticator, err, ctx),
     )

@@ -1,0 +1,54 @@
+import type { PlexLoginOptions } from '@plexauth/core'
+import { createLoginHandler } from '@plexauth/core/adapter'
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+
+// Fastify's own register options reach the plugin too; they are Fastify's business, not plexLogin's.
+const REGISTER_OPTION_NAMES = new Set(['prefix', 'logLevel', 'logSerializers'])
+
+const plugin: FastifyPluginAsync<PlexLoginOptions> = async (fastify, options) => {
+  const own = Object.fromEntries(Object.entries(options).filter(([name]) => !REGISTER_OPTION_NAMES.has(name)))
+  const login = createLoginHandler(own)
+  fastify.route({
+    method: ['GET', 'POST'],
+    url: `${login.basePath}/*`,
+    // The login routes authenticate by themselves: a plexAuth hook in the same scope lets them be.
+    config: { plexAuth: false },
+    handler: async (request, reply) => {
+      const { raw } = request
+      const answer = await login.handle({
+        method: raw.method,
+        url: raw.url ?? request.url,
+        headers: raw.headers,
+        rawHeaders: raw.rawHeaders,
+        encrypted: (raw.socket as { encrypted?: boolean }).encrypted === true,
+        ...(raw.socket.remoteAddress === undefined ? {} : { remoteAddress: raw.socket.remoteAddress }),
+        frameworkRequest: request,
+      })
+      if (answer === undefined) return reply.callNotFound()
+      // The client gets a bare 500 (e.g. `onLogin` threw); the log still shows the bug.
+      if (answer.bug !== undefined) request.log.error({ err: answer.bug }, 'plexauth: unexpected error')
+      reply.code(answer.status)
+      for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value)
+      return reply.send(answer.body)
+    },
+  })
+}
+
+/**
+ * Fastify plugin (Fastify 4 and 5) serving "Sign in with Plex" under `basePath` (default `/auth/plex`):
+ * `POST /pin`, `GET /pin/:id`, `GET /start`, `GET /callback`, `GET /session` and `POST /logout`. Its routes
+ * skip `plexAuth`. Needs no cookie plugin. A misconfiguration makes `register` fail with `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { plexAuth, plexLogin } from '@plexauth/fastify'
+ *
+ * const app = Fastify()
+ * const session = { secret: process.env.PLEXAUTH_SECRET! }
+ * await app.register(plexLogin, { product: 'My App', clientIdentifier: 'my-app', session })
+ * await app.register(plexAuth, { clientIdentifier: 'my-app', session })
+ * ```
+ */
+export const plexLogin = fp(plugin, { name: '@plexauth/fastify/login', fastify: '4.x || 5.x' })

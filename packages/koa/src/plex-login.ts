@@ -1,0 +1,45 @@
+import type { PlexLoginOptions } from '@plexauth/core'
+import { createLoginHandler } from '@plexauth/core/adapter'
+import type { Middleware } from 'koa'
+
+/**
+ * Koa middleware (Koa 2 and 3) serving "Sign in with Plex" under `basePath` (default `/auth/plex`):
+ * `POST /pin`, `GET /pin/:id`, `GET /start`, `GET /callback`, `GET /session` and `POST /logout`. Other
+ * requests go on to the next middleware. Needs no body parser. Throws `TypeError` at once for a
+ * misconfiguration.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa'
+ * import { plexAuth, plexLogin } from '@plexauth/koa'
+ *
+ * const session = { secret: process.env.PLEXAUTH_SECRET! }
+ * const app = new Koa()
+ * app.use(plexLogin({ product: 'My App', clientIdentifier: 'my-app', session }))
+ * app.use(plexAuth({ clientIdentifier: 'my-app', session }))
+ * ```
+ */
+export function plexLogin(options: PlexLoginOptions): Middleware {
+  const login = createLoginHandler(options)
+  return async (ctx, next) => {
+    // originalUrl: the routes answer at basePath whatever the middleware is mounted under.
+    const url = ctx.originalUrl
+    if (!login.matches(ctx.path)) return next()
+    const { req } = ctx
+    const answer = await login.handle({
+      method: req.method,
+      url,
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+      ...(req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress }),
+      frameworkRequest: ctx,
+    })
+    if (answer === undefined) return next()
+    // The client gets a bare 500 (e.g. `onLogin` threw); the app still hears about its bug.
+    if (answer.bug !== undefined) ctx.app.emit('error', answer.bug, ctx)
+    ctx.status = answer.status
+    for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value)
+    if (answer.body !== undefined) ctx.body = answer.body
+  }
+}
