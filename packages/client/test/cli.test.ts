@@ -261,6 +261,95 @@ describe('plexauth command line, as a user runs it', () => {
   })
 })
 
+describe('plexauth command line, the rest of its surface', () => {
+  test('--version and -v print the package version; -h prints the usage (exit 0)', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
+    for (const flag of ['--version', '-v']) {
+      const run = await plexauth([flag]).exit
+      expect([run.code, run.stdout, run.stderr]).toEqual([0, `${version}\n`, ''])
+    }
+    const help = await plexauth(['-h']).exit
+    expect([help.code, help.stdout.startsWith('Usage: plexauth <command> [options]')]).toEqual([0, true])
+    const none = await plexauth([]).exit
+    expect([none.code, none.stderr.startsWith('plexauth: a command is required\n')]).toEqual([2, true])
+  })
+
+  test('login --json: one line with the PIN, one with the identity and the store; logout --json', async () => {
+    const own = join(dir, 'json', 'plex.json')
+    const run = plexauth(['login', '--json', '--base-url', plex.url, '--store', own])
+    const [first] = await run.stdoutMatch(/^.*\n/)
+    const pin = JSON.parse(first)
+    expect(Object.keys(pin)).toEqual(['authUrl', 'code', 'expiresAt'])
+    expect(pin.authUrl).toContain(`code=${pin.code}`)
+    plex.approvePin(pin.code)
+    const { code, stdout, stderr } = await run.exit
+    expect(code, stderr).toBe(0)
+    expect(stderr).toBe('')
+    const lines = stdout.trim().split('\n')
+    expect(lines).toHaveLength(2)
+    const signedIn = JSON.parse(lines[1]!)
+    expect(signedIn).toMatchObject({
+      user: { id: plex.account.id, username: plex.account.username },
+      scopes: ['username', 'email', 'friendly_name'],
+      store: own,
+    })
+    const logout = await plexauth(['logout', '--json', '--store', own]).exit
+    expect([logout.code, logout.stdout]).toEqual([0, '{"loggedOut":true}\n'])
+  })
+
+  test('on a terminal, login draws a spinner on stderr and clears it once approved', async () => {
+    const own = join(dir, 'tty', 'plex.json')
+    let stderr = ''
+    let stdout = ''
+    let approved = false
+    const exit = runCli(['login', '--base-url', plex.url, '--store', own], {
+      env: {},
+      stdout: {
+        write: (text: string) => {
+          stdout += text
+          const code = /^Code: (\S+)$/m.exec(stdout)?.[1]
+          if (code !== undefined && !approved) {
+            approved = true
+            plex.approvePin(code)
+          }
+        },
+      },
+      stderr: { isTTY: true, write: (text: string) => (stderr += text) },
+    })
+    expect(await exit, stderr).toBe(0)
+    expect(stderr).toMatch(/^\r\S Waiting for approval \(the code expires in \d+:\d\d\) /)
+    expect(stderr.endsWith('\r\x1b[K')).toBe(true)
+    expect(stderr).not.toContain('Waiting for approval...\n')
+  })
+
+  test('--product and --scopes reach plex.tv and the token; an unknown scope is a usage error (exit 2)', async () => {
+    const own = join(dir, 'scopes', 'plex.json')
+    const run = plexauth([
+      'login',
+      '--json',
+      '--product',
+      'Scripted Thing',
+      '--scopes',
+      'username, email',
+      '--base-url',
+      plex.url,
+      '--store',
+      own,
+    ])
+    const [first] = await run.stdoutMatch(/^.*\n/)
+    plex.approvePin(JSON.parse(first).code)
+    const { code, stdout } = await run.exit
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout.trim().split('\n')[1]!).scopes).toEqual(['username', 'email'])
+    expect(
+      plex.log.filter((entry) => entry.headers['x-plex-product'] === 'Scripted Thing').length,
+    ).toBeGreaterThan(0)
+    const bad = await plexauth(['token', '--scopes', 'admin', '--store', own]).exit
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('plexauth: unknown scope "admin"')
+  })
+})
+
 describe('the real binary', () => {
   const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
   const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')

@@ -3,7 +3,13 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
-import { type FileStore, fileStore, type PlexClientState } from '../src/index.js'
+import {
+  type FileStore,
+  fileStore,
+  memoryStore,
+  type PlexClientState,
+  type PlexClientStore,
+} from '../src/index.js'
 import { advance, clientFor, DAY, errorCode, login, startFake, tempDir, useFakeDate } from './helpers.js'
 
 /** A promise and the function that settles it. */
@@ -127,5 +133,46 @@ describe('a logout stays a logout for every client sharing the store (plexauth l
     await login(client, plex)
     expect((await storedAt(path)).token).toEqual(expect.any(String))
     expect(await readdir(dir)).toEqual(['plex.json'])
+  })
+
+  test("a store's own lock: every change runs inside it; a lock that fails is STORE_FAILED, cause kept", async () => {
+    const plex = await startFake()
+    const inner = memoryStore()
+    let locked = 0
+    let insideLock = false
+    const saves: boolean[] = []
+    const store: PlexClientStore = {
+      load: () => inner.load(),
+      save: (state) => {
+        saves.push(insideLock)
+        return inner.save(state)
+      },
+      lock: async (critical) => {
+        locked++
+        insideLock = true
+        try {
+          return await critical()
+        } finally {
+          insideLock = false
+        }
+      },
+    }
+    const client = clientFor(plex, { store })
+    await login(client, plex)
+    await client.logout()
+    expect(saves.length).toBeGreaterThanOrEqual(3)
+    expect(saves.every(Boolean)).toBe(true)
+    expect(locked).toBe(saves.length)
+
+    const down = new Error('database down')
+    const empty = memoryStore()
+    const failing: PlexClientStore = {
+      load: () => empty.load(),
+      save: (state) => empty.save(state),
+      lock: () => Promise.reject(down),
+    }
+    const refused = clientFor(plex, { store: failing }).getClientIdentifier()
+    expect(await errorCode(refused)).toBe('STORE_FAILED')
+    await expect(refused).rejects.toMatchObject({ cause: down })
   })
 })
