@@ -1,8 +1,11 @@
 import type { PlexVerifier } from '@plexauth/core'
 import type { FakePlex } from '@plexauth/testing'
 
-/** What protects the benchmark app: nothing, plexauth, or (Express only) express-oauth2-jwt-bearer. */
-export type AuthMode = 'none' | 'plexauth' | 'oauth2'
+/**
+ * What protects the benchmark app: nothing, plexauth (a bearer token), plexauth with its session cookie
+ * (`session`, requests carry the cookie `plexLogin` set), or (Express only) express-oauth2-jwt-bearer.
+ */
+export type AuthMode = 'none' | 'plexauth' | 'session' | 'oauth2'
 
 export interface AppOptions {
   auth: AuthMode

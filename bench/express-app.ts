@@ -11,7 +11,7 @@ import { plexAuthOptions } from './plexauth-options.js'
 /** The tiny Express 5 app: one JSON route answering the user id it was given (0 without auth). */
 export function startExpressApp(options: AppOptions): Promise<RunningApp> {
   const app = express()
-  if (options.auth === 'plexauth') app.use(plexAuth(plexAuthOptions(options)))
+  if (options.auth === 'plexauth' || options.auth === 'session') app.use(plexAuth(plexAuthOptions(options)))
   if (options.auth === 'oauth2') {
     // The only turnkey EdDSA + JWKS middleware for Express, set up like plexauth: same keys (fetched
     // from the fake plex.tv and cached by jose's remote JWK set), issuer, audience and algorithm.

@@ -9,7 +9,8 @@ import { plexAuthOptions } from './plexauth-options.js'
 /** The tiny Fastify 5 app: one JSON route answering the user id it was given (0 without auth). */
 export async function startFastifyApp(options: AppOptions): Promise<RunningApp> {
   const app = Fastify({ logger: false })
-  if (options.auth === 'plexauth') await app.register(plexAuth, plexAuthOptions(options))
+  if (options.auth === 'plexauth' || options.auth === 'session')
+    await app.register(plexAuth, plexAuthOptions(options))
   if (options.auth === 'oauth2') throw new Error('express-oauth2-jwt-bearer is Express only')
   app.get(ROUTE, async (request) => ({ id: request.plex?.user.id ?? 0 }))
   await app.listen({ host: '127.0.0.1', port: 0, backlog: options.backlog ?? 511 })

@@ -4,8 +4,9 @@ import { startExpressApp } from './express-app.js'
 import { startFastifyApp } from './fastify-app.js'
 import { startKoaApp } from './koa-app.js'
 import type { RunningApp } from './listen.js'
-import { type LoadResult, load, sampleApp } from './load.js'
+import { type Credentials, type LoadResult, load, sampleApp } from './load.js'
 import { progress } from './log.js'
+import { signInCookie } from './session-cookie.js'
 import type { BenchSettings } from './settings.js'
 import { median, spread } from './stats.js'
 
@@ -15,22 +16,28 @@ export type Framework = (typeof FRAMEWORKS)[number]
 export const HTTP_VARIANTS = [
   'express-none',
   'express-plexauth',
+  'express-session',
   'express-oauth2',
   'fastify-none',
   'fastify-plexauth',
+  'fastify-session',
   'koa-none',
   'koa-plexauth',
+  'koa-session',
 ] as const
 export type HttpVariant = (typeof HTTP_VARIANTS)[number]
 
 export const HTTP_LABELS: Record<HttpVariant, string> = {
   'express-none': 'Express 5, no auth',
   'express-plexauth': 'Express 5 + plexauth',
+  'express-session': 'Express 5 + plexauth session cookie',
   'express-oauth2': 'Express 5 + express-oauth2-jwt-bearer',
   'fastify-none': 'Fastify 5, no auth',
   'fastify-plexauth': 'Fastify 5 + plexauth',
+  'fastify-session': 'Fastify 5 + plexauth session cookie',
   'koa-none': 'Koa 3, no auth',
   'koa-plexauth': 'Koa 3 + plexauth',
+  'koa-session': 'Koa 3 + plexauth session cookie',
 }
 
 /**
@@ -66,6 +73,10 @@ function parse(variant: HttpVariant): { framework: Framework; auth: AuthMode } {
  */
 export async function runHttp(plex: FakePlex, settings: BenchSettings): Promise<HttpResult> {
   const token = plex.issueToken()
+  const bearer: Credentials = { authorization: `Bearer ${token}` }
+  // A session cookie as a browser holds it after "Sign in with Plex" against the fake.
+  const cookie: Credentials = { cookie: await signInCookie(plex) }
+  const credentials = (variant: HttpVariant) => (parse(variant).auth === 'session' ? cookie : bearer)
   const result = {} as HttpResult
   for (const framework of FRAMEWORKS) {
     const variants = HTTP_VARIANTS.filter((variant) => parse(variant).framework === framework)
@@ -74,8 +85,9 @@ export async function runHttp(plex: FakePlex, settings: BenchSettings): Promise<
       for (const variant of variants) {
         const app = await STARTERS[framework]({ auth: parse(variant).auth, plex })
         apps.set(variant, app)
-        await sampleApp(app, token, parse(variant).auth !== 'none', HTTP_LABELS[variant])
-        await load(app, token, settings.httpWarmupSeconds, settings.connections, HTTP_LABELS[variant])
+        const label = HTTP_LABELS[variant]
+        await sampleApp(app, credentials(variant), parse(variant).auth !== 'none', label)
+        await load(app, credentials(variant), settings.httpWarmupSeconds, settings.connections, label)
       }
       const rounds = new Map<HttpVariant, LoadResult[]>()
       for (let round = 0; round < settings.httpRounds; round++) {
@@ -83,7 +95,7 @@ export async function runHttp(plex: FakePlex, settings: BenchSettings): Promise<
         for (const variant of order) {
           const run = await load(
             apps.get(variant)!,
-            token,
+            credentials(variant),
             settings.httpSeconds,
             settings.connections,
             variant,

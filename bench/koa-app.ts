@@ -9,7 +9,7 @@ import { plexAuthOptions } from './plexauth-options.js'
 /** The tiny Koa 3 app: one JSON route answering the user id it was given (0 without auth). */
 export function startKoaApp(options: AppOptions): Promise<RunningApp> {
   const app = new Koa<PlexAuthState>()
-  if (options.auth === 'plexauth') app.use(plexAuth(plexAuthOptions(options)))
+  if (options.auth === 'plexauth' || options.auth === 'session') app.use(plexAuth(plexAuthOptions(options)))
   if (options.auth === 'oauth2') throw new Error('express-oauth2-jwt-bearer is Express only')
   app.use((ctx) => {
     if (ctx.path !== ROUTE) return

@@ -14,35 +14,38 @@ export interface LoadResult {
   errors: number
 }
 
+/** What each benchmark request carries: `Authorization: Bearer <token>`, or a session `Cookie`. */
+export type Credentials = Record<string, string>
+
 /**
- * Asserts what the app answers before it is measured: 200 with the token's user for an authenticated
- * app (and 401 without a token), 200 with no user for the unauthenticated one. A benchmark of 401s
+ * Asserts what the app answers before it is measured: 200 with the user for an authenticated app given
+ * its credentials (and 401 without), 200 with no user for the unauthenticated one. A benchmark of 401s
  * would be worthless.
  */
 export async function sampleApp(
   app: RunningApp,
-  token: string,
+  credentials: Credentials,
   authenticated: boolean,
   name: string,
 ): Promise<void> {
-  const withToken = await fetch(`${app.url}${ROUTE}`, { headers: { authorization: `Bearer ${token}` } })
+  const withToken = await fetch(`${app.url}${ROUTE}`, { headers: credentials })
   const body = (await withToken.json().catch(() => undefined)) as { id?: unknown } | undefined
-  check(withToken.status === 200, `${name} answered ${withToken.status} to a valid token`)
+  check(withToken.status === 200, `${name} answered ${withToken.status} to valid credentials`)
   check(
     body?.id === (authenticated ? USER_ID : 0),
-    `${name} answered ${JSON.stringify(body)} to a valid token`,
+    `${name} answered ${JSON.stringify(body)} to valid credentials`,
   )
   if (authenticated) {
     const without = await fetch(`${app.url}${ROUTE}`)
     await without.arrayBuffer()
-    check(without.status === 401, `${name} answered ${without.status} to a request without a token`)
+    check(without.status === 401, `${name} answered ${without.status} to a request without credentials`)
   }
 }
 
-/** autocannon in this process, keep-alive, one valid token repeated; every answer must be a 2xx. */
+/** autocannon in this process, keep-alive, the same valid credentials repeated; every answer must be a 2xx. */
 export async function load(
   app: RunningApp,
-  token: string,
+  credentials: Credentials,
   seconds: number,
   connections: number,
   name: string,
@@ -52,7 +55,7 @@ export async function load(
     url: `${app.url}${ROUTE}`,
     connections,
     duration: seconds,
-    headers: { authorization: `Bearer ${token}` },
+    headers: credentials,
   })
   const cpu = process.cpuUsage(cpuBefore)
   check(result.non2xx === 0, `${name} answered ${result.non2xx} non-2xx responses under load`)

@@ -90,6 +90,20 @@ function goalRows(results: Results): Row[] {
         status: atLeast(value, 0.9),
       })
     }
+    // Issue 13: a request authenticated by the session cookie, judged in CPU time per request.
+    for (const [framework, label] of [
+      ['express', 'Express'],
+      ['fastify', 'Fastify'],
+      ['koa', 'Koa'],
+    ] as const) {
+      const value = cpu(`${framework}-session`, `${framework}-none`)
+      rows.push({
+        comparison: `${label} + session cookie ÷ ${label} without auth (CPU per request)`,
+        measured: both(`${framework}-session`, `${framework}-none`),
+        goal: '≥ 0.9× CPU',
+        status: atLeast(value, 0.9),
+      })
+    }
     const vsOauth2 = vs('express-plexauth', 'express-oauth2')
     rows.push(
       {
