@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 const ENTRIES: readonly { entry: string; readme?: string }[] = [
   { entry: '@plexauth/core', readme: 'packages/core/README.md' },
   { entry: '@plexauth/core/adapter', readme: 'packages/core/README.md' },
+  { entry: '@plexauth/core/plex-tv', readme: 'packages/core/README.md' },
   { entry: '@plexauth/express', readme: 'packages/express/README.md' },
   { entry: '@plexauth/fastify', readme: 'packages/fastify/README.md' },
   { entry: '@plexauth/koa', readme: 'packages/koa/README.md' },

@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto'
+import { validateBaseUrl } from '@plexauth/core/plex-tv'
 import { PlexClientError } from './errors.js'
-import { validateBaseUrl } from './resolve-options.js'
 
 /**
  * The private half of the device key, as a JWK (`x` public, `d` private, both base64url).

@@ -1,15 +1,16 @@
 import type { PlexJwtIdentity } from '@plexauth/core'
-import { createDeviceFlow, type WaitForLoginOptions } from './device-flow.js'
 import {
   type PlexAccount,
-  type PlexPin,
   type PlexResource,
   parseAccount,
   parseResources,
-} from './plex-responses.js'
+  validateBaseUrl,
+} from '@plexauth/core/plex-tv'
+import { createDeviceFlow, type WaitForLoginOptions } from './device-flow.js'
+import { type PlexPin, readAnswer } from './plex-responses.js'
 import { createPlexTvRequests, TOKEN_VALUE } from './plex-tv-requests.js'
 import { createRefreshPolicy } from './refresh-policy.js'
-import { type PlexClientOptions, resolveClientOptions, validateBaseUrl } from './resolve-options.js'
+import { type PlexClientOptions, resolveClientOptions } from './resolve-options.js'
 import { createStateKeeper } from './state-keeper.js'
 import { createTokenVerifier } from './token-verifier.js'
 
@@ -120,7 +121,7 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
     registerDevice: (legacyToken, registerOptions) => flow.registerDevice(legacyToken, registerOptions),
 
     async getUser() {
-      return parseAccount(await withToken('/api/v2/user'))
+      return readAnswer(parseAccount, await withToken('/api/v2/user'))
     },
 
     async ping() {
@@ -128,7 +129,7 @@ export function createPlexClient(options: PlexClientOptions): PlexClient {
     },
 
     async getResources() {
-      return parseResources(await withToken('/api/v2/resources?includeHttps=1&includeRelay=1'))
+      return readAnswer(parseResources, await withToken('/api/v2/resources?includeHttps=1&includeRelay=1'))
     },
 
     async getTransientToken(serverUrl, token) {

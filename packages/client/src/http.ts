@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import { readBoundedBody } from '@plexauth/core/adapter'
+import { BoundedFetchError, backoffMs, fetchBounded, parseRetryAfter } from '@plexauth/core/plex-tv'
 import { PlexClientError } from './errors.js'
 
 /** How requests are sent: limits, retry policy and the injectable fetch and sleep. */
@@ -44,69 +44,60 @@ export async function defaultSleep(ms: number, signal?: AbortSignal): Promise<vo
   }
 }
 
-/** Seconds from a `Retry-After` header (delta-seconds or an HTTP date), or `undefined`. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined
-  const trimmed = value.trim()
-  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed)
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000))
+/** Maps a failure of the bounded fetch (or of the caller's signal) to the client's codes. */
+function failed(error: unknown, signal: AbortSignal | undefined): PlexClientError {
+  if (error instanceof PlexClientError) return error
+  if (signal?.aborted) return new PlexClientError('ABORTED', { cause: error })
+  if (!(error instanceof BoundedFetchError)) return new PlexClientError('NETWORK_ERROR', { cause: error })
+  switch (error.reason) {
+    case 'too_large':
+      return new PlexClientError('RESPONSE_TOO_LARGE')
+    // Not followed, and answered like any other status the caller did not expect.
+    case 'redirect':
+      return new PlexClientError('HTTP_ERROR', { status: error.status ?? 0 })
+    case 'timeout':
+      return new PlexClientError('TIMEOUT', { cause: error })
+    default:
+      return new PlexClientError('NETWORK_ERROR', { cause: error })
+  }
 }
 
 async function sendOnce(
   settings: HttpSettings,
   request: HttpRequest,
-): Promise<{ response: HttpResponse; retryAfter: number | undefined }> {
-  const controller = new AbortController()
-  let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    controller.abort()
-  }, settings.timeoutMs)
-  const onAbort = () => controller.abort()
-  request.signal?.addEventListener('abort', onAbort, { once: true })
-  const failed = (cause: unknown): PlexClientError => {
-    if (cause instanceof PlexClientError) return cause
-    if (request.signal?.aborted) return new PlexClientError('ABORTED', { cause })
-    return new PlexClientError(timedOut ? 'TIMEOUT' : 'NETWORK_ERROR', { cause })
-  }
+): Promise<{ response: HttpResponse; retryAfterMs: number | undefined }> {
+  if (request.signal?.aborted) throw new PlexClientError('ABORTED')
+  const headers = { ...request.headers }
+  if (request.body !== undefined) headers['content-type'] = 'application/json'
+  let answer: Awaited<ReturnType<typeof fetchBounded>>
   try {
-    if (request.signal?.aborted) throw new PlexClientError('ABORTED')
-    const headers = { ...request.headers }
-    if (request.body !== undefined) headers['content-type'] = 'application/json'
-    let response: Response
+    answer = await fetchBounded(request.url, {
+      fetch: settings.fetch,
+      timeoutMs: settings.timeoutMs,
+      maxBytes: settings.maxBytes,
+      method: request.method,
+      headers,
+      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+      signal: request.signal,
+      // Error bodies are read too: plex.tv says in them why it refused (e.g. a thumbprint already taken).
+      readStatuses: 'all',
+    })
+  } catch (error) {
+    throw failed(error, request.signal)
+  }
+  const { status } = answer
+  let body: unknown
+  const text = answer.text ?? ''
+  if (text.trim() !== '') {
     try {
-      response = await settings.fetch(request.url, {
-        method: request.method,
-        headers,
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        redirect: 'manual',
-        signal: controller.signal,
-      })
+      body = JSON.parse(text)
     } catch (cause) {
-      throw failed(cause)
+      if (status >= 200 && status < 300) throw new PlexClientError('RESPONSE_INVALID', { status, cause })
     }
-    let bytes: Buffer | undefined
-    try {
-      bytes = await readBoundedBody(response, settings.maxBytes)
-    } catch (cause) {
-      throw failed(cause)
-    }
-    if (bytes === undefined) throw new PlexClientError('RESPONSE_TOO_LARGE')
-    const { status } = response
-    let body: unknown
-    const text = bytes.toString('utf8')
-    if (text.trim() !== '') {
-      try {
-        body = JSON.parse(text)
-      } catch (cause) {
-        if (status >= 200 && status < 300) throw new PlexClientError('RESPONSE_INVALID', { status, cause })
-      }
-    }
-    return { response: { status, body }, retryAfter: parseRetryAfter(response.headers.get('retry-after')) }
-  } finally {
-    clearTimeout(timer)
-    request.signal?.removeEventListener('abort', onAbort)
+  }
+  return {
+    response: { status, body },
+    retryAfterMs: parseRetryAfter(answer.headers.get('retry-after'), Date.now()),
   }
 }
 
@@ -118,13 +109,14 @@ async function sendOnce(
  */
 export async function send(settings: HttpSettings, request: HttpRequest): Promise<HttpResponse> {
   for (let attempt = 0; ; attempt++) {
-    const { response, retryAfter } = await sendOnce(settings, request)
+    const { response, retryAfterMs } = await sendOnce(settings, request)
     if (response.status !== 429) return response
-    const waitMs = retryAfter === undefined ? 1000 * 2 ** attempt : retryAfter * 1000
+    // Uncapped: maxRetryDelay bounds the wait, and a longer one fails at once.
+    const waitMs = retryAfterMs ?? backoffMs(attempt + 1, Number.POSITIVE_INFINITY)
     if (attempt >= settings.maxRetries || waitMs > settings.maxRetryDelayMs) {
       throw new PlexClientError('RATE_LIMITED', {
         status: 429,
-        ...(retryAfter === undefined ? {} : { retryAfter }),
+        ...(retryAfterMs === undefined ? {} : { retryAfter: Math.ceil(retryAfterMs / 1000) }),
       })
     }
     await settings.sleep(waitMs, request.signal)

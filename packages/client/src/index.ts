@@ -1,4 +1,5 @@
 export type { PlexIdentity, PlexJwtIdentity, PlexUser } from '@plexauth/core'
+export type { PlexAccount, PlexConnection, PlexResource, PlexScope } from '@plexauth/core/plex-tv'
 export type { DeviceKey, DevicePrivateJwk, PlexClientState, PlexClientStore } from './client-state.js'
 export type { PlexClient, WaitForLoginOptions } from './create-plex-client.js'
 export { createPlexClient } from './create-plex-client.js'
@@ -7,5 +8,5 @@ export { CLIENT_ERROR_MESSAGES, isPlexClientError, PlexClientError } from './err
 export type { FileStore } from './file-store.js'
 export { fileStore } from './file-store.js'
 export { memoryStore } from './memory-store.js'
-export type { PlexAccount, PlexConnection, PlexPin, PlexResource } from './plex-responses.js'
-export type { PlexClientOptions, PlexScope } from './resolve-options.js'
+export type { PlexPin } from './plex-responses.js'
+export type { PlexClientOptions } from './resolve-options.js'

@@ -80,7 +80,7 @@ export function createRefreshPolicy(
     }
     const now = Date.now()
     const valid = expiresAt !== undefined && expiresAt * 1000 > now
-    if (valid && (expiresAt as number) - now / 1000 > config.refreshWithin) return state.token
+    if (valid && (expiresAt as number) * 1000 - now > config.refreshWithinMs) return state.token
     // A refresh ahead of expiry failed moments ago: the token still serves, plex.tv is not asked again yet.
     if (valid && now < refreshRetryAt) return state.token
     try {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 const LEVELS = ['lib', 'jwt', 'keys', 'plex-tv', 'verifier', 'http', 'session', 'login'] as const
 // The only files outside the domain folders: the package's entry points (`exports` in package.json). Types
 // live with their domain (e.g. jwt/identity-types.ts), never in a shared top-level file.
-const ENTRY_POINTS = ['index.ts', 'adapter.ts']
+const ENTRY_POINTS = ['index.ts', 'adapter.ts', 'plex-tv.ts']
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src')
 
 function sourceFiles(dir: string): string[] {

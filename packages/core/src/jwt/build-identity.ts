@@ -1,5 +1,6 @@
 import { PlexAuthError } from '../lib/errors.js'
 import type { PlexJwtIdentity, PlexUser } from './identity-types.js'
+import { PLEX_SCOPES } from './scopes.js'
 
 /** Longest string the identity exposes (username, email, uuid, thumbprint, scopes...). */
 export const MAX_CLAIM_STRING_LENGTH = 512
@@ -13,16 +14,6 @@ export interface ClaimRules {
   clockToleranceMs: number
   maxTokenLifetimeMs: number
 }
-
-// The user fields a Plex scope copies into the token, by claim name.
-const SCOPED_USER_FIELDS = [
-  'username',
-  'email',
-  'friendly_name',
-  'restricted',
-  'anonymous',
-  'joinedAt',
-] as const
 
 function own(object: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(object, key) ? object[key] : undefined
@@ -63,7 +54,8 @@ function readAudience(payload: Record<string, unknown>): string[] {
 
 function readScopes(payload: Record<string, unknown>, rawUser: Record<string, unknown>): string[] {
   const scope = own(payload, 'scope')
-  if (scope === undefined) return SCOPED_USER_FIELDS.filter((field) => own(rawUser, field) !== undefined)
+  // Without a scope claim, the scopes are the user fields present: each scope is named for its claim.
+  if (scope === undefined) return PLEX_SCOPES.filter((field) => own(rawUser, field) !== undefined)
   const list = typeof scope === 'string' ? scope.split(/[\s,]+/).filter(Boolean) : scope
   if (!Array.isArray(list) || list.length > MAX_SCOPES) throw invalid()
   for (const entry of list) if (!boundedString(entry)) throw invalid()

@@ -1,32 +1,65 @@
 /** Why a bounded fetch gave no answer. */
 export type BoundedFetchFailure = 'timeout' | 'network' | 'redirect' | 'too_large'
 
-/** A bounded fetch that gave no usable answer, with the reason for events. */
+/**
+ * A bounded fetch that gave no usable answer, with the reason for events. A fetch cut short by the caller's
+ * `signal` fails as `network`: the caller, who knows its signal, says `aborted` itself.
+ *
+ * @example
+ * ```ts
+ * try { await fetchBounded(url, options) } catch (err) {
+ *   if (err instanceof BoundedFetchError && err.reason === 'timeout') retryLater()
+ * }
+ * ```
+ */
 export class BoundedFetchError extends Error {
   readonly reason: BoundedFetchFailure
-  constructor(reason: BoundedFetchFailure, cause?: unknown) {
+  /** For `redirect`: the status of the refused answer (0 for an opaque redirect). */
+  readonly status: number | undefined
+  constructor(reason: BoundedFetchFailure, cause?: unknown, status?: number) {
     super(`Fetch failed: ${reason}`, cause === undefined ? undefined : { cause })
     this.name = 'BoundedFetchError'
     this.reason = reason
+    this.status = status
   }
 }
 
-/** Limits of one download. */
+/**
+ * One request and its limits.
+ *
+ * @example
+ * ```ts
+ * const options: BoundedFetchOptions = { fetch, timeoutMs: 5000, maxBytes: 1 << 20, headers: { accept: 'application/json' } }
+ * ```
+ */
 export interface BoundedFetchOptions {
   fetch: typeof globalThis.fetch
   /** Covers the headers and the body. */
   timeoutMs: number
   /** Largest body accepted, counted while reading. */
   maxBytes: number
-  headers?: Record<string, string>
-  /** Default `'GET'`; `'POST'` for the few plex.tv calls that create something (a PIN). */
+  /** Default `'GET'`; `'POST'` for the few calls that create something (a PIN). */
   method?: 'GET' | 'POST'
+  headers?: Record<string, string>
+  /** The request body, already serialized. */
   body?: string
-  /** Statuses whose body is read. Default `[200]`. */
-  readStatuses?: readonly number[]
+  /** The caller's abort signal, beside the timeout. */
+  signal?: AbortSignal | undefined
+  /**
+   * Statuses whose body is read, or `'all'`. Default `[200]`: other bodies are discarded unread.
+   */
+  readStatuses?: readonly number[] | 'all'
 }
 
-/** An answer that arrived in time. `text` is read (within the limits) only for a 200 (or `readStatuses`). */
+/**
+ * An answer that arrived in time. `text` is read (within the limits) for a 200, or for the statuses of
+ * `readStatuses`.
+ *
+ * @example
+ * ```ts
+ * const { status, text } = await fetchBounded(url, options)
+ * ```
+ */
 export interface BoundedResponse {
   status: number
   headers: Headers
@@ -70,14 +103,28 @@ const OK: readonly number[] = [200]
 
 /**
  * One request that cannot hang, follow a redirect or fill memory: the timeout covers the body too (a server
- * that drips bytes cannot hold it open), redirects are refused, and the body of a 200 is read up to
- * `maxBytes` (the body of any other status is discarded unread). Shared by the key set fetch and the
- * plex.tv lookups.
+ * that drips bytes cannot hold it open), redirects are refused (a redirect would carry `X-Plex-Token`
+ * elsewhere), and the body is read up to `maxBytes`. The one bounded fetch of plexauth: the key set fetch,
+ * the plex.tv lookups, the sign-in PINs and the client's requests.
+ *
+ * @example
+ * ```ts
+ * const answer = await fetchBounded('https://plex.tv/api/v2/user', { fetch, timeoutMs: 5000, maxBytes: 65536 })
+ * ```
  */
 export async function fetchBounded(url: string, options: BoundedFetchOptions): Promise<BoundedResponse> {
   const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(), options.timeoutMs)
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, options.timeoutMs)
   timer.unref?.()
+  const { signal } = options
+  const onAbort = () => controller.abort()
+  if (signal?.aborted) controller.abort()
+  else signal?.addEventListener('abort', onAbort, { once: true })
+  const failure = (cause: unknown) => new BoundedFetchError(timedOut ? 'timeout' : 'network', cause)
   try {
     let response: Response
     try {
@@ -89,26 +136,27 @@ export async function fetchBounded(url: string, options: BoundedFetchOptions): P
         signal: controller.signal,
       })
     } catch (err) {
-      throw new BoundedFetchError(controller.signal.aborted ? 'timeout' : 'network', err)
+      throw failure(err)
     }
     if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
       await response.body?.cancel().catch(() => {})
-      throw new BoundedFetchError('redirect')
+      throw new BoundedFetchError('redirect', undefined, response.status)
     }
-    if (!(options.readStatuses ?? OK).includes(response.status)) {
+    const read = options.readStatuses ?? OK
+    if (read !== 'all' && !read.includes(response.status)) {
       await response.body?.cancel().catch(() => {})
       return { status: response.status, headers: response.headers, text: undefined }
     }
+    let bytes: Buffer | undefined
     try {
-      const bytes = await readBoundedBody(response, options.maxBytes)
-      if (bytes === undefined) throw new BoundedFetchError('too_large')
-      const text = bytes.toString('utf8')
-      return { status: response.status, headers: response.headers, text }
+      bytes = await readBoundedBody(response, options.maxBytes)
     } catch (err) {
-      if (err instanceof BoundedFetchError) throw err
-      throw new BoundedFetchError(controller.signal.aborted ? 'timeout' : 'network', err)
+      throw failure(err)
     }
+    if (bytes === undefined) throw new BoundedFetchError('too_large')
+    return { status: response.status, headers: response.headers, text: bytes.toString('utf8') }
   } finally {
     clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
   }
 }

@@ -171,7 +171,7 @@ export function nonEmptyString(name: string, value: unknown): string {
 }
 
 // What fetch accepts in a header value, minus control characters, without surrounding spaces.
-const HEADER_VALUE = /^[\x21-\x7e\xa0-\xff](?:[\x20-\x7e\xa0-\xff]*[\x21-\x7e\xa0-\xff])?$/
+const HEADER_VALUE = /^[\x21-\x7e\xa1-\xff](?:[\x20-\x7e\xa0-\xff]*[\x21-\x7e\xa1-\xff])?$/
 
 /**
  * A value sent in an HTTP header (`X-Plex-Product`, `X-Plex-Token`…): 1 to `maxLength` printable

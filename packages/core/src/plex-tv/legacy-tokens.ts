@@ -1,9 +1,11 @@
 import type { PlexLegacyIdentity, PlexUser } from '../jwt/identity-types.js'
+import { PLEX_SCOPES } from '../jwt/scopes.js'
 import type { SafeStore } from '../lib/cache-store.js'
 import { PlexAuthError } from '../lib/errors.js'
 import { hashSecret } from '../lib/hash-secret.js'
 import type { RateBudget } from '../lib/store-types.js'
 import type { TokenBucket } from '../lib/token-bucket.js'
+import { type PlexAccount, parseAccount } from './parse-answers.js'
 import type { PlexTvClient } from './plex-tv.js'
 import { unavailable } from './plex-tv.js'
 
@@ -28,7 +30,6 @@ export interface LegacyTokenConfig {
 const USER_PATH = '/api/v2/user'
 /** An account answer is ~1 KiB; anything near this is not one. */
 const MAX_ACCOUNT_BYTES = 64 * 1024
-const MAX_STRING = 512
 // A legacy token: ~20 opaque characters (e.g. `2ffLuB84dqLswk9skLos`); never a dot, so never a JWT.
 const LEGACY_TOKEN = /^[A-Za-z0-9_-]{8,64}$/
 const INVALID: LegacyTokenRecord = Object.freeze({ valid: false })
@@ -41,53 +42,26 @@ export function isLegacyToken(token: string): boolean {
   return LEGACY_TOKEN.test(token)
 }
 
-const isText = (value: unknown): value is string =>
-  typeof value === 'string' && value.length > 0 && value.length <= MAX_STRING
-
-/** Reads the flat account JSON of `GET /api/v2/user`; throws on anything that is not one. */
-export function parseAccount(text: string): LegacyTokenRecord {
-  const raw: unknown = JSON.parse(text)
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not an account')
-  const account = raw as Record<string, unknown>
-  const field = (name: string): unknown => (Object.hasOwn(account, name) ? account[name] : undefined)
-  const id = field('id')
-  const uuid = field('uuid')
-  if (!Number.isSafeInteger(id) || (id as number) <= 0 || !isText(uuid)) throw new Error('not an account')
-  const user: { -readonly [K in keyof PlexUser]: PlexUser[K] } = { id: id as number, uuid }
-  const scopes: string[] = []
-  const username = field('username')
-  const email = field('email')
-  const friendlyName = field('friendlyName')
-  const restricted = field('restricted')
-  const anonymous = field('anonymous')
-  const joinedAt = field('joinedAt')
-  if (isText(username)) {
-    user.username = username
-    scopes.push('username')
-  }
-  if (isText(email)) {
-    user.email = email
-    scopes.push('email')
-  }
-  if (isText(friendlyName)) {
-    user.friendlyName = friendlyName
-    scopes.push('friendly_name')
-  }
-  if (typeof restricted === 'boolean') {
-    user.restricted = restricted
-    scopes.push('restricted')
-  }
-  if (typeof anonymous === 'boolean') {
-    user.anonymous = anonymous
-    scopes.push('anonymous')
-  }
-  const home = field('home')
-  if (typeof home === 'boolean') user.home = home
-  if (Number.isSafeInteger(joinedAt) && (joinedAt as number) >= 0) {
-    user.joinedAt = joinedAt as number
-    scopes.push('joinedAt')
-  }
+/** What a legacy token's account answer proves: the user, and the scopes of the fields it holds. */
+export function accountRecord(account: PlexAccount): LegacyTokenRecord {
+  const user: { -readonly [K in keyof PlexUser]: PlexUser[K] } = { id: account.id, uuid: account.uuid }
+  if (account.username !== undefined) user.username = account.username
+  if (account.email !== undefined) user.email = account.email
+  if (account.friendlyName !== undefined) user.friendlyName = account.friendlyName
+  if (account.restricted !== undefined) user.restricted = account.restricted
+  if (account.anonymous !== undefined) user.anonymous = account.anonymous
+  if (account.joinedAt !== undefined) user.joinedAt = account.joinedAt
+  // Not a scope: plex.tv says whether the account is in a Plex Home whatever was asked.
+  if (account.home !== undefined) user.home = account.home
+  const scopes = PLEX_SCOPES.filter(
+    (scope) => user[scope === 'friendly_name' ? 'friendlyName' : scope] !== undefined,
+  )
   return Object.freeze({ valid: true, user: Object.freeze(user), scopes: Object.freeze(scopes) })
+}
+
+/** Reads the account JSON of `GET /api/v2/user` as a record; throws on anything that is not one. */
+function parseAccountRecord(text: string): LegacyTokenRecord {
+  return accountRecord(parseAccount(JSON.parse(text)))
 }
 
 /** A record read back from a store (possibly shared, possibly corrupted): re-checked, else a miss. */
@@ -103,7 +77,7 @@ function checkRecord(value: unknown): LegacyTokenRecord | undefined {
     return Number.isSafeInteger(user.id) ? (record as LegacyTokenRecord) : undefined
   }
   try {
-    return parseAccount(JSON.stringify(user))
+    return accountRecord(parseAccount(JSON.parse(JSON.stringify(user))))
   } catch {
     return undefined
   }
@@ -173,7 +147,7 @@ export class LegacyTokenVerifier {
       clientIdentifier,
       accept: 'application/json',
       maxBytes: MAX_ACCOUNT_BYTES,
-      parse: parseAccount,
+      parse: parseAccountRecord,
     })
     const record: LegacyTokenRecord = answer.status === 200 ? answer.body : INVALID
     // Not awaited: a slow store must not hold the answer back (the memory store is synchronous anyway).

@@ -17,6 +17,7 @@ import {
 import { safeEmitter } from '../lib/safe-emit.js'
 import type { CacheStore } from '../lib/store-types.js'
 import { parseFriends } from './friends-xml.js'
+import { parseResources } from './parse-answers.js'
 import { PlexTvClient, resolvePlexTvUrl } from './plex-tv.js'
 
 /**
@@ -84,7 +85,6 @@ const MAX_DENIED_TTL_MS = 60_000
  * an owner token's refusal is kept.
  */
 const REJECTED_TTL_MS = 60_000
-const MAX_DEVICES = 10_000
 // Tokens and identifiers plex.tv takes in a header: up to 8 KiB.
 const MAX_HEADER_VALUE = 8192
 const MACHINE_IDENTIFIER = /^[A-Za-z0-9._:-]{1,256}$/
@@ -152,20 +152,11 @@ function resolveAccessOptions(options: ServerAccessOptions): ResolvedAccessOptio
 }
 
 /** Does the user's `/api/v2/resources` list the server, and as owned? Throws on anything but a device list. */
-function parseResources(text: string, machineIdentifier: string): { found: boolean; owner: boolean } {
-  const devices: unknown = JSON.parse(text)
-  if (!Array.isArray(devices) || devices.length > MAX_DEVICES) throw new Error('not a device list')
-  let found = false
-  let owner = false
-  for (const device of devices) {
-    if (typeof device !== 'object' || device === null) throw new Error('not a device list')
-    const { clientIdentifier, provides, owned } = device as Record<string, unknown>
-    if (clientIdentifier !== machineIdentifier || typeof provides !== 'string') continue
-    if (!provides.split(',').some((entry) => entry.trim() === 'server')) continue
-    found = true
-    if (owned === true || owned === 1 || owned === '1') owner = true
-  }
-  return { found, owner }
+function serverOf(text: string, machineIdentifier: string): { found: boolean; owner: boolean } {
+  const servers = parseResources(JSON.parse(text)).filter(
+    (device) => device.clientIdentifier === machineIdentifier && device.provides.includes('server'),
+  )
+  return { found: servers.length > 0, owner: servers.some((server) => server.owned) }
 }
 
 function isAccessRecord(value: unknown): value is AccessRecord {
@@ -285,7 +276,7 @@ export class ServerAccessChecker {
         clientIdentifier,
         accept: 'application/json',
         maxBytes,
-        parse: (text) => parseResources(text, machineIdentifier),
+        parse: (text) => serverOf(text, machineIdentifier),
         expiredIsAnswer: identity.kind === 'jwt',
       })
       // plex.tv no longer accepts the user's own token (e.g. the device was revoked).

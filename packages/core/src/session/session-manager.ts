@@ -4,7 +4,7 @@ import type { PlexIdentity, PlexSessionInfo, PlexUser, ServerAccess } from '../j
 import { decodeJsonObject } from '../jwt/parse-token.js'
 import { isPlexAuthError, PlexAuthError } from '../lib/errors.js'
 import { Lru } from '../lib/lru.js'
-import { parseAccount } from '../plex-tv/legacy-tokens.js'
+import { parseAccount } from '../plex-tv/parse-answers.js'
 import { MAX_COOKIE_BYTES } from './cookies.js'
 import { deriveKeys, type SealingKeys, seal, unseal } from './seal.js'
 import { type ResolvedSessionOptions, resolveSessionOptions } from './session-options.js'
@@ -72,7 +72,8 @@ const keyOf = (cookie: string): string => cookie.slice(-KEY_LENGTH)
 
 function isUser(value: unknown): value is PlexUser {
   try {
-    return parseAccount(JSON.stringify(value)).valid
+    parseAccount(JSON.parse(JSON.stringify(value)))
+    return true
   } catch {
     return false
   }

@@ -1,4 +1,5 @@
 import { type ImportedKeySet, importKeySet } from '../keys/import-key-set.js'
+import type { KeySetCacheConfig } from '../keys/key-set-cache.js'
 import type { JwksCacheOptions, KeyStore } from '../keys/key-set-types.js'
 import {
   boolean,
@@ -32,15 +33,11 @@ export interface ResolvedVerifierOptions {
   issuer: string
   clockToleranceMs: number
   maxTokenLifetimeMs: number
-  jwks: {
-    /** `undefined`: follow the key set's `Cache-Control`. */
-    maxAgeMs: number | undefined
-    cooldownMs: number
-    timeoutMs: number
-    staleIfErrorMs: number
-    maxBytes: number
-    maxKeys: number
-  }
+  /** The key set cache's settings; `maxAgeMs` undefined: follow the key set's `Cache-Control`. */
+  jwks: Pick<
+    KeySetCacheConfig,
+    'maxAgeMs' | 'cooldownMs' | 'timeoutMs' | 'staleIfErrorMs' | 'maxBytes' | 'maxKeys'
+  >
   tokenCacheSize: number
   fetch: typeof globalThis.fetch
   keyStore: KeyStore | undefined

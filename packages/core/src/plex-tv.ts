@@ -1,0 +1,31 @@
+// `@plexauth/core/plex-tv`: what plexauth's own packages (@plexauth/client, @plexauth/testing) share with
+// core, so that each rule is written once: the readers of plex.tv's answers, the Plex scopes, the bounded
+// fetch, the backoff and `Retry-After`, and the option validators. Apps import `@plexauth/core` instead;
+// nothing here is needed to use plexauth, and it changes with plexauth's packages (not a stable API).
+
+export type { PlexScope } from './jwt/scopes.js'
+export { isPlexScope, PLEX_SCOPES } from './jwt/scopes.js'
+export { backoffMs, MAX_BACKOFF_MS, parseRetryAfter } from './lib/backoff.js'
+export type { BoundedFetchFailure, BoundedFetchOptions, BoundedResponse } from './lib/bounded-fetch.js'
+export { BoundedFetchError, fetchBounded, readBoundedBody } from './lib/bounded-fetch.js'
+export {
+  boolean,
+  checkKeys,
+  count,
+  durationMs,
+  fail,
+  fetchOption,
+  func,
+  headerValue,
+  isLoopback,
+  isPrivateLan,
+  nonEmptyString,
+  number,
+  optionNames,
+  validateBaseUrl,
+  validateEndpointUrl,
+  withMethods,
+} from './lib/options.js'
+export type { PlexAccount, PlexConnection, PlexResource } from './plex-tv/parse-answers.js'
+export { PlexAnswerError, parseAccount, parseResources } from './plex-tv/parse-answers.js'
+export { PLEX_TV_URL } from './plex-tv/plex-tv.js'

@@ -1,0 +1,136 @@
+import { describe, expect, test } from 'vitest'
+import { accountRecord } from '../src/plex-tv/legacy-tokens.js'
+import { PlexAnswerError, parseAccount, parseResources } from '../src/plex-tv/parse-answers.js'
+
+// One reading of plex.tv's answers for core and @plexauth/client. These are the cases where the two
+// copies once drifted apart: core trimmed `provides` and took `owned` as 1 or "1", the client did neither.
+describe('parseResources (GET /api/v2/resources)', () => {
+  const device = { clientIdentifier: 'abc', name: 'Home', provides: 'server', owned: true }
+
+  test('provides is split on commas and trimmed; empty entries dropped', () => {
+    const [resource] = parseResources([{ ...device, provides: ' client , server,,player ' }])
+    expect(resource?.provides).toEqual(['client', 'server', 'player'])
+  })
+
+  test.each([
+    [true, true],
+    [1, true],
+    ['1', true],
+    [false, false],
+    [0, false],
+    ['0', false],
+    ['true', false],
+    [undefined, false],
+  ])('owned %j reads as %j', (owned, expected) => {
+    expect(parseResources([{ ...device, owned }])[0]?.owned).toBe(expected)
+  })
+
+  test('entries that are not devices are skipped; the rest are read', () => {
+    const resources = parseResources([null, 42, 'x', [], { name: 'no id' }, { clientIdentifier: '' }, device])
+    expect(resources.map((r) => r.clientIdentifier)).toEqual(['abc'])
+  })
+
+  test('optional fields kept when well-typed, dropped otherwise; connections need a uri', () => {
+    const [resource] = parseResources([
+      {
+        ...device,
+        accessToken: 'tok',
+        ownerId: '7',
+        presence: 'yes',
+        httpsRequired: true,
+        connections: [{ uri: 'https://10.0.0.2:32400', local: true, port: 32400 }, { local: true }, null],
+      },
+    ])
+    expect(resource).toEqual({
+      name: 'Home',
+      clientIdentifier: 'abc',
+      provides: ['server'],
+      owned: true,
+      accessToken: 'tok',
+      httpsRequired: true,
+      connections: [{ uri: 'https://10.0.0.2:32400', port: 32400, local: true, relay: false, IPv6: false }],
+    })
+  })
+
+  test('anything but a list, or an absurdly long one, is not an answer', () => {
+    for (const body of [{ errors: [] }, null, 'server', 42]) {
+      expect(() => parseResources(body), JSON.stringify(body)).toThrow(PlexAnswerError)
+    }
+    expect(() => parseResources(new Array(10_001).fill(device))).toThrow(PlexAnswerError)
+    expect(parseResources(new Array(10_000).fill(device))).toHaveLength(10_000)
+  })
+})
+
+describe('parseAccount (GET /api/v2/user)', () => {
+  const account = {
+    id: 42,
+    uuid: 'u-42',
+    username: 'alice',
+    email: 'alice@example.com',
+    friendlyName: 'Alice',
+    title: 'Alice',
+    thumb: 'https://plex.tv/users/u-42/avatar',
+    joinedAt: 1_500_000_000,
+    restricted: false,
+    anonymous: false,
+    home: true,
+    subscription: { active: true, status: 'Active', plan: 'lifetime', extra: 1 },
+  }
+
+  test('known fields are read; unknown ones dropped', () => {
+    expect(parseAccount({ ...account, unknown: 'x' })).toEqual({
+      ...account,
+      subscription: { active: true, status: 'Active', plan: 'lifetime' },
+    })
+  })
+
+  test('a positive id and a uuid are required', () => {
+    for (const body of [
+      { ...account, id: 0 },
+      { ...account, id: -1 },
+      { ...account, id: '42' },
+      { ...account, id: 2 ** 53 },
+      { ...account, uuid: '' },
+      { ...account, uuid: 'u'.repeat(513) },
+      { id: 42 },
+      [account],
+      null,
+    ]) {
+      expect(() => parseAccount(body), JSON.stringify(body)?.slice(0, 60)).toThrow(PlexAnswerError)
+    }
+  })
+
+  test('ill-typed or oversized optional fields are dropped, not trusted', () => {
+    const parsed = parseAccount({
+      ...account,
+      username: 'a'.repeat(513),
+      email: 7,
+      joinedAt: -1,
+      restricted: 'no',
+      subscription: 'active',
+    })
+    expect(parsed).not.toHaveProperty('username')
+    expect(parsed).not.toHaveProperty('email')
+    expect(parsed).not.toHaveProperty('joinedAt')
+    expect(parsed).not.toHaveProperty('restricted')
+    expect(parsed).not.toHaveProperty('subscription')
+    expect(parsed.friendlyName).toBe('Alice')
+  })
+
+  test('only own members count', () => {
+    const inherited = Object.create({ id: 42, uuid: 'u' }) as object
+    expect(() => parseAccount(inherited)).toThrow(PlexAnswerError)
+  })
+
+  test("a legacy token's record: the user and the scopes of the fields present, in PLEX_SCOPES order", () => {
+    const record = accountRecord(
+      parseAccount({ id: 1, uuid: 'u', joinedAt: 0, friendlyName: 'F', email: 'e' }),
+    )
+    expect(record).toEqual({
+      valid: true,
+      user: { id: 1, uuid: 'u', email: 'e', friendlyName: 'F', joinedAt: 0 },
+      scopes: ['email', 'friendly_name', 'joinedAt'],
+    })
+    expect(Object.isFrozen(record)).toBe(true)
+  })
+})
