@@ -1,0 +1,7 @@
+export type { PlexSignInErrorCode, PlexSignInErrorOptions } from './errors.js'
+export { PlexSignInError } from './errors.js'
+export type { PlexBrowserOptions } from './http.js'
+export type { PlexBrowserIdentity } from './session.js'
+export { getSession, signOut } from './session.js'
+export type { SignInMode, SignInOptions } from './sign-in-with-plex.js'
+export { signInWithPlex } from './sign-in-with-plex.js'

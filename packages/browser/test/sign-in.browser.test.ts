@@ -1,0 +1,210 @@
+// @plexauth/browser in a real headless Chromium, against the stub of the login routes (stub-login-server.ts).
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { useChromium } from '../../../test/browser/chromium.js'
+import { type StubLoginServer, startStubLoginServer } from './stub-login-server.js'
+
+const chromium = useChromium()
+let stub: StubLoginServer
+
+beforeAll(async () => {
+  stub = await startStubLoginServer()
+})
+afterAll(async () => {
+  await stub?.close()
+})
+beforeEach(() => stub.reset())
+
+async function appPage(path = '/'): Promise<Page> {
+  const context = await chromium.newContext()
+  const page = await context.newPage()
+  await page.goto(`${stub.appUrl}${path}`)
+  return page
+}
+
+/** Clicks "Sign in with Plex" and returns the popup, once it shows the stand-in Plex page. */
+async function signInPopup(page: Page): Promise<Page> {
+  const [popup] = await Promise.all([
+    page.waitForEvent('popup'),
+    page.getByRole('button', { name: 'Sign in with Plex' }).click(),
+  ])
+  await popup.waitForURL(`${stub.plexUrl}/auth**`)
+  await popup.getByRole('button', { name: 'Allow' }).waitFor()
+  return popup
+}
+
+async function decide(plexPage: Page, account: string, button: 'Allow' | 'Deny'): Promise<void> {
+  await plexPage.getByLabel('Account').selectOption(account)
+  await plexPage.getByRole('button', { name: button }).click()
+}
+
+const status = (page: Page) => page.locator('#status')
+const polls = () => stub.requests.filter((r) => r.path.startsWith('/auth/plex/pin/'))
+
+describe('popup flow', () => {
+  it('signs in through the popup, which shows the product and code, and stores nothing in the page', async () => {
+    const page = await appPage()
+    await expect.poll(() => status(page).textContent()).toBe('Signed out')
+    const popup = await signInPopup(page)
+    expect(await popup.locator('#product').textContent()).toBe('Stub App')
+    expect(await popup.locator('#code').textContent()).toMatch(/^[0-9A-F]{8}$/)
+    await decide(popup, 'bob', 'Allow')
+    await expect.poll(() => status(page).textContent()).toBe('Signed in as bob')
+    expect(popup.isClosed()).toBe(true)
+    expect(await page.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0)
+    // The cookie is the session: a reload asks the server and still knows the user.
+    await page.reload()
+    await expect.poll(() => status(page).textContent()).toBe('Signed in as bob')
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await expect.poll(() => status(page).textContent()).toBe('Signed out')
+    await page.reload()
+    await expect.poll(() => status(page).textContent()).toBe('Signed out')
+  })
+
+  it('Deny ends the sign-in with ACCESS_DENIED and the server reason', async () => {
+    const page = await appPage()
+    const popup = await signInPopup(page)
+    await decide(popup, 'alice', 'Deny')
+    await expect.poll(() => status(page).textContent()).toBe('Error ACCESS_DENIED denied')
+  })
+
+  it('a user the server is not shared with gets ACCESS_DENIED no_server_access', async () => {
+    const page = await appPage()
+    const popup = await signInPopup(page)
+    await decide(popup, 'mallory', 'Allow')
+    await expect.poll(() => status(page).textContent()).toBe('Error ACCESS_DENIED no_server_access')
+  })
+
+  it('a popup closed right after approval still collects the sign-in (one more poll)', async () => {
+    // Long enough that the window is gone before the next poll; the page closes itself after Allow.
+    stub.behaviour.pollInterval = 1.5
+    const page = await appPage()
+    const popup = await signInPopup(page)
+    let closedAt = Number.POSITIVE_INFINITY
+    popup.on('close', () => {
+      closedAt = Date.now()
+    })
+    // Approve just after a poll, so that the next one comes after the window closed itself.
+    const before = polls().length
+    await expect.poll(() => polls().length, { interval: 20, timeout: 5_000 }).toBeGreaterThan(before)
+    await decide(popup, 'alice', 'Allow')
+    await expect.poll(() => popup.isClosed()).toBe(true)
+    await expect.poll(() => status(page).textContent(), { timeout: 5_000 }).toBe('Signed in as alice')
+    expect(polls().at(-1)!.at).toBeGreaterThan(closedAt)
+  })
+
+  it('a popup closed without approving ends with CANCELLED after exactly one more poll', async () => {
+    stub.behaviour.pollInterval = 0.5
+    const page = await appPage()
+    const popup = await signInPopup(page)
+    await page.waitForTimeout(1_500) // the opener sees the popup on the Plex page for a while before it closes
+    const closedAt = Date.now()
+    await popup.close()
+    await expect.poll(() => status(page).textContent()).toBe('Error CANCELLED')
+    expect(polls().filter((r) => r.at > closedAt)).toHaveLength(1)
+  })
+
+  it('the signal cancels: CANCELLED, the popup closed, polling stopped', async () => {
+    const page = await appPage()
+    const popup = await signInPopup(page)
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await expect.poll(() => status(page).textContent()).toBe('Error CANCELLED')
+    await expect.poll(() => popup.isClosed()).toBe(true)
+    const count = polls().length
+    await page.waitForTimeout(800)
+    expect(polls()).toHaveLength(count)
+  })
+
+  it('waits as Retry-After asks when the server answers 429', async () => {
+    stub.behaviour.throttledPolls = 2
+    const page = await appPage()
+    const popup = await signInPopup(page)
+    await decide(popup, 'alice', 'Allow')
+    await expect.poll(() => status(page).textContent(), { timeout: 8_000 }).toBe('Signed in as alice')
+    const [first, second, third] = polls()
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(990)
+    expect(third!.at - second!.at).toBeGreaterThanOrEqual(990)
+  })
+
+  it('an expired PIN ends with PIN_EXPIRED', async () => {
+    stub.behaviour.pinLifetime = 1
+    const page = await appPage()
+    await signInPopup(page)
+    await expect.poll(() => status(page).textContent(), { timeout: 5_000 }).toBe('Error PIN_EXPIRED')
+  })
+
+  it('Cross-Origin-Opener-Policy: same-origin on the app page severs the popup, and sign-in still completes', async () => {
+    const page = await appPage('/coop')
+    const popup = await signInPopup(page)
+    // The opener really lost the popup: its handle reads closed while the window is on screen.
+    expect(await page.evaluate(() => (window as Window & { lastPopup?: Window }).lastPopup?.closed)).toBe(
+      true,
+    )
+    expect(popup.isClosed()).toBe(false)
+    await page.waitForTimeout(1_000) // several polls while the popup "looks closed"
+    await decide(popup, 'alice', 'Allow')
+    await expect.poll(() => status(page).textContent()).toBe('Signed in as alice')
+  })
+
+  it('a severed popup closed without approving looks the same as one still open: polling runs until expiry', async () => {
+    stub.behaviour.pinLifetime = 2
+    const page = await appPage('/coop')
+    const popup = await signInPopup(page)
+    await popup.close()
+    await page.waitForTimeout(500)
+    expect(await status(page).textContent()).toBe('Signing in')
+    await expect.poll(() => status(page).textContent(), { timeout: 5_000 }).toBe('Error PIN_EXPIRED')
+  })
+})
+
+describe('redirect flow', () => {
+  it("mode 'redirect' goes to Plex's page and back to the same path, signed in", async () => {
+    const page = await appPage('/?mode=redirect')
+    await page.getByRole('button', { name: 'Sign in with Plex' }).click()
+    await page.waitForURL(`${stub.plexUrl}/auth**`)
+    await decide(page, 'bob', 'Allow')
+    await page.waitForURL(`${stub.appUrl}/?mode=redirect`)
+    await expect.poll(() => status(page).textContent()).toBe('Signed in as bob')
+  })
+
+  it('a blocked popup falls back to the redirect flow', async () => {
+    const page = await appPage()
+    let popups = 0
+    page.on('popup', () => popups++)
+    // Started without a click: Chromium's popup blocker refuses the window.
+    await page.goto(`${stub.appUrl}/?autostart=1`)
+    await page.waitForURL(`${stub.plexUrl}/auth**`)
+    expect(popups).toBe(0)
+    await decide(page, 'alice', 'Allow')
+    await page.waitForURL(`${stub.appUrl}/?autostart=1`)
+    await expect.poll(() => status(page).textContent()).toBe('Signed in as alice')
+  })
+
+  it("mode 'popup' with a blocked popup rejects with POPUP_BLOCKED", async () => {
+    const page = await appPage('/?autostart=1&mode=popup')
+    await expect.poll(() => status(page).textContent()).toBe('Error POPUP_BLOCKED')
+  })
+
+  it('an iOS home-screen app uses the redirect flow without trying a popup', async () => {
+    const context = await chromium.newContext()
+    await context.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'standalone', { get: () => true })
+    })
+    const page = await context.newPage()
+    let popups = 0
+    page.on('popup', () => popups++)
+    await page.goto(`${stub.appUrl}/`)
+    await page.getByRole('button', { name: 'Sign in with Plex' }).click()
+    await page.waitForURL(`${stub.plexUrl}/auth**`)
+    expect(popups).toBe(0)
+  })
+
+  it('Deny in the redirect flow comes back with plexauth_error', async () => {
+    const page = await appPage('/?mode=redirect')
+    await page.getByRole('button', { name: 'Sign in with Plex' }).click()
+    await page.waitForURL(`${stub.plexUrl}/auth**`)
+    await decide(page, 'alice', 'Deny')
+    await page.waitForURL(/plexauth_error=ACCESS_DENIED/)
+    await expect.poll(() => status(page).textContent()).toBe('Error ACCESS_DENIED')
+  })
+})
