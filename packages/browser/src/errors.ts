@@ -39,11 +39,12 @@ export interface PlexSignInErrorOptions {
  *
  * @example
  * ```ts
+ * const status = document.querySelector('#status')!
  * try {
  *   await signInWithPlex()
  * } catch (err) {
  *   if (err instanceof PlexSignInError && err.code === 'ACCESS_DENIED' && err.reason === 'no_server_access') {
- *     show('Ask the owner to share their Plex server with you.')
+ *     status.textContent = 'Ask the owner to share their Plex server with you.'
  *   }
  * }
  * ```

@@ -7,7 +7,7 @@ import { type Answer, baseOf, call, type PlexBrowserOptions, refusal } from './h
  * @example
  * ```ts
  * const identity: PlexBrowserIdentity | null = await getSession()
- * if (identity) greet(identity.user.username ?? String(identity.user.id))
+ * if (identity) document.title = `Hello ${identity.user.username ?? identity.user.id}`
  * ```
  */
 export interface PlexBrowserIdentity {
@@ -40,7 +40,7 @@ export function identityOf<T>(answer: Answer): T {
  * @example
  * ```ts
  * const identity = await getSession()
- * render(identity ? `Signed in as ${identity.user.username}` : 'Not signed in')
+ * document.querySelector('#status')!.textContent = identity ? `Signed in as ${identity.user.username}` : 'Not signed in'
  * ```
  */
 export async function getSession<T = PlexBrowserIdentity>(
@@ -58,10 +58,10 @@ export async function getSession<T = PlexBrowserIdentity>(
  *
  * @example
  * ```ts
- * signOutButton.onclick = async () => {
+ * document.querySelector('button#sign-out')!.addEventListener('click', async () => {
  *   await signOut()
  *   location.reload()
- * }
+ * })
  * ```
  */
 export async function signOut(options: PlexBrowserOptions = {}): Promise<void> {

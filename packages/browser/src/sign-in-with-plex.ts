@@ -8,7 +8,7 @@ import { identityOf, type PlexBrowserIdentity } from './session.js'
  *
  * @example
  * ```ts
- * const mode: SignInMode = isEmbeddedWebView ? 'redirect' : 'auto'
+ * const mode: SignInMode = new URLSearchParams(location.search).has('no-popup') ? 'redirect' : 'auto'
  * ```
  */
 export type SignInMode = 'auto' | 'popup' | 'redirect'
@@ -53,6 +53,8 @@ const MAX_FAILURES = 8
  *
  * @example
  * ```ts
+ * const button = document.querySelector('button#sign-in')!
+ * const status = document.querySelector('#status')!
  * button.addEventListener('click', async () => {
  *   try {
  *     const identity = await signInWithPlex()
