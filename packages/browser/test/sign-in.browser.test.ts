@@ -39,40 +39,42 @@ async function decide(plexPage: Page, account: string, button: 'Allow' | 'Deny')
 }
 
 const status = (page: Page) => page.locator('#status')
+// Generous: the machine running the tests may be busy; a pass is still decided by what the page shows.
+const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000 })
 const polls = () => stub.requests.filter((r) => r.path.startsWith('/auth/plex/pin/'))
 
 describe('popup flow', () => {
   it('signs in through the popup, which shows the product and code, and stores nothing in the page', async () => {
     const page = await appPage()
-    await expect.poll(() => status(page).textContent()).toBe('Signed out')
+    await eventually(() => status(page).textContent()).toBe('Signed out')
     const popup = await signInPopup(page)
     expect(await popup.locator('#product').textContent()).toBe('Stub App')
     expect(await popup.locator('#code').textContent()).toMatch(/^[0-9A-F]{8}$/)
     await decide(popup, 'bob', 'Allow')
-    await expect.poll(() => status(page).textContent()).toBe('Signed in as bob')
+    await eventually(() => status(page).textContent()).toBe('Signed in as bob')
     expect(popup.isClosed()).toBe(true)
     expect(await page.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0)
     // The cookie is the session: a reload asks the server and still knows the user.
     await page.reload()
-    await expect.poll(() => status(page).textContent()).toBe('Signed in as bob')
+    await eventually(() => status(page).textContent()).toBe('Signed in as bob')
     await page.getByRole('button', { name: 'Sign out' }).click()
-    await expect.poll(() => status(page).textContent()).toBe('Signed out')
+    await eventually(() => status(page).textContent()).toBe('Signed out')
     await page.reload()
-    await expect.poll(() => status(page).textContent()).toBe('Signed out')
+    await eventually(() => status(page).textContent()).toBe('Signed out')
   })
 
   it('Deny ends the sign-in with ACCESS_DENIED and the server reason', async () => {
     const page = await appPage()
     const popup = await signInPopup(page)
     await decide(popup, 'alice', 'Deny')
-    await expect.poll(() => status(page).textContent()).toBe('Error ACCESS_DENIED denied')
+    await eventually(() => status(page).textContent()).toBe('Error ACCESS_DENIED denied')
   })
 
   it('a user the server is not shared with gets ACCESS_DENIED no_server_access', async () => {
     const page = await appPage()
     const popup = await signInPopup(page)
     await decide(popup, 'mallory', 'Allow')
-    await expect.poll(() => status(page).textContent()).toBe('Error ACCESS_DENIED no_server_access')
+    await eventually(() => status(page).textContent()).toBe('Error ACCESS_DENIED no_server_access')
   })
 
   it('a popup closed right after approval still collects the sign-in (one more poll)', async () => {
@@ -88,28 +90,33 @@ describe('popup flow', () => {
     const before = polls().length
     await expect.poll(() => polls().length, { interval: 20, timeout: 5_000 }).toBeGreaterThan(before)
     await decide(popup, 'alice', 'Allow')
-    await expect.poll(() => popup.isClosed()).toBe(true)
-    await expect.poll(() => status(page).textContent(), { timeout: 5_000 }).toBe('Signed in as alice')
+    await eventually(() => popup.isClosed()).toBe(true)
+    await eventually(() => status(page).textContent()).toBe('Signed in as alice')
     expect(polls().at(-1)!.at).toBeGreaterThan(closedAt)
   })
 
-  it('a popup closed without approving ends with CANCELLED after exactly one more poll', async () => {
+  it('a popup closed without approving ends with CANCELLED after one more poll', async () => {
     stub.behaviour.pollInterval = 0.5
     const page = await appPage()
     const popup = await signInPopup(page)
     await page.waitForTimeout(1_500) // the opener sees the popup on the Plex page for a while before it closes
-    const closedAt = Date.now()
     await popup.close()
-    await expect.poll(() => status(page).textContent()).toBe('Error CANCELLED')
-    expect(polls().filter((r) => r.at > closedAt)).toHaveLength(1)
+    const closedAt = Date.now()
+    await eventually(() => status(page).textContent()).toBe('Error CANCELLED')
+    // One more poll after the window closed (two when one was already on its way), then none.
+    const after = polls().filter((r) => r.at > closedAt).length
+    expect(after).toBeGreaterThanOrEqual(1)
+    expect(after).toBeLessThanOrEqual(2)
+    await page.waitForTimeout(1_200)
+    expect(polls().filter((r) => r.at > closedAt)).toHaveLength(after)
   })
 
   it('the signal cancels: CANCELLED, the popup closed, polling stopped', async () => {
     const page = await appPage()
     const popup = await signInPopup(page)
     await page.getByRole('button', { name: 'Cancel' }).click()
-    await expect.poll(() => status(page).textContent()).toBe('Error CANCELLED')
-    await expect.poll(() => popup.isClosed()).toBe(true)
+    await eventually(() => status(page).textContent()).toBe('Error CANCELLED')
+    await eventually(() => popup.isClosed()).toBe(true)
     const count = polls().length
     await page.waitForTimeout(800)
     expect(polls()).toHaveLength(count)
@@ -120,7 +127,7 @@ describe('popup flow', () => {
     const page = await appPage()
     const popup = await signInPopup(page)
     await decide(popup, 'alice', 'Allow')
-    await expect.poll(() => status(page).textContent(), { timeout: 8_000 }).toBe('Signed in as alice')
+    await eventually(() => status(page).textContent()).toBe('Signed in as alice')
     const [first, second, third] = polls()
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(990)
     expect(third!.at - second!.at).toBeGreaterThanOrEqual(990)
@@ -130,7 +137,7 @@ describe('popup flow', () => {
     stub.behaviour.pinLifetime = 1
     const page = await appPage()
     await signInPopup(page)
-    await expect.poll(() => status(page).textContent(), { timeout: 5_000 }).toBe('Error PIN_EXPIRED')
+    await eventually(() => status(page).textContent()).toBe('Error PIN_EXPIRED')
   })
 
   it('Cross-Origin-Opener-Policy: same-origin on the app page severs the popup, and sign-in still completes', async () => {
@@ -143,7 +150,7 @@ describe('popup flow', () => {
     expect(popup.isClosed()).toBe(false)
     await page.waitForTimeout(1_000) // several polls while the popup "looks closed"
     await decide(popup, 'alice', 'Allow')
-    await expect.poll(() => status(page).textContent()).toBe('Signed in as alice')
+    await eventually(() => status(page).textContent()).toBe('Signed in as alice')
   })
 
   it('a severed popup closed without approving looks the same as one still open: polling runs until expiry', async () => {
@@ -153,7 +160,7 @@ describe('popup flow', () => {
     await popup.close()
     await page.waitForTimeout(500)
     expect(await status(page).textContent()).toBe('Signing in')
-    await expect.poll(() => status(page).textContent(), { timeout: 5_000 }).toBe('Error PIN_EXPIRED')
+    await eventually(() => status(page).textContent()).toBe('Error PIN_EXPIRED')
   })
 })
 
@@ -164,11 +171,12 @@ describe('redirect flow', () => {
     await page.waitForURL(`${stub.plexUrl}/auth**`)
     await decide(page, 'bob', 'Allow')
     await page.waitForURL(`${stub.appUrl}/?mode=redirect`)
-    await expect.poll(() => status(page).textContent()).toBe('Signed in as bob')
+    await eventually(() => status(page).textContent()).toBe('Signed in as bob')
   })
 
   it('a blocked popup falls back to the redirect flow', async () => {
-    const page = await appPage()
+    // Nothing evaluates in the page before the sign-in starts: Playwright's evaluation is a user gesture.
+    const page = await (await chromium.newContext()).newPage()
     let popups = 0
     page.on('popup', () => popups++)
     // Started without a click: Chromium's popup blocker refuses the window.
@@ -177,12 +185,14 @@ describe('redirect flow', () => {
     expect(popups).toBe(0)
     await decide(page, 'alice', 'Allow')
     await page.waitForURL(`${stub.appUrl}/?autostart=1`)
-    await expect.poll(() => status(page).textContent()).toBe('Signed in as alice')
+    await eventually(() => status(page).textContent()).toBe('Signed in as alice')
   })
 
   it("mode 'popup' with a blocked popup rejects with POPUP_BLOCKED", async () => {
-    const page = await appPage('/?autostart=1&mode=popup')
-    await expect.poll(() => status(page).textContent()).toBe('Error POPUP_BLOCKED')
+    const page = await (await chromium.newContext()).newPage()
+    const said = page.waitForEvent('console', (message) => message.text().startsWith('status: Error'))
+    await page.goto(`${stub.appUrl}/?autostart=1&mode=popup`)
+    expect((await said).text()).toBe('status: Error POPUP_BLOCKED')
   })
 
   it('an iOS home-screen app uses the redirect flow without trying a popup', async () => {
@@ -205,6 +215,6 @@ describe('redirect flow', () => {
     await page.waitForURL(`${stub.plexUrl}/auth**`)
     await decide(page, 'alice', 'Deny')
     await page.waitForURL(/plexauth_error=ACCESS_DENIED/)
-    await expect.poll(() => status(page).textContent()).toBe('Error ACCESS_DENIED')
+    await eventually(() => status(page).textContent()).toBe('Error ACCESS_DENIED')
   })
 })

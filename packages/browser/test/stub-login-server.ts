@@ -78,15 +78,17 @@ const APP_PAGE = `<!doctype html>
 import { getSession, signInWithPlex, signOut } from '/plexauth-browser.js'
 const status = document.getElementById('status')
 const params = new URLSearchParams(location.search)
-const show = (identity) => { status.textContent = identity ? 'Signed in as ' + identity.user.username : 'Signed out' }
-const fail = (err) => { status.textContent = 'Error ' + err.code + (err.reason ? ' ' + err.reason : '') }
+// Also logged, for tests that must not evaluate in the page (Playwright's evaluation counts as a user gesture).
+const say = (text) => { status.textContent = text; console.log('status: ' + text) }
+const show = (identity) => say(identity ? 'Signed in as ' + identity.user.username : 'Signed out')
+const fail = (err) => say('Error ' + err.code + (err.reason ? ' ' + err.reason : ''))
 let controller
 // Keeps the popup handle the package got, so a test can see that COOP severed it.
 const open = window.open.bind(window)
 window.open = (...args) => (window.lastPopup = open(...args))
 function signIn() {
   controller = new AbortController()
-  status.textContent = 'Signing in'
+  say('Signing in')
   signInWithPlex({ mode: params.get('mode') ?? 'auto', signal: controller.signal }).then(show, fail)
 }
 document.getElementById('signin').onclick = signIn
@@ -94,7 +96,7 @@ document.getElementById('cancel').onclick = () => controller?.abort()
 document.getElementById('signout').onclick = () => signOut().then(() => show(null), fail)
 const error = params.get('plexauth_error')
 // autostart: a sign-in begun without a click, which the popup blocker refuses.
-if (error) status.textContent = 'Error ' + error
+if (error) say('Error ' + error)
 else getSession().then((identity) => (identity || !params.has('autostart') ? show(identity) : signIn()), fail)
 </script>
 </body></html>`
