@@ -32,6 +32,7 @@ export type {
   PlexAuthErrorCode,
   PlexAuthErrorOptions,
   PlexAuthErrorStatus,
+  RejectedCheck,
 } from './lib/errors.js'
 export { ERROR_CODES, isPlexAuthError, PlexAuthError } from './lib/errors.js'
 export type { KeyFetchFailure, PlexAuthEvent, PlexRequestFailure } from './lib/event-types.js'

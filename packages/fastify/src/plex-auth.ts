@@ -76,11 +76,21 @@ function respond(
   // The client gets a bare 500; the log still shows the bug.
   if (!isPlexAuthError(err)) request.log.error({ err }, 'plexauth: unexpected error')
   const { status, headers, body } = authenticator.toHttpError(err)
+  // An outage (Plex's keys or plex.tv unreachable) is the operator's to see, in the request's own log line.
+  if (status === 503) request.log.warn({ plexauth: body.code }, `plexauth: ${body.error_description}`)
   return reply.code(status).headers(headers).type('application/json; charset=utf-8').send(body)
 }
 
+function ignoreEvent(): void {}
+
 const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => {
-  const authenticator = createSessionAuthenticator(options, REGISTER_OPTION_NAMES)
+  // Outages are logged through each refused request's logger (see respond), so core's console warning,
+  // meant for apps that handle no events, stays quiet here.
+  const quiet = options.verifier === undefined && options.onEvent === undefined
+  const authenticator = createSessionAuthenticator(
+    quiet ? { ...options, onEvent: ignoreEvent } : options,
+    REGISTER_OPTION_NAMES,
+  )
   const decoration: PlexAuthDecoration = Object.freeze({
     verifier: authenticator.verifier,
     realm: authenticator.realm,

@@ -1,7 +1,8 @@
 import * as core from '@plexauth/core'
+import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, PLEX_PATHS } from '@plexauth/testing'
 import fastify5, { type FastifyInstance } from 'fastify'
 import fastify4 from 'fastify4'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import * as adapter from '../src/index.js'
 import plexAuth, { type PlexAuthOptions, requireAnyScope, requireScopes, requireUser } from '../src/index.js'
 
@@ -99,4 +100,33 @@ test('re-exports what an app needs from core, the very same objects', () => {
   expect(adapter.isPlexAuthError).toBe(core.isPlexAuthError)
   expect(adapter.createPlexVerifier).toBe(core.createPlexVerifier)
   expect(adapter.plexAuth).toBe(plexAuth)
+})
+
+describe.each(majors)('%s: outages in the log', (name) => {
+  test('a 503 is logged through the request logger, with its code and no token, and nothing on the console', async () => {
+    const lines: Record<string, unknown>[] = []
+    const stream = { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) }
+    const logger = { level: 'warn', stream }
+    const app =
+      name === 'Fastify 5' ? fastify5({ logger }) : (fastify4({ logger }) as unknown as FastifyInstance)
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const plex = await createFakePlex()
+      onTestFinished(() => plex.close())
+      plex.fail(PLEX_PATHS.keys, { status: 503 })
+      await app.register(plexAuth, { jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER })
+      app.get('/me', async () => ({ ok: true }))
+      const token = plex.issueToken()
+      const answer = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
+      expect(answer.statusCode).toBe(503)
+      const logged = lines.filter((line) => line.plexauth === 'KEYS_UNAVAILABLE')
+      expect(logged).toHaveLength(1)
+      expect(logged[0]?.reqId).toBeDefined()
+      expect(JSON.stringify(lines)).not.toContain(token.split('.')[1])
+      expect(warn).not.toHaveBeenCalled()
+    } finally {
+      warn.mockRestore()
+      await app.close()
+    }
+  })
 })

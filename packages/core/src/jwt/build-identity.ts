@@ -1,4 +1,4 @@
-import { PlexAuthError } from '../lib/errors.js'
+import { PlexAuthError, type RejectedCheck } from '../lib/errors.js'
 import type { PlexJwtIdentity, PlexUser } from './identity-types.js'
 import { PLEX_SCOPES } from './scopes.js'
 
@@ -19,8 +19,8 @@ function own(object: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(object, key) ? object[key] : undefined
 }
 
-function invalid(): PlexAuthError {
-  return new PlexAuthError('TOKEN_CLAIMS_INVALID')
+function invalid(check: RejectedCheck): PlexAuthError {
+  return new PlexAuthError('TOKEN_CLAIMS_INVALID', { check })
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -36,7 +36,7 @@ function boundedString(value: unknown, allowEmpty = false): value is string {
 function optional<T>(value: unknown, check: (v: unknown) => v is T): T | undefined {
   // A managed user's token may carry `"username": null` or `"email": null`: absent, not malformed.
   if (value === undefined || value === null) return undefined
-  if (!check(value)) throw invalid()
+  if (!check(value)) throw invalid('user')
   return value
 }
 
@@ -47,8 +47,8 @@ const isString = (v: unknown): v is string => boundedString(v, true)
 function readAudience(payload: Record<string, unknown>): string[] {
   const aud = own(payload, 'aud')
   const list = typeof aud === 'string' ? [aud] : aud
-  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_AUDIENCES) throw invalid()
-  for (const entry of list) if (!boundedString(entry)) throw invalid()
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_AUDIENCES) throw invalid('aud')
+  for (const entry of list) if (!boundedString(entry)) throw invalid('aud')
   return list as string[]
 }
 
@@ -57,16 +57,16 @@ function readScopes(payload: Record<string, unknown>, rawUser: Record<string, un
   // Without a scope claim, the scopes are the user fields present: each scope is named for its claim.
   if (scope === undefined) return PLEX_SCOPES.filter((field) => own(rawUser, field) !== undefined)
   const list = typeof scope === 'string' ? scope.split(/[\s,]+/).filter(Boolean) : scope
-  if (!Array.isArray(list) || list.length > MAX_SCOPES) throw invalid()
-  for (const entry of list) if (!boundedString(entry)) throw invalid()
+  if (!Array.isArray(list) || list.length > MAX_SCOPES) throw invalid('scope')
+  for (const entry of list) if (!boundedString(entry)) throw invalid('scope')
   return [...new Set(list as string[])]
 }
 
 function readUser(raw: unknown): PlexUser {
-  if (!isPlainObject(raw)) throw invalid()
+  if (!isPlainObject(raw)) throw invalid('user')
   const id = own(raw, 'id')
   const uuid = own(raw, 'uuid')
-  if (!Number.isSafeInteger(id) || (id as number) <= 0 || !boundedString(uuid)) throw invalid()
+  if (!Number.isSafeInteger(id) || (id as number) <= 0 || !boundedString(uuid)) throw invalid('user')
   const user: { -readonly [K in keyof PlexUser]: PlexUser[K] } = { id: id as number, uuid }
   const username = optional(own(raw, 'username'), isString)
   const email = optional(own(raw, 'email'), isString)
@@ -103,29 +103,31 @@ export function buildIdentity(
   rules: ClaimRules,
   nowMs: number,
 ): PlexJwtIdentity {
-  if (own(payload, 'iss') !== rules.issuer) throw invalid()
+  if (own(payload, 'iss') !== rules.issuer) throw invalid('iss')
   const audience = readAudience(payload)
-  if (!audience.includes('plex.tv')) throw invalid()
+  if (!audience.includes('plex.tv')) throw invalid('aud')
   let clientIdentifier: string | undefined
   if (rules.clientIdentifiers !== undefined) {
     clientIdentifier = rules.clientIdentifiers.find((id) => audience.includes(id))
-    if (clientIdentifier === undefined) throw invalid()
+    if (clientIdentifier === undefined) throw invalid('aud')
   } else {
     clientIdentifier = audience.find((entry) => entry !== 'plex.tv')
   }
   const exp = own(payload, 'exp')
   const iat = own(payload, 'iat')
   const nbf = own(payload, 'nbf')
-  if (!isTime(exp) || !isTime(iat) || (nbf !== undefined && !isTime(nbf))) throw invalid()
+  if (!isTime(exp)) throw invalid('exp')
+  if (!isTime(iat)) throw invalid('iat')
+  if (nbf !== undefined && !isTime(nbf)) throw invalid('nbf')
   // The claims are in seconds (RFC 7519); they are compared in milliseconds, the unit of the rules.
-  if (exp <= iat || (exp - iat) * 1000 > rules.maxTokenLifetimeMs) throw invalid()
-  if (nowMs - rules.clockToleranceMs >= exp * 1000) throw new PlexAuthError('TOKEN_EXPIRED')
+  if (exp <= iat || (exp - iat) * 1000 > rules.maxTokenLifetimeMs) throw invalid('lifetime')
+  if (nowMs - rules.clockToleranceMs >= exp * 1000) throw new PlexAuthError('TOKEN_EXPIRED', { check: 'exp' })
   const latestMs = nowMs + rules.clockToleranceMs
-  if (iat * 1000 > latestMs || (nbf !== undefined && nbf * 1000 > latestMs)) {
-    throw new PlexAuthError('TOKEN_NOT_YET_VALID')
-  }
+  if (iat * 1000 > latestMs) throw new PlexAuthError('TOKEN_NOT_YET_VALID', { check: 'iat' })
+  if (nbf !== undefined && nbf * 1000 > latestMs)
+    throw new PlexAuthError('TOKEN_NOT_YET_VALID', { check: 'nbf' })
   const thumbprint = own(payload, 'thumbprint')
-  if (!boundedString(thumbprint)) throw invalid()
+  if (!boundedString(thumbprint)) throw invalid('thumbprint')
   const rawUser = own(payload, 'user')
   const user = readUser(rawUser)
   const scopes = readScopes(payload, rawUser as Record<string, unknown>)

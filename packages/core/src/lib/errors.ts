@@ -76,8 +76,30 @@ export const ERROR_CODES: Readonly<Record<PlexAuthErrorCode, CodeInfo>> = Object
   RATE_LIMITED: { status: 429, description: 'Too many sign-in attempts, try again later' },
 })
 
+/**
+ * Which check refused a token, carried by `TOKEN_CLAIMS_INVALID`, `TOKEN_EXPIRED` and
+ * `TOKEN_NOT_YET_VALID` for the operator's logs (the `token_rejected` event); never sent to clients.
+ *
+ * @example
+ * ```ts
+ * const check: RejectedCheck = 'aud' // the token was issued to another app
+ * ```
+ */
+export type RejectedCheck =
+  | 'iss'
+  | 'aud'
+  | 'exp'
+  | 'iat'
+  | 'nbf'
+  | 'lifetime'
+  | 'thumbprint'
+  | 'user'
+  | 'scope'
+
 /** Extra data some codes carry. */
 export interface PlexAuthErrorOptions {
+  /** For token rejections: the check that failed (for logs; the answer never says). */
+  check?: RejectedCheck
   /** The underlying error, kept for logs; never sent to clients. */
   cause?: unknown
   /** For `INSUFFICIENT_SCOPE`: the scopes the route requires. */
@@ -109,6 +131,8 @@ export class PlexAuthError extends Error {
   readonly retryAfter: number | undefined
   /** Why a sign-in was refused, for `ACCESS_DENIED` from the login routes. */
   readonly reason: AccessDeniedReason | undefined
+  /** For token rejections: the check that failed. For the operator's logs; never part of an answer. */
+  readonly check: RejectedCheck | undefined
   /** Response headers, filled in by adapters that hand the error to the framework. */
   headers: Record<string, string> | undefined
 
@@ -121,6 +145,7 @@ export class PlexAuthError extends Error {
     this.scopes = options.scopes
     this.retryAfter = options.retryAfter
     this.reason = code === 'ACCESS_DENIED' ? options.reason : undefined
+    this.check = options.check
     this.headers = undefined
   }
 

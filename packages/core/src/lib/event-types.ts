@@ -1,3 +1,4 @@
+import type { PlexAuthErrorCode, RejectedCheck } from './errors.js'
 /** Something worth logging. Events never carry a token. */
 export type PlexAuthEvent =
   | { type: 'keys_fetched'; url: string; keyCount: number; dropped: number; maxAge: number }
@@ -6,6 +7,7 @@ export type PlexAuthEvent =
   | { type: 'keys_loaded'; source: 'keyStore'; keyCount: number }
   | { type: 'key_store_failed'; operation: 'load' | 'save' }
   | { type: 'kid_unknown'; kid?: string; refetch: boolean }
+  | { type: 'token_rejected'; code: PlexAuthErrorCode; check?: RejectedCheck }
   | { type: 'plex_request_failed'; url: string; reason: PlexRequestFailure; status?: number; retryIn: number }
   | { type: 'access_stale'; machineIdentifier: string; age: number }
   | { type: 'cache_store_failed'; operation: 'get' | 'set' }

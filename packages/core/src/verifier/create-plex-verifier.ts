@@ -6,6 +6,7 @@ import { TokenCache } from '../jwt/token-cache.js'
 import { KeySetCache } from '../keys/key-set-cache.js'
 import { createMemoryCacheStore, SafeStore } from '../lib/cache-store.js'
 import { isPlexAuthError, PlexAuthError, type PlexAuthErrorCode } from '../lib/errors.js'
+import type { PlexAuthEvent } from '../lib/event-types.js'
 import { safeEmitter } from '../lib/safe-emit.js'
 import { TokenBucket } from '../lib/token-bucket.js'
 import { isLegacyToken, LegacyTokenVerifier } from '../plex-tv/legacy-tokens.js'
@@ -24,6 +25,23 @@ const peeks = new WeakMap<PlexVerifier, Peek>()
 /** The peek of a verifier built by `createPlexVerifier`; `undefined` for any other verifier. */
 export function peekOf(verifier: PlexVerifier): Peek | undefined {
   return peeks.get(verifier)
+}
+
+/**
+ * The listener of an app that handles no events: an outage of Plex's key endpoint (requests that need a
+ * key answer 503) must not go unnoticed, so it is reported once with `console.warn`, and again only after
+ * the keys were fetched once more.
+ */
+function warnOnKeyOutage(): (event: PlexAuthEvent) => void {
+  let warned = false
+  return (event) => {
+    if (event.type === 'keys_fetched') warned = false
+    if (event.type !== 'keys_fetch_failed' || warned) return
+    warned = true
+    console.warn(
+      `plexauth: Plex's keys could not be fetched from ${event.url} (${event.reason}); tokens signed by a key not cached answer 503 until they can. Pass onEvent to handle this yourself.`,
+    )
+  }
 }
 
 /**
@@ -47,7 +65,7 @@ export function peekOf(verifier: PlexVerifier): Peek | undefined {
  */
 export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerifier {
   const config = resolveOptions(options)
-  const emit = safeEmitter(config.onEvent)
+  const emit = safeEmitter(config.onEvent ?? warnOnKeyOutage())
   const keys = new KeySetCache({
     url: config.jwksUrl,
     staticKeys: config.staticKeys,
@@ -90,6 +108,13 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
   function reject(err: unknown): never {
     const error = isPlexAuthError(err) ? err : new PlexAuthError('TOKEN_MALFORMED', { cause: err })
     rejected[error.code] = (rejected[error.code] ?? 0) + 1
+    if (config.rejectionEvents) {
+      emit(
+        error.check === undefined
+          ? { type: 'token_rejected', code: error.code }
+          : { type: 'token_rejected', code: error.code, check: error.check },
+      )
+    }
     throw error
   }
 

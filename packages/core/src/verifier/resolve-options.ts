@@ -42,6 +42,7 @@ export interface ResolvedVerifierOptions {
   fetch: typeof globalThis.fetch
   keyStore: KeyStore | undefined
   onEvent: PlexVerifierOptions['onEvent']
+  rejectionEvents: boolean
   /** Settings of legacy tokens; `undefined` when `legacyTokens` is off. */
   legacy: ResolvedLegacyOptions | undefined
 }
@@ -71,6 +72,7 @@ export const VERIFIER_OPTION_NAMES = optionNames<PlexVerifierOptions>({
   fetch: true,
   keyStore: true,
   onEvent: true,
+  rejectionEvents: true,
   legacyTokens: true,
   legacyTokenTtl: true,
   legacyTokenNegativeTtl: true,
@@ -173,6 +175,7 @@ export function resolveOptions(options: PlexVerifierOptions = {}): ResolvedVerif
     fetch: fetchImpl,
     keyStore,
     onEvent: func('onEvent', options.onEvent),
+    rejectionEvents: boolean('rejectionEvents', options.rejectionEvents, false),
     legacy: legacyOptions(options, clientIds),
   }
 }

@@ -26,8 +26,19 @@ export interface PlexVerifierOptions {
   fetch?: typeof globalThis.fetch
   /** Persists the last good key set across restarts. */
   keyStore?: KeyStore
-  /** Receives events worth logging. Must not throw (errors it throws are ignored). */
+  /**
+   * Receives events worth logging. Must not throw (errors it throws are ignored). Without it, an outage of
+   * Plex's key endpoint is still reported: once per outage, with `console.warn`.
+   */
   onEvent?: (event: PlexAuthEvent) => void
+  /**
+   * Also send `onEvent` a `token_rejected` event for every refused token, with its code and, for a claim, the
+   * check that failed (`aud`, `iss`, `exp`, …): what the answer never tells the client. Never carries the
+   * token. Meant for diagnosing "why is this token refused?"; off in production by default.
+   *
+   * @default false
+   */
+  rejectionEvents?: boolean
   /**
    * Also accept legacy (opaque) Plex tokens, by asking plex.tv (`GET /api/v2/user`) and caching the
    * answer. Needs `clientIdentifier` (plex.tv refuses requests without one). Default false.
