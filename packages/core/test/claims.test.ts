@@ -29,6 +29,9 @@ describe('claim types: anything but the exact shape is TOKEN_CLAIMS_INVALID', ()
     ['exp negative', { exp: -1 }],
     ['exp huge', { exp: 1e300 }],
     ['exp beyond safe integers', { exp: 2 ** 53 }],
+    // A consistent lifetime, so that only the safe-integer check tells these from a token of the future.
+    ['exp and iat beyond safe integers, one minute apart', { iat: 2 ** 53, exp: 2 ** 53 + 60 }],
+    ['exp beyond safe integers, one minute after iat', { iat: 2 ** 53 - 60, exp: 2 ** 53 }],
     ['exp null', { exp: null }],
     ['exp true', { exp: true }],
     ['iat a numeric string', { iat: String(nowSeconds()) }],
@@ -39,6 +42,7 @@ describe('claim types: anything but the exact shape is TOKEN_CLAIMS_INVALID', ()
     ['nbf a string', { nbf: 'now' }],
     ['nbf a float', { nbf: nowSeconds() - 0.5 }],
     ['nbf negative', { nbf: -1 }],
+    ['nbf beyond safe integers', { nbf: 2 ** 53 }],
     ['nbf null', { nbf: null }],
     ['thumbprint a number', { thumbprint: 42 }],
     ['thumbprint empty', { thumbprint: '' }],

@@ -69,6 +69,23 @@ describe('verified-token cache', () => {
     expect(verifier.stats().cacheHits).toBe(hits)
   })
 
+  test('a refresh that brings the same keys keeps verified tokens cached (their key objects are reused)', async () => {
+    useFakeDate()
+    const plex = await startPlex({ keyCount: 2 })
+    const { onEvent, next } = recordEvents()
+    const verifier = plexVerifier(plex, { onEvent })
+    const token = plex.issueToken()
+    await verifier.verify(token)
+    advance(490)
+    const refreshed = next('keys_fetched')
+    await verifier.verify(plex.issueToken())
+    await refreshed
+    expect(keyRequests(plex)).toBe(2)
+    const { cacheHits, verified } = verifier.stats()
+    await verifier.verify(token)
+    expect(verifier.stats()).toMatchObject({ cacheHits: cacheHits + 1, verified: verified + 1 })
+  })
+
   test('a cached token does not outlive the usable key set', async () => {
     useFakeDate()
     const plex = await startPlex()

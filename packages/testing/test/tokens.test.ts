@@ -55,7 +55,9 @@ describe('issueToken', () => {
   })
 
   test('has the claims of a real Plex token, user fields following the default scopes', () => {
-    const before = Math.floor(Date.now() / 1000)
+    // Fake time: iat is exactly the clock's second, not a window around the wall clock.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 0, 2, 3, 4, 5, 678) })
+    const now = Date.UTC(2026, 0, 2, 3, 4, 5) / 1000
     const claims = decodeJwt(plex.issueToken())
     expect(claims).toEqual({
       iss: 'plex.tv',
@@ -72,9 +74,8 @@ describe('issueToken', () => {
         friendly_name: 'Plex User',
       },
     })
-    expect(claims.iat).toBeGreaterThanOrEqual(before)
-    expect(claims.iat).toBeLessThanOrEqual(before + 1)
-    expect(claims.exp! - claims.iat!).toBe(PLEX_TOKEN_LIFETIME)
+    expect(claims.iat).toBe(now)
+    expect(claims.exp).toBe(now + PLEX_TOKEN_LIFETIME)
     expect(DEFAULT_THUMBPRINT).toMatch(/^[A-Za-z0-9_-]{43}$/)
   })
 

@@ -19,7 +19,7 @@ export const PLEX_TV_URL = 'https://plex.tv'
 /** Longest `Retry-After` honoured, so that a bogus header cannot shut lookups off for days. */
 const MAX_RETRY_AFTER_MS = 600_000
 /** Most tokens backing off at once; beyond it the oldest is forgotten (and may be asked again sooner). */
-const MAX_TOKEN_BACKOFFS = 10_000
+export const MAX_TOKEN_BACKOFFS = 10_000
 
 /** Settings of a plex.tv client; durations in milliseconds. */
 export interface PlexTvClientConfig {
