@@ -3,9 +3,10 @@ import type { FakePlex } from '@plexauth/testing'
 
 /**
  * What protects the benchmark app: nothing, plexauth (a bearer token), plexauth with its session cookie
- * (`session`, requests carry the cookie `plexLogin` set), or (Express only) express-oauth2-jwt-bearer.
+ * (`session`, requests carry the cookie `plexLogin` set), or the framework's most used JWT verifier (its
+ * `peer`: express-oauth2-jwt-bearer on Express, @fastify/jwt on Fastify, a jose `jwtVerify` middleware on Koa).
  */
-export type AuthMode = 'none' | 'plexauth' | 'session' | 'oauth2'
+export type AuthMode = 'none' | 'plexauth' | 'session' | 'peer'
 
 export interface AppOptions {
   auth: AuthMode

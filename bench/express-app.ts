@@ -12,7 +12,7 @@ import { plexAuthOptions } from './plexauth-options.js'
 export function startExpressApp(options: AppOptions): Promise<RunningApp> {
   const app = express()
   if (options.auth === 'plexauth' || options.auth === 'session') app.use(plexAuth(plexAuthOptions(options)))
-  if (options.auth === 'oauth2') {
+  if (options.auth === 'peer') {
     // The only turnkey EdDSA + JWKS middleware for Express, set up like plexauth: same keys (fetched
     // from the fake plex.tv and cached by jose's remote JWK set), issuer, audience and algorithm.
     app.use(

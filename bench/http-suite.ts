@@ -4,7 +4,7 @@ import { startExpressApp } from './express-app.js'
 import { startFastifyApp } from './fastify-app.js'
 import { startKoaApp } from './koa-app.js'
 import type { RunningApp } from './listen.js'
-import { type Credentials, type LoadResult, load, sampleApp } from './load.js'
+import { type Credentials, type LoadResult, load, sampleApp, stopLoadClient } from './load.js'
 import { progress } from './log.js'
 import { signInCookie } from './session-cookie.js'
 import type { BenchSettings } from './settings.js'
@@ -17,13 +17,15 @@ export const HTTP_VARIANTS = [
   'express-none',
   'express-plexauth',
   'express-session',
-  'express-oauth2',
+  'express-peer',
   'fastify-none',
   'fastify-plexauth',
   'fastify-session',
+  'fastify-peer',
   'koa-none',
   'koa-plexauth',
   'koa-session',
+  'koa-peer',
 ] as const
 export type HttpVariant = (typeof HTTP_VARIANTS)[number]
 
@@ -31,18 +33,20 @@ export const HTTP_LABELS: Record<HttpVariant, string> = {
   'express-none': 'Express 5, no auth',
   'express-plexauth': 'Express 5 + plexauth',
   'express-session': 'Express 5 + plexauth session cookie',
-  'express-oauth2': 'Express 5 + express-oauth2-jwt-bearer',
+  'express-peer': 'Express 5 + express-oauth2-jwt-bearer',
   'fastify-none': 'Fastify 5, no auth',
   'fastify-plexauth': 'Fastify 5 + plexauth',
   'fastify-session': 'Fastify 5 + plexauth session cookie',
+  'fastify-peer': 'Fastify 5 + @fastify/jwt',
   'koa-none': 'Koa 3, no auth',
   'koa-plexauth': 'Koa 3 + plexauth',
   'koa-session': 'Koa 3 + plexauth session cookie',
+  'koa-peer': 'Koa 3 + jose jwtVerify middleware',
 }
 
 /**
  * One app: requests per second (median over rounds) and each round, their spread in %, the median p99
- * latency in ms, and the process CPU time per request in µs (median, and each round), which a busy
+ * latency in ms, and the server's CPU time per request in µs (median, and each round), which a busy
  * machine disturbs less than the request rate.
  */
 export interface HttpMeasure {
@@ -78,52 +82,56 @@ export async function runHttp(plex: FakePlex, settings: BenchSettings): Promise<
   const cookie: Credentials = { cookie: await signInCookie(plex) }
   const credentials = (variant: HttpVariant) => (parse(variant).auth === 'session' ? cookie : bearer)
   const result = {} as HttpResult
-  for (const framework of FRAMEWORKS) {
-    const variants = HTTP_VARIANTS.filter((variant) => parse(variant).framework === framework)
-    const apps = new Map<HttpVariant, RunningApp>()
-    try {
-      for (const variant of variants) {
-        const app = await STARTERS[framework]({ auth: parse(variant).auth, plex })
-        apps.set(variant, app)
-        const label = HTTP_LABELS[variant]
-        await sampleApp(app, credentials(variant), parse(variant).auth !== 'none', label)
-        await load(app, credentials(variant), settings.httpWarmupSeconds, settings.connections, label)
-      }
-      const rounds = new Map<HttpVariant, LoadResult[]>()
-      for (let round = 0; round < settings.httpRounds; round++) {
-        const order = round % 2 === 0 ? variants : [...variants].reverse()
-        for (const variant of order) {
-          const run = await load(
-            apps.get(variant)!,
-            credentials(variant),
-            settings.httpSeconds,
-            settings.connections,
-            variant,
-          )
-          rounds.set(variant, [...(rounds.get(variant) ?? []), run])
-          progress(
-            `  ${HTTP_LABELS[variant].padEnd(40)} ${Math.round(run.requestsPerSec)} req/s, ` +
-              `${run.cpuPerRequest.toFixed(1)} µs CPU/req (round ${round + 1})`,
-          )
+  try {
+    for (const framework of FRAMEWORKS) {
+      const variants = HTTP_VARIANTS.filter((variant) => parse(variant).framework === framework)
+      const apps = new Map<HttpVariant, RunningApp>()
+      try {
+        for (const variant of variants) {
+          const app = await STARTERS[framework]({ auth: parse(variant).auth, plex })
+          apps.set(variant, app)
+          const label = HTTP_LABELS[variant]
+          await sampleApp(app, credentials(variant), parse(variant).auth !== 'none', label)
+          await load(app, credentials(variant), settings.httpWarmupSeconds, settings.connections, label)
         }
-      }
-      for (const variant of variants) {
-        const runs = rounds.get(variant)!
-        const rps = runs.map((run) => run.requestsPerSec)
-        const cpu = runs.map((run) => run.cpuPerRequest)
-        result[variant] = {
-          requestsPerSec: median(rps),
-          rounds: rps,
-          spread: spread(rps),
-          p99: median(runs.map((run) => run.p99)),
-          cpuPerRequest: median(cpu),
-          cpuRounds: cpu,
-          errors: runs.reduce((sum, run) => sum + run.errors, 0),
+        const rounds = new Map<HttpVariant, LoadResult[]>()
+        for (let round = 0; round < settings.httpRounds; round++) {
+          const order = round % 2 === 0 ? variants : [...variants].reverse()
+          for (const variant of order) {
+            const run = await load(
+              apps.get(variant)!,
+              credentials(variant),
+              settings.httpSeconds,
+              settings.connections,
+              variant,
+            )
+            rounds.set(variant, [...(rounds.get(variant) ?? []), run])
+            progress(
+              `  ${HTTP_LABELS[variant].padEnd(40)} ${Math.round(run.requestsPerSec)} req/s, ` +
+                `${run.cpuPerRequest.toFixed(1)} µs CPU/req (round ${round + 1})`,
+            )
+          }
         }
+        for (const variant of variants) {
+          const runs = rounds.get(variant)!
+          const rps = runs.map((run) => run.requestsPerSec)
+          const cpu = runs.map((run) => run.cpuPerRequest)
+          result[variant] = {
+            requestsPerSec: median(rps),
+            rounds: rps,
+            spread: spread(rps),
+            p99: median(runs.map((run) => run.p99)),
+            cpuPerRequest: median(cpu),
+            cpuRounds: cpu,
+            errors: runs.reduce((sum, run) => sum + run.errors, 0),
+          }
+        }
+      } finally {
+        for (const app of apps.values()) await app.close()
       }
-    } finally {
-      for (const app of apps.values()) await app.close()
     }
+  } finally {
+    stopLoadClient()
   }
   return result
 }

@@ -73,52 +73,49 @@ function goalRows(results: Results): Row[] {
     )
   }
   if (http !== undefined) {
-    const vs = (a: HttpVariant, b: HttpVariant) => pairedRatio(http[a].rounds, http[b].rounds)
-    // The same comparison in CPU time per request (b's over a's), which a busy machine disturbs less.
+    // The headline is CPU time per request, the server's alone (the load generator runs in its own
+    // process), as the efficiency of a over b: b's CPU µs/req over a's, paired round by round. A shared
+    // machine disturbs it far less than the request rate, given beside it.
     const cpu = (a: HttpVariant, b: HttpVariant) => pairedRatio(http[b].cpuRounds, http[a].cpuRounds)
-    const both = (a: HttpVariant, b: HttpVariant) => `${ratio(vs(a, b))} (CPU ${ratio(cpu(a, b))})`
-    for (const [framework, label] of [
-      ['express', 'Express'],
-      ['fastify', 'Fastify'],
-      ['koa', 'Koa'],
+    const rps = (a: HttpVariant, b: HttpVariant) => pairedRatio(http[a].rounds, http[b].rounds)
+    const both = (a: HttpVariant, b: HttpVariant) => `CPU ${ratio(cpu(a, b))} (req/s ${ratio(rps(a, b))})`
+    for (const [framework, label, peer] of [
+      ['express', 'Express', 'express-oauth2-jwt-bearer'],
+      ['fastify', 'Fastify', '@fastify/jwt'],
+      ['koa', 'Koa', 'jose jwtVerify middleware'],
     ] as const) {
-      const value = vs(`${framework}-plexauth`, `${framework}-none`)
-      rows.push({
-        comparison: `${label} + plexauth ÷ ${label} without auth (req/s)`,
-        measured: both(`${framework}-plexauth`, `${framework}-none`),
-        goal: '≥ 0.9×',
-        status: atLeast(value, 0.9),
-      })
+      const plexauth = `${framework}-plexauth` as const
+      const none = `${framework}-none` as const
+      const other = `${framework}-peer` as const
+      const session = `${framework}-session` as const
+      rows.push(
+        {
+          comparison: `${label} + plexauth ÷ ${label} without auth`,
+          measured: both(plexauth, none),
+          goal: 'CPU ≥ 0.95×',
+          status: atLeast(cpu(plexauth, none), 0.95),
+        },
+        {
+          comparison: `${label} + plexauth ÷ ${label} + ${peer}`,
+          measured: both(plexauth, other),
+          goal: 'CPU ≥ 1.5×',
+          status: atLeast(cpu(plexauth, other), 1.5),
+        },
+        {
+          comparison: `${label} + ${peer} ÷ ${label} without auth`,
+          measured: both(other, none),
+          goal: '–',
+          status: 'reported',
+        },
+        // Issue 13: a request authenticated by the session cookie, judged in CPU time per request.
+        {
+          comparison: `${label} + session cookie ÷ ${label} without auth`,
+          measured: both(session, none),
+          goal: 'CPU ≥ 0.9×',
+          status: atLeast(cpu(session, none), 0.9),
+        },
+      )
     }
-    // Issue 13: a request authenticated by the session cookie, judged in CPU time per request.
-    for (const [framework, label] of [
-      ['express', 'Express'],
-      ['fastify', 'Fastify'],
-      ['koa', 'Koa'],
-    ] as const) {
-      const value = cpu(`${framework}-session`, `${framework}-none`)
-      rows.push({
-        comparison: `${label} + session cookie ÷ ${label} without auth (CPU per request)`,
-        measured: both(`${framework}-session`, `${framework}-none`),
-        goal: '≥ 0.9× CPU',
-        status: atLeast(value, 0.9),
-      })
-    }
-    const vsOauth2 = vs('express-plexauth', 'express-oauth2')
-    rows.push(
-      {
-        comparison: 'Express + plexauth ÷ Express + express-oauth2-jwt-bearer',
-        measured: both('express-plexauth', 'express-oauth2'),
-        goal: '≥ 1.5×',
-        status: atLeast(vsOauth2, 1.5),
-      },
-      {
-        comparison: 'Express + express-oauth2-jwt-bearer ÷ Express without auth',
-        measured: both('express-oauth2', 'express-none'),
-        goal: '– (0.59× in the issue)',
-        status: 'reported',
-      },
-    )
   }
   if (coldStart !== undefined) {
     const label = `cold start, ${count(coldStart.requests)} concurrent requests`
@@ -170,7 +167,8 @@ function absoluteTables(results: Results): { title: string; table: Table }[] {
   }
   if (http !== undefined) {
     tables.push({
-      title: 'HTTP (autocannon in this process, 127.0.0.1, keep-alive, one valid token; median of rounds)',
+      title:
+        'HTTP (autocannon in a process of its own, 127.0.0.1, keep-alive, one valid token; median of rounds; CPU: the server process)',
       table: {
         head: ['app', 'req/s', 'spread', 'p99 ms', 'CPU µs/req'],
         align: ['l', 'r', 'r', 'r', 'r'],
@@ -266,7 +264,7 @@ export function renderReport(results: Results, markdown: boolean): string {
   const render = markdown ? renderMarkdown : renderText
   const block = (text: string, table: Table) =>
     markdown ? `**${text}**\n\n${render(table)}` : `${text}\n${render(table)}`
-  const parts = [describeEnvironment(results), block('Goals of issue 7', goals)]
+  const parts = [describeEnvironment(results), block('Goals (issues 7, 10 and 13)', goals)]
   for (const { title, table } of absoluteTables(results)) parts.push(block(title, table))
   return `${parts.join('\n\n')}\n`
 }
