@@ -1,0 +1,264 @@
+import type { PlexLoginOptions } from '@plexauth/core'
+import { createLoginHandler, type LoginHandler, type LoginResponse } from '@plexauth/core/adapter'
+import { createFakePlex, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { safeReturnTo } from '../src/login/login-handler.js'
+import { advance, useFakeDate } from './helpers.js'
+
+const SECRET = 'a-login-secret-of-at-least-32-characters'
+const HOST = { host: '127.0.0.1:4000' }
+
+let plex: FakePlex
+beforeAll(async () => {
+  plex = await createFakePlex()
+})
+afterAll(() => plex.close())
+
+/** A fetch that records what the login sends to plex.tv (method, path, JSON body) and passes it on. */
+function recordingFetch() {
+  const sent: { method: string; path: string; body: unknown; headers: Record<string, string> }[] = []
+  const fetchImpl: typeof globalThis.fetch = async (input, init) => {
+    const url = new URL(String(input))
+    sent.push({
+      method: init?.method ?? 'GET',
+      path: url.pathname,
+      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+      headers: (init?.headers ?? {}) as Record<string, string>,
+    })
+    return globalThis.fetch(input, init)
+  }
+  return { sent, fetchImpl }
+}
+
+function handler(options: Partial<PlexLoginOptions> = {}): LoginHandler {
+  return createLoginHandler({
+    product: 'Core Test',
+    clientIdentifier: 'core-login-test',
+    session: { secret: SECRET },
+    plexTvUrl: plex.url,
+    clientsUrl: plex.url,
+    jwksUrl: plex.jwksUrl,
+    pollInterval: 1,
+    rateLimit: { perClient: 1000, total: 1000 },
+    ...options,
+  })
+}
+
+const cookieOf = (answer: LoginResponse | undefined, name: string): string | undefined =>
+  [answer?.headers['set-cookie'] ?? []]
+    .flat()
+    .find((line) => line.startsWith(`${name}=`))
+    ?.split(';')[0]
+
+async function createPin(login: LoginHandler, remoteAddress = '10.0.0.1') {
+  const answer = await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST, remoteAddress })
+  expect(answer?.status).toBe(201)
+  const pin = answer?.body as { id: number; code: string }
+  return { pin, state: String(cookieOf(answer, 'plexauth_login')) }
+}
+
+const poll = (login: LoginHandler, id: number, state: string) =>
+  login.handle({ method: 'GET', url: `/auth/plex/pin/${id}`, headers: { ...HOST, cookie: state } })
+
+describe('safeReturnTo', () => {
+  test.each([
+    ['/library?page=2#top', '/library?page=2#top'],
+    ['/', '/'],
+    ['/a/../b', '/b'],
+    [undefined, '/'],
+    ['', '/'],
+    ['library', '/'],
+    ['//evil.example/x', '/'],
+    ['/\\evil.example', '/'],
+    ['https://evil.example', '/'],
+    ['/x\r\nSet-Cookie: a=b', '/'],
+    [`/${'a'.repeat(3000)}`, '/'],
+  ])('%j → %j', (value, expected) => {
+    expect(safeReturnTo(value)).toBe(expected)
+  })
+})
+
+describe('the login routes, against the fake plex.tv', () => {
+  test('only the routes under basePath are handled; other paths and methods are passed on', async () => {
+    const login = handler({ basePath: '/login' })
+    expect(login.matches('/login/pin')).toBe(true)
+    expect(login.matches('/login')).toBe(false)
+    expect(login.matches('/loginx/pin')).toBe(false)
+    expect(await login.handle({ method: 'GET', url: '/other', headers: HOST })).toBeUndefined()
+    expect(await login.handle({ method: 'DELETE', url: '/login/pin', headers: HOST })).toBeUndefined()
+    expect(await login.handle({ method: 'GET', url: '/login/nope', headers: HOST })).toBeUndefined()
+  })
+
+  test('one client identifier end to end, X-Plex-* product headers, a device key of its own for each PIN', async () => {
+    const { sent, fetchImpl } = recordingFetch()
+    const login = handler({ fetch: fetchImpl })
+    const first = await createPin(login)
+    await createPin(login)
+    await poll(login, first.pin.id, first.state)
+    const created = sent.filter((request) => request.method === 'POST' && request.path === PLEX_PATHS.pins)
+    expect(created).toHaveLength(2)
+    const kids = created.map((request) => (request.body as { jwk: { kid: string } }).jwk.kid)
+    expect(new Set(kids).size).toBe(2)
+    expect(created[0]?.body).toMatchObject({
+      strong: true,
+      jwk: { kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' },
+    })
+    expect(JSON.stringify(created[0]?.body)).not.toMatch(/"d"/)
+    for (const request of sent) {
+      expect(request.headers).toMatchObject({
+        accept: 'application/json',
+        'x-plex-client-identifier': 'core-login-test',
+        'x-plex-product': 'Core Test',
+      })
+    }
+  })
+
+  test('polls reach plex.tv at most once per pollInterval per PIN, however often the browser asks', async () => {
+    useFakeDate(Date.now())
+    const login = handler()
+    const { pin, state } = await createPin(login)
+    plex.resetCounters()
+    for (let i = 0; i < 20; i++) expect((await poll(login, pin.id, state))?.status).toBe(202)
+    expect(plex.requests(PLEX_PATHS.pin)).toBe(1)
+    advance(1)
+    for (let i = 0; i < 5; i++) await poll(login, pin.id, state)
+    expect(plex.requests(PLEX_PATHS.pin)).toBe(2)
+    plex.approvePin(pin.code)
+    advance(1)
+    const [a, b] = await Promise.all([poll(login, pin.id, state), poll(login, pin.id, state)])
+    expect(a?.status).toBe(200)
+    expect(b?.status).toBe(200)
+    expect(plex.requests(PLEX_PATHS.pin)).toBe(3)
+  })
+
+  test('an expired PIN is forgotten: 410 without asking plex.tv', async () => {
+    useFakeDate(Date.now())
+    const login = handler()
+    const { pin, state } = await createPin(login)
+    advance(3600)
+    plex.resetCounters()
+    const answer = await poll(login, pin.id, state)
+    expect(answer).toMatchObject({ status: 410, body: { code: 'PIN_EXPIRED' } })
+    expect(plex.requests()).toBe(0)
+  })
+
+  test('another instance with the same secret finishes a PIN it did not create (the cookie carries the state)', async () => {
+    const { pin, state } = await createPin(handler())
+    plex.approvePin(pin.code)
+    const answer = await poll(handler(), pin.id, state)
+    expect(answer?.status).toBe(200)
+    expect(cookieOf(answer, 'plexauth_session')).toBeDefined()
+    // A login state sealed under another secret is not this app's.
+    const foreign = await poll(
+      handler({ session: { secret: 'some-other-secret-of-32-characters!' } }),
+      pin.id,
+      state,
+    )
+    expect(foreign).toMatchObject({ status: 403, body: { code: 'LOGIN_STATE_INVALID' } })
+  })
+
+  test('PIN creation: per-client and total budgets (429 RATE_LIMITED with Retry-After)', async () => {
+    const login = handler({ rateLimit: { perClient: 2, total: 6 } })
+    const statuses: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const answer = await login.handle({
+        method: 'POST',
+        url: '/auth/plex/pin',
+        headers: HOST,
+        remoteAddress: '10.1.1.1',
+      })
+      statuses.push(answer?.status ?? 0)
+    }
+    expect(statuses).toEqual([201, 429, 429])
+    const total: number[] = []
+    for (let i = 0; i < 4; i++) {
+      const answer = await login.handle({
+        method: 'POST',
+        url: '/auth/plex/pin',
+        headers: HOST,
+        remoteAddress: `10.2.2.${i}`,
+      })
+      total.push(answer?.status ?? 0)
+      if (answer?.status === 429) expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0)
+    }
+    expect(total.filter((status) => status === 429).length).toBeGreaterThan(0)
+  })
+
+  test('POST /pin and /logout refuse a foreign Origin', async () => {
+    const login = handler()
+    for (const url of ['/auth/plex/pin', '/auth/plex/logout']) {
+      const answer = await login.handle({
+        method: 'POST',
+        url,
+        headers: { ...HOST, origin: 'https://evil.example' },
+      })
+      expect(answer).toMatchObject({ status: 403, body: { code: 'CSRF_REJECTED' } })
+    }
+  })
+
+  test('onLogin: a result over 1 KiB, or not an object, is a bare 500 and no session', async () => {
+    for (const result of [{ blob: 'x'.repeat(2000) }, 'admin', ['a']]) {
+      const login = handler({ onLogin: () => result })
+      const { pin, state } = await createPin(login)
+      plex.approvePin(pin.code)
+      const answer = await poll(login, pin.id, state)
+      expect(answer).toMatchObject({ status: 500, body: { code: 'INTERNAL_ERROR' } })
+      expect(answer?.bug).toBeInstanceOf(TypeError)
+      expect(cookieOf(answer, 'plexauth_session')).toBeUndefined()
+    }
+  })
+
+  test('onLogin gets the identity, the Plex token and the framework request; runs once per sign-in', async () => {
+    const seen: unknown[] = []
+    const login = handler({
+      onLogin: ({ identity, plexToken, request }) => {
+        seen.push({ id: identity.user.id, token: plexToken === identity.token, request })
+        return undefined
+      },
+    })
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code)
+    const marker = { framework: true }
+    await Promise.all(
+      [1, 2, 3].map(() =>
+        login.handle({
+          method: 'GET',
+          url: `/auth/plex/pin/${pin.id}`,
+          headers: { ...HOST, cookie: state },
+          frameworkRequest: marker,
+        }),
+      ),
+    )
+    expect(seen).toEqual([{ id: plex.account.id, token: true, request: marker }])
+  })
+
+  test('managed and Home users: empty email and username are absent; restricted and home are kept', async () => {
+    const managed = plex.addAccount({ username: '', email: '', restricted: true })
+    const login = handler({ flow: 'legacy' })
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code, { user: { id: managed.id } })
+    const answer = await poll(login, pin.id, state)
+    expect(answer?.status).toBe(200)
+    const { user } = (answer?.body as { identity: { user: Record<string, unknown> } }).identity
+    expect(user).toMatchObject({ id: managed.id, restricted: true, home: expect.any(Boolean) })
+    expect(user).not.toHaveProperty('email')
+    expect(user).not.toHaveProperty('username')
+  })
+
+  test('plex.tv down while creating a PIN: 503 PLEX_UNAVAILABLE; /start sends the browser back with the code', async () => {
+    const login = handler()
+    plex.fail(PLEX_PATHS.pins, 'down')
+    try {
+      const answer = await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST })
+      expect(answer).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
+      expect(answer?.headers['retry-after']).toMatch(/^\d+$/)
+      const start = await login.handle({ method: 'GET', url: '/auth/plex/start?returnTo=/x', headers: HOST })
+      expect(start).toMatchObject({
+        status: 303,
+        headers: { location: '/x?plexauth_error=PLEX_UNAVAILABLE' },
+      })
+    } finally {
+      plex.recover()
+    }
+  })
+})

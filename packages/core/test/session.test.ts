@@ -1,0 +1,321 @@
+import { PlexAuthError, type PlexIdentity, type ServerAccess } from '@plexauth/core'
+import { createLoginHandler, createSessionAuthenticator } from '@plexauth/core/adapter'
+import { compactDecrypt, decodeProtectedHeader } from 'jose'
+import { describe, expect, test } from 'vitest'
+import { isSameOrigin, readCookie, requestContext } from '../src/session/cookies.js'
+import { deriveKey, deriveKeys, seal, unseal } from '../src/session/seal.js'
+import { type SessionChecks, SessionManager } from '../src/session/session-manager.js'
+import { resolveSessionOptions } from '../src/session/session-options.js'
+import { advance, plexClaims, plexVerifier, startPlex, useFakeDate } from './helpers.js'
+
+const SECRET = 'a-session-secret-of-at-least-32-chars'
+const OTHER = 'another-session-secret-of-32-characters'
+
+describe('readCookie', () => {
+  test.each([
+    ['plexauth_session=abc', 'abc'],
+    ['a=1; plexauth_session=abc; b=2', 'abc'],
+    ['a=1;plexauth_session=abc', 'abc'],
+    ['a=1;   plexauth_session= abc ', 'abc'],
+    ['x_plexauth_session=evil; plexauth_session=abc', 'abc'],
+    ['__Host-plexauth_session=evil', undefined],
+    ['plexauth_session_old=evil', undefined],
+    ['a=plexauth_session=evil', undefined],
+    ['plexauth_session=first; plexauth_session=second', 'first'],
+    ['', undefined],
+  ])('%j → %j', (header, value) => {
+    expect(readCookie(header, 'plexauth_session')).toBe(value)
+  })
+
+  test('no header, or Node’s array form', () => {
+    expect(readCookie(undefined, 'plexauth_session')).toBeUndefined()
+    expect(readCookie(['plexauth_session=abc'], 'plexauth_session')).toBe('abc')
+  })
+})
+
+describe('requestContext and the CSRF check', () => {
+  const headers = (extra: Record<string, string>) => ({ headers: { host: '127.0.0.1:8080', ...extra } })
+
+  test('plain http is plain only on a loopback host; TLS, X-Forwarded-Proto and publicUrl decide otherwise', () => {
+    expect(requestContext(headers({}), undefined)).toEqual({ secure: false, origin: 'http://127.0.0.1:8080' })
+    expect(requestContext({ headers: { host: 'localhost:3000' } }, undefined).secure).toBe(false)
+    expect(requestContext({ headers: { host: '[::1]:3000' } }, undefined).secure).toBe(false)
+    expect(requestContext({ headers: { host: 'app.example.com' } }, undefined).secure).toBe(true)
+    expect(requestContext({ headers: {} }, undefined).secure).toBe(true)
+    expect(requestContext({ headers: { host: 'localhost' }, encrypted: true }, undefined)).toEqual({
+      secure: true,
+      origin: 'https://localhost',
+    })
+    expect(requestContext(headers({ 'x-forwarded-proto': 'https' }), undefined).secure).toBe(true)
+    expect(requestContext(headers({}), 'https://app.example.com').secure).toBe(true)
+    // A Host header that is no host gives no origin to compare with.
+    expect(requestContext({ headers: { host: 'evil.example/@x' } }, undefined).origin).toBeUndefined()
+  })
+
+  test('Origin must be the request’s, publicUrl’s or a trusted one; Sec-Fetch-Site only without Origin', () => {
+    const allowed = new Set(['https://app.example.com'])
+    const check = (extra: Record<string, string>, lenient = false) => {
+      const request = headers(extra)
+      return isSameOrigin(request, requestContext(request, undefined), allowed, lenient)
+    }
+    expect(check({ origin: 'http://127.0.0.1:8080' })).toBe(true)
+    expect(check({ origin: 'HTTP://127.0.0.1:8080' })).toBe(true)
+    expect(check({ origin: 'https://app.example.com' })).toBe(true)
+    expect(check({ origin: 'http://127.0.0.1:8081' })).toBe(false)
+    expect(check({ origin: 'null' })).toBe(false)
+    expect(check({ origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' })).toBe(false)
+    expect(check({ 'sec-fetch-site': 'same-origin' })).toBe(true)
+    expect(check({ 'sec-fetch-site': 'same-site' })).toBe(false)
+    expect(check({})).toBe(false)
+    expect(check({}, true)).toBe(true)
+    expect(check({ 'sec-fetch-site': 'cross-site' }, true)).toBe(false)
+  })
+})
+
+describe('sealing', () => {
+  test('a compact JWE (dir, A256GCM) any JOSE library opens with the HKDF-derived key', async () => {
+    const keys = deriveKeys([SECRET], 'session')
+    const value = await seal(keys, { hello: 'world' })
+    expect(decodeProtectedHeader(value)).toMatchObject({ alg: 'dir', enc: 'A256GCM', kid: keys.current.kid })
+    const { plaintext } = await compactDecrypt(value, deriveKey(SECRET, 'session'))
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toEqual({ hello: 'world' })
+    // The kid names the derived key, never the secret.
+    expect(value).not.toContain(SECRET)
+  })
+
+  test('tampered, foreign, other-purpose or malformed values do not open; an older secret opens, marked rotated', async () => {
+    const keys = deriveKeys([SECRET], 'session')
+    const value = await seal(keys, { a: 1 })
+    const flip = (s: string, at: number) => `${s.slice(0, at)}${s[at] === 'A' ? 'B' : 'A'}${s.slice(at + 1)}`
+    for (const bad of [
+      flip(value, value.length - 3),
+      flip(value, value.lastIndexOf('.') - 3),
+      `${value}.x`,
+      'x',
+      '',
+    ]) {
+      expect(await unseal(keys, bad, 4096)).toBeUndefined()
+    }
+    expect(await unseal(deriveKeys([OTHER], 'session'), value, 4096)).toBeUndefined()
+    expect(await unseal(deriveKeys([SECRET], 'login'), value, 4096)).toBeUndefined()
+    expect(await unseal(keys, value, 10)).toBeUndefined()
+    const rotated = deriveKeys([OTHER, SECRET], 'session')
+    expect(await unseal(rotated, value, 4096)).toEqual({ payload: { a: 1 }, rotated: true })
+    expect(await unseal(keys, value, 4096)).toEqual({ payload: { a: 1 }, rotated: false })
+  })
+})
+
+describe('options', () => {
+  test.each([
+    [{}, /secret/],
+    [{ secret: 'short' }, /32 characters/],
+    [{ secret: [] }, /secret/],
+    [{ secret: [SECRET, SECRET] }, /twice/],
+    [{ secret: SECRET, maxAge: 0 }, /maxAge/],
+    [{ secret: SECRET, revalidateAfter: -1 }, /revalidateAfter/],
+    [{ secret: SECRET, trustedOrigins: ['not a url'] }, /trustedOrigins/],
+    [{ secret: SECRET, revocations: {} }, /revocations/],
+    [{ secret: SECRET, secrett: 1 }, /unknown option session.secrett/],
+  ])('session %j → TypeError', (session, message) => {
+    expect(() => resolveSessionOptions(session)).toThrow(TypeError)
+    expect(() => resolveSessionOptions(session)).toThrow(message)
+    expect(() => createSessionAuthenticator({ session: session as never })).toThrow(TypeError)
+  })
+
+  const login = { product: 'App', clientIdentifier: 'app', session: { secret: SECRET } }
+  test.each([
+    [{ ...login, product: undefined }, /product/],
+    [{ ...login, clientIdentifier: '' }, /clientIdentifier/],
+    [{ ...login, session: undefined }, /session/],
+    [{ ...login, flow: 'pkce' }, /flow/],
+    [{ ...login, basePath: 'auth/plex' }, /basePath/],
+    [{ ...login, basePath: '/auth/plex/' }, /basePath/],
+    [{ ...login, access: { machineIdentifier: 'a b' } }, /machineIdentifier/],
+    [{ ...login, access: { machineIdentifier: 'abc', ownerOnly: 'yes' } }, /ownerOnly/],
+    [{ ...login, plexTvUrl: 'http://plex.example' }, /plexTvUrl/],
+    [{ ...login, authAppUrl: 'ftp://x' }, /authAppUrl/],
+    [{ ...login, publicUrl: 'nope' }, /publicUrl/],
+    [{ ...login, onLogin: 'yes' }, /onLogin/],
+    [{ ...login, pollInterval: 0 }, /pollInterval/],
+    [{ ...login, rateLimit: { perMinute: 3 } }, /unknown option rateLimit.perMinute/],
+    [{ ...login, colour: 'blue' }, /unknown option colour/],
+  ])('plexLogin %j → TypeError', (options, message) => {
+    expect(() => createLoginHandler(options)).toThrow(TypeError)
+    expect(() => createLoginHandler(options)).toThrow(message)
+  })
+})
+
+const USER = { id: 42, uuid: 'u-42', username: 'ann' }
+
+function legacyIdentity(token = 'legacy-token-0001'): PlexIdentity {
+  const identity = { kind: 'legacy', user: USER, scopes: ['username'], clientIdentifier: 'app' }
+  Object.defineProperty(identity, 'token', { value: token, enumerable: false })
+  return identity as unknown as PlexIdentity
+}
+
+const ACCESS: ServerAccess = { machineIdentifier: 'srv', owner: false, source: 'resources', stale: false }
+
+/** Checks whose answers a test sets, counting calls. */
+function fakeChecks() {
+  const state = {
+    verifyCalls: 0,
+    accessCalls: 0,
+    verify: (): PlexIdentity | PlexAuthError => legacyIdentity(),
+    access: (): ServerAccess | PlexAuthError => ACCESS,
+  }
+  const checks: SessionChecks = {
+    async verify() {
+      state.verifyCalls++
+      const answer = state.verify()
+      if (answer instanceof PlexAuthError) throw answer
+      return answer
+    },
+    async access() {
+      state.accessCalls++
+      const answer = state.access()
+      if (answer instanceof PlexAuthError) throw answer
+      return answer
+    },
+  }
+  return { state, checks }
+}
+
+function manager(extra: Record<string, unknown> = {}) {
+  return new SessionManager(
+    resolveSessionOptions({ secret: SECRET, revalidateAfter: 60, staleIfError: 300, ...extra }),
+  )
+}
+
+describe('SessionManager', () => {
+  test('a new session opens from its cookie without a check until revalidateAfter, then is checked and re-sealed', async () => {
+    useFakeDate()
+    const sessions = manager()
+    const { state, checks } = fakeChecks()
+    const { value, maxAge, identity } = await sessions.create(legacyIdentity(), ACCESS, false, { role: 'x' })
+    expect(maxAge).toBe(7 * 86_400)
+    expect(identity).toMatchObject({ kind: 'legacy', user: USER, access: ACCESS, app: { role: 'x' } })
+    expect(identity.session).toEqual({
+      id: expect.any(String),
+      issuedAt: expect.any(Number),
+      expiresAt: expect.any(Number),
+    })
+    expect(JSON.stringify(identity)).not.toContain('legacy-token-0001')
+    expect(identity.token).toBe('legacy-token-0001')
+    expect(sessions.peek(value)).toBe(identity)
+    // Another process (an empty cache) opens it from the cookie alone.
+    const other = manager()
+    expect((await other.resolve(value, checks)).identity).toMatchObject({ user: USER, app: { role: 'x' } })
+    expect(state.verifyCalls).toBe(0)
+    advance(61)
+    expect(sessions.peek(value)).toBeUndefined()
+    const checked = await sessions.resolve(value, checks)
+    expect(state).toMatchObject({ verifyCalls: 1, accessCalls: 1 })
+    expect(checked.renewed?.value).toMatch(/^ey/)
+    expect(checked.renewed?.value).not.toBe(value)
+    expect(sessions.peek(String(checked.renewed?.value))).toBe(checked.identity)
+  })
+
+  test('concurrent requests with one due cookie share one check', async () => {
+    useFakeDate()
+    const sessions = manager()
+    const { state, checks } = fakeChecks()
+    const { value } = await sessions.create(legacyIdentity(), ACCESS, false, undefined)
+    advance(61)
+    const other = manager()
+    const results = await Promise.all(Array.from({ length: 20 }, () => other.resolve(value, checks)))
+    expect(results.every((result) => result.identity?.user.id === 42)).toBe(true)
+    expect(state.verifyCalls).toBe(1)
+  })
+
+  test('access revoked or token refused: the session ends (cleared); an outage serves the last check within staleIfError, then throws', async () => {
+    useFakeDate()
+    const { state, checks } = fakeChecks()
+    const sessions = manager()
+    const { value } = await sessions.create(legacyIdentity(), ACCESS, false, undefined)
+    advance(61)
+    state.access = () => new PlexAuthError('ACCESS_DENIED')
+    expect(await manager().resolve(value, checks)).toEqual({ identity: undefined, clear: true })
+    state.access = () => ACCESS
+    state.verify = () => new PlexAuthError('TOKEN_INVALID')
+    expect(await manager().resolve(value, checks)).toEqual({ identity: undefined, clear: true })
+    state.verify = () => new PlexAuthError('PLEX_UNAVAILABLE')
+    const stale = await manager().resolve(value, checks)
+    expect(stale.identity?.access?.stale).toBe(true)
+    expect(stale.renewed).toBeUndefined()
+    // An access answer plex.tv could not confirm is not sealed again either.
+    state.verify = () => legacyIdentity()
+    state.access = () => ({ ...ACCESS, stale: true })
+    expect((await manager().resolve(value, checks)).renewed).toBeUndefined()
+    advance(300)
+    state.verify = () => new PlexAuthError('PLEX_UNAVAILABLE')
+    await expect(manager().resolve(value, checks)).rejects.toMatchObject({ code: 'PLEX_UNAVAILABLE' })
+  })
+
+  test('ownerOnly: a session whose user is no longer the owner ends', async () => {
+    useFakeDate()
+    const { state, checks } = fakeChecks()
+    const { value } = await manager().create(legacyIdentity(), { ...ACCESS, owner: true }, true, undefined)
+    advance(61)
+    state.access = () => ({ ...ACCESS, owner: false })
+    expect((await manager().resolve(value, checks)).clear).toBe(true)
+  })
+
+  test('maxAge bounds the session; a record sealed with an older secret is re-sealed at once', async () => {
+    useFakeDate()
+    const { checks } = fakeChecks()
+    const { value } = await manager({ maxAge: 120 }).create(legacyIdentity(), undefined, false, undefined)
+    const rotated = new SessionManager(
+      resolveSessionOptions({ secret: [OTHER, SECRET], revalidateAfter: 60 }),
+    )
+    const opened = await rotated.resolve(value, checks)
+    expect(opened.identity?.user.id).toBe(42)
+    expect(opened.renewed).toBeDefined()
+    expect((await manager().resolve(String(opened.renewed?.value), checks)).clear).toBe(true)
+    advance(121)
+    expect(await manager({ maxAge: 120 }).resolve(value, checks)).toEqual({
+      identity: undefined,
+      clear: true,
+    })
+  })
+
+  test('an app of 1 KiB still fits the cookie in 4 KiB', async () => {
+    const app = { blob: 'x'.repeat(1000) }
+    const { value } = await manager().create(legacyIdentity(), ACCESS, false, app)
+    expect(value.length).toBeLessThan(4096 - 120)
+  })
+
+  test('revocations: consulted when a cookie is opened (a failing store never fails a request); told on logout', async () => {
+    const revoked = new Set<string>()
+    const calls: unknown[] = []
+    let failing = false
+    const revocations = {
+      isRevoked: ({ sessionId }: { sessionId: string }) => {
+        if (failing) throw new Error('redis down')
+        return revoked.has(sessionId)
+      },
+      revoke: (sessionId: string, ttl: number) => {
+        calls.push([sessionId, ttl])
+        revoked.add(sessionId)
+      },
+      revokeUser: () => {},
+    }
+    const { checks } = fakeChecks()
+    const sessions = manager({ revocations })
+    const { value, identity } = await sessions.create(legacyIdentity(), ACCESS, false, undefined)
+    expect((await manager({ revocations }).resolve(value, checks)).identity?.user.id).toBe(42)
+    await sessions.end(value)
+    expect(calls).toEqual([[identity.session?.id, expect.any(Number)]])
+    expect(sessions.peek(value)).toBeUndefined()
+    expect((await manager({ revocations }).resolve(value, checks)).clear).toBe(true)
+    failing = true
+    expect((await manager({ revocations }).resolve(value, checks)).identity?.user.id).toBe(42)
+  })
+})
+
+test('a managed user’s Plex JWT with null username and email verifies; those fields are absent', async () => {
+  const plex = await startPlex()
+  const user = { id: 9, uuid: 'u-9', username: null, email: null, restricted: true, home: true }
+  const token = plex.sign({ alg: 'EdDSA', kid: plex.signingKey.kid, typ: 'JWT' }, plexClaims({ user }))
+  const identity = await plexVerifier(plex).verify(token)
+  expect(identity.user).toEqual({ id: 9, uuid: 'u-9', restricted: true, home: true })
+})
