@@ -239,7 +239,8 @@ describe('the login routes, against the fake plex.tv', () => {
     plex.approvePin(pin.code, { user: { id: managed.id } })
     const answer = await poll(login, pin.id, state)
     expect(answer?.status).toBe(200)
-    const { user } = (answer?.body as { identity: { user: Record<string, unknown> } }).identity
+    const body = answer?.body as { identity: { user: Record<string, unknown> } } | undefined
+    const user = body?.identity.user
     expect(user).toMatchObject({ id: managed.id, restricted: true, home: expect.any(Boolean) })
     expect(user).not.toHaveProperty('email')
     expect(user).not.toHaveProperty('username')
