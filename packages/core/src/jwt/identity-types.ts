@@ -114,7 +114,9 @@ export interface PlexJwtIdentity extends PlexIdentityBase {
 export interface PlexLegacyIdentity extends PlexIdentityBase {
   /** How the identity was established: plex.tv vouched for a legacy token. */
   readonly kind: 'legacy'
-  readonly claims?: undefined
+  // `never`, not `undefined`: under `exactOptionalPropertyTypes` an optional `undefined` would not extend the
+  // base's optional record, and every user with that setting and `skipLibCheck: false` would see the error.
+  readonly claims?: never
 }
 
 /**
