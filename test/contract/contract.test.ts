@@ -227,6 +227,45 @@ describe.each(FRAMEWORKS.map((framework) => framework.name))('%s', (name) => {
   })
 })
 
+describe.each(FRAMEWORKS.map((framework) => [framework.name, framework] as const))(
+  '%s without clientIdentifier (issue 11)',
+  (_name, framework) => {
+    test('refuses tokens issued to any app, and says so once when the middleware is built', async () => {
+      const events: PlexAuthEvent[] = []
+      const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+      let app: RunningApp | undefined
+      try {
+        app = await framework.start<'bare' | 'any'>({
+          options: {
+            bare: { jwksUrl: plex.jwksUrl, onEvent: (event) => events.push(event) },
+            any: { jwksUrl: plex.jwksUrl, acceptAnyAudience: true },
+          },
+          routes: [
+            { method: 'GET', path: '/bare', auth: 'bare' },
+            { method: 'GET', path: '/any', auth: 'any' },
+          ],
+          onHandler: () => {},
+        })
+        const ask = (path: string, token: string) =>
+          send(app!.url, { path, headers: [['authorization', `Bearer ${token}`]] })
+        for (const clientIdentifier of [DEFAULT_CLIENT_IDENTIFIER, 'another-app']) {
+          const token = plex.issueToken({ clientIdentifier })
+          const refused = await ask('/bare', token)
+          expect(refused.status).toBe(401)
+          expect((refused.body as { code: string }).code).toBe('TOKEN_CLAIMS_INVALID')
+          // The explicit opt-out accepts every app, and warns of nothing.
+          expect((await ask('/any', token)).status).toBe(200)
+        }
+        expect(events.filter((event) => event.type === 'audience_unchecked')).toHaveLength(1)
+        expect(warning).not.toHaveBeenCalled()
+      } finally {
+        warning.mockRestore()
+        await app?.close()
+      }
+    })
+  },
+)
+
 test('every framework answers every row the same', () => {
   expect(seen.size).toBe(CASES.length)
   for (const [row, byFramework] of seen) {

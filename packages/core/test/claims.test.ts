@@ -1,6 +1,6 @@
 import { base64url, generateEd25519Key, signJwt, signRaw } from '@plexauth/testing'
-import { describe, expect, test } from 'vitest'
-import { CLIENT, expectCode, nowSeconds, plexClaims, staticSetup, without } from './helpers.js'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
+import { CLIENT, expectCode, nowSeconds, plexClaims, recordEvents, staticSetup, without } from './helpers.js'
 
 const base = plexClaims()
 const user = base.user as Record<string, unknown>
@@ -122,15 +122,12 @@ describe('audience', () => {
     ['an https plex.tv', ['https://plex.tv', CLIENT]],
     ['an upper-case PLEX.TV', ['PLEX.TV', CLIENT]],
     ['a padded plex.tv', [' plex.tv', CLIENT]],
-  ])(
-    'aud without plex.tv (%s) is TOKEN_CLAIMS_INVALID, even without clientIdentifier',
-    async (_name, aud) => {
-      const { verifier, sign } = staticSetup({ clientIdentifier: undefined })
-      await expectCode(verifier.verify(sign(plexClaims({ aud }))), 'TOKEN_CLAIMS_INVALID')
-      const strict = staticSetup()
-      await expectCode(strict.verifier.verify(strict.sign(plexClaims({ aud }))), 'TOKEN_CLAIMS_INVALID')
-    },
-  )
+  ])('aud without plex.tv (%s) is TOKEN_CLAIMS_INVALID, even with acceptAnyAudience', async (_name, aud) => {
+    const { verifier, sign } = staticSetup({ clientIdentifier: undefined, acceptAnyAudience: true })
+    await expectCode(verifier.verify(sign(plexClaims({ aud }))), 'TOKEN_CLAIMS_INVALID')
+    const strict = staticSetup()
+    await expectCode(strict.verifier.verify(strict.sign(plexClaims({ aud }))), 'TOKEN_CLAIMS_INVALID')
+  })
 
   test.each([
     ['another app', ['plex.tv', 'some-other-plex-app']],
@@ -151,13 +148,54 @@ describe('audience', () => {
     expect(identity.clientIdentifier).toBe(CLIENT)
   })
 
-  test('without clientIdentifier, any app passes and the first non-plex.tv audience is reported', async () => {
-    const { verifier, sign } = staticSetup({ clientIdentifier: undefined })
+  test('with acceptAnyAudience, any app passes and the first non-plex.tv audience is reported', async () => {
+    const { verifier, sign } = staticSetup({ clientIdentifier: undefined, acceptAnyAudience: true })
     const other = await verifier.verify(sign(plexClaims({ aud: ['plex.tv', 'some-other-app'] })))
     expect(other.clientIdentifier).toBe('some-other-app')
     const bare = await verifier.verify(sign(plexClaims({ aud: 'plex.tv' })))
     expect(bare.clientIdentifier).toBeUndefined()
     expect(Object.hasOwn(bare, 'clientIdentifier')).toBe(false)
+  })
+})
+
+describe('no clientIdentifier (issue 11): tokens issued to other apps are refused by default, with a warning', () => {
+  test('every token issued to an app is refused; a warning, once, through onEvent', async () => {
+    const { onEvent, ofType } = recordEvents()
+    const warning = vi.spyOn(process, 'emitWarning')
+    onTestFinished(() => warning.mockRestore())
+    const { verifier, sign } = staticSetup({ clientIdentifier: undefined, onEvent })
+    for (const aud of [['plex.tv', CLIENT], ['plex.tv', 'some-other-app'], [CLIENT]]) {
+      await expectCode(verifier.verify(sign(plexClaims({ aud }))), 'TOKEN_CLAIMS_INVALID')
+    }
+    expect(ofType('audience_unchecked')).toEqual([{ type: 'audience_unchecked' }])
+    expect(warning).not.toHaveBeenCalled()
+  })
+
+  test('without onEvent: one process warning per verifier, with a code, that names the fix', () => {
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    onTestFinished(() => warning.mockRestore())
+    staticSetup({ clientIdentifier: undefined })
+    expect(warning).toHaveBeenCalledTimes(1)
+    const [message, options] = warning.mock.calls[0] as [string, { code: string; type: string }]
+    expect(options).toEqual({ type: 'PlexAuthWarning', code: 'PLEXAUTH_AUDIENCE_UNCHECKED' })
+    expect(message).toContain('clientIdentifier')
+    expect(message).toContain('acceptAnyAudience')
+    staticSetup({ clientIdentifier: undefined })
+    expect(warning).toHaveBeenCalledTimes(2)
+  })
+
+  test('acceptAnyAudience: true is the explicit opt-out (no warning); with clientIdentifier it is a TypeError', () => {
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    onTestFinished(() => warning.mockRestore())
+    const { onEvent, ofType } = recordEvents()
+    staticSetup({ clientIdentifier: undefined, acceptAnyAudience: true, onEvent })
+    staticSetup()
+    expect(warning).not.toHaveBeenCalled()
+    expect(ofType('audience_unchecked')).toEqual([])
+    expect(() => staticSetup({ acceptAnyAudience: true })).toThrow(TypeError)
+    expect(() => staticSetup({ clientIdentifier: undefined, acceptAnyAudience: 'yes' as never })).toThrow(
+      TypeError,
+    )
   })
 })
 

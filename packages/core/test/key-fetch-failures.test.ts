@@ -84,6 +84,7 @@ describe('hostile key endpoint responses are failed fetches: KEYS_UNAVAILABLE on
     const { onEvent, ofType } = recordEvents()
     const verifier = createPlexVerifier({
       jwksUrl: 'http://127.0.0.1:9/keys',
+      clientIdentifier: 'plexauth-test-app',
       onEvent,
       fetch: async () => {
         throw new Error('ECONNREFUSED')

@@ -1,6 +1,6 @@
 import { createPlexVerifier, PLEX_JWKS_URL, type PlexVerifierOptions } from '@plexauth/core'
 import { generateEd25519Key } from '@plexauth/testing'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 
 const goodKeys = () => ({ keys: [generateEd25519Key().publicJwk] })
 
@@ -9,9 +9,12 @@ function build(options: unknown): () => unknown {
 }
 
 describe('createPlexVerifier options', () => {
-  test('every option is optional', () => {
+  test('every option is optional (without clientIdentifier, each verifier warns once)', () => {
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    onTestFinished(() => warning.mockRestore())
     expect(typeof createPlexVerifier().verify).toBe('function')
     expect(typeof createPlexVerifier({}).ready).toBe('function')
+    expect(warning).toHaveBeenCalledTimes(2)
   })
 
   test('the default key endpoint is clients.plex.tv', () => {
@@ -88,7 +91,7 @@ describe('createPlexVerifier options', () => {
       'http://[::1]:9000/keys',
       'http://localhost:3000/keys',
     ])('accepts %s', (jwksUrl) => {
-      expect(typeof createPlexVerifier({ jwksUrl }).verify).toBe('function')
+      expect(typeof createPlexVerifier({ jwksUrl, acceptAnyAudience: true }).verify).toBe('function')
     })
 
     test.each([
@@ -117,9 +120,9 @@ describe('createPlexVerifier options', () => {
 
   describe('keys', () => {
     test('accepts a static Ed25519 key set, up to 32 keys by default', () => {
-      expect(typeof createPlexVerifier({ keys: goodKeys() }).verify).toBe('function')
+      expect(typeof createPlexVerifier({ keys: goodKeys(), acceptAnyAudience: true }).verify).toBe('function')
       const keys = Array.from({ length: 32 }, () => generateEd25519Key().publicJwk)
-      expect(typeof createPlexVerifier({ keys: { keys } }).verify).toBe('function')
+      expect(typeof createPlexVerifier({ keys: { keys }, acceptAnyAudience: true }).verify).toBe('function')
     })
 
     test.each([

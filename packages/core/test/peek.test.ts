@@ -1,5 +1,6 @@
 import type { PlexVerifier } from '@plexauth/core'
 import { createAuthenticator } from '@plexauth/core/adapter'
+import { DEFAULT_CLIENT_IDENTIFIER } from '@plexauth/testing'
 import { describe, expect, test, vi } from 'vitest'
 import { peekOf } from '../src/verifier/create-plex-verifier.js'
 import { advance, expectCode, plexVerifier, startPlex, useFakeDate } from './helpers.js'
@@ -38,7 +39,7 @@ describe('peek: the synchronous answer for a token verified before', () => {
 
   test('authenticator.peek reads the token as authenticate does and leaves every refusal to it', async () => {
     const plex = await startPlex()
-    const auth = createAuthenticator({ jwksUrl: plex.jwksUrl })
+    const auth = createAuthenticator({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER })
     const token = plex.issueToken()
     expect(auth.peek(request(token))).toBeUndefined()
     const identity = await auth.authenticate(request(token))

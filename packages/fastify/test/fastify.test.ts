@@ -6,7 +6,7 @@ import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import * as adapter from '../src/index.js'
 import plexAuth, { type PlexAuthOptions, requireAnyScope, requireScopes, requireUser } from '../src/index.js'
 
-const OFFLINE = { jwksUrl: 'http://127.0.0.1:9/keys' }
+const OFFLINE = { jwksUrl: 'http://127.0.0.1:9/keys', clientIdentifier: 'plexauth-test-app' }
 const majors: [string, () => FastifyInstance][] = [
   ['Fastify 5', () => fastify5()],
   ['Fastify 4', () => fastify4() as unknown as FastifyInstance],

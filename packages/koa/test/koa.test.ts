@@ -36,7 +36,9 @@ describe.each([
   test("forwarded errors keep status, WWW-Authenticate and message through Koa's default error handler", async () => {
     const app = new KoaClass<PlexAuthState>()
     app.silent = true
-    app.use(plexAuth({ jwksUrl: 'http://127.0.0.1:9/keys', forwardErrors: true }))
+    app.use(
+      plexAuth({ jwksUrl: 'http://127.0.0.1:9/keys', clientIdentifier: 'test-app', forwardErrors: true }),
+    )
     app.use((ctx) => {
       ctx.body = { reached: true }
     })

@@ -102,6 +102,11 @@ export function createAuthenticator(
     if (!VERIFIER_OPTION_NAMES.has(name)) fail(`unknown option ${name}`)
     if (value !== undefined) verifierOptions[name] = value
   }
+  // The adapter's own options first: a misconfigured middleware throws before a verifier is built (and warns).
+  const sources = resolveTokenSources(options.tokenSources)
+  const realm = resolveRealm(options.realm)
+  const credentialsRequired = boolean('credentialsRequired', options.credentialsRequired, true)
+  const forwardErrors = boolean('forwardErrors', options.forwardErrors, false)
   let verifier: PlexVerifier
   if (options.verifier !== undefined) {
     const shared = options.verifier
@@ -115,10 +120,6 @@ export function createAuthenticator(
   } else {
     verifier = createPlexVerifier(verifierOptions as PlexVerifierOptions)
   }
-  const sources = resolveTokenSources(options.tokenSources)
-  const realm = resolveRealm(options.realm)
-  const credentialsRequired = boolean('credentialsRequired', options.credentialsRequired, true)
-  const forwardErrors = boolean('forwardErrors', options.forwardErrors, false)
   const extractOptions = { sources }
   const peekToken = peekOf(verifier)
 

@@ -11,6 +11,11 @@ const MAX_SCOPES = 64
 export interface ClaimRules {
   issuer: string
   clientIdentifiers: readonly string[] | undefined
+  /**
+   * Without `clientIdentifiers`: true to accept a token issued to any app (`acceptAnyAudience: true`); false to
+   * refuse every token issued to an app, since none is known to be this one.
+   */
+  anyAudience: boolean
   clockToleranceMs: number
   maxTokenLifetimeMs: number
 }
@@ -112,6 +117,8 @@ export function buildIdentity(
     if (clientIdentifier === undefined) throw invalid('aud')
   } else {
     clientIdentifier = audience.find((entry) => entry !== 'plex.tv')
+    // Issued to some app, and this verifier was not told which app it is: refused unless it said any will do.
+    if (clientIdentifier !== undefined && !rules.anyAudience) throw invalid()
   }
   const exp = own(payload, 'exp')
   const iat = own(payload, 'iat')

@@ -11,6 +11,8 @@ export type PlexAuthEvent =
   | { type: 'plex_request_failed'; url: string; reason: PlexRequestFailure; status?: number; retryIn: number }
   | { type: 'access_stale'; machineIdentifier: string; age: number }
   | { type: 'cache_store_failed'; operation: 'get' | 'set' }
+  /** Built without `clientIdentifier` (nor `acceptAnyAudience: true`): tokens issued to apps are refused. Once per verifier. */
+  | { type: 'audience_unchecked' }
 
 /**
  * Why a plex.tv lookup (`/api/v2/user`, `/api/v2/resources`, `/api/users`) proved nothing.

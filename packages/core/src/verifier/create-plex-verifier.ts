@@ -27,6 +27,27 @@ export function peekOf(verifier: PlexVerifier): Peek | undefined {
   return peeks.get(verifier)
 }
 
+/** The code of the process warning a verifier built without `clientIdentifier` emits. */
+const AUDIENCE_UNCHECKED_WARNING = 'PLEXAUTH_AUDIENCE_UNCHECKED'
+
+/**
+ * Says, once per verifier, that it was built without `clientIdentifier` and so refuses every token issued to
+ * an app: as an `audience_unchecked` event when the app listens to events, else as a process warning
+ * (printed by Node unless the app handles warnings).
+ */
+function warnAudienceUnchecked(emit: ((event: PlexAuthEvent) => void) | undefined): void {
+  if (emit !== undefined) {
+    emit({ type: 'audience_unchecked' })
+    return
+  }
+  process.emitWarning(
+    'plexauth: a verifier was built without clientIdentifier, so it refuses every token Plex issued to an app ' +
+      "(TOKEN_CLAIMS_INVALID). Set clientIdentifier to your app's client identifier, or acceptAnyAudience: true " +
+      'to accept tokens issued to any Plex app.',
+    { type: 'PlexAuthWarning', code: AUDIENCE_UNCHECKED_WARNING },
+  )
+}
+
 /**
  * The listener of an app that handles no events: an outage of Plex's key endpoint (requests that need a
  * key answer 503) must not go unnoticed, so it is reported once with `console.warn`, and again only after
@@ -66,6 +87,7 @@ function warnOnKeyOutage(): (event: PlexAuthEvent) => void {
 export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerifier {
   const config = resolveOptions(options)
   const emit = safeEmitter(config.onEvent ?? warnOnKeyOutage())
+  if (config.audienceUnchecked) warnAudienceUnchecked(config.onEvent === undefined ? undefined : emit)
   const keys = new KeySetCache({
     url: config.jwksUrl,
     staticKeys: config.staticKeys,
@@ -77,6 +99,7 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
   const rules: ClaimRules = {
     issuer: config.issuer,
     clientIdentifiers: config.clientIdentifiers,
+    anyAudience: !config.audienceUnchecked,
     clockToleranceMs: config.clockToleranceMs,
     maxTokenLifetimeMs: config.maxTokenLifetimeMs,
   }

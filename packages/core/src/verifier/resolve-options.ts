@@ -30,6 +30,8 @@ export interface ResolvedVerifierOptions {
   jwksUrl: string | undefined
   staticKeys: ImportedKeySet | undefined
   clientIdentifiers: readonly string[] | undefined
+  /** No `clientIdentifier` and no `acceptAnyAudience: true`: the verifier must warn. */
+  audienceUnchecked: boolean
   issuer: string
   clockToleranceMs: number
   maxTokenLifetimeMs: number
@@ -64,6 +66,7 @@ export const VERIFIER_OPTION_NAMES = optionNames<PlexVerifierOptions>({
   jwksUrl: true,
   keys: true,
   clientIdentifier: true,
+  acceptAnyAudience: true,
   issuer: true,
   clockTolerance: true,
   maxTokenLifetime: true,
@@ -155,10 +158,17 @@ export function resolveOptions(options: PlexVerifierOptions = {}): ResolvedVerif
   const keyStore = withMethods<KeyStore>('keyStore', options.keyStore, ['load', 'save'])
   const fetchImpl = fetchOption(options.fetch)
   const clientIds = clientIdentifiers(options.clientIdentifier)
+  const acceptAnyAudience = boolean('acceptAnyAudience', options.acceptAnyAudience, false)
+  if (acceptAnyAudience && clientIds !== undefined) {
+    fail(
+      'acceptAnyAudience: true and clientIdentifier exclude each other (the audience is checked or it is not)',
+    )
+  }
   return {
     jwksUrl,
     staticKeys,
     clientIdentifiers: clientIds,
+    audienceUnchecked: clientIds === undefined && !acceptAnyAudience,
     issuer: options.issuer === undefined ? 'plex.tv' : nonEmptyString('issuer', options.issuer),
     clockToleranceMs: durationMs('clockTolerance', options.clockTolerance, 60, 0, 300),
     maxTokenLifetimeMs: durationMs('maxTokenLifetime', options.maxTokenLifetime, 7 * DAY, 1, 365 * DAY),

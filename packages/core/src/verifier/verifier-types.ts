@@ -10,8 +10,18 @@ export interface PlexVerifierOptions {
   jwksUrl?: string
   /** A static key set. With `keys` and no `jwksUrl`, nothing is ever fetched. */
   keys?: PlexJwks
-  /** The client identifier(s) of this app: `aud` must contain one of them. Strongly recommended. The first one is sent to plex.tv as `X-Plex-Client-Identifier`. */
+  /**
+   * The client identifier(s) of this app: `aud` must contain one of them, so that tokens Plex issued to other
+   * apps are refused. The first one is sent to plex.tv as `X-Plex-Client-Identifier`. Without it (and without
+   * `acceptAnyAudience: true`) no app is known to be this one: every token issued to an app is refused
+   * (`TOKEN_CLAIMS_INVALID`), and the verifier warns once when it is built.
+   */
   clientIdentifier?: string | readonly string[]
+  /**
+   * `true`: this app knowingly accepts tokens Plex issued to any app (no `clientIdentifier`, no audience
+   * check, no warning). Not allowed together with `clientIdentifier`. Default false.
+   */
+  acceptAnyAudience?: boolean
   /** Expected `iss`. Default `"plex.tv"`. */
   issuer?: string
   /** Leeway for `exp`, `iat` and `nbf`. Default 60, at most 300. */
