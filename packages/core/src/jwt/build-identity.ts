@@ -118,7 +118,7 @@ export function buildIdentity(
   } else {
     clientIdentifier = audience.find((entry) => entry !== 'plex.tv')
     // Issued to some app, and this verifier was not told which app it is: refused unless it said any will do.
-    if (clientIdentifier !== undefined && !rules.anyAudience) throw invalid()
+    if (clientIdentifier !== undefined && !rules.anyAudience) throw invalid('aud')
   }
   const exp = own(payload, 'exp')
   const iat = own(payload, 'iat')
