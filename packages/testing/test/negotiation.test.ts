@@ -306,4 +306,40 @@ describe('X-Plex-* values, booleans, content types, device keys, PIN lifetimes',
     expect(answer.status).toBe(200)
     expect(await answer.json()).toEqual({ auth_token: expect.any(String) })
   })
+
+  test('an RS256 device key on a PIN: the poll with an RS256 device JWT reveals the Plex JWT', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'rsa-pin', alg: 'RS256' }
+    const created = await fetch(`${plex.url}${PLEX_PATHS.pins}`, {
+      method: 'POST',
+      headers: { ...plexHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify({ jwk, strong: true }),
+    })
+    expect(created.status).toBe(201)
+    const pin = (await created.json()) as { id: number; code: string }
+    plex.approvePin(pin.code)
+    const iat = Math.floor(Date.now() / 1000)
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const input = `${part({ kid: 'rsa-pin', alg: 'RS256', typ: 'JWT' })}.${part({ aud: 'plex.tv', iss: CLIENT_ID, iat, exp: iat + 300 })}`
+    const deviceJwt = `${input}.${cryptoSign('sha256', Buffer.from(input), privateKey).toString('base64url')}`
+    const polled = await fetch(`${plex.url}${PLEX_PATHS.pins}/${pin.id}?deviceJWT=${deviceJwt}`, {
+      headers: plexHeaders(),
+    })
+    const { authToken } = (await polled.json()) as { authToken: string }
+    expect(authToken.split('.')).toHaveLength(3)
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' })
+    const refused = await fetch(`${plex.url}${PLEX_PATHS.pins}`, {
+      method: 'POST',
+      headers: { ...plexHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify({ jwk: { ...small, kid: 'too-small' }, strong: true }),
+    })
+    expect(refused.status).toBe(422)
+  })
+
+  test('GET /api/v2/ping in XML: <pong>true</pong>', async () => {
+    const response = await fetch(`${plex.url}${PLEX_PATHS.ping}`, {
+      headers: pythonHeaders(plex.createLegacyToken()),
+    })
+    expect(xmlParser.parse(await response.text())).toMatchObject({ pong: true })
+  })
 })
