@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto'
 import type { Ed25519PublicJwk } from '@plexauth/core'
-import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose'
+import { signDeviceJwt as signWithKey } from '@plexauth/core/plex-tv'
 import { type DeviceKey, thumbprint } from './client-state.js'
 
 /**
@@ -24,8 +24,8 @@ export type DevicePublicJwk = Ed25519PublicJwk
  * ```
  */
 export async function generateDeviceKey(): Promise<DeviceKey> {
-  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
-  const { x, d } = await exportJWK(privateKey)
+  const { privateKey } = generateKeyPairSync('ed25519')
+  const { x, d } = privateKey.export({ format: 'jwk' })
   if (x === undefined || d === undefined) throw new Error('plexauth: Ed25519 export without x or d')
   return { kid: thumbprint(x), privateJwk: { kty: 'OKP', crv: 'Ed25519', x, d } }
 }
@@ -59,16 +59,7 @@ export async function signDeviceJwt(
   device: DeviceKey,
   claims: { clientIdentifier: string; scopes: readonly string[]; nonce?: string },
 ): Promise<string> {
-  const key = await importJWK(device.privateJwk, 'EdDSA')
-  const iat = Math.floor(Date.now() / 1000)
-  return new SignJWT({
-    nonce: claims.nonce ?? randomUUID(),
-    scope: claims.scopes.join(','),
-    aud: 'plex.tv',
-    iss: claims.clientIdentifier,
-    iat,
-    exp: iat + 300,
-  })
-    .setProtectedHeader({ kid: device.kid, alg: 'EdDSA', typ: 'JWT' })
-    .sign(key)
+  // Core's one device JWT signer (node:crypto), shared with plexLogin's sign-in and the fake's checks.
+  const key = createPrivateKey({ key: { ...device.privateJwk }, format: 'jwk' })
+  return signWithKey(key, device.kid, claims)
 }

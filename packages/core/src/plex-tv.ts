@@ -1,8 +1,19 @@
 // `@plexauth/core/plex-tv`: what plexauth's own packages (@plexauth/client, @plexauth/testing) share with
 // core, so that each rule is written once: the readers of plex.tv's answers, the Plex scopes, the bounded
-// fetch, the backoff and `Retry-After`, and the option validators. Apps import `@plexauth/core` instead;
+// fetch, the backoff and `Retry-After`, signing and checking JWTs (EdDSA and RS256, node:crypto), and the
+// option validators. Apps import `@plexauth/core` instead;
 // nothing here is needed to use plexauth, and it changes with plexauth's packages (not a stable API).
 
+export type { DeviceJwtClaims, JwsAlgorithm } from './jwt/jws.js'
+export {
+  decodeJws,
+  jwsAlgorithmOf,
+  signDeviceJwt,
+  signJws,
+  signJwsParts,
+  verifyDeviceJwt,
+  verifyJws,
+} from './jwt/jws.js'
 export type { PlexScope } from './jwt/scopes.js'
 export { isPlexScope, PLEX_SCOPES } from './jwt/scopes.js'
 export { backoffMs, MAX_BACKOFF_MS, parseRetryAfter } from './lib/backoff.js'

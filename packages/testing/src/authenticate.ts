@@ -1,4 +1,4 @@
-import { createLocalJWKSet, errors, type JWTPayload, jwtVerify } from 'jose'
+import { decodeJws, verifyJws } from '@plexauth/core/plex-tv'
 import { type FakeResponse, plexError } from './responses.js'
 import type { RouteContext } from './router.js'
 import type { PlexTokenUser } from './tokens.js'
@@ -54,20 +54,34 @@ export function tokenExpired(): FakeResponse {
 }
 
 /** What a Plex JWT is worth to the fake: checked against its own published keys. */
-export type PlexJwtCheck = { status: 'valid'; claims: JWTPayload } | { status: 'expired' | 'invalid' }
+export type PlexJwtCheck =
+  | { status: 'valid'; claims: Record<string, unknown> }
+  | { status: 'expired' | 'invalid' }
 
-/** Verifies a Plex JWT as plex.tv would: its own published keys, `iss` plex.tv, `aud` containing plex.tv. */
+/**
+ * Verifies a Plex JWT as plex.tv would: signed (EdDSA) by one of its own published keys (the one its `kid`
+ * names; without a `kid`, the only one), `iss` plex.tv, `aud` containing plex.tv, `nbf` passed; an `exp`
+ * passed makes it `expired`.
+ */
 export async function checkPlexJwt(context: RouteContext, token: string): Promise<PlexJwtCheck> {
-  try {
-    const { payload } = await jwtVerify(token, createLocalJWKSet(context.state.keyRing.publicKeySet()), {
-      algorithms: ['EdDSA'],
-      issuer: 'plex.tv',
-      audience: 'plex.tv',
-    })
-    return { status: 'valid', claims: payload }
-  } catch (error) {
-    return { status: error instanceof errors.JWTExpired ? 'expired' : 'invalid' }
+  const { keyRing } = context.state
+  const kid = decodeJws(token)?.header.kid
+  const published = keyRing.publicKeySet().keys.map((key) => key.kid)
+  const candidates = kid === undefined ? published : published.filter((published) => published === kid)
+  const only = candidates.length === 1 ? candidates[0] : undefined
+  const claims = only === undefined ? undefined : verifyJws(token, keyRing.get(only).publicKey)?.payload
+  if (claims === undefined) return { status: 'invalid' }
+  const { iss, aud, exp, nbf, iat } = claims
+  const audiences = Array.isArray(aud) ? aud : [aud]
+  if (iss !== 'plex.tv' || !audiences.includes('plex.tv')) return { status: 'invalid' }
+  const times = [exp, nbf, iat]
+  if (times.some((time) => time !== undefined && (typeof time !== 'number' || !Number.isFinite(time)))) {
+    return { status: 'invalid' }
   }
+  const now = Math.floor(Date.now() / 1000)
+  if (typeof nbf === 'number' && nbf > now) return { status: 'invalid' }
+  if (typeof exp === 'number' && exp <= now) return { status: 'expired' }
+  return { status: 'valid', claims }
 }
 
 /** Who a request speaks for, or the error answer. */

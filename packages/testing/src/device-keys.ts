@@ -1,4 +1,5 @@
-import { createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto'
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { decodeJws, verifyDeviceJwt } from '@plexauth/core/plex-tv'
 import type { FakePlexState } from './state.js'
 
 const X = /^[A-Za-z0-9_-]{43}$/
@@ -43,50 +44,18 @@ export function parsePublicJwk(value: unknown): { kid: string; publicKey: KeyObj
   }
 }
 
-function decodePart(part: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /** The `kid` of a compact JWS header, or `undefined`. */
 export function kidOf(jwt: string): string | undefined {
-  const kid = decodePart(jwt.split('.')[0] ?? '')?.kid
+  const kid = decodeJws(jwt)?.header.kid
   return typeof kid === 'string' && kid !== '' ? kid : undefined
 }
 
 /**
- * The claims of a device JWT that verifies under `publicKey` (node:crypto): `alg` EdDSA for an Ed25519 key,
- * RS256 for an RSA key, `iss` the client identifier, `aud` plex.tv (a string or an array holding it), `iat`
- * and `exp` numbers and `exp` not passed. `undefined` otherwise.
+ * The claims of a device JWT that verifies under `publicKey`: `alg` EdDSA for an Ed25519 key, RS256 for an
+ * RSA key, `iss` the client identifier, `aud` plex.tv (a string or an array holding it), `iat` and `exp`
+ * numbers and `exp` not passed. `undefined` otherwise. Core's check, the one plexauth's packages share.
  */
-export function verifyDeviceJwt(
-  jwt: string,
-  publicKey: KeyObject,
-  clientIdentifier: string,
-): Record<string, unknown> | undefined {
-  const parts = jwt.split('.')
-  if (parts.length !== 3 || !parts.every((part) => B64URL.test(part))) return undefined
-  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string]
-  const header = decodePart(headerPart)
-  const claims = decodePart(payloadPart)
-  if (header === undefined || claims === undefined) return undefined
-  const rsa = publicKey.asymmetricKeyType === 'rsa'
-  if (header.alg !== (rsa ? 'RS256' : 'EdDSA')) return undefined
-  const signed = Buffer.from(`${headerPart}.${payloadPart}`)
-  const signature = Buffer.from(signaturePart, 'base64url')
-  if (!verify(rsa ? 'sha256' : null, signed, publicKey, signature)) return undefined
-  const { iss, aud, iat, exp } = claims
-  const audiences = Array.isArray(aud) ? aud : [aud]
-  if (iss !== clientIdentifier || !audiences.includes('plex.tv')) return undefined
-  if (typeof iat !== 'number' || typeof exp !== 'number' || exp * 1000 <= Date.now()) return undefined
-  return claims
-}
+export { verifyDeviceJwt }
 
 /** The scopes of a device JWT's `scope` claim (comma-separated), or `undefined` without one. */
 export function scopesOf(claims: Record<string, unknown>): string[] | undefined {

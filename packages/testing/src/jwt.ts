@@ -1,7 +1,8 @@
-import { KeyObject, sign, type webcrypto } from 'node:crypto'
+import { KeyObject, type webcrypto } from 'node:crypto'
+import { signJwsParts } from '@plexauth/core/plex-tv'
 
 /**
- * A private key that can sign EdDSA tokens: a `KeyObject`, a WebCrypto `CryptoKey` (as jose returns),
+ * A private key that can sign tokens (Ed25519 signs EdDSA, RSA signs RS256): a `KeyObject`, a WebCrypto `CryptoKey` (as jose returns),
  * or anything holding a `privateKey` `KeyObject`, such as the result of `generateEd25519Key()`.
  *
  * @example
@@ -33,14 +34,12 @@ export function base64url(input: string | Uint8Array): string {
  * ```
  */
 export function signRaw(headerB64: string, payloadB64: string, key: PrivateKeyLike): string {
-  const signingInput = `${headerB64}.${payloadB64}`
-  const signature = sign(null, Buffer.from(signingInput), toKeyObject(key))
-  return `${signingInput}.${base64url(signature)}`
+  return signJwsParts(headerB64, payloadB64, toKeyObject(key))
 }
 
 /**
  * Serializes header and payload as JSON, exactly as given (no member is added or reordered), and signs
- * them with an Ed25519 key.
+ * them (core's one JWS signer: EdDSA with an Ed25519 key, RS256 with an RSA key).
  *
  * @example
  * ```ts

@@ -6,9 +6,13 @@ import { expect, test } from 'vitest'
 const CLI = join(import.meta.dirname, '../src/cli.ts')
 
 test('the bin runs the fake standalone, prints its URLs and accounts, and stops cleanly on SIGTERM', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--port', '0', '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--conditions=dev-source', '--import', 'tsx', CLI, '--port', '0', '--host', '127.0.0.1'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let output = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk

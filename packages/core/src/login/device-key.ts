@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from 'node:crypto'
-import { SignJWT } from 'jose'
+import { signDeviceJwt as signWithKey } from '../jwt/jws.js'
+import type { PlexScope } from '../jwt/scopes.js'
 import type { Ed25519PublicJwk } from '../keys/key-set-types.js'
 
 /** A device key of one sign-in: the private key signs its device JWTs, the public JWK goes with the PIN. */
@@ -11,7 +12,7 @@ export interface DeviceKey {
 // PKCS#8 of an Ed25519 private key, up to the 32-byte seed (RFC 8410).
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 /** The user fields asked for; scopes grant no rights on a server (plex-protocol.md §2). */
-const SCOPES = 'username,email,friendly_name,restricted'
+const SCOPES: readonly PlexScope[] = ['username', 'email', 'friendly_name', 'restricted']
 
 /**
  * The device key of one PIN: HKDF-SHA256 from the login key (itself derived from the session secret) and the
@@ -34,11 +35,6 @@ export function deriveDeviceKey(loginKey: Uint8Array, nonce: Buffer): DeviceKey 
 
 /** A device JWT (plex-protocol.md §3.5) proving to plex.tv that the poller holds the PIN's key. */
 export function signDeviceJwt(key: DeviceKey, clientIdentifier: string): Promise<string> {
-  return new SignJWT({ scope: SCOPES })
-    .setProtectedHeader({ alg: 'EdDSA', kid: key.jwk.kid, typ: 'JWT' })
-    .setIssuer(clientIdentifier)
-    .setAudience('plex.tv')
-    .setIssuedAt()
-    .setExpirationTime('5m')
-    .sign(key.privateKey)
+  // Core's one device JWT signer, shared with @plexauth/client.
+  return Promise.resolve(signWithKey(key.privateKey, key.jwk.kid, { clientIdentifier, scopes: SCOPES }))
 }
