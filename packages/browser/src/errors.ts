@@ -2,8 +2,9 @@
  * Every way `signInWithPlex`, `getSession` and `signOut` can fail. A closed union: switch on it.
  *
  * - `POPUP_BLOCKED`: the sign-in window could not be opened (`mode: 'popup'` only; `'auto'` redirects instead).
- * - `PIN_EXPIRED`: the code expired before the user approved it.
- * - `ACCESS_DENIED`: the user, the server or the app refused; `reason` says which.
+ * - `PIN_EXPIRED`: the code expired before the user approved it, or the user pressed Deny (Plex then
+ *   withdraws the PIN without saying why).
+ * - `ACCESS_DENIED`: the server or the app refused the user; `reason` says why.
  * - `CANCELLED`: the user closed the window without approving, or the `signal` aborted.
  * - `NETWORK`: the server could not be reached, or answered something unexpected (`status`).
  *
@@ -17,7 +18,7 @@ export type PlexSignInErrorCode = 'POPUP_BLOCKED' | 'PIN_EXPIRED' | 'ACCESS_DENI
 // One fixed message per code: nothing the server or the page sent is ever put into a message.
 const MESSAGES: Record<PlexSignInErrorCode, string> = {
   POPUP_BLOCKED: 'The Plex sign-in window could not be opened',
-  PIN_EXPIRED: 'The Plex sign-in code expired before it was approved',
+  PIN_EXPIRED: 'The Plex sign-in code expired or was declined',
   ACCESS_DENIED: 'Plex sign-in was refused',
   CANCELLED: 'Plex sign-in was cancelled',
   NETWORK: 'The server could not be reached',
@@ -35,7 +36,7 @@ export interface PlexSignInErrorOptions {
 
 /**
  * The one error class of `@plexauth/browser`. `message` is a fixed sentence for `code`; show `reason` to
- * explain an `ACCESS_DENIED` (`no_server_access`, `not_owner`, `refused`, `denied`).
+ * explain an `ACCESS_DENIED` (`no_server_access`, `not_owner`, `refused`).
  *
  * @example
  * ```ts

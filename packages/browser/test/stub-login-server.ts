@@ -197,7 +197,8 @@ export async function startStubLoginServer(): Promise<StubLoginServer> {
       return { code: 'PIN_EXPIRED' }
     }
     if (pin.decision === undefined) return 'pending'
-    if (!pin.decision.allow) return { code: 'ACCESS_DENIED', reason: 'denied' }
+    // As plexLogin with plex.tv: "Deny" withdraws the PIN (plex.tv documents no refusal), so it reads expired.
+    if (!pin.decision.allow) return { code: 'PIN_EXPIRED' }
     if (!pin.decision.account.access) return { code: 'ACCESS_DENIED', reason: 'no_server_access' }
     const sid = randomBytes(16).toString('hex')
     sessions.set(sid, pin.decision.account)
