@@ -3,6 +3,7 @@ import type { Environment } from './environment.js'
 import { HTTP_LABELS, HTTP_VARIANTS, type HttpResult, type HttpVariant } from './http-suite.js'
 import type { MemoryResult } from './memory.js'
 import { MICRO_LABELS, MICRO_TASKS, type MicroResult, type MicroTask } from './micro.js'
+import { REDIS_LABELS, REDIS_VARIANTS, type RedisResult, redisRatios } from './redis-store.js'
 import { pairedRatio } from './stats.js'
 
 /** What one run measured; a section left out with `--only` is undefined. */
@@ -13,6 +14,7 @@ export interface Results {
   http?: HttpResult
   coldStart?: ColdStartResult
   memory?: MemoryResult
+  redis?: RedisResult
 }
 
 type Status = 'met' | 'NOT MET' | 'reported'
@@ -34,7 +36,7 @@ const atLeast = (value: number, goal: number): Status => (value >= goal ? 'met' 
 
 function goalRows(results: Results): Row[] {
   const rows: Row[] = []
-  const { micro, http, coldStart, memory } = results
+  const { micro, http, coldStart, memory, redis } = results
   if (micro !== undefined) {
     const vs = (a: MicroTask, b: MicroTask) => pairedRatio(micro[a].rounds, micro[b].rounds)
     const vsCrypto = vs('plexauth-cold', 'crypto')
@@ -142,6 +144,34 @@ function goalRows(results: Results): Row[] {
       status: memory.bounded ? 'met' : 'NOT MET',
     })
   }
+  if (redis !== undefined) {
+    if ('skipped' in redis) {
+      rows.push({ comparison: 'Redis store', measured: 'skipped', goal: redis.skipped, status: 'reported' })
+    } else {
+      const { cached, shared, uncached } = redisRatios(redis)
+      const both = ({ wall, cpu }: { wall: number; cpu: number }) => `${ratio(wall)} (CPU ${ratio(cpu)})`
+      rows.push(
+        {
+          comparison: 'legacy token cached: Redis store ÷ in-process store',
+          measured: both(cached),
+          goal: '–',
+          status: 'reported',
+        },
+        {
+          comparison: 'legacy token cached by another instance: Redis ÷ in-process cached',
+          measured: both(shared),
+          goal: '–',
+          status: 'reported',
+        },
+        {
+          comparison: 'legacy token uncached (plex.tv lookup): Redis store ÷ in-process store',
+          measured: both(uncached),
+          goal: '–',
+          status: 'reported',
+        },
+      )
+    }
+  }
   return rows
 }
 
@@ -224,6 +254,23 @@ function absoluteTables(results: Results): { title: string; table: Table }[] {
         head: ['tokens verified', 'heap used'],
         align: ['r', 'r'],
         rows: memory.points.map((point) => [count(point.tokens), mib(point.heapUsed)]),
+      },
+    })
+  }
+  if (results.redis !== undefined && !('skipped' in results.redis)) {
+    const redis = results.redis
+    tables.push({
+      title:
+        'Redis store (legacy-token verifications one after another, redis-server on 127.0.0.1; median of rounds)',
+      table: {
+        head: ['store', 'verifications/s', 'µs/op', 'CPU µs/op'],
+        align: ['l', 'r', 'r', 'r'],
+        rows: REDIS_VARIANTS.map((variant) => [
+          REDIS_LABELS[variant],
+          count(redis[variant].opsPerSec),
+          (1e6 / redis[variant].opsPerSec).toFixed(1),
+          redis[variant].cpuPerOp.toFixed(1),
+        ]),
       },
     })
   }

@@ -5,11 +5,12 @@ import { runHttp } from './http-suite.js'
 import { progress } from './log.js'
 import { runMemory } from './memory.js'
 import { runMicro } from './micro.js'
+import { runRedisStore } from './redis-store.js'
 import { type Results, renderReport } from './report.js'
 import { parseSettings } from './settings.js'
 
-// `pnpm bench [--quick] [--markdown] [--only=...]`: micro benchmarks, HTTP benchmarks, cold start and
-// memory, against a local fake plex.tv; prints the table of ratios against the goals of issue 7.
+// `pnpm bench [--quick] [--markdown] [--only=...]`: micro benchmarks, HTTP benchmarks, cold start,
+// memory and the Redis store, against a local fake plex.tv; prints the table of ratios against the goals of issue 7.
 // It reports and never asserts speed: it fails only when a benchmark crashes or a correctness check
 // inside it does not hold.
 const settings = parseSettings(process.argv.slice(2))
@@ -33,6 +34,10 @@ try {
   if (settings.sections.has('memory')) {
     progress(`memory: ${settings.memoryTokens.toLocaleString('en-US')} distinct tokens...`)
     results.memory = await runMemory(plex, settings)
+  }
+  if (settings.sections.has('redis')) {
+    progress('Redis store against the in-process one...')
+    results.redis = await runRedisStore(plex, settings)
   }
 } finally {
   await plex.close()

@@ -1,5 +1,5 @@
 /** Parts of the benchmark that can be run alone with `--only=a,b`. */
-export const SECTIONS = ['micro', 'http', 'cold-start', 'memory'] as const
+export const SECTIONS = ['micro', 'http', 'cold-start', 'memory', 'redis'] as const
 export type Section = (typeof SECTIONS)[number]
 
 /** How long and how much each part measures; `--quick` shrinks everything for a smoke run. */
