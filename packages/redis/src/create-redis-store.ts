@@ -95,7 +95,7 @@ export interface RedisStore extends AsyncDisposable {
   readonly available: boolean
   /** A budget shared by the fleet under `name` (e.g. PIN creation at plex.tv). */
   budget(name: string, options: SharedBudgetOptions): RateBudget
-  /** Resolves once connected to Redis, or with `false` after `timeoutSeconds` (default 5). Never rejects. */
+  /** Resolves `true` once connected to Redis and listening to the fleet's revocations, or `false` after `timeoutSeconds` (default 5). Never rejects. */
   ready(timeoutSeconds?: number): Promise<boolean>
   /** Closes the connection. */
   close(): Promise<void>
@@ -164,6 +164,19 @@ function safeEmitter(onEvent: unknown): (event: RedisStoreEvent) => void {
   }
 }
 
+/** Closes a connection; a hung Redis never answers QUIT, so after `timeoutMs` the connection is cut. */
+async function closeConnection(
+  connection: { readonly isOpen: boolean; close(): Promise<unknown>; destroy(): void },
+  timeoutMs: number,
+): Promise<void> {
+  if (!connection.isOpen) return
+  const quit = connection.close().then(
+    () => true,
+    () => false,
+  )
+  if (!(await Promise.race([quit, sleep(timeoutMs, false, { ref: false })]))) connection.destroy()
+}
+
 /**
  * Connects to Redis and builds plexauth's shared state on it: answers of plex.tv (`cache`), Plex's key set
  * (`keyStore`), rate budgets (`legacyLookupBudget`, `budget(name)`) and session revocation (`revocations`).
@@ -226,18 +239,28 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   }
   const legacyLookupBudget = budget('legacy-lookups', { perSecond: lookups })
   const revocations = new SharedRevocations(gate, sealer, emit)
+  // A connection of its own hears the other instances' revocations as they happen; it catches up after each
+  // reconnection (node-redis subscribes again by itself). Its failures show on the main connection too.
+  const subscriber = client.duplicate()
+  subscriber.on('error', () => {})
+  let subscribed = false
+  subscriber.on('ready', () => {
+    if (subscribed) void revocations.catchUp()
+  })
+  const listening = subscriber
+    .connect()
+    .then(() => revocations.listen(subscriber))
+    .then(() => {
+      subscribed = true
+      return revocations.catchUp()
+    })
+    .catch(() => {})
 
   const close = async (): Promise<void> => {
     if (closed) return
     closed = true
-    await connecting
-    // A hung Redis never answers QUIT: give it the command timeout, then cut the connection.
-    const quit = client.close().then(
-      () => true,
-      () => false,
-    )
-    const quitInTime = await Promise.race([quit, sleep(timeoutMs, false, { ref: false })])
-    if (!quitInTime) client.destroy()
+    await Promise.all([connecting, listening])
+    await Promise.all([closeConnection(client, timeoutMs), closeConnection(subscriber, timeoutMs)])
   }
   return {
     cache,
@@ -253,7 +276,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const timeout = new Promise<false>((resolve) =>
         setTimeout(resolve, timeoutSeconds * 1000, false).unref(),
       )
-      return Promise.race([connecting.then(() => client.isReady), timeout])
+      // Connected, and listening to the other instances' revocations (caught up with those made before).
+      const settled = Promise.all([connecting, listening]).then(() => client.isReady)
+      return Promise.race([settled, timeout])
     },
     close,
     [Symbol.asyncDispose]: close,

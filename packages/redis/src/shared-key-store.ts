@@ -78,7 +78,7 @@ export class SharedKeyStore implements SharingKeyStore {
         String(this.#lockMs),
       ])
       if (locked === UNAVAILABLE) return undefined
-      if (locked === 'OK') return this.#fetchAndShare(fetchKeys, owner)
+      if (locked === 'OK') return this.#fetchAndShare(newerThan, fetchKeys, owner)
       // Another instance is fetching: wait for its result rather than fetching too.
       await sleep(POLL_MS)
       // Its fetch takes too long (or it died holding the lock): fetch alone.
@@ -86,14 +86,28 @@ export class SharedKeyStore implements SharingKeyStore {
     }
   }
 
-  async #fetchAndShare(fetchKeys: () => Promise<SharedKeySet>, owner: string): Promise<SharedKeySet> {
+  async #fetchAndShare(
+    newerThan: number | undefined,
+    fetchKeys: () => Promise<SharedKeySet>,
+    owner: string,
+  ): Promise<SharedKeySet> {
     try {
-      const fetched = await fetchKeys()
+      // Looked at again under the lock: another instance may have finished (or failed) since the first look.
+      const reply = await this.#gate.send('keys', ['MGET', this.#key, this.#failedKey])
+      if (Array.isArray(reply)) {
+        const shared = this.#open(reply[0])
+        if (shared !== undefined && (newerThan === undefined || shared.fetchedAt > newerThan)) return shared
+        if (reply[1] !== null && reply[1] !== undefined) throw new FleetFetchFailed()
+      }
+      let fetched: SharedKeySet
+      try {
+        fetched = await fetchKeys()
+      } catch (err) {
+        await this.#gate.send('keys', ['SET', this.#failedKey, '1', 'PX', String(FAILURE_MEMORY_MS)])
+        throw err
+      }
       await this.#write(fetched)
       return fetched
-    } catch (err) {
-      await this.#gate.send('keys', ['SET', this.#failedKey, '1', 'PX', String(FAILURE_MEMORY_MS)])
-      throw err
     } finally {
       await this.#gate.send('keys', ['EVAL', RELEASE, '1', this.#lockKey, owner])
     }

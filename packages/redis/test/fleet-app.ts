@@ -1,7 +1,7 @@
 // One instance of an app, run as a process of its own by fleet.test.ts: Express, plexAuth on one shared
 // Redis store, and the fake plex.tv given by URL. It reports its port to the parent over IPC.
 import type { AddressInfo } from 'node:net'
-import { plexAuth } from '@plexauth/express'
+import { plexAuth, plexLogin } from '@plexauth/express'
 import { createRedisStore, type RedisStoreEvent } from '@plexauth/redis'
 import express from 'express'
 
@@ -35,8 +35,28 @@ app.get('/sessions/:id', async (req, res) => {
   })
   res.json({ revoked })
 })
+// Sign-in and sessions: one PIN budget for the fleet, and revocations every instance hears of.
+const session = { secret: PLEXAUTH_SECRET!, revocations: shared.revocations }
+app.use(
+  plexLogin({
+    product: 'Fleet Test',
+    clientIdentifier: CLIENT_IDENTIFIER!,
+    session,
+    plexTvUrl: PLEX_URL!,
+    clientsUrl: PLEX_URL!,
+    authAppUrl: `${PLEX_URL}/auth`,
+    jwksUrl: `${PLEX_URL}/api/v2/auth/keys`,
+    pollInterval: 0.1,
+    rateLimit: {
+      perClient: 1000,
+      total: 1000,
+      budget: shared.budget('pins', { perSecond: 0.001, burst: 3 }),
+    },
+  }),
+)
 app.use(
   plexAuth({
+    session,
     clientIdentifier: CLIENT_IDENTIFIER!,
     jwksUrl: `${PLEX_URL}/api/v2/auth/keys`,
     plexTvUrl: PLEX_URL!,

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
+import { Browser } from '../../../test/login/browser.js'
 import { type RedisServer, startRedis } from './redis-server.js'
 
 // Three instances of one app, each a process of its own, sharing one redis-server and one fake plex.tv.
@@ -96,7 +97,42 @@ describe('three instances on one Redis', () => {
     expect(plex.requests(PLEX_PATHS.user)).toBe(30)
   })
 
-  test('a sign-out on one instance holds on the others', async () => {
+  test('a sign-out on one instance holds on the others at once', async () => {
+    const [a, b, c] = fleet as [Instance, Instance, Instance]
+    const browser = new Browser(a.url)
+    const pin = (await browser.send('/auth/plex/pin', { method: 'POST' })).body as {
+      id: number
+      code: string
+    }
+    plex.approvePin(pin.code)
+    expect((await browser.send(`/auth/plex/pin/${pin.id}`)).body).toMatchObject({ status: 'signed_in' })
+    // The same browser behind a proxy that spreads its requests over the three instances.
+    const on = (instance: Instance) => Object.assign(new Browser(instance.url), { cookies: browser.cookies })
+    for (const instance of fleet) expect((await on(instance).send('/whoami')).status).toBe(200)
+    const stolen = new Map(browser.cookies)
+    const loggedOut = await browser.send('/auth/plex/logout', { method: 'POST', headers: { origin: a.url } })
+    expect(loggedOut.status).toBe(204)
+    // The cookie, replayed (say, kept by an attacker): the two instances that had it cached treat it as no
+    // session at all, at once rather than at its next check.
+    const replay = (instance: Instance) => Object.assign(new Browser(instance.url), { cookies: stolen })
+    const after = await Promise.all([b, c].map((instance) => replay(instance).send('/whoami')))
+    expect(after.map((answer) => answer.status)).toEqual([401, 401])
+    expect(after.map((answer) => (answer.body as { code?: string }).code)).toEqual([
+      'TOKEN_MISSING',
+      'TOKEN_MISSING',
+    ])
+  })
+
+  test('PIN creation: one budget for the fleet', async () => {
+    // A burst of 3 for the whole fleet, refilled once in ~17 minutes: the sign-in above took one.
+    const answers = await Promise.all(
+      fleet.map((instance) => new Browser(instance.url).send('/auth/plex/pin', { method: 'POST' })),
+    )
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 201, 429])
+    expect(plex.requests(PLEX_PATHS.pins)).toBe(3)
+  })
+
+  test('a revocation made on one instance holds on the others', async () => {
     const query = `?user=7&issuedAt=${Math.floor(Date.now() / 1000) - 5}`
     const before = await Promise.all(fleet.map((instance) => get(instance, `/sessions/s-1${query}`)))
     expect(before.map((answer) => answer.body)).toEqual(Array(3).fill({ revoked: false }))

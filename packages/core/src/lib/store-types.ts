@@ -51,8 +51,9 @@ export interface RevocationQuery {
 /**
  * Ends sessions before they expire, on every instance of an app at once: "sign out" (one session) and
  * "sign out everywhere" (every session of a user issued before a time). Session code calls `isRevoked`
- * for each session it opens, `revoke` on sign-out and `revokeUser` to sign a user out everywhere. A store
- * that cannot be reached answers from what it knows in process; it never makes a request fail.
+ * for each session it opens (and `isKnownRevoked`, when present, on each request), `revoke` on sign-out and
+ * `revokeUser` to sign a user out everywhere. A store that cannot be reached answers from what it knows in
+ * process; it never makes a request fail.
  *
  * @example
  * ```ts
@@ -68,4 +69,11 @@ export interface SessionRevocationStore {
   revokeUser(userId: string | number, ttlSeconds: number, before?: number): unknown
   /** Whether the session was revoked. */
   isRevoked(session: RevocationQuery): boolean | Promise<boolean>
+  /**
+   * Optional: whether this instance already knows the session was revoked, answered at once without I/O (e.g.
+   * from revocations the store hears of as they happen). Session code asks it on every request it serves from
+   * its cache of opened cookies, so that a sign-out elsewhere ends the session at once rather than at its next
+   * check (`revalidateAfter`).
+   */
+  isKnownRevoked?(session: RevocationQuery): boolean
 }

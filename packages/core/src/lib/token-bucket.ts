@@ -1,3 +1,5 @@
+import type { RateBudget } from './store-types.js'
+
 /**
  * A token bucket: `rate` tokens a second, at most `capacity` saved up. Time is `Date.now()`, so a faked
  * clock drives it in tests.
@@ -26,4 +28,18 @@ export class TokenBucket {
     }
     return Math.ceil(((1 - this.#tokens) / this.#rate) * 1000)
   }
+}
+
+/**
+ * The wait a shared budget asks for (0: a unit was taken), or, when it cannot tell (it answers `undefined`,
+ * throws or rejects), the in-process `bucket`'s: a budget's store being down never blocks nor floods.
+ */
+export async function takeFromBudget(budget: RateBudget, bucket: TokenBucket): Promise<number> {
+  let shared: number | undefined
+  try {
+    shared = (await budget.take()) ?? undefined
+  } catch {
+    shared = undefined
+  }
+  return shared ?? bucket.take()
 }

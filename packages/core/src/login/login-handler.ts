@@ -5,7 +5,7 @@ import type { PlexIdentity, ServerAccess } from '../jwt/identity-types.js'
 import { isPlexAuthError, PlexAuthError } from '../lib/errors.js'
 import { Lru } from '../lib/lru.js'
 import { safeEmitter } from '../lib/safe-emit.js'
-import { TokenBucket } from '../lib/token-bucket.js'
+import { TokenBucket, takeFromBudget } from '../lib/token-bucket.js'
 import {
   clearCookie,
   cookieName,
@@ -402,7 +402,7 @@ class Login implements LoginHandler {
     return `${this.#config.authAppUrl}#?${params.toString()}`
   }
 
-  #limit(request: LoginRequest): void {
+  async #limit(request: LoginRequest): Promise<void> {
     const client = request.remoteAddress ?? 'unknown'
     let bucket = this.#perClient.get(client)
     if (bucket === undefined) {
@@ -412,7 +412,8 @@ class Login implements LoginHandler {
     }
     const waitMs = bucket.take()
     if (waitMs > 0) throw new PlexAuthError('RATE_LIMITED', { retryAfter: Math.ceil(waitMs / 1000) })
-    const totalWait = this.#total.take()
+    const { budget } = this.#config
+    const totalWait = budget === undefined ? this.#total.take() : await takeFromBudget(budget, this.#total)
     if (totalWait > 0) throw new PlexAuthError('RATE_LIMITED', { retryAfter: Math.ceil(totalWait / 1000) })
   }
 
@@ -423,7 +424,7 @@ class Login implements LoginHandler {
   ): Promise<{ state: LoginState; cookie: string }> {
     this.#sweep()
     if (this.#entries.size >= MAX_PINS) throw new PlexAuthError('RATE_LIMITED', { retryAfter: 60 })
-    this.#limit(request)
+    await this.#limit(request)
     const flow = this.#config.flow
     const nonce = flow === 'jwt' ? randomBytes(16) : undefined
     const key = nonce === undefined ? undefined : deriveDeviceKey(this.#manager.loginKeys.current.key, nonce)

@@ -11,7 +11,9 @@ import {
   optionNames,
   validateBaseUrl,
   validateEndpointUrl,
+  withMethods,
 } from '../lib/options.js'
+import type { RateBudget } from '../lib/store-types.js'
 import { resolveOrigin } from '../session/session-options.js'
 import type { SessionOptions } from '../session/session-types.js'
 import { PLEX_JWKS_URL } from '../verifier/resolve-options.js'
@@ -90,8 +92,12 @@ export interface PlexLoginOptions {
   jwksUrl?: string
   /** Seconds between two polls of a PIN at plex.tv, however often the browser asks. Default 2. */
   pollInterval?: number
-  /** PINs created per minute: per client address, and in total. Default `{ perClient: 10, total: 60 }`. */
-  rateLimit?: { perClient?: number; total?: number }
+  /**
+   * PINs created per minute: per client address, and in total. Default `{ perClient: 10, total: 60 }`. With
+   * several instances, `budget` (e.g. `@plexauth/redis`'s `budget('pins', { perSecond: 1 })`) is one total for
+   * all of them: when it answers, it replaces the in-process `total`.
+   */
+  rateLimit?: { perClient?: number; total?: number; budget?: RateBudget }
   /** `X-Plex-Version` sent to plex.tv. Default `1.0`. */
   version?: string
   /** Abort a plex.tv request after this long. Default 5. */
@@ -119,6 +125,7 @@ export interface ResolvedLoginOptions {
   pollIntervalMs: number
   perClientPerMinute: number
   totalPerMinute: number
+  budget: RateBudget | undefined
   timeoutMs: number
   fetch: typeof globalThis.fetch
   onEvent: ((event: PlexAuthEvent) => void) | undefined
@@ -149,7 +156,11 @@ const ACCESS_NAMES = optionNames<LoginAccessOptions>({
   ownerToken: true,
   ownerOnly: true,
 })
-const RATE_NAMES = optionNames<NonNullable<PlexLoginOptions['rateLimit']>>({ perClient: true, total: true })
+const RATE_NAMES = optionNames<NonNullable<PlexLoginOptions['rateLimit']>>({
+  perClient: true,
+  total: true,
+  budget: true,
+})
 const BASE_PATH = /^(?:\/[A-Za-z0-9._~-]+)+$/
 const MACHINE_IDENTIFIER = /^[A-Za-z0-9._:-]{1,256}$/
 
@@ -214,6 +225,7 @@ export function resolveLoginOptions(options: unknown): ResolvedLoginOptions {
     pollIntervalMs: durationMs('pollInterval', o.pollInterval, 2, 0.1, 60),
     perClientPerMinute: number('rateLimit.perClient', rate.perClient, 10, 1, 100_000),
     totalPerMinute: number('rateLimit.total', rate.total, 60, 1, 1_000_000),
+    budget: withMethods<RateBudget>('rateLimit.budget', rate.budget, ['take']),
     timeoutMs: durationMs('timeout', o.timeout, 5, 0.001, 120),
     fetch: fetchImpl,
     onEvent,

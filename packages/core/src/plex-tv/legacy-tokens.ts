@@ -4,7 +4,7 @@ import type { SafeStore } from '../lib/cache-store.js'
 import { PlexAuthError } from '../lib/errors.js'
 import { hashSecret } from '../lib/hash-secret.js'
 import type { RateBudget } from '../lib/store-types.js'
-import type { TokenBucket } from '../lib/token-bucket.js'
+import { type TokenBucket, takeFromBudget } from '../lib/token-bucket.js'
 import { type PlexAccount, parseAccount } from './parse-answers.js'
 import type { PlexTvClient } from './plex-tv.js'
 import { unavailable } from './plex-tv.js'
@@ -127,13 +127,7 @@ export class LegacyTokenVerifier {
 
   // A shared budget answers asynchronously, so the lookup is registered as in flight before it is asked.
   async #budgetedLookup(budget: RateBudget, token: string, key: string): Promise<LegacyTokenRecord> {
-    let shared: number | undefined
-    try {
-      shared = (await budget.take()) ?? undefined
-    } catch {
-      shared = undefined
-    }
-    const waitMs = shared ?? this.#config.bucket.take()
+    const waitMs = await takeFromBudget(budget, this.#config.bucket)
     if (waitMs > 0) throw unavailable(waitMs)
     return this.#lookup(token, key)
   }

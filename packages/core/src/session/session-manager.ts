@@ -4,6 +4,7 @@ import type { PlexIdentity, PlexSessionInfo, PlexUser, ServerAccess } from '../j
 import { decodeJsonObject } from '../jwt/parse-token.js'
 import { isPlexAuthError, PlexAuthError } from '../lib/errors.js'
 import { Lru } from '../lib/lru.js'
+import type { RevocationQuery } from '../lib/store-types.js'
 import { parseAccount } from '../plex-tv/parse-answers.js'
 import { MAX_COOKIE_BYTES } from './cookies.js'
 import { deriveKeys, type SealingKeys, seal, unseal } from './seal.js'
@@ -58,6 +59,8 @@ interface Opened {
   identity: PlexIdentity
   /** When the entry stops standing for the cookie: its next check is due, or the session ends (ms). */
   until: number
+  /** What a revocation store is asked about this session. */
+  query: RevocationQuery
 }
 
 /** Longest cookie value read: the whole cookie must fit in a browser's 4 KiB. */
@@ -107,6 +110,12 @@ function readRecord(payload: Record<string, unknown>): SessionRecord | undefined
 function userIdOfJwt(token: string): number {
   const user = decodeJsonObject(token.split('.')[1] ?? '').user as { id?: unknown } | undefined
   return typeof user?.id === 'number' ? user.id : 0
+}
+
+/** What a revocation store is asked about a session. */
+function queryOf(record: SessionRecord): RevocationQuery {
+  const userId = record.k === 'legacy' ? record.u!.id : userIdOfJwt(record.t)
+  return { sessionId: record.sid, userId, issuedAt: record.iat }
 }
 
 function deepFreeze<T>(value: T): T {
@@ -222,8 +231,24 @@ export class SessionManager {
 
   /** The identity of a cookie opened before and not due for a check; `undefined` whenever `resolve` must decide. */
   peek(cookie: string): PlexIdentity | undefined {
-    const hit = this.#opened.get(keyOf(cookie))
-    return hit !== undefined && hit.cookie === cookie && Date.now() < hit.until ? hit.identity : undefined
+    const key = keyOf(cookie)
+    const hit = this.#opened.get(key)
+    if (hit === undefined || hit.cookie !== cookie || Date.now() >= hit.until) return undefined
+    // A store that hears of revocations as they happen (e.g. on another instance) ends the session at once,
+    // not at its next check: `resolve` then opens the cookie again and asks the store.
+    if (this.#knownRevoked(hit.query)) {
+      this.#opened.delete(key)
+      return undefined
+    }
+    return hit.identity
+  }
+
+  #knownRevoked(query: RevocationQuery): boolean {
+    try {
+      return this.options.revocations?.isKnownRevoked?.(query) === true
+    } catch {
+      return false
+    }
   }
 
   /** Opens a cookie, checks it again when due, and says what to answer. */
@@ -260,8 +285,7 @@ export class SessionManager {
     const { revocations } = this.options
     if (revocations === undefined) return false
     try {
-      const userId = record.k === 'legacy' ? record.u!.id : userIdOfJwt(record.t)
-      return (await revocations.isRevoked({ sessionId: record.sid, userId, issuedAt: record.iat })) === true
+      return (await revocations.isRevoked(queryOf(record))) === true
     } catch {
       return false
     }
@@ -350,7 +374,8 @@ export class SessionManager {
 
   #remember(cookie: string, identity: PlexIdentity, record: SessionRecord): void {
     const until = Math.min(record.chk * 1000 + this.options.revalidateAfterMs, record.exp * 1000)
-    if (until > Date.now()) this.#opened.set(keyOf(cookie), { cookie, identity, until })
+    if (until > Date.now())
+      this.#opened.set(keyOf(cookie), { cookie, identity, until, query: queryOf(record) })
   }
 }
 
