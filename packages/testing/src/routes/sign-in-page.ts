@@ -75,13 +75,15 @@ const hashOf = (text: string) => `'sha256-${createHash('sha256').update(text).di
 
 /**
  * The page's Content-Security-Policy: its own inline style and script (by hash), requests to its own origin
- * only, nothing else loaded.
+ * only, an inline empty icon, nothing else loaded.
  */
 export const SIGN_IN_PAGE_CSP = [
   "default-src 'none'",
   `script-src ${hashOf(SCRIPT)}`,
   `style-src ${hashOf(STYLE)}`,
   "connect-src 'self'",
+  // The empty icon keeps browsers from asking the fake for /favicon.ico (a request tests would count).
+  'img-src data:',
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ')
@@ -104,6 +106,7 @@ function page(state: FakePlexState): string {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Sign in with Plex (fake plex.tv)</title>
+  <link rel="icon" href="data:,">
   <style>${STYLE}</style>
 </head>
 <body>
