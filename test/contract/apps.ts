@@ -90,7 +90,8 @@ function routesOf<A extends string>(context: AppContext<A>): readonly RouteSpec<
   return context.routes ?? (ROUTES as readonly RouteSpec<string>[] as readonly RouteSpec<A>[])
 }
 
-async function listen(server: Server): Promise<RunningApp> {
+/** Starts a Node server on a free loopback port; `close` cuts its connections. */
+export async function listen(server: Server): Promise<RunningApp> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {

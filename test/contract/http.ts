@@ -26,7 +26,11 @@ export function send(baseUrl: string, shape: RequestShape): Promise<Answer> {
         method: shape.method ?? 'GET',
         path: `${url.pathname}${url.search}`,
         // With raw headers Node adds no Host header of its own.
-        headers: [['host', url.host], ...(shape.headers ?? [])].flat(),
+        headers: [
+          // A Host the row gives (a public host name, say) replaces the server's address.
+          ...(shape.headers?.some(([name]) => name.toLowerCase() === 'host') ? [] : [['host', url.host]]),
+          ...(shape.headers ?? []),
+        ].flat(),
         agent: false,
       },
       (res) => {

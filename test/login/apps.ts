@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { PlexLoginOptions } from '@plexauth/core'
 import type { PlexAuthSessionOptions } from '@plexauth/core/adapter'
@@ -11,6 +11,7 @@ import fastify5, { type FastifyInstance } from 'fastify'
 import fastify4 from 'fastify4'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
+import { listen } from '../contract/apps.js'
 
 /** What a login test app is built from: `plexLogin`'s options and `plexAuth`'s, sharing one session object. */
 export interface LoginAppOptions {
@@ -27,19 +28,6 @@ export interface LoginFramework {
   name: string
   /** An app with the login routes, `plexAuth`, and `GET /me` / `POST /me` answering `{ plex }`. */
   start: (options: LoginAppOptions) => Promise<RunningLoginApp>
-}
-
-async function listen(server: Server): Promise<RunningLoginApp> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
 }
 
 function expressFramework(name: string, create: () => Express): LoginFramework {

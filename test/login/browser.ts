@@ -1,4 +1,4 @@
-import { request } from 'node:http'
+import { send } from '../contract/http.js'
 
 /** One answer: status, headers and the body (parsed when JSON). */
 export interface LoginAnswer {
@@ -25,41 +25,20 @@ export class Browser {
   constructor(readonly baseUrl: string) {}
 
   async send(path: string, options: SendOptions = {}): Promise<LoginAnswer> {
-    const url = new URL(path, this.baseUrl)
-    const headers: Record<string, string> = { accept: 'application/json', ...options.headers }
+    // A browser's bodiless POST says `Content-Length: 0` (Node would otherwise send it chunked).
+    const bodiless: Record<string, string> =
+      (options.method ?? 'GET') === 'GET' ? {} : { 'content-length': '0' }
+    const headers: Record<string, string> = { accept: 'application/json', ...bodiless, ...options.headers }
     if (this.cookies.size > 0 && options.withoutCookies !== true && headers.cookie === undefined) {
       headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
     }
-    const answer = await new Promise<LoginAnswer>((resolve, reject) => {
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: options.method ?? 'GET',
-          path: `${url.pathname}${url.search}`,
-          headers,
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (chunk: Buffer) => chunks.push(chunk))
-          res.on('error', reject)
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8')
-            let body: unknown
-            try {
-              body = text === '' ? undefined : JSON.parse(text)
-            } catch {
-              body = text
-            }
-            const setCookies = [res.headers['set-cookie'] ?? []].flat()
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, setCookies })
-          })
-        },
-      )
-      req.on('error', reject)
-      req.end()
+    const sent = await send(this.baseUrl, {
+      method: options.method ?? 'GET',
+      path,
+      headers: Object.entries(headers),
     })
+    const setCookies = [sent.headers['set-cookie'] ?? []].flat()
+    const answer: LoginAnswer = { status: sent.status, headers: sent.headers, body: sent.body, setCookies }
     for (const line of answer.setCookies) {
       const [pair = ''] = line.split(';')
       const eq = pair.indexOf('=')

@@ -2,6 +2,7 @@ import { isPlexAuthError, type PlexIdentity } from '@plexauth/core'
 import {
   type Authenticator,
   createSessionAuthenticator,
+  nodeRequest,
   type PlexAuthSessionOptions,
   rememberAuthenticator,
 } from '@plexauth/core/adapter'
@@ -74,13 +75,7 @@ export function plexAuth(options: PlexAuthOptions = {}): RequestHandler {
     next()
   }
   return (req, res, next) => {
-    const request = {
-      method: req.method,
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      url: req.url,
-      encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
-    }
+    const request = nodeRequest(req)
     const known = authenticator.peek(request)
     if (known !== undefined) {
       accept(req, known, next)

@@ -1,5 +1,5 @@
 import type { PlexLoginOptions } from '@plexauth/core'
-import { createLoginHandler, type LoginResponse } from '@plexauth/core/adapter'
+import { createLoginHandler, type LoginResponse, nodeLoginRequest } from '@plexauth/core/adapter'
 import type { Request, RequestHandler, Response } from 'express'
 
 function send(req: Request, res: Response, answer: LoginResponse): void {
@@ -37,15 +37,7 @@ export function plexLogin(options: PlexLoginOptions): RequestHandler {
       return
     }
     login
-      .handle({
-        method: req.method,
-        url,
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
-        ...(req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress }),
-        frameworkRequest: req,
-      })
+      .handle(nodeLoginRequest(req, req, url))
       .then((answer) => (answer === undefined ? next() : send(req, res, answer)), next)
   }
 }

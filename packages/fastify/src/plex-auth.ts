@@ -3,6 +3,7 @@ import {
   type AuthenticateOptions,
   type Authenticator,
   createSessionAuthenticator,
+  nodeRequest,
   type PlexAuthSessionOptions,
   rememberAuthenticator,
 } from '@plexauth/core/adapter'
@@ -111,13 +112,7 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
     const mode = request.routeOptions.config.plexAuth
     if (mode === false) return done()
     const { raw } = request
-    const source = {
-      method: raw.method,
-      headers: raw.headers,
-      rawHeaders: raw.rawHeaders,
-      url: raw.url,
-      encrypted: (raw.socket as { encrypted?: boolean }).encrypted === true,
-    }
+    const source = nodeRequest(raw)
     const known = authenticator.peek(source)
     if (known !== undefined) {
       request.plex = known

@@ -1,6 +1,6 @@
 import type { PlexLoginOptions } from '@plexauth/core'
-import { createLoginHandler } from '@plexauth/core/adapter'
-import type { FastifyPluginAsync } from 'fastify'
+import { createLoginHandler, type LoginHandler, nodeLoginRequest } from '@plexauth/core/adapter'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 
 // Fastify's own register options reach the plugin too; they are Fastify's business, not plexLogin's.
@@ -9,22 +9,25 @@ const REGISTER_OPTION_NAMES = new Set(['prefix', 'logLevel', 'logSerializers'])
 const plugin: FastifyPluginAsync<PlexLoginOptions> = async (fastify, options) => {
   const own = Object.fromEntries(Object.entries(options).filter(([name]) => !REGISTER_OPTION_NAMES.has(name)))
   const login = createLoginHandler(own)
+  // A scope of its own: the login routes read no body (a browser's `POST /pin` may come with any or none),
+  // and their catch-all content type must not change how the app's other routes parse theirs.
+  fastify.register(async (scope) => {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 4096 }, (_request, _body, done) =>
+      done(null, undefined),
+    )
+    routes(scope, login)
+  })
+}
+
+function routes(fastify: FastifyInstance, login: LoginHandler): void {
   fastify.route({
     method: ['GET', 'POST'],
     url: `${login.basePath}/*`,
     // The login routes authenticate by themselves: a plexAuth hook in the same scope lets them be.
     config: { plexAuth: false },
     handler: async (request, reply) => {
-      const { raw } = request
-      const answer = await login.handle({
-        method: raw.method,
-        url: raw.url ?? request.url,
-        headers: raw.headers,
-        rawHeaders: raw.rawHeaders,
-        encrypted: (raw.socket as { encrypted?: boolean }).encrypted === true,
-        ...(raw.socket.remoteAddress === undefined ? {} : { remoteAddress: raw.socket.remoteAddress }),
-        frameworkRequest: request,
-      })
+      const answer = await login.handle(nodeLoginRequest(request.raw, request))
       if (answer === undefined) return reply.callNotFound()
       // The client gets a bare 500 (e.g. `onLogin` threw); the log still shows the bug.
       if (answer.bug !== undefined) request.log.error({ err: answer.bug }, 'plexauth: unexpected error')

@@ -2,6 +2,7 @@ import { isPlexAuthError, type PlexIdentity } from '@plexauth/core'
 import {
   type Authenticator,
   createSessionAuthenticator,
+  nodeRequest,
   type PlexAuthSessionOptions,
   rememberAuthenticator,
 } from '@plexauth/core/adapter'
@@ -73,13 +74,7 @@ export function plexAuth(options: PlexAuthOptions = {}): Middleware<PlexAuthStat
   // Not async: a token verified before passes without a promise of this middleware's own.
   return (ctx, next) => {
     const { req } = ctx
-    const request = {
-      method: req.method,
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      url: req.url,
-      encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
-    }
+    const request = nodeRequest(req)
     const known = authenticator.peek(request)
     if (known !== undefined) return accept(ctx, known, next)
     const setCookie = (value: string) => ctx.append('set-cookie', value)

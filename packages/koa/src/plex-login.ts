@@ -1,5 +1,5 @@
 import type { PlexLoginOptions } from '@plexauth/core'
-import { createLoginHandler } from '@plexauth/core/adapter'
+import { createLoginHandler, nodeLoginRequest } from '@plexauth/core/adapter'
 import type { Middleware } from 'koa'
 
 /**
@@ -25,16 +25,7 @@ export function plexLogin(options: PlexLoginOptions): Middleware {
     // originalUrl: the routes answer at basePath whatever the middleware is mounted under.
     const url = ctx.originalUrl
     if (!login.matches(ctx.path)) return next()
-    const { req } = ctx
-    const answer = await login.handle({
-      method: req.method,
-      url,
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
-      ...(req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress }),
-      frameworkRequest: ctx,
-    })
+    const answer = await login.handle(nodeLoginRequest(ctx.req, ctx, url))
     if (answer === undefined) return next()
     // The client gets a bare 500 (e.g. `onLogin` threw); the app still hears about its bug.
     if (answer.bug !== undefined) ctx.app.emit('error', answer.bug, ctx)

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import type { AuthRequest } from '../http/create-authenticator.js'
+import { nodeRequest } from '../http/node-request.js'
 import { toHttpError } from '../http/to-http-error.js'
 import type { PlexIdentity, ServerAccess } from '../jwt/identity-types.js'
 import { isPlexAuthError, PlexAuthError } from '../lib/errors.js'
@@ -31,6 +33,29 @@ export interface LoginRequest extends AuthRequest {
   url: string
   /** Handed to `onLogin` as `request`. */
   frameworkRequest?: unknown
+}
+
+/**
+ * A login request from Node's `IncomingMessage`, for the adapters: `url` is the path and query as the app
+ * received it (Express's `originalUrl` when mounted under a router), `frameworkRequest` goes to `onLogin`.
+ *
+ * @example
+ * ```ts
+ * const answer = await login.handle(nodeLoginRequest(req, req, req.originalUrl))
+ * ```
+ */
+export function nodeLoginRequest(
+  req: IncomingMessage,
+  frameworkRequest: unknown,
+  url = req.url ?? '/',
+): LoginRequest {
+  const remoteAddress = req.socket?.remoteAddress
+  return {
+    ...nodeRequest(req),
+    url,
+    ...(remoteAddress === undefined ? {} : { remoteAddress }),
+    frameworkRequest,
+  }
 }
 
 /** What an adapter sends: status, headers (`set-cookie` may repeat) and a JSON body, or none. */
