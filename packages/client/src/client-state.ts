@@ -1,5 +1,5 @@
-import { createHash, createPrivateKey, createPublicKey } from 'node:crypto'
-import { validateBaseUrl } from '@plexauth/core/plex-tv'
+import { createPrivateKey, createPublicKey } from 'node:crypto'
+import { ed25519Thumbprint, validateBaseUrl } from '@plexauth/core/plex-tv'
 import { PlexClientError } from './errors.js'
 
 /**
@@ -102,27 +102,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/**
- * The RFC 7638 thumbprint of an Ed25519 public key: base64url SHA-256 of `{"crv","kty","x"}` in that order.
- *
- * @example
- * ```ts
- * declare const jwk: DevicePrivateJwk
- * const kid = thumbprint(jwk.x)
- * ```
- */
-export function thumbprint(x: string): string {
-  return createHash('sha256')
-    .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
-    .digest('base64url')
-}
-
 function parseDevice(value: unknown): DeviceKey {
   if (!isObject(value) || !isObject(value.privateJwk)) throw corrupt()
   const { kid } = value
   const { kty, crv, x, d } = value.privateJwk
   if (kty !== 'OKP' || crv !== 'Ed25519' || typeof x !== 'string' || typeof d !== 'string') throw corrupt()
-  if (!B64_KEY.test(x) || !B64_KEY.test(d) || kid !== thumbprint(x)) throw corrupt()
+  if (!B64_KEY.test(x) || !B64_KEY.test(d) || kid !== ed25519Thumbprint(x)) throw corrupt()
   try {
     const derived = createPublicKey(createPrivateKey({ key: { kty, crv, x, d }, format: 'jwk' })).export({
       format: 'jwk',

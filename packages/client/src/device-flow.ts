@@ -78,10 +78,10 @@ export function createDeviceFlow(
 
     async startLogin({ signal } = {}) {
       const state = await keeper.ensureDevice()
-      const { id, code, expiresIn } = await requests.createPin(state, signal)
+      const { id, code, expiresAt } = await requests.createPin(state, signal)
       const context = `context%5Bdevice%5D%5Bproduct%5D=${encodeURIComponent(config.product)}`
       const authUrl = `${config.authAppUrl}#?clientID=${encodeURIComponent(state.clientIdentifier)}&code=${encodeURIComponent(code)}&${context}`
-      return Object.freeze({ id, code, authUrl, expiresAt: new Date(Date.now() + expiresIn * 1000) })
+      return Object.freeze({ id, code, authUrl, expiresAt: new Date(expiresAt) })
     },
 
     async waitForLogin(pin, { signal, interval } = {}) {

@@ -1,7 +1,7 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto'
 import type { Ed25519PublicJwk } from '@plexauth/core'
-import { signDeviceJwt as signWithKey } from '@plexauth/core/plex-tv'
-import { type DeviceKey, thumbprint } from './client-state.js'
+import { ed25519Thumbprint, signDeviceJwt as signWithKey } from '@plexauth/core/plex-tv'
+import type { DeviceKey } from './client-state.js'
 
 /**
  * The public half of a device key as plex.tv takes it (`POST /api/v2/pins`, `POST /api/v2/auth/jwk`).
@@ -27,7 +27,7 @@ export async function generateDeviceKey(): Promise<DeviceKey> {
   const { privateKey } = generateKeyPairSync('ed25519')
   const { x, d } = privateKey.export({ format: 'jwk' })
   if (x === undefined || d === undefined) throw new Error('plexauth: Ed25519 export without x or d')
-  return { kid: thumbprint(x), privateJwk: { kty: 'OKP', crv: 'Ed25519', x, d } }
+  return { kid: ed25519Thumbprint(x), privateJwk: { kty: 'OKP', crv: 'Ed25519', x, d } }
 }
 
 /**

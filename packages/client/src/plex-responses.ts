@@ -1,7 +1,7 @@
 import { PlexClientError } from './errors.js'
 
-// The account and resources answers, which core reads too, are read by core's parsers
-// (`@plexauth/core/plex-tv`); what only the client asks for (PINs, nonce, exchange) is read here.
+// The account, resources and PIN answers, which core reads too, are read by core's parsers
+// (`@plexauth/core/plex-tv`); what only the client asks for (nonce, exchange, transient token) is read here.
 
 /**
  * A PIN waiting for the user: send them to `authUrl` (it carries `code`), then `waitForLogin(pin)`.
@@ -43,26 +43,6 @@ function requiredText(value: unknown, max?: number): string {
   const result = text(value, max)
   if (result === undefined) throw invalid()
   return result
-}
-
-function int(value: unknown): number | undefined {
-  return Number.isSafeInteger(value) ? (value as number) : undefined
-}
-
-/** The PIN of `POST /api/v2/pins`: its id, code and lifetime. */
-export function parsePin(body: unknown): { id: number; code: string; expiresIn: number } {
-  const pin = object(body)
-  const id = int(pin.id)
-  if (id === undefined || id <= 0) throw invalid()
-  const expiresIn = typeof pin.expiresIn === 'number' && pin.expiresIn > 0 ? pin.expiresIn : 900
-  return { id, code: requiredText(pin.code, 256), expiresIn }
-}
-
-/** The `authToken` of a polled PIN, or `undefined` while it is still null. */
-export function parsePinToken(body: unknown): string | undefined {
-  const token = object(body).authToken
-  if (token === null || token === undefined || token === '') return undefined
-  return requiredText(token)
 }
 
 /** The nonce of `GET /api/v2/auth/nonce`. */

@@ -1,7 +1,8 @@
+import { parsePin } from '@plexauth/core/plex-tv'
 import { publicJwk, signDeviceJwt } from './device-key.js'
 import { PlexClientError } from './errors.js'
 import { type HttpResponse, send } from './http.js'
-import { parseAuthToken, parseNonce, parsePin, parsePinToken, parseTransientToken } from './plex-responses.js'
+import { parseAuthToken, parseNonce, parseTransientToken, readAnswer } from './plex-responses.js'
 import type { ResolvedClientOptions } from './resolve-options.js'
 import type { DeviceState } from './state-keeper.js'
 
@@ -59,7 +60,7 @@ export interface PlexTvRequests {
   createPin(
     device: DeviceState,
     signal?: AbortSignal,
-  ): Promise<{ id: number; code: string; expiresIn: number }>
+  ): Promise<{ id: number; code: string; expiresAt: number }>
   /** `GET /api/v2/pins/<id>?deviceJWT=…`: the token once approved, else `undefined`; 404 is `LOGIN_EXPIRED`. */
   pollPin(device: DeviceState, id: number, signal?: AbortSignal): Promise<string | undefined>
   /** `POST /api/v2/auth/jwk` with a legacy token: registers the device key. */
@@ -103,7 +104,8 @@ export function createPlexTvRequests(config: ResolvedClientOptions): PlexTvReque
         body: { jwk: publicJwk(device.device), strong: true },
         signal,
       })
-      return parsePin(expectStatus(answer, [200, 201]))
+      const { id, code, expiresAt } = readAnswer(parsePin, expectStatus(answer, [200, 201]))
+      return { id, code, expiresAt }
     },
 
     async pollPin(device, id, signal) {
@@ -118,7 +120,7 @@ export function createPlexTvRequests(config: ResolvedClientOptions): PlexTvReque
         signal,
       })
       if (answer.status === 404) throw new PlexClientError('LOGIN_EXPIRED', { status: 404 })
-      return parsePinToken(expectStatus(answer, [200]))
+      return readAnswer(parsePin, expectStatus(answer, [200])).authToken ?? undefined
     },
 
     async registerKey(device, legacyToken, signal) {

@@ -16,6 +16,7 @@ export {
 } from './jwt/jws.js'
 export type { PlexScope } from './jwt/scopes.js'
 export { isPlexScope, PLEX_SCOPES } from './jwt/scopes.js'
+export { ed25519Thumbprint } from './jwt/thumbprint.js'
 export { backoffMs, MAX_BACKOFF_MS, parseRetryAfter } from './lib/backoff.js'
 export type { BoundedFetchFailure, BoundedFetchOptions, BoundedResponse } from './lib/bounded-fetch.js'
 export { BoundedFetchError, fetchBounded, readBoundedBody } from './lib/bounded-fetch.js'
@@ -33,10 +34,11 @@ export {
   nonEmptyString,
   number,
   optionNames,
+  parseUrl,
   validateBaseUrl,
   validateEndpointUrl,
   withMethods,
 } from './lib/options.js'
-export type { PlexAccount, PlexConnection, PlexResource } from './plex-tv/parse-answers.js'
-export { PlexAnswerError, parseAccount, parseResources } from './plex-tv/parse-answers.js'
+export type { PlexAccount, PlexConnection, PlexPinAnswer, PlexResource } from './plex-tv/parse-answers.js'
+export { PlexAnswerError, parseAccount, parsePin, parseResources } from './plex-tv/parse-answers.js'
 export { PLEX_TV_URL } from './plex-tv/plex-tv.js'

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { accountRecord } from '../src/plex-tv/legacy-tokens.js'
-import { PlexAnswerError, parseAccount, parseResources } from '../src/plex-tv/parse-answers.js'
+import { PlexAnswerError, parseAccount, parsePin, parseResources } from '../src/plex-tv/parse-answers.js'
 
 // One reading of plex.tv's answers for core and @plexauth/client. These are the cases where the two
 // copies once drifted apart: core trimmed `provides` and took `owned` as 1 or "1", the client did neither.
@@ -132,5 +132,41 @@ describe('parseAccount (GET /api/v2/user)', () => {
       scopes: ['email', 'friendly_name', 'joinedAt'],
     })
     expect(Object.isFrozen(record)).toBe(true)
+  })
+})
+
+// The PIN answer was read twice too: core's sign-in took `expiresAt` and checked the code and token, the
+// client took only `expiresIn` and any strings.
+describe('parsePin (POST and GET /api/v2/pins)', () => {
+  const now = Date.parse('2026-06-01T00:00:00Z')
+  const pin = { id: 7, code: 'ABCD1234', expiresIn: 1800, authToken: null }
+
+  test('expiry from expiresAt when it is a date, else expiresIn (seconds), else 15 minutes', () => {
+    expect(parsePin({ ...pin, expiresAt: '2026-06-01T00:10:00Z' }, now).expiresAt).toBe(now + 600_000)
+    expect(parsePin({ ...pin, expiresAt: 'soon' }, now).expiresAt).toBe(now + 1_800_000)
+    expect(parsePin({ ...pin, expiresIn: 0 }, now).expiresAt).toBe(now + 900_000)
+    expect(parsePin({ ...pin, expiresIn: '60' }, now).expiresAt).toBe(now + 900_000)
+  })
+
+  test('authToken: null, absent or empty while pending; a token once approved', () => {
+    expect(parsePin(pin, now).authToken).toBeNull()
+    expect(parsePin({ ...pin, authToken: undefined }, now).authToken).toBeNull()
+    expect(parsePin({ ...pin, authToken: '' }, now).authToken).toBeNull()
+    expect(parsePin({ ...pin, authToken: 'eyJ.a.b-token' }, now).authToken).toBe('eyJ.a.b-token')
+  })
+
+  test('not a PIN: a bad id, code or token', () => {
+    for (const body of [
+      { ...pin, id: 0 },
+      { ...pin, id: '7' },
+      { ...pin, code: 'AB' },
+      { ...pin, code: 'has space' },
+      { ...pin, authToken: 42 },
+      { ...pin, authToken: 'two\nlines-of-token' },
+      [pin],
+      null,
+    ]) {
+      expect(() => parsePin(body, now), JSON.stringify(body)).toThrow(PlexAnswerError)
+    }
   })
 })

@@ -1,5 +1,6 @@
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import type { Ed25519PublicJwk } from '@plexauth/core'
+import { ed25519Thumbprint } from '@plexauth/core/plex-tv'
 
 /** A public Ed25519 key in the shape plex.tv publishes it: core's type, re-exported for tests. */
 export type { Ed25519PublicJwk }
@@ -45,19 +46,13 @@ export function generateEd25519Key(options: { kid?: string } = {}): Ed25519Key {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
   const { x } = publicKey.export({ format: 'jwk' })
   if (x === undefined) throw new Error('Ed25519 public key without x')
-  const kid = options.kid ?? thumbprint(x)
+  const kid = options.kid ?? ed25519Thumbprint(x)
   return {
     kid,
     privateKey,
     publicKey,
     publicJwk: { kty: 'OKP', crv: 'Ed25519', x, kid, use: 'sig', alg: 'EdDSA' },
   }
-}
-
-function thumbprint(x: string): string {
-  return createHash('sha256')
-    .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
-    .digest('base64url')
 }
 
 /**

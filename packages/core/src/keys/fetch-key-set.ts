@@ -11,8 +11,8 @@ export interface FetchKeySetOptions {
 /** A key set body that downloaded and parsed, with the freshness the server gave it. */
 export interface FetchedKeySet {
   body: unknown
-  /** `Cache-Control: max-age` in seconds, when the server sent one. */
-  maxAge: number | undefined
+  /** `Cache-Control: max-age`, in milliseconds, when the server sent one. */
+  maxAgeMs: number | undefined
 }
 
 /** A failed download, with the reason for events. */
@@ -51,5 +51,6 @@ export async function fetchKeySet(url: string, options: FetchKeySetOptions): Pro
   } catch (err) {
     throw new KeyFetchError('invalid_json', err)
   }
-  return { body, maxAge: parseMaxAge(fetched.headers.get('cache-control')) }
+  const maxAge = parseMaxAge(fetched.headers.get('cache-control'))
+  return { body, maxAgeMs: maxAge === undefined ? undefined : maxAge * 1000 }
 }

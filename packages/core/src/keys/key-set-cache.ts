@@ -212,9 +212,8 @@ export class KeySetCache {
     const fetched = await fetchKeySet(url!, { fetch: this.#config.fetch, timeoutMs, maxBytes })
     const imported = importKeySet(fetched.body, maxKeys)
     if (typeof imported === 'string') throw new KeyFetchError(imported)
-    const headerAge = fetched.maxAge === undefined ? undefined : fetched.maxAge * 1000
     const ageMs =
-      maxAgeMs ?? Math.min(MAX_MAX_AGE_MS, Math.max(MIN_MAX_AGE_MS, headerAge ?? DEFAULT_MAX_AGE_MS))
+      maxAgeMs ?? Math.min(MAX_MAX_AGE_MS, Math.max(MIN_MAX_AGE_MS, fetched.maxAgeMs ?? DEFAULT_MAX_AGE_MS))
     return { set: { jwks: imported.jwks, fetchedAt: Date.now(), maxAge: ageMs / 1000 }, imported }
   }
 

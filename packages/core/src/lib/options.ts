@@ -227,6 +227,26 @@ export function isPrivateLan(host: string): boolean {
 }
 
 /**
+ * Parses a URL option: a string `URL` reads, without credentials (they would end up in logs and headers).
+ *
+ * @example
+ * ```ts
+ * const origin = parseUrl('trustedOrigins[0]', 'https://app.example.com').origin
+ * ```
+ */
+export function parseUrl(name: string, value: unknown): URL {
+  if (typeof value !== 'string') fail(`${name} must be a URL string`)
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    fail(`${name} is not a valid URL`)
+  }
+  if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`)
+  return url
+}
+
+/**
  * Validates an endpoint URL: https (http for loopback hosts only, or with `http: 'lan'` also for
  * private-LAN addresses); no credentials, query or fragment. Returns it as `URL` writes it.
  *
@@ -240,13 +260,7 @@ export function validateEndpointUrl(
   value: unknown,
   http: 'loopback' | 'lan' = 'loopback',
 ): string {
-  if (typeof value !== 'string') fail(`${name} must be a string URL`)
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    fail(`${name} is not a valid URL`)
-  }
+  const url = parseUrl(name, value)
   const secure =
     url.protocol === 'https:' ||
     (url.protocol === 'http:' && (isLoopback(url.hostname) || (http === 'lan' && isPrivateLan(url.hostname))))
@@ -255,8 +269,9 @@ export function validateEndpointUrl(
       `${name} must use https (http is allowed for ${http === 'lan' ? 'loopback and private-LAN addresses' : 'loopback hosts'} only)`,
     )
   }
-  if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`)
-  if (value.includes('?') || value.includes('#')) fail(`${name} must not contain a query or fragment`)
+  if ((value as string).includes('?') || (value as string).includes('#')) {
+    fail(`${name} must not contain a query or fragment`)
+  }
   return url.href
 }
 

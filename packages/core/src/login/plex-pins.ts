@@ -1,6 +1,7 @@
 import { BoundedFetchError, fetchBounded } from '../lib/bounded-fetch.js'
 import type { PlexAuthError } from '../lib/errors.js'
 import type { PlexAuthEvent, PlexRequestFailure } from '../lib/event-types.js'
+import { type PlexPinAnswer, parsePin } from '../plex-tv/parse-answers.js'
 import { unavailable } from '../plex-tv/plex-tv.js'
 import { type DeviceKey, signDeviceJwt } from './device-key.js'
 
@@ -29,35 +30,12 @@ export type PinPoll = { status: 'pending' } | { status: 'approved'; token: strin
 const MAX_PIN_BYTES = 64 * 1024
 /** Longest life of a PIN believed, whatever plex.tv says: a strong PIN lives 30 minutes. */
 const MAX_PIN_LIFETIME_MS = 3600_000
-const CODE = /^[A-Za-z0-9]{4,64}$/
-const TOKEN = /^[A-Za-z0-9._~+/=-]{8,8192}$/
 
-function readPin(text: string): { id: number; code: string; expiresAt: number; authToken: string | null } {
-  const raw: unknown = JSON.parse(text)
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not a PIN')
-  const { id, code, expiresIn, expiresAt, authToken } = raw as Record<string, unknown>
-  if (!Number.isSafeInteger(id) || (id as number) <= 0 || typeof code !== 'string' || !CODE.test(code)) {
-    throw new Error('not a PIN')
-  }
+/** A PIN answer, its life capped: whatever plex.tv says, a PIN is not believed beyond an hour. */
+function readPin(text: string): PlexPinAnswer {
   const now = Date.now()
-  let expires = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN
-  if (Number.isNaN(expires) && typeof expiresIn === 'number' && Number.isFinite(expiresIn)) {
-    expires = now + expiresIn * 1000
-  }
-  if (Number.isNaN(expires)) expires = now + 900_000
-  if (
-    authToken !== null &&
-    authToken !== undefined &&
-    (typeof authToken !== 'string' || !TOKEN.test(authToken))
-  ) {
-    throw new Error('not a PIN')
-  }
-  return {
-    id: id as number,
-    code,
-    expiresAt: Math.min(expires, now + MAX_PIN_LIFETIME_MS),
-    authToken: typeof authToken === 'string' ? authToken : null,
-  }
+  const pin = parsePin(JSON.parse(text), now)
+  return { ...pin, expiresAt: Math.min(pin.expiresAt, now + MAX_PIN_LIFETIME_MS) }
 }
 
 /**

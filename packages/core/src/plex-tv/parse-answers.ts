@@ -234,3 +234,55 @@ export function parseResources(body: unknown): PlexResource[] {
   if (!Array.isArray(body) || body.length > MAX_DEVICES) throw new PlexAnswerError('a device list')
   return body.flatMap(parseResource)
 }
+
+const PIN_CODE = /^[A-Za-z0-9]{4,64}$/
+const AUTH_TOKEN = /^[A-Za-z0-9._~+/=-]{8,8192}$/
+/** A PIN's life when plex.tv does not say: 15 minutes, as plex.tv's own PINs. */
+const DEFAULT_PIN_LIFETIME_MS = 900_000
+
+/**
+ * A PIN of `POST /api/v2/pins` or `GET /api/v2/pins/<id>`. `expiresAt` in milliseconds since the epoch;
+ * `authToken` null until the user approves.
+ *
+ * @example
+ * ```ts
+ * declare const body: unknown
+ * const { id, code, authToken }: PlexPinAnswer = parsePin(body)
+ * ```
+ */
+export interface PlexPinAnswer {
+  id: number
+  code: string
+  expiresAt: number
+  authToken: string | null
+}
+
+/**
+ * Reads a PIN answer: a positive `id`, an alphanumeric `code`, the expiry from `expiresAt` (a date) or
+ * `expiresIn` (seconds; 15 minutes when neither is usable), and `authToken` (null, absent or empty while
+ * pending). Throws `PlexAnswerError` when it is not a PIN.
+ *
+ * @example
+ * ```ts
+ * declare const text: string
+ * const pin = parsePin(JSON.parse(text))
+ * if (pin.authToken !== null) useToken(pin.authToken)
+ * ```
+ */
+export function parsePin(body: unknown, now: number = Date.now()): PlexPinAnswer {
+  if (!isObject(body)) throw new PlexAnswerError('a PIN')
+  const { id, code, expiresIn, expiresAt, authToken } = body
+  if (!Number.isSafeInteger(id) || (id as number) <= 0 || typeof code !== 'string' || !PIN_CODE.test(code)) {
+    throw new PlexAnswerError('a PIN')
+  }
+  let expires = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN
+  if (Number.isNaN(expires) && typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0) {
+    expires = now + expiresIn * 1000
+  }
+  if (Number.isNaN(expires)) expires = now + DEFAULT_PIN_LIFETIME_MS
+  const pending = authToken === null || authToken === undefined || authToken === ''
+  if (!pending && (typeof authToken !== 'string' || !AUTH_TOKEN.test(authToken))) {
+    throw new PlexAnswerError('a PIN')
+  }
+  return { id: id as number, code, expiresAt: expires, authToken: pending ? null : (authToken as string) }
+}

@@ -1,4 +1,4 @@
-import { checkKeys, count, durationMs, fail, optionNames, withMethods } from '../lib/options.js'
+import { checkKeys, count, durationMs, fail, optionNames, parseUrl, withMethods } from '../lib/options.js'
 import type { SessionRevocationStore } from '../lib/store-types.js'
 import type { SessionOptions } from './session-types.js'
 
@@ -28,15 +28,8 @@ export interface ResolvedSessionOptions {
 
 /** An origin as browsers send it in `Origin`: `scheme://host[:port]`, lower case. */
 export function resolveOrigin(name: string, value: unknown): string {
-  if (typeof value !== 'string') fail(`${name} must be a URL string`)
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    fail(`${name} is not a valid URL`)
-  }
+  const url = parseUrl(name, value)
   if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must be an http(s) URL`)
-  if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`)
   return url.origin.toLowerCase()
 }
 
