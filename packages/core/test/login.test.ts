@@ -262,4 +262,83 @@ describe('the login routes, against the fake plex.tv', () => {
       plex.recover()
     }
   })
+
+  test('plex.tv failing while polling: 503 PLEX_UNAVAILABLE, the login state kept, and the next poll signs in', async () => {
+    const login = handler({ pollInterval: 0.1 })
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code)
+    for (const mode of ['garbage', { status: 500 }, { body: { id: 'x' } }] as const) {
+      plex.fail(PLEX_PATHS.pin, mode)
+      try {
+        const answer = await poll(login, pin.id, state)
+        expect(answer).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
+        expect(cookieOf(answer, 'plexauth_login')).toBeUndefined()
+      } finally {
+        plex.recover()
+      }
+      await new Promise((resolve) => setTimeout(resolve, 120))
+    }
+    expect((await poll(login, pin.id, state))?.status).toBe(200)
+  })
+
+  test('plex.tv answering garbage to PIN creation: 503 PLEX_UNAVAILABLE', async () => {
+    const login = handler()
+    for (const mode of ['garbage', { status: 201, body: { id: -1, code: '!' } }, { status: 401 }] as const) {
+      plex.fail(PLEX_PATHS.pins, mode)
+      try {
+        const answer = await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST })
+        expect(answer).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
+      } finally {
+        plex.recover()
+      }
+    }
+  })
+
+  test('/callback without a login state, or still pending: back to the page with a code', async () => {
+    const login = handler({ pollInterval: 0.1 })
+    const none = await login.handle({ method: 'GET', url: '/auth/plex/callback', headers: HOST })
+    expect(none).toMatchObject({ status: 303, headers: { location: '/?plexauth_error=LOGIN_STATE_INVALID' } })
+    const start = await login.handle({ method: 'GET', url: '/auth/plex/start?returnTo=/p', headers: HOST })
+    const state = String(cookieOf(start, 'plexauth_login'))
+    const pending = await login.handle({
+      method: 'GET',
+      url: '/auth/plex/callback',
+      headers: { ...HOST, cookie: state },
+    })
+    expect(pending).toMatchObject({ status: 303, headers: { location: '/p?plexauth_error=PIN_EXPIRED' } })
+  })
+
+  test('/start without a Host header (and no publicUrl) is 400; with publicUrl, forwardUrl uses it', async () => {
+    const login = handler()
+    const bare = await login.handle({ method: 'GET', url: '/auth/plex/start', headers: {} })
+    expect(bare).toMatchObject({ status: 400, body: { code: 'REQUEST_INVALID' } })
+    const proxied = handler({ publicUrl: 'https://app.example.com/' })
+    const start = await proxied.handle({ method: 'GET', url: '/auth/plex/start', headers: {} })
+    expect(start?.status).toBe(302)
+    const params = new URLSearchParams(String(start?.headers.location).split('#?')[1])
+    expect(params.get('forwardUrl')).toBe('https://app.example.com/auth/plex/callback')
+    expect(cookieOf(start, '__Host-plexauth_login')).toBeDefined()
+  })
+
+  test('/session re-seals a cookie sealed with an older secret; /logout clears it', async () => {
+    const old = handler()
+    const { pin, state } = await createPin(old)
+    plex.approvePin(pin.code)
+    const session = String(cookieOf(await poll(old, pin.id, state), 'plexauth_session'))
+    const rotated = handler({ session: { secret: ['a-brand-new-secret-of-32-characters!!', SECRET] } })
+    const answer = await rotated.handle({
+      method: 'GET',
+      url: '/auth/plex/session',
+      headers: { ...HOST, cookie: session },
+    })
+    expect(answer?.status).toBe(200)
+    expect(cookieOf(answer, 'plexauth_session')).not.toBe(session)
+    const out = await rotated.handle({
+      method: 'POST',
+      url: '/auth/plex/logout',
+      headers: { ...HOST, cookie: session },
+    })
+    expect(out?.status).toBe(204)
+    expect([out?.headers['set-cookie']].flat().join()).toMatch(/plexauth_session=; Path=\/; Max-Age=0/)
+  })
 })
