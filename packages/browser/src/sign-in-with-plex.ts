@@ -36,13 +36,18 @@ const MAX_WAIT_MS = 60_000
 /** Failed polls in a row (no answer, 429, 5xx) after which the sign-in gives up with `NETWORK`. */
 const MAX_FAILURES = 8
 
+// The popup sign-in under way: a second call (a double click) gets it, not a second PIN fighting over the
+// same window (a new login-state cookie would orphan the first).
+let current: { popup: Window; done: Promise<unknown> } | undefined
+
 /**
  * Signs the user in with Plex and resolves to their identity; the server sets its HttpOnly session cookie.
  * Call it directly in a click handler: the popup is opened synchronously, before anything is awaited, so
  * that popup blockers let it through. The server creates the PIN (`POST {basePath}/pin`), the popup shows
  * Plex's page, and this polls `GET {basePath}/pin/:id` at the server's `pollInterval` (waiting longer on 429
  * and 503, as `Retry-After` asks) until the user is signed in, refused, the PIN expires or `signal` aborts.
- * A popup the user closed gets one more poll, since the approval may have landed just before.
+ * A popup the user closed gets one more poll, since the approval may have landed just before. A call
+ * while a popup sign-in is under way (a double click) focuses that popup and returns the same promise.
  *
  * With `mode: 'auto'` it navigates to `{basePath}/start?returnTo=<this page>` instead when the popup can't
  * open or the page is an iOS home-screen app; the page is then left and the promise never settles: on the
@@ -71,9 +76,19 @@ export function signInWithPlex<T = PlexBrowserIdentity>(options: SignInOptions =
     return Promise.reject(new TypeError("plexauth: mode must be 'auto', 'popup' or 'redirect'"))
   }
   if (signal?.aborted) return Promise.reject(cancelled(signal))
+  if (current !== undefined && mode !== 'redirect') {
+    current.popup.focus()
+    return current.done as Promise<T>
+  }
   const base = baseOf(options)
   const popup = mode === 'redirect' || (mode === 'auto' && homeScreenApp()) ? null : openPopup()
-  if (popup !== null) return collect<T>(base, popup, signal)
+  if (popup !== null) {
+    const done = collect<T>(base, popup, signal).finally(() => {
+      current = undefined
+    })
+    current = { popup, done }
+    return done
+  }
   if (mode === 'popup') return Promise.reject(new PlexSignInError('POPUP_BLOCKED'))
   const back = new URL(location.href)
   back.searchParams.delete('plexauth_error')

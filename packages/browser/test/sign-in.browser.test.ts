@@ -80,6 +80,19 @@ describe('popup flow', () => {
     expect(polls().filter((r) => r.at > closedAt)).toHaveLength(after)
   })
 
+  it('a second click while signing in joins the sign-in under way: one popup, one PIN', async () => {
+    const page = await appPage()
+    const popup = await signInPopup(page)
+    let popups = 1
+    page.on('popup', () => popups++)
+    await page.getByRole('button', { name: 'Sign in with Plex' }).click()
+    await page.waitForTimeout(500)
+    await decide(popup, 'bob', 'Allow')
+    await eventually(() => status(page).textContent()).toBe('Signed in as bob')
+    expect(popups).toBe(1)
+    expect(stub.requests.filter((r) => r.path === '/auth/plex/pin')).toHaveLength(1)
+  })
+
   it('the signal cancels: CANCELLED, the popup closed, polling stopped', async () => {
     const page = await appPage()
     const popup = await signInPopup(page)
