@@ -11,32 +11,13 @@ import type { Sealer } from './seal.js'
 /** Revocations remembered in process (made here, or seen in Redis): what still holds while Redis is down. */
 const MAX_LOCAL = 100_000
 
-function remember(
-  map: Map<string, { value: number; expiresAt: number }>,
-  key: string,
-  value: number,
-  expiresAt: number,
-): void {
-  map.delete(key)
-  map.set(key, { value, expiresAt })
-  if (map.size > MAX_LOCAL) {
-    const oldest = map.keys().next()
-    if (oldest.done !== true) map.delete(oldest.value)
-  }
+// Core's timed LRU (the memory CacheStore, synchronous): what is remembered ends with its session.
+function remember(store: CacheStore<number>, key: string, value: number, expiresAt: number): void {
+  void store.set(key, value, (expiresAt - Date.now()) / 1000)
 }
 
-function recall(
-  map: Map<string, { value: number; expiresAt: number }>,
-  key: string,
-  now: number,
-): number | undefined {
-  const entry = map.get(key)
-  if (entry === undefined) return undefined
-  if (now >= entry.expiresAt) {
-    map.delete(key)
-    return undefined
-  }
-  return entry.value
+function recall(store: CacheStore<number>, key: string): number | undefined {
+  return store.get(key) as number | undefined
 }
 
 function sessionIdOf(sessionId: unknown): string {
@@ -95,8 +76,8 @@ export class SharedRevocations implements SessionRevocationStore {
   readonly #gate: RedisGate
   readonly #sealer: Sealer
   readonly #emit: (event: RedisStoreEvent) => void
-  readonly #sessions = new Map<string, { value: number; expiresAt: number }>()
-  readonly #users = new Map<string, { value: number; expiresAt: number }>()
+  readonly #sessions = createMemoryCacheStore<number>({ maxEntries: MAX_LOCAL })
+  readonly #users = createMemoryCacheStore<number>({ maxEntries: MAX_LOCAL })
   /** Key names by session or user id: two HMACs a request are worth saving. */
   readonly #names: CacheStore<string[]> = createMemoryCacheStore({ maxEntries: 10_000 })
   readonly #channel: string
@@ -142,9 +123,8 @@ export class SharedRevocations implements SessionRevocationStore {
   /** What this instance knows now, without a round trip: revocations made here or heard from the others. */
   isKnownRevoked(session: RevocationQuery): boolean {
     const { sessionKeys, userKeys, issuedAt } = this.#query(session)
-    const now = Date.now()
-    if (sessionKeys.some((key) => recall(this.#sessions, key, now) !== undefined)) return true
-    return userKeys.some((key) => issuedAt < (recall(this.#users, key, now) ?? Number.NEGATIVE_INFINITY))
+    if (sessionKeys.some((key) => recall(this.#sessions, key) !== undefined)) return true
+    return userKeys.some((key) => issuedAt < (recall(this.#users, key) ?? Number.NEGATIVE_INFINITY))
   }
 
   async isRevoked(session: RevocationQuery): Promise<boolean> {
