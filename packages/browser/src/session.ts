@@ -21,8 +21,13 @@ export interface PlexBrowserIdentity {
     home?: boolean
     [field: string]: unknown
   }
+  /** `'jwt'` or `'legacy'`: the kind of Plex token the server verified. */
+  kind?: string
+  scopes?: string[]
   /** Whether the user owns the server checked at sign-in, when the server checks one. */
   access?: { owner?: boolean; [field: string]: unknown }
+  /** When the user signed in and when the session ends at the latest (seconds since the epoch). */
+  session?: { issuedAt: number; expiresAt: number; [field: string]: unknown }
   /** What the app's `onLogin` returned, when it returned an object. */
   app?: unknown
   [field: string]: unknown

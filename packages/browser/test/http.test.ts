@@ -1,0 +1,130 @@
+// The package's requests and how answers become results or coded errors, in Node against a local server
+// (Node's fetch is the browser's API; the popup itself is tested in Chromium).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { PlexSignInError } from '../src/errors.js'
+import { call, refusal } from '../src/http.js'
+import { getSession, signOut } from '../src/session.js'
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void
+let handler: Handler
+let server: Server
+let base: string
+const seen: { method: string; url: string; accept: string | undefined }[] = []
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', accept: req.headers.accept })
+    handler(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/plex`
+})
+afterAll(async () => {
+  server.closeAllConnections()
+  await new Promise((resolve) => server.close(resolve))
+})
+beforeEach(() => {
+  seen.length = 0
+})
+
+const answer =
+  (status: number, body?: unknown, headers: Record<string, string> = {}): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers })
+    res.end(body === undefined ? undefined : JSON.stringify(body))
+  }
+
+async function rejection(promise: Promise<unknown>): Promise<PlexSignInError> {
+  const err = await promise.then(
+    () => expect.unreachable('resolved'),
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(PlexSignInError)
+  return err as PlexSignInError
+}
+
+describe('call', () => {
+  it('reads Retry-After in seconds and as an HTTP date', async () => {
+    handler = answer(429, { code: 'RATE_LIMITED' }, { 'retry-after': '3' })
+    expect((await call(`${base}/pin/1`, 'GET', undefined)).retryAfter).toBe(3000)
+    handler = answer(503, {}, { 'retry-after': new Date(Date.now() + 60_000).toUTCString() })
+    const later = (await call(`${base}/pin/1`, 'GET', undefined)).retryAfter
+    expect(later).toBeGreaterThan(55_000)
+    expect(later).toBeLessThanOrEqual(60_000)
+    handler = answer(503, {}, { 'retry-after': 'soon' })
+    expect((await call(`${base}/pin/1`, 'GET', undefined)).retryAfter).toBeUndefined()
+  })
+
+  it('asks for JSON, and keeps the status of an answer that is not JSON', async () => {
+    handler = (_req, res) => res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>')
+    const result = await call(`${base}/pin/1`, 'GET', undefined)
+    expect(result).toMatchObject({ status: 502, body: undefined })
+    expect(seen.at(-1)?.accept).toBe('application/json')
+  })
+
+  it('a server that cannot be reached is NETWORK, with the failure as cause', async () => {
+    const err = await rejection(call('http://127.0.0.1:1/auth/plex/session', 'GET', undefined))
+    expect(err.code).toBe('NETWORK')
+    expect(err.cause).toBeInstanceOf(Error)
+  })
+
+  it('an aborted request is CANCELLED, with the reason as cause', async () => {
+    handler = () => undefined // never answers
+    const controller = new AbortController()
+    const pending = call(`${base}/pin/1`, 'GET', controller.signal)
+    controller.abort('user')
+    const err = await rejection(pending)
+    expect(err.code).toBe('CANCELLED')
+    expect(err.cause).toBe('user')
+  })
+})
+
+describe('refusal', () => {
+  it('maps the server answers that end a sign-in to codes', () => {
+    const expired = refusal({ status: 410, body: { code: 'PIN_EXPIRED' }, retryAfter: undefined })
+    expect([expired.code, expired.status, expired.reason]).toEqual(['PIN_EXPIRED', 410, undefined])
+    const denied = refusal({
+      status: 403,
+      body: { code: 'ACCESS_DENIED', reason: 'no_server_access' },
+      retryAfter: undefined,
+    })
+    expect([denied.code, denied.reason]).toEqual(['ACCESS_DENIED', 'no_server_access'])
+    const state = refusal({ status: 403, body: { code: 'LOGIN_STATE_INVALID' }, retryAfter: undefined })
+    expect([state.code, state.status, state.reason]).toEqual(['NETWORK', 403, 'LOGIN_STATE_INVALID'])
+    const silent = refusal({ status: 0, body: undefined, retryAfter: undefined })
+    expect([silent.code, silent.status]).toEqual(['NETWORK', undefined])
+  })
+
+  it('never puts what the server sent into the message', () => {
+    const err = refusal({
+      status: 403,
+      body: { code: 'ACCESS_DENIED', reason: '<img src=x onerror=alert(1)>', error_description: 'evil' },
+      retryAfter: undefined,
+    })
+    expect(err.message).toBe('Plex sign-in was refused')
+    expect(err.name).toBe('PlexSignInError')
+  })
+})
+
+describe('getSession and signOut', () => {
+  it('getSession: the identity on 200, null on 401, NETWORK otherwise', async () => {
+    handler = answer(200, { user: { id: 7, username: 'friend' } })
+    expect(await getSession({ basePath: base })).toEqual({ user: { id: 7, username: 'friend' } })
+    expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/auth/plex/session' })
+    handler = answer(401, { code: 'TOKEN_MISSING' })
+    expect(await getSession({ basePath: `${base}/` })).toBeNull()
+    handler = answer(500, { code: 'INTERNAL_ERROR' })
+    expect((await rejection(getSession({ basePath: base }))).status).toBe(500)
+  })
+
+  it('signOut posts to logout; a refusal is an error', async () => {
+    handler = answer(204)
+    await signOut({ basePath: base })
+    expect(seen.at(-1)).toMatchObject({ method: 'POST', url: '/auth/plex/logout' })
+    handler = answer(403, { code: 'CSRF_REJECTED' })
+    const err = await rejection(signOut({ basePath: base }))
+    expect([err.code, err.reason]).toEqual(['NETWORK', 'CSRF_REJECTED'])
+  })
+})
