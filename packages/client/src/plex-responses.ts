@@ -67,7 +67,8 @@ export function parseTransientToken(body: unknown): string {
  *
  * @example
  * ```ts
- * const account = readAnswer(parseAccount, body)
+ * const body: unknown = JSON.parse('{"nonce":"6f3c…"}')
+ * const nonce = readAnswer(parseNonce, body) // or PlexClientError('RESPONSE_INVALID')
  * ```
  */
 export function readAnswer<T>(parse: (body: unknown) => T, body: unknown): T {
