@@ -61,6 +61,8 @@ export interface Req {
   query?: string
   /** Header lines written as they are on a raw socket (for bytes Node's client refuses to send). */
   rawHeaderLines?: readonly string[]
+  /** The loopback address the request comes from (e.g. `127.0.0.2`): the client address the app sees. */
+  from?: string
 }
 
 export interface Expect {
@@ -69,6 +71,9 @@ export interface Expect {
   code?: PlexAuthErrorCode | 'INTERNAL_ERROR'
   /** For a 200: the user id the handler saw. Default `DEFAULT_USER.id`. */
   user?: number
+  /** For a 200: how the identity was established. Default `'jwt'`. */
+  kind?: 'jwt' | 'legacy'
+
   retryAfter?: string
   /** The HTTP server refused the request (431, 400 from Node's parser): no adapter ran, no challenge expected. */
   byNode?: boolean

@@ -6,6 +6,8 @@ export interface RequestShape {
   method?: string
   path: string
   headers?: readonly (readonly [string, string])[]
+  /** The local (loopback) address to send from, e.g. `127.0.0.2`: the client address the server sees. */
+  localAddress?: string
 }
 
 export interface Answer {
@@ -32,6 +34,7 @@ export function send(baseUrl: string, shape: RequestShape): Promise<Answer> {
           ...(shape.headers ?? []),
         ].flat(),
         agent: false,
+        ...(shape.localAddress === undefined ? {} : { localAddress: shape.localAddress }),
       },
       (res) => {
         const chunks: Buffer[] = []

@@ -82,7 +82,13 @@ export function plexAuth(options: PlexAuthOptions = {}): RequestHandler {
       return
     }
     const setCookie = (value: string) => res.append('set-cookie', value)
-    authenticator.authenticate({ ...request, setCookie }).then(
+    // `req.ip` honours Express's `trust proxy`; a getter, read only if a legacy-token lookup is to be made.
+    const client = {
+      get client() {
+        return req.ip
+      },
+    }
+    authenticator.authenticate(Object.assign(client, request, { setCookie })).then(
       (identity) => accept(req, identity, next),
       (err: unknown) => reject(authenticator, err, res, next),
     )

@@ -121,21 +121,29 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
     const setCookie = (value: string) => {
       reply.header('set-cookie', value)
     }
-    authenticator.authenticate({ ...source, setCookie }, mode === 'optional' ? OPTIONAL : undefined).then(
-      (identity) => {
-        request.plex = identity ?? null
-        done()
+    // `request.ip` honours Fastify's `trustProxy`; a getter, read only if a legacy-token lookup is to be made.
+    const client = {
+      get client() {
+        return request.ip
       },
-      (err: unknown) => {
-        // Answering from a callback hook means not calling done; if answering fails, Fastify's error path takes over.
-        if (authenticator.forwardErrors) return done(authenticator.toForwardedError(err) as Error)
-        try {
-          respond(authenticator, err, request, reply)
-        } catch (failure) {
-          done(failure as Error)
-        }
-      },
-    )
+    }
+    authenticator
+      .authenticate(Object.assign(client, source, { setCookie }), mode === 'optional' ? OPTIONAL : undefined)
+      .then(
+        (identity) => {
+          request.plex = identity ?? null
+          done()
+        },
+        (err: unknown) => {
+          // Answering from a callback hook means not calling done; if answering fails, Fastify's error path takes over.
+          if (authenticator.forwardErrors) return done(authenticator.toForwardedError(err) as Error)
+          try {
+            respond(authenticator, err, request, reply)
+          } catch (failure) {
+            done(failure as Error)
+          }
+        },
+      )
   })
 }
 

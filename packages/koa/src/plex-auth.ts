@@ -78,7 +78,13 @@ export function plexAuth(options: PlexAuthOptions = {}): Middleware<PlexAuthStat
     const known = authenticator.peek(request)
     if (known !== undefined) return accept(ctx, known, next)
     const setCookie = (value: string) => ctx.append('set-cookie', value)
-    return authenticator.authenticate({ ...request, setCookie }).then(
+    // `ctx.ip` honours Koa's `app.proxy`; a getter, read only if a legacy-token lookup is to be made.
+    const client = {
+      get client() {
+        return ctx.ip
+      },
+    }
+    return authenticator.authenticate(Object.assign(client, request, { setCookie })).then(
       (identity) => accept(ctx, identity, next),
       (err: unknown) => reject(authenticator, err, ctx),
     )

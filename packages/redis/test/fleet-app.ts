@@ -62,6 +62,8 @@ app.use(
     plexTvUrl: PLEX_URL!,
     legacyTokens: true,
     legacyLookupsPerSecond: 1000,
+    // Every instance is asked from one loopback address: no per-client budget in the way of the global one.
+    legacyLookupsPerClient: 1000,
     ...shared.verifierOptions,
   }),
 )

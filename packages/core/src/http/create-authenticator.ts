@@ -35,6 +35,12 @@ export interface AuthRequest extends TokenRequest {
   encrypted?: boolean
   /** The peer's address (`req.socket.remoteAddress`): the login routes' per-client budget. */
   remoteAddress?: string
+  /**
+   * The client's address as the framework reports it (`req.ip`, `request.ip`, `ctx.ip`: after the
+   * framework's own trust-proxy setting). Keys the per-client budget of legacy-token lookups. Read only
+   * when a lookup is to be made, so adapters pass a getter.
+   */
+  readonly client?: string
   /** Adds a `Set-Cookie` to the response: how a session re-sealed while authenticating reaches the browser. */
   setCookie?: (value: string) => void
 }
@@ -137,7 +143,8 @@ export function createAuthenticator(
           if (perCall?.credentialsRequired ?? credentialsRequired) throw new PlexAuthError('TOKEN_MISSING')
           return Promise.resolve(undefined)
         }
-        return verifier.verify(token)
+        // The request itself is the context: its `client` is read only if a lookup is to be made.
+        return verifier.verify(token, request)
       } catch (err) {
         return Promise.reject(err)
       }

@@ -3,8 +3,9 @@ import { PLEX_SCOPES } from '../jwt/scopes.js'
 import type { SafeStore } from '../lib/cache-store.js'
 import { PlexAuthError } from '../lib/errors.js'
 import { hashSecret } from '../lib/hash-secret.js'
+import { Lru } from '../lib/lru.js'
 import type { RateBudget } from '../lib/store-types.js'
-import { type TokenBucket, takeFromBudget } from '../lib/token-bucket.js'
+import { TokenBucket, takeFromBudget } from '../lib/token-bucket.js'
 import { type PlexAccount, parseAccount } from './parse-answers.js'
 import type { PlexTvClient } from './plex-tv.js'
 import { unavailable } from './plex-tv.js'
@@ -21,6 +22,8 @@ export interface LegacyTokenConfig {
   ttlMs: number
   negativeTtlMs: number
   bucket: TokenBucket
+  /** Lookups one client may cause per second (its own bucket, bursts of `CLIENT_BURST`), before `bucket`. */
+  perClient: number
   /** A shared budget (e.g. the fleet's, in Redis); when it cannot tell, `bucket` decides. */
   budget: RateBudget | undefined
   /** Values read back are checked: a shared store may hold anything. */
@@ -33,6 +36,10 @@ const MAX_ACCOUNT_BYTES = 64 * 1024
 // A legacy token: ~20 opaque characters (e.g. `2ffLuB84dqLswk9skLos`); never a dot, so never a JWT.
 const LEGACY_TOKEN = /^[A-Za-z0-9_-]{8,64}$/
 const INVALID: LegacyTokenRecord = Object.freeze({ valid: false })
+/** A client's bucket holds this many lookups: a user's few first requests never wait on each other. */
+const CLIENT_BURST = 3
+/** Clients whose budget is remembered; beyond it the least recent is forgotten (and starts full again). */
+const MAX_CLIENTS = 10_000
 
 /**
  * True when `token` looks like a legacy Plex token (8 to 64 characters of `A-Z a-z 0-9 _ -`). Anything
@@ -92,6 +99,7 @@ function checkRecord(value: unknown): LegacyTokenRecord | undefined {
 export class LegacyTokenVerifier {
   readonly #config: LegacyTokenConfig
   readonly #inflight = new Map<string, Promise<LegacyTokenRecord>>()
+  readonly #clients = new Lru<TokenBucket>(MAX_CLIENTS)
   lookups = 0
   cacheHits = 0
 
@@ -99,7 +107,12 @@ export class LegacyTokenVerifier {
     this.#config = config
   }
 
-  async verify(token: string): Promise<PlexLegacyIdentity> {
+  /**
+   * `context.client`: who asks (an address), for the per-client budget; read only on a cache miss. What is cached is answered first, so a token
+   * plex.tv refused recently (kept for `negativeTtl`) costs no budget; then the client's own budget, then
+   * the global one, so that a client spending its own cannot spend the others'.
+   */
+  async verify(token: string, context?: { readonly client?: string }): Promise<PlexLegacyIdentity> {
     const key = `legacy:${hashSecret(token)}`
     const cached = checkRecord(await this.#config.store.get(key))
     if (cached !== undefined) {
@@ -108,10 +121,15 @@ export class LegacyTokenVerifier {
     }
     let pending = this.#inflight.get(key)
     if (pending === undefined) {
-      const { client, bucket, budget } = this.#config
+      const clientKey = context?.client
+      const { client: plexTv, bucket, budget } = this.#config
       // While plex.tv backs off, refuse before spending the rate budget.
-      const blocked = client.blocked(USER_PATH, token)
+      const blocked = plexTv.blocked(USER_PATH, token)
       if (blocked !== undefined) throw blocked
+      if (clientKey !== undefined) {
+        const waitMs = this.#clientBucket(clientKey).take()
+        if (waitMs > 0) throw unavailable(waitMs)
+      }
       if (budget === undefined) {
         const waitMs = bucket.take()
         if (waitMs > 0) throw unavailable(waitMs)
@@ -123,6 +141,16 @@ export class LegacyTokenVerifier {
       this.#inflight.set(key, pending)
     }
     return this.#identity(await pending, token)
+  }
+
+  #clientBucket(client: string): TokenBucket {
+    let bucket = this.#clients.get(client)
+    if (bucket === undefined) {
+      const rate = this.#config.perClient
+      bucket = new TokenBucket(rate, Math.max(CLIENT_BURST, rate))
+      this.#clients.set(client, bucket)
+    }
+    return bucket
   }
 
   // A shared budget answers asynchronously, so the lookup is registered as in flight before it is asked.

@@ -122,6 +122,7 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
           ttlMs: legacyConfig.ttlMs,
           negativeTtlMs: legacyConfig.negativeTtlMs,
           bucket: new TokenBucket(legacyConfig.lookupsPerSecond),
+          perClient: legacyConfig.lookupsPerClient,
           budget: legacyConfig.budget,
           store: new SafeStore(legacyConfig.cache ?? createMemoryCacheStore(), (operation) =>
             emit({ type: 'cache_store_failed', operation }),
@@ -169,14 +170,14 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
   }
 
   const verifier: PlexVerifier = {
-    async verify(token: unknown): Promise<PlexIdentity> {
+    async verify(token: unknown, context?: { readonly client?: string }): Promise<PlexIdentity> {
       const known = cached(token)
       if (known !== undefined) return known
       try {
         // Only a token without a dot that looks like a legacy token leaves the JWT path, and only when asked.
         const identity =
           legacy !== undefined && typeof token === 'string' && isLegacyToken(token)
-            ? await legacy.verify(token)
+            ? await legacy.verify(token, context)
             : await verifyUncached(token as string)
         counters.verified++
         return identity

@@ -55,6 +55,7 @@ export interface ResolvedLegacyOptions {
   ttlMs: number
   negativeTtlMs: number
   lookupsPerSecond: number
+  lookupsPerClient: number
   cache: CacheStore | undefined
   budget: RateBudget | undefined
   plexTvUrl: string
@@ -80,6 +81,7 @@ export const VERIFIER_OPTION_NAMES = optionNames<PlexVerifierOptions>({
   legacyTokenTtl: true,
   legacyTokenNegativeTtl: true,
   legacyLookupsPerSecond: true,
+  legacyLookupsPerClient: true,
   legacyTokenCache: true,
   legacyLookupBudget: true,
   plexTvUrl: true,
@@ -120,6 +122,7 @@ function legacyOptions(
   )
   if (negativeTtlMs > ttlMs) fail('legacyTokenNegativeTtl must not exceed legacyTokenTtl')
   const lookupsPerSecond = number('legacyLookupsPerSecond', options.legacyLookupsPerSecond, 10, 0.01, 100_000)
+  const lookupsPerClient = number('legacyLookupsPerClient', options.legacyLookupsPerClient, 1, 0.01, 100_000)
   const cache = withMethods<CacheStore>('legacyTokenCache', options.legacyTokenCache, ['get', 'set'])
   const budget = withMethods<RateBudget>('legacyLookupBudget', options.legacyLookupBudget, ['take'])
   const plexTvUrl = resolvePlexTvUrl(options.plexTvUrl)
@@ -129,7 +132,17 @@ function legacyOptions(
   if (clientIdentifier === undefined) {
     fail('legacyTokens needs a clientIdentifier (plex.tv refuses lookups without X-Plex-Client-Identifier)')
   }
-  return { clientIdentifier, ttlMs, negativeTtlMs, lookupsPerSecond, cache, budget, plexTvUrl, timeoutMs }
+  return {
+    clientIdentifier,
+    ttlMs,
+    negativeTtlMs,
+    lookupsPerSecond,
+    lookupsPerClient,
+    cache,
+    budget,
+    plexTvUrl,
+    timeoutMs,
+  }
 }
 
 /**

@@ -58,6 +58,12 @@ export interface PlexVerifierOptions {
   legacyTokenTtl?: number
   /** How long plex.tv's "invalid" (401) for a legacy token is remembered; at most `legacyTokenTtl`. Default 30 (or `legacyTokenTtl` when shorter). */
   legacyTokenNegativeTtl?: number
+  /**
+   * Most legacy-token lookups one client (address, as the framework reports it) may cause per second, in
+   * bursts of up to 3; taken before the global `legacyLookupsPerSecond`, so that one client cannot spend the
+   * budget of the others. Default 1.
+   */
+  legacyLookupsPerClient?: number
   /** Most legacy-token lookups sent to plex.tv per second (a token bucket; beyond it, `PLEX_UNAVAILABLE`). Default 10. */
   legacyLookupsPerSecond?: number
   /**
@@ -95,7 +101,15 @@ export interface PlexVerifierStats {
  */
 export interface PlexVerifier {
   /** Verifies a token; rejects with a `PlexAuthError`. */
-  verify(token: unknown): Promise<PlexIdentity>
+  verify(
+    token: unknown,
+    /**
+     * Who asks. `client`: the client address as the framework reports it (`req.ip`, `request.ip`, `ctx.ip`,
+     * so after its trust-proxy setting): each address gets its own budget of legacy-token lookups. The
+     * adapters pass it; a direct call may leave it out (then only the global budget applies).
+     */
+    context?: { readonly client?: string },
+  ): Promise<PlexIdentity>
   /** Fetches the keys now if none are cached. Resolves when keys are usable; rejects with `KEYS_UNAVAILABLE`. */
   ready(): Promise<void>
   /** Counters since creation. */
