@@ -35,10 +35,12 @@ export {
   number,
   optionNames,
   parseUrl,
+  secretList,
   validateBaseUrl,
   validateEndpointUrl,
   withMethods,
 } from './lib/options.js'
+export { safeEmitter } from './lib/safe-emit.js'
 export type { PlexAccount, PlexConnection, PlexPinAnswer, PlexResource } from './plex-tv/parse-answers.js'
 export { PlexAnswerError, parseAccount, parsePin, parseResources } from './plex-tv/parse-answers.js'
 export { PLEX_TV_URL } from './plex-tv/plex-tv.js'

@@ -6,10 +6,22 @@ import {
   type SessionRevocationStore,
   type SharingKeyStore,
 } from '@plexauth/core'
+import {
+  checkKeys,
+  count,
+  durationMs,
+  fail,
+  func,
+  number,
+  optionNames,
+  parseUrl,
+  safeEmitter,
+  secretList,
+} from '@plexauth/core/plex-tv'
 import { createClient } from '@redis/client'
 import type { RedisStoreEvent } from './events.js'
 import { type RedisConnection, RedisGate } from './gate.js'
-import { MIN_SECRET_LENGTH, Sealer } from './seal.js'
+import { Sealer } from './seal.js'
 import { SharedBudget } from './shared-budget.js'
 import { SharedCache } from './shared-cache.js'
 import { SharedKeyStore } from './shared-key-store.js'
@@ -101,67 +113,23 @@ export interface RedisStore extends AsyncDisposable {
   close(): Promise<void>
 }
 
-const OPTION_NAMES = new Set([
-  'url',
-  'secret',
-  'prefix',
-  'timeout',
-  'localCacheSize',
-  'keyLockTimeout',
-  'legacyLookupsPerSecond',
-  'onEvent',
-])
+const OPTION_NAMES = optionNames<RedisStoreOptions>({
+  url: true,
+  secret: true,
+  prefix: true,
+  timeout: true,
+  localCacheSize: true,
+  keyLockTimeout: true,
+  legacyLookupsPerSecond: true,
+  onEvent: true,
+})
 const PREFIX = /^[\x21-\x7e]{0,128}$/
 const BUDGET_NAME = /^[A-Za-z0-9._:-]{1,64}$/
 
-function fail(message: string): never {
-  throw new TypeError(`plexauth: ${message}`)
-}
-
-function seconds(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(`${name} must be a number from ${min} to ${max}`)
-  }
-  return value
-}
-
-function secretsOf(value: unknown): readonly string[] {
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list) || list.length === 0 || list.length > 16) {
-    fail('secret must be a string of at least 32 characters, or a non-empty list of them')
-  }
-  for (const secret of list) {
-    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
-      fail('secret must be a string of at least 32 characters, or a non-empty list of them')
-    }
-  }
-  return list as string[]
-}
-
 function urlOf(value: unknown): string {
-  if (typeof value !== 'string') fail('url must be a redis:// or rediss:// URL')
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    fail('url must be a redis:// or rediss:// URL')
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') fail('url must be a redis:// or rediss:// URL')
-  return value
-}
-
-function safeEmitter(onEvent: unknown): (event: RedisStoreEvent) => void {
-  if (onEvent !== undefined && typeof onEvent !== 'function') fail('onEvent must be a function')
-  return (event) => {
-    if (onEvent === undefined) return
-    try {
-      const result: unknown = (onEvent as (event: RedisStoreEvent) => unknown)(event)
-      if (result instanceof Promise) result.catch(() => {})
-    } catch {
-      // A faulty listener must not break a request.
-    }
-  }
+  const { protocol } = parseUrl('url', value)
+  if (protocol !== 'redis:' && protocol !== 'rediss:') fail('url must be a redis:// or rediss:// URL')
+  return value as string
 }
 
 /** Closes a connection; a hung Redis never answers QUIT, so after `timeoutMs` the connection is cut. */
@@ -197,19 +165,18 @@ async function closeConnection(
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
   if (typeof options !== 'object' || options === null) fail('createRedisStore needs options: { url, secret }')
-  for (const key of Object.keys(options)) if (!OPTION_NAMES.has(key)) fail(`unknown option ${key}`)
+  checkKeys('', options, OPTION_NAMES)
   const url = urlOf(options.url)
-  const secrets = secretsOf(options.secret)
+  const secrets = secretList('secret', options.secret)
   const prefix = options.prefix ?? 'plexauth:'
   if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
     fail('prefix must be at most 128 printable characters without spaces')
   }
-  const timeoutMs = Math.ceil(seconds('timeout', options.timeout, 0.25, 0.001, 60) * 1000)
-  const localCacheSize = seconds('localCacheSize', options.localCacheSize, 10_000, 1, 10_000_000)
-  if (!Number.isInteger(localCacheSize)) fail('localCacheSize must be an integer')
-  const lockMs = Math.ceil(seconds('keyLockTimeout', options.keyLockTimeout, 10, 0.1, 300) * 1000)
-  const lookups = seconds('legacyLookupsPerSecond', options.legacyLookupsPerSecond, 10, 0.01, 100_000)
-  const emit = safeEmitter(options.onEvent)
+  const timeoutMs = Math.ceil(durationMs('timeout', options.timeout, 0.25, 0.001, 60))
+  const localCacheSize = count('localCacheSize', options.localCacheSize, 10_000, 1, 10_000_000)
+  const lockMs = Math.ceil(durationMs('keyLockTimeout', options.keyLockTimeout, 10, 0.1, 300))
+  const lookups = number('legacyLookupsPerSecond', options.legacyLookupsPerSecond, 10, 0.01, 100_000)
+  const emit = safeEmitter<RedisStoreEvent>(func('onEvent', options.onEvent))
 
   const client = createClient({ url, socket: { connectTimeout: Math.max(timeoutMs, 1000) } })
   const gate = new RedisGate(client as unknown as RedisConnection, timeoutMs, emit)
@@ -228,9 +195,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       fail('a budget name is 1 to 64 letters, digits, ".", "_", ":" or "-"')
     }
     if (typeof budgetOptions !== 'object' || budgetOptions === null) fail('budget needs { perSecond }')
-    const perSecond = seconds('perSecond', budgetOptions.perSecond, Number.NaN, 0.001, 1_000_000)
+    const perSecond = number('perSecond', budgetOptions.perSecond, Number.NaN, 0.001, 1_000_000)
     if (Number.isNaN(perSecond)) fail('budget needs { perSecond }')
-    const burst = seconds('burst', budgetOptions.burst, Math.max(1, perSecond), 1, 10_000_000)
+    const burst = number('burst', budgetOptions.burst, Math.max(1, perSecond), 1, 10_000_000)
     const existing = budgets.get(name)
     if (existing !== undefined) return existing
     const created = new SharedBudget(gate, sealer.fixed(`budget:${name}`), perSecond, burst)

@@ -155,6 +155,34 @@ export function withMethods<T>(name: string, value: unknown, methods: readonly s
   return value as T
 }
 
+/** Shortest secret taken: 32 characters, 256 bits when they are random. */
+const MIN_SECRET_LENGTH = 32
+/** Most secrets in a rotation list. */
+const MAX_SECRETS = 16
+
+/**
+ * A secret, or a list of secrets newest first (for rotation): each at least 32 characters, at most 16 of
+ * them, none twice. Returned as a frozen list.
+ *
+ * @example
+ * ```ts
+ * const secrets = secretList('session.secret', process.env.PLEXAUTH_SECRET)
+ * ```
+ */
+export function secretList(name: string, value: unknown): readonly string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SECRETS) {
+    fail(`${name} must be a string of at least 32 characters, or a non-empty list of such`)
+  }
+  for (const secret of list) {
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+      fail(`${name} must be at least 32 characters long (a random value kept private, never a public one)`)
+    }
+  }
+  if (new Set(list).size !== list.length) fail(`${name} lists a secret twice`)
+  return Object.freeze([...(list as string[])])
+}
+
 /**
  * A string of 1 to 512 characters without surrounding spaces.
  *

@@ -1,10 +1,17 @@
-import { checkKeys, count, durationMs, fail, optionNames, parseUrl, withMethods } from '../lib/options.js'
+import {
+  checkKeys,
+  count,
+  durationMs,
+  fail,
+  optionNames,
+  parseUrl,
+  secretList,
+  withMethods,
+} from '../lib/options.js'
 import type { SessionRevocationStore } from '../lib/store-types.js'
 import type { SessionOptions } from './session-types.js'
 
 const DAY = 86_400
-const MIN_SECRET_LENGTH = 32
-const MAX_SECRETS = 16
 const SESSION_KEYS = optionNames<SessionOptions>({
   secret: true,
   maxAge: true,
@@ -33,22 +40,6 @@ export function resolveOrigin(name: string, value: unknown): string {
   return url.origin.toLowerCase()
 }
 
-function secrets(value: unknown): readonly string[] {
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SECRETS) {
-    fail('session.secret must be a string of at least 32 characters, or a non-empty list of such')
-  }
-  for (const secret of list) {
-    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
-      fail(
-        'session.secret must be at least 32 characters long (a random value kept private, never a public one)',
-      )
-    }
-  }
-  if (new Set(list).size !== list.length) fail('session.secret lists a secret twice')
-  return Object.freeze([...(list as string[])])
-}
-
 /** Validates the `session` option once, at construction: `TypeError` for anything misconfigured. */
 export function resolveSessionOptions(session: unknown): ResolvedSessionOptions {
   if (typeof session !== 'object' || session === null || Array.isArray(session)) {
@@ -59,7 +50,7 @@ export function resolveSessionOptions(session: unknown): ResolvedSessionOptions 
   const trusted = options.trustedOrigins ?? []
   if (!Array.isArray(trusted)) fail('session.trustedOrigins must be a list of origins')
   return {
-    secrets: secrets(options.secret),
+    secrets: secretList('session.secret', options.secret),
     maxAgeMs: durationMs('session.maxAge', options.maxAge, 7 * DAY, 60, 400 * DAY),
     revalidateAfterMs: durationMs('session.revalidateAfter', options.revalidateAfter, 600, 0, DAY),
     staleIfErrorMs: durationMs('session.staleIfError', options.staleIfError, 3600, 0, 30 * DAY),
