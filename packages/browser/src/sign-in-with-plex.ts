@@ -137,6 +137,9 @@ async function collect<T>(base: string, popup: Window, signal: AbortSignal | und
   // (its location unreadable, or no longer about:blank) for SETTLE_MS: Chromium shows a severed popup that
   // way for a few milliseconds before it reads closed. A popup that vanishes before that was either
   // severed (it keeps working: poll until success, refusal, expiry or abort) or closed while loading.
+  // One seen on Plex's page can still be cut off later (Plex's page going on to a login page with its own
+  // COOP), so it also takes this page having the focus back: a closed popup returns the focus to its
+  // opener, while a severed one keeps it.
   let seen = 0
   let reached = false
   const closed = (): boolean => {
@@ -167,7 +170,7 @@ async function collect<T>(base: string, popup: Window, signal: AbortSignal | und
     for (;;) {
       await sleep(wait, signal, closed)
       // Read before the poll is sent, so that a pending answer to it means "not approved before closing".
-      const gone = closed() && reached
+      const gone = closed() && reached && document.hasFocus()
       answer = await call(`${base}/pin/${encodeURIComponent(id)}`, 'GET', signal).catch(
         (err: PlexSignInError): Answer => {
           if (err.code === 'CANCELLED') throw err

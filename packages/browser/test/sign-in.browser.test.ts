@@ -93,6 +93,24 @@ describe('popup flow', () => {
     expect(stub.requests.filter((r) => r.path === '/auth/plex/pin')).toHaveLength(1)
   })
 
+  it('a popup that reads closed while the page lacks the focus (cut off later) keeps polling until the user is back', async () => {
+    stub.behaviour.pollInterval = 0.5
+    const context = await chromium.newContext()
+    // As when the popup, cut off by a later page's COOP, still has the focus: this page does not.
+    await context.addInitScript({ content: 'Document.prototype.hasFocus = () => window.appFocused === true' })
+    const page = await context.newPage()
+    await page.goto(stub.appUrl)
+    const popup = await signInPopup(page)
+    await page.waitForTimeout(1_500)
+    await popup.close()
+    const closedAt = Date.now()
+    await page.waitForTimeout(1_500)
+    expect(await status(page).textContent()).toBe('Signing in')
+    expect(polls().filter((r) => r.at > closedAt).length).toBeGreaterThanOrEqual(2)
+    await page.evaluate('window.appFocused = true')
+    await eventually(() => status(page).textContent()).toBe('Error CANCELLED')
+  })
+
   it('the signal cancels: CANCELLED, the popup closed, polling stopped', async () => {
     const page = await appPage()
     const popup = await signInPopup(page)
