@@ -124,6 +124,11 @@ const PRELUDES = {
     MACHINE_ID: 'string',
     OWNER_ID: 'number',
     OWNER_TOKEN: 'string',
+    /** A Node request, in the framework-free examples. */
+    req: "import('node:http').IncomingMessage",
+    /** The reader's own app factory, in the testing examples. */
+    createApp:
+      "(options: import('@plexauth/express').PlexAuthOptions & { machineIdentifier?: string }) => import('express').Express",
   },
   '@plexauth/express': {
     app: "import('express').Express",

@@ -30,17 +30,17 @@ export interface PlexAuthOptions extends PlexVerifierOptions {
 
 /** A request as the authenticator sees it. */
 export interface AuthRequest extends TokenRequest {
-  method?: string
+  method?: string | undefined
   /** True when the connection is TLS (`req.socket.encrypted`): decides, with the Host, how cookies are set. */
-  encrypted?: boolean
+  encrypted?: boolean | undefined
   /** The peer's address (`req.socket.remoteAddress`): the login routes' per-client budget. */
-  remoteAddress?: string
+  remoteAddress?: string | undefined
   /**
    * The client's address as the framework reports it (`req.ip`, `request.ip`, `ctx.ip`: after the
    * framework's own trust-proxy setting). Keys the per-client budget of legacy-token lookups. Read only
    * when a lookup is to be made, so adapters pass a getter.
    */
-  readonly client?: string
+  readonly client?: string | undefined
   /** Adds a `Set-Cookie` to the response: how a session re-sealed while authenticating reaches the browser. */
   setCookie?: (value: string) => void
 }

@@ -12,9 +12,11 @@ export interface TokenRequest {
   /** Lower-case header names, as in Node's `req.headers`. */
   headers: HeaderBag
   /** Node's `req.rawHeaders`: lets repeated `Authorization` lines be seen (Node keeps only the first). */
-  rawHeaders?: readonly string[]
+  rawHeaders?: readonly string[] | undefined
   /** The request target (`req.url`), read only when the `query` source is enabled. */
-  url?: string
+  // `| undefined` spelled out: Node's `req.url` is `string | undefined`, and an app compiled with
+  // `exactOptionalPropertyTypes` passes it as it is.
+  url?: string | undefined
 }
 
 /** Options of `extractToken`. */
