@@ -310,6 +310,35 @@ describe('SessionManager', () => {
     failing = true
     expect((await manager({ revocations }).resolve(value, checks)).identity?.user.id).toBe(42)
   })
+
+  test('revocations with isKnownRevoked: a cookie served from the cache ends at once when the store knows', async () => {
+    const known = new Set<string>()
+    let asked = 0
+    const revocations = {
+      isRevoked: ({ sessionId }: { sessionId: string }) => known.has(sessionId),
+      isKnownRevoked: ({ sessionId }: { sessionId: string }) => {
+        asked++
+        return known.has(sessionId)
+      },
+      revoke: () => {},
+      revokeUser: () => {},
+    }
+    const { checks } = fakeChecks()
+    const { value, identity } = await manager({ revocations }).create(
+      legacyIdentity(),
+      ACCESS,
+      false,
+      undefined,
+    )
+    // Another instance: it opens the cookie once, then serves it from its cache.
+    const other = manager({ revocations })
+    expect((await other.resolve(value, checks)).identity?.user.id).toBe(42)
+    expect(other.peek(value)?.user.id).toBe(42)
+    expect(asked).toBeGreaterThan(0)
+    known.add(identity.session!.id)
+    expect(other.peek(value)).toBeUndefined()
+    expect((await other.resolve(value, checks)).clear).toBe(true)
+  })
 })
 
 test('a managed user’s Plex JWT with null username and email verifies; those fields are absent', async () => {

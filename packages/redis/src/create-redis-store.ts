@@ -36,7 +36,7 @@ import { SharedRevocations } from './shared-revocations.js'
  *   url: process.env.REDIS_URL!,            // redis://[[user]:password@]host[:port][/db], or rediss:// for TLS
  *   secret: process.env.PLEXAUTH_SECRET!,   // the app's secret: at least 32 characters (or a list, newest first)
  *   prefix: 'my-app:plexauth:',
- *   onEvent: (event) => log.info(event),
+ *   onEvent: (event) => console.info(event),
  * }
  * ```
  */
@@ -67,7 +67,9 @@ export interface RedisStoreOptions {
  *
  * @example
  * ```ts
- * const pinBudget = shared.budget('pins', { perSecond: 2, burst: 10 })
+ * const shared = createRedisStore({ url: 'redis://127.0.0.1:6379', secret: process.env.PLEXAUTH_SECRET! })
+ * const options: SharedBudgetOptions = { perSecond: 2, burst: 10 }
+ * const pinBudget = shared.budget('pins', options)
  * ```
  */
 export interface SharedBudgetOptions {
@@ -83,9 +85,16 @@ export interface SharedBudgetOptions {
  *
  * @example
  * ```ts
- * const shared = createRedisStore({ url: process.env.REDIS_URL!, secret: process.env.PLEXAUTH_SECRET! })
+ * import { plexAuth, requireServerAccess } from '@plexauth/express'
+ * import { createRedisStore, type RedisStore } from '@plexauth/redis'
+ * import express from 'express'
+ *
+ * const shared: RedisStore = createRedisStore({ url: process.env.REDIS_URL!, secret: process.env.PLEXAUTH_SECRET! })
+ * const app = express()
  * app.use(plexAuth({ clientIdentifier: 'my-app', legacyTokens: true, ...shared.verifierOptions }))
- * app.get('/requests', requireServerAccess({ machineIdentifier, cache: shared.cache }), listRequests)
+ * app.get('/requests', requireServerAccess({ machineIdentifier: 'abc123', cache: shared.cache }), (req, res) => {
+ *   res.json({ user: req.plex?.user.id })
+ * })
  * ```
  */
 export interface RedisStore extends AsyncDisposable {
@@ -157,9 +166,12 @@ async function closeConnection(
  *
  * @example
  * ```ts
+ * import { plexAuth } from '@plexauth/express'
  * import { createRedisStore } from '@plexauth/redis'
+ * import express from 'express'
  *
  * const shared = createRedisStore({ url: process.env.REDIS_URL!, secret: process.env.PLEXAUTH_SECRET! })
+ * const app = express()
  * app.use(plexAuth({ clientIdentifier: 'my-app', legacyTokens: true, ...shared.verifierOptions }))
  * ```
  */

@@ -21,9 +21,13 @@ export type RedisOperation = 'cache' | 'keys' | 'budget' | 'revocation'
  *
  * @example
  * ```ts
- * const store = createRedisStore({ url, secret, onEvent: (event) => {
- *   if (event.type === 'redis_value_rejected') log.warn('Redis holds a value plexauth did not write', event)
- * } })
+ * const store = createRedisStore({
+ *   url: 'redis://127.0.0.1:6379',
+ *   secret: process.env.PLEXAUTH_SECRET!,
+ *   onEvent: (event: RedisStoreEvent) => {
+ *     if (event.type === 'redis_value_rejected') console.warn('Redis holds a value plexauth did not write', event)
+ *   },
+ * })
  * ```
  */
 export type RedisStoreEvent =

@@ -45,7 +45,8 @@ export interface KeyStore {
  *
  * @example
  * ```ts
- * const shared: SharedKeySet = { jwks: { keys: [plexJwk] }, fetchedAt: Date.now(), maxAge: 600 }
+ * const jwks: PlexJwks = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'k1' }] }
+ * const shared: SharedKeySet = { jwks, fetchedAt: Date.now(), maxAge: 600 }
  * ```
  */
 export interface SharedKeySet {
@@ -61,12 +62,19 @@ export interface SharedKeySet {
  *
  * @example
  * ```ts
+ * // Two verifiers in one process sharing one slot: a fleet of two, without Redis.
+ * let slot: SharedKeySet | undefined
  * const store: SharingKeyStore = {
  *   load: () => undefined,
  *   save: () => {},
- *   // A set fetched after `newerThan` if another instance has one, else this instance's own fetch, shared.
- *   share: async (newerThan, fetchKeys) => (await fleetSetNewerThan(newerThan)) ?? publish(await fetchKeys()),
+ *   share: async (newerThan, fetchKeys) => {
+ *     if (slot !== undefined && (newerThan === undefined || slot.fetchedAt > newerThan)) return slot
+ *     slot = await fetchKeys()
+ *     return slot
+ *   },
  * }
+ * const first = createPlexVerifier({ clientIdentifier: 'my-app', keyStore: store })
+ * const second = createPlexVerifier({ clientIdentifier: 'my-app', keyStore: store })
  * ```
  */
 export interface SharingKeyStore extends KeyStore {

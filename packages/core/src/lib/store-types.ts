@@ -1,14 +1,23 @@
 /**
  * Where plexauth keeps what plex.tv answered (legacy tokens, server access): `get` and `set` with a
  * time to live, sync or async. Keys are hashes and ids, never tokens; values are plain JSON data. The
- * default is a bounded in-memory LRU (`createMemoryCacheStore`); a shared store (e.g. Redis) lets several
- * instances of an app share the answers. A store that throws is treated as a miss.
+ * default is a bounded in-memory LRU (`createMemoryCacheStore`). A store shared by several instances must
+ * not let whoever can write to it plant an answer (a legacy token's account passes every check a fresh one
+ * does): `@plexauth/redis`'s `cache` seals what it keeps under the app's secret. A store that throws is
+ * treated as a miss.
  *
  * @example
  * ```ts
+ * // A store of one process, the shape any store has (to share one between instances: `@plexauth/redis`).
+ * const entries = new Map<string, { value: unknown; expiresAt: number }>()
  * const store: CacheStore = {
- *   get: async (key) => JSON.parse((await redis.get(key)) ?? 'null') ?? undefined,
- *   set: async (key, value, ttlSeconds) => { await redis.set(key, JSON.stringify(value), 'EX', Math.ceil(ttlSeconds)) },
+ *   get: (key) => {
+ *     const entry = entries.get(key)
+ *     return entry !== undefined && Date.now() < entry.expiresAt ? entry.value : undefined
+ *   },
+ *   set: (key, value, ttlSeconds) => {
+ *     entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 })
+ *   },
  * }
  * ```
  */
@@ -26,7 +35,20 @@ export interface CacheStore<T = unknown> {
  *
  * @example
  * ```ts
- * createPlexVerifier({ clientIdentifier: 'my-app', legacyTokens: true, legacyLookupBudget: shared.legacyLookupBudget })
+ * // Five lookups a second, and never more than 20 in a row: a budget of one process, the shape a shared one has.
+ * let tokens = 20
+ * let last = Date.now()
+ * const budget: RateBudget = {
+ *   take: () => {
+ *     const now = Date.now()
+ *     tokens = Math.min(20, tokens + ((now - last) / 1000) * 5)
+ *     last = now
+ *     if (tokens < 1) return Math.ceil(((1 - tokens) / 5) * 1000)
+ *     tokens -= 1
+ *     return 0
+ *   },
+ * }
+ * createPlexVerifier({ clientIdentifier: 'my-app', legacyTokens: true, legacyLookupBudget: budget })
  * ```
  */
 export interface RateBudget {
@@ -39,7 +61,7 @@ export interface RateBudget {
  *
  * @example
  * ```ts
- * const query: RevocationQuery = { sessionId: session.id, userId: identity.user.id, issuedAt: session.issuedAt }
+ * const query: RevocationQuery = { sessionId: 'Zk3x…', userId: identity.user.id, issuedAt: Date.now() / 1000 - 60 }
  * ```
  */
 export interface RevocationQuery {
@@ -57,9 +79,16 @@ export interface RevocationQuery {
  *
  * @example
  * ```ts
- * await revocations.revoke(session.id, session.expiresAt - Date.now() / 1000)      // sign out
- * await revocations.revokeUser(identity.user.id, sessionMaxAge)                     // everywhere
- * if (await revocations.isRevoked({ sessionId, userId, issuedAt })) return anonymous
+ * // Revocations of one process (a fleet needs a shared store, e.g. `@plexauth/redis`'s `revocations`).
+ * const sessions = new Set<string>()
+ * const users = new Map<string | number, number>()
+ * const revocations: SessionRevocationStore = {
+ *   revoke: (sessionId) => sessions.add(sessionId),
+ *   revokeUser: (userId, _ttl, before = Date.now() / 1000) => users.set(userId, before),
+ *   isRevoked: ({ sessionId, userId, issuedAt }) =>
+ *     sessions.has(sessionId) || issuedAt < (users.get(userId) ?? Number.NEGATIVE_INFINITY),
+ * }
+ * const session: SessionOptions = { secret: process.env.PLEXAUTH_SECRET!, revocations }
  * ```
  */
 export interface SessionRevocationStore {
