@@ -141,12 +141,22 @@ function urlOf(value: unknown): string {
   return value as string
 }
 
-/** Closes a connection; a hung Redis never answers QUIT, so after `timeoutMs` the connection is cut. */
+/**
+ * Closes a connection; a hung Redis never answers QUIT, so after `timeoutMs` the connection is cut, and one
+ * that is not up yet is not waited for.
+ */
 async function closeConnection(
-  connection: { readonly isOpen: boolean; close(): Promise<unknown>; destroy(): void },
+  connection: {
+    readonly isOpen: boolean
+    readonly isReady: boolean
+    close(): Promise<unknown>
+    destroy(): void
+  },
   timeoutMs: number,
 ): Promise<void> {
   if (!connection.isOpen) return
+  // Still (re)connecting, e.g. to a Redis that never came up: stop trying.
+  if (!connection.isReady) return connection.destroy()
   const quit = connection.close().then(
     () => true,
     () => false,
@@ -238,8 +248,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const close = async (): Promise<void> => {
     if (closed) return
     closed = true
-    await Promise.all([connecting, listening])
+    // A connection still being made is waited for only as long as a command would be.
+    await Promise.race([Promise.all([connecting, listening]), sleep(timeoutMs, undefined, { ref: false })])
     await Promise.all([closeConnection(client, timeoutMs), closeConnection(subscriber, timeoutMs)])
+    await Promise.all([connecting, listening])
   }
   return {
     cache,

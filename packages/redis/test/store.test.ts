@@ -15,7 +15,7 @@ import {
   PLEX_PATHS,
 } from '@plexauth/testing'
 import { afterAll, beforeAll, describe, expect, onTestFinished, test, vi } from 'vitest'
-import { type RedisServer, startRedis } from './redis-server.js'
+import { freePort, type RedisServer, startRedis } from './redis-server.js'
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!'
 const CLIENT = DEFAULT_CLIENT_IDENTIFIER
@@ -379,6 +379,23 @@ describe('Redis down, slow, and back', () => {
     await a.cache.set('k2', 'shared', 60)
     expect(await b.cache.get('k2')).toBe('shared')
     expect(a.events).toContainEqual(expect.objectContaining({ type: 'redis_recovered' }))
+  })
+
+  test('down from the start: the verifier answers alone, and close() returns', async () => {
+    const nowhere = createRedisStore({
+      url: `redis://127.0.0.1:${await freePort()}`,
+      secret: SECRET,
+      timeout: 0.2,
+    })
+    expect(await nowhere.ready(0.3)).toBe(false)
+    plex.resetCounters()
+    const verifier = legacyVerifier(nowhere)
+    const token = plex.createLegacyToken()
+    expect(await code(verifier.verify(token))).toBe('ok')
+    expect(await code(verifier.verify(token))).toBe('ok')
+    expect(await code(verifier.verify(plex.issueToken()))).toBe('ok')
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+    await nowhere.close()
   })
 
   test('hung: after one timeout, a flood of requests sends Redis nothing', async () => {
