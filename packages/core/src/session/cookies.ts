@@ -30,14 +30,28 @@ const HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/
  */
 export function requestContext(request: AuthRequest, publicOrigin: string | undefined): RequestContext {
   const host = first(request.headers.host)
-  const forwarded = first(request.headers['x-forwarded-proto'])
-  const https = request.encrypted === true || forwarded?.split(',')[0]?.trim().toLowerCase() === 'https'
+  const https = isHttps(request)
   const origin =
     host !== undefined && HOST.test(host) ? `${https ? 'https' : 'http'}://${host.toLowerCase()}` : undefined
-  if (publicOrigin !== undefined) return { secure: publicOrigin.startsWith('https:'), origin }
-  if (https || host === undefined) return { secure: true, origin }
+  return { secure: isSecure(request, publicOrigin), origin }
+}
+
+function isHttps(request: AuthRequest): boolean {
+  if (request.encrypted === true) return true
+  const forwarded = first(request.headers['x-forwarded-proto'])
+  return forwarded !== undefined && forwarded.split(',')[0]?.trim().toLowerCase() === 'https'
+}
+
+/**
+ * `requestContext(…).secure` alone, without building the origin: what the session cookie's name depends on,
+ * asked on every request that carries the unprefixed cookie.
+ */
+export function isSecure(request: AuthRequest, publicOrigin: string | undefined): boolean {
+  if (publicOrigin !== undefined) return publicOrigin.startsWith('https:')
+  const host = first(request.headers.host)
+  if (host === undefined || isHttps(request)) return true
   const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!
-  return { secure: !isLoopback(hostname.toLowerCase()), origin }
+  return !isLoopback(hostname.toLowerCase())
 }
 
 /** The cookie's name for this request: `__Host-` prefixed unless plain http on a loopback host. */

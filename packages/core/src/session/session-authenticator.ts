@@ -11,6 +11,7 @@ import {
   clearCookie,
   cookieName,
   isSameOrigin,
+  isSecure,
   isUnsafeMethod,
   readCookie,
   requestContext,
@@ -98,7 +99,7 @@ export function createSessionAuthenticator(
     const secure = readCookie(request.headers.cookie, SECURE_NAME)
     if (secure !== undefined) return secure
     const plain = readCookie(request.headers.cookie, SESSION_COOKIE)
-    return plain !== undefined && !requestContext(request, publicOrigin).secure ? plain : undefined
+    return plain !== undefined && !isSecure(request, publicOrigin) ? plain : undefined
   }
 
   function fromOwnOrigin(request: AuthRequest): boolean {
