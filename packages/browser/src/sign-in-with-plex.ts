@@ -111,7 +111,8 @@ function openPopup(): Window | null {
   const height = 720
   const left = screenX + (outerWidth - width) / 2
   const top = screenY + (outerHeight - height) / 2
-  // A blank window first, named so that a second click reuses it; it is pointed at Plex once the PIN exists.
+  // A blank window first (named: one left over from an earlier sign-in is reused, not joined by a second);
+  // it is pointed at Plex once the PIN exists.
   const popup = window.open('', 'plexauth', `popup,width=${width},height=${height},left=${left},top=${top}`)
   return popup === null || popup.closed ? null : popup
 }
