@@ -15,7 +15,7 @@ export {
   verifyJws,
 } from './jwt/jws.js'
 export type { PlexScope } from './jwt/scopes.js'
-export { isPlexScope, PLEX_SCOPES } from './jwt/scopes.js'
+export { isPlexScope, PLEX_SCOPES, splitScopes } from './jwt/scopes.js'
 export { ed25519Thumbprint } from './jwt/thumbprint.js'
 export { backoffMs, MAX_BACKOFF_MS, parseRetryAfter } from './lib/backoff.js'
 export type { BoundedFetchFailure, BoundedFetchOptions, BoundedResponse } from './lib/bounded-fetch.js'

@@ -83,3 +83,10 @@ test('hashSecret is a SHA-256 in base64url, never the secret', () => {
   expect(hash).not.toContain('2ffLuB84')
   expect(hashSecret('2ffLuB84dqLswk9skLos')).toBe(hash)
 })
+
+test('splitScopes reads Plex (commas) and OAuth (spaces) scope claims alike', async () => {
+  const { splitScopes } = await import('../src/jwt/scopes.js')
+  expect(splitScopes('username,email')).toEqual(['username', 'email'])
+  expect(splitScopes(' username  email,, friendly_name ')).toEqual(['username', 'email', 'friendly_name'])
+  expect(splitScopes('')).toEqual([])
+})

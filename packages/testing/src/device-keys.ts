@@ -1,5 +1,5 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { decodeJws, verifyDeviceJwt } from '@plexauth/core/plex-tv'
+import { decodeJws, splitScopes, verifyDeviceJwt } from '@plexauth/core/plex-tv'
 import type { FakePlexState } from './state.js'
 
 const X = /^[A-Za-z0-9_-]{43}$/
@@ -59,7 +59,7 @@ export { verifyDeviceJwt }
 
 /** The scopes of a device JWT's `scope` claim (comma-separated), or `undefined` without one. */
 export function scopesOf(claims: Record<string, unknown>): string[] | undefined {
-  return typeof claims.scope === 'string' ? claims.scope.split(',').filter(Boolean) : undefined
+  return typeof claims.scope === 'string' ? splitScopes(claims.scope) : undefined
 }
 
 /**

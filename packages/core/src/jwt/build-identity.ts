@@ -1,6 +1,6 @@
 import { PlexAuthError, type RejectedCheck } from '../lib/errors.js'
 import type { PlexJwtIdentity, PlexUser } from './identity-types.js'
-import { PLEX_SCOPES } from './scopes.js'
+import { PLEX_SCOPES, splitScopes } from './scopes.js'
 
 /** Longest string the identity exposes (username, email, uuid, thumbprint, scopes...). */
 export const MAX_CLAIM_STRING_LENGTH = 512
@@ -61,7 +61,7 @@ function readScopes(payload: Record<string, unknown>, rawUser: Record<string, un
   const scope = own(payload, 'scope')
   // Without a scope claim, the scopes are the user fields present: each scope is named for its claim.
   if (scope === undefined) return PLEX_SCOPES.filter((field) => own(rawUser, field) !== undefined)
-  const list = typeof scope === 'string' ? scope.split(/[\s,]+/).filter(Boolean) : scope
+  const list = typeof scope === 'string' ? splitScopes(scope) : scope
   if (!Array.isArray(list) || list.length > MAX_SCOPES) throw invalid('scope')
   for (const entry of list) if (!boundedString(entry)) throw invalid('scope')
   return [...new Set(list as string[])]

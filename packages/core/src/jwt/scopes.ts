@@ -40,3 +40,17 @@ const KNOWN: ReadonlySet<string> = new Set(PLEX_SCOPES)
 export function isPlexScope(value: unknown): value is PlexScope {
   return typeof value === 'string' && KNOWN.has(value)
 }
+
+/**
+ * The scopes of a `scope` claim: Plex writes them comma-separated (`"username,email"`), OAuth space-separated;
+ * both are read, empty entries dropped. The one reading of a token's scope claim (core's verifier, the fake's
+ * device JWTs).
+ *
+ * @example
+ * ```ts
+ * splitScopes('username, email') // ['username', 'email']
+ * ```
+ */
+export function splitScopes(scope: string): string[] {
+  return scope.split(/[\s,]+/).filter(Boolean)
+}
