@@ -1,0 +1,86 @@
+import { describe, expect, test } from 'vitest'
+import { type HttpSettings, send } from '../src/http.js'
+import { isPlexClientError } from '../src/index.js'
+
+/** Settings whose fetch answers with `answer` (or runs it), no retries, no waiting. */
+function settings(answer: (signal?: AbortSignal | null) => Promise<Response>): HttpSettings {
+  return {
+    fetch: (_url, init) => answer(init?.signal),
+    timeoutMs: 5_000,
+    maxBytes: 10_000,
+    maxRetries: 0,
+    maxRetryDelayMs: 0,
+    sleep: async () => {},
+  }
+}
+
+const GET = { method: 'GET', url: 'http://127.0.0.1:9/api/v2/user', headers: {} } as const
+
+async function codeOf(promise: Promise<unknown>): Promise<[string, number | undefined]> {
+  const err = await promise.then(
+    () => expect.unreachable('the request should fail'),
+    (error: unknown) => error,
+  )
+  if (!isPlexClientError(err)) throw err
+  return [err.code, err.status]
+}
+
+describe('the client request: every failure becomes one coded PlexClientError', () => {
+  test('a signal aborted before the request: ABORTED, and nothing is sent', async () => {
+    let sent = 0
+    const aborted = AbortSignal.abort()
+    const http = settings(async () => {
+      sent++
+      return new Response('{}')
+    })
+    expect(await codeOf(send(http, { ...GET, signal: aborted }))).toEqual(['ABORTED', undefined])
+    expect(sent).toBe(0)
+  })
+
+  test('a signal aborted while waiting for the answer: ABORTED', async () => {
+    const controller = new AbortController()
+    const http = settings(async () => {
+      controller.abort()
+      throw new DOMException('aborted', 'AbortError')
+    })
+    expect((await codeOf(send(http, { ...GET, signal: controller.signal })))[0]).toBe('ABORTED')
+  })
+
+  test('a transport failure: NETWORK_ERROR', async () => {
+    const http = settings(async () => {
+      throw new TypeError('fetch failed')
+    })
+    expect((await codeOf(send(http, GET)))[0]).toBe('NETWORK_ERROR')
+  })
+
+  test('a redirect is not followed: HTTP_ERROR with its status', async () => {
+    const http = settings(
+      async () => new Response(null, { status: 302, headers: { location: '/elsewhere' } }),
+    )
+    expect(await codeOf(send(http, GET))).toEqual(['HTTP_ERROR', 302])
+  })
+
+  test('a 2xx body that is not JSON: RESPONSE_INVALID; an error status with one: answered, body undefined', async () => {
+    expect(
+      (
+        await codeOf(
+          send(
+            settings(async () => new Response('<html>')),
+            GET,
+          ),
+        )
+      )[0],
+    ).toBe('RESPONSE_INVALID')
+    const refused = await send(
+      settings(async () => new Response('<html>', { status: 503 })),
+      GET,
+    )
+    expect(refused).toEqual({ status: 503, body: undefined })
+  })
+
+  test('a 429 beyond the retries: RATE_LIMITED with its Retry-After', async () => {
+    const http = settings(async () => new Response('', { status: 429, headers: { 'retry-after': '7' } }))
+    const err = await send(http, GET).catch((error: unknown) => error)
+    expect(err).toMatchObject({ code: 'RATE_LIMITED', status: 429, retryAfter: 7 })
+  })
+})
