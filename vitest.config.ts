@@ -9,21 +9,20 @@ const conditions = ['dev-source', 'node', 'default']
 const coverageGoal = (name: string) =>
   name === 'core' ? { lines: 95, branches: 95 } : { lines: 90, branches: 90 }
 
-// Packages not at the goal yet are held at a floor a point or two under what they measured (run-to-run
+// Packages not at the goal yet are held at a floor a point or so under what they measured (run-to-run
 // noise), so coverage can only rise: raise a floor when tests land, delete it at the goal, never lower it.
-// Measured on 2026-11-30 (lines / branches): core 95.4 / 88.6 (the untested branches are in session/ and
-// login/), client 95.5 / 83.3, express 95.9 / 75.7, fastify 98.4 / 86.8, koa 100 / 89.5 (plex-login.ts in
-// all three), redis 95.0 / 83.6, testing 93.8 / 83.7 (the control API, cli.ts runs as a child process),
-// browser 5.8 / 0 (its code runs in Chromium, where Node's V8 coverage does not see it).
+// Measured on 2026-11-30 at 09:18 UTC (lines / branches): core 97.3 / 92.4 (the untested branches are in
+// session/ and login/), client 96.4 / 86.5, express 95.9 / 75.7, koa 100 / 89.5 (plex-login.ts in both),
+// redis 95.0 / 83.6, testing 94.8 / 90.0 (at the goal by one branch), browser 5.8 / 0 (its code runs in
+// Chromium, where Node's V8 coverage does not see it); fastify is at the goal.
 const COVERAGE_FLOORS: Record<string, { lines: number; branches: number }> = {
-  core: { lines: 95, branches: 87 },
-  client: { lines: 94, branches: 82 },
-  express: { lines: 94, branches: 74 },
-  fastify: { lines: 97, branches: 85 },
-  koa: { lines: 98, branches: 88 },
-  redis: { lines: 93, branches: 82 },
-  testing: { lines: 92, branches: 82 },
-  browser: { lines: 4, branches: 0 },
+  core: { lines: 95, branches: 91 },
+  client: { lines: 90, branches: 85 },
+  express: { lines: 90, branches: 74 },
+  koa: { lines: 90, branches: 88 },
+  redis: { lines: 90, branches: 82 },
+  testing: { lines: 90, branches: 89 },
+  browser: { lines: 5, branches: 0 },
 }
 
 export default defineConfig({
@@ -40,6 +39,7 @@ export default defineConfig({
       provider: 'v8',
       include: ['packages/*/src/**/*.ts'],
       reporter: ['text-summary'],
+      reportOnFailure: true,
       thresholds: Object.fromEntries(
         readdirSync(new URL('./packages/', import.meta.url)).map((name) => [
           `packages/${name}/src/**`,
