@@ -11,7 +11,7 @@
 // for text that is not TypeScript meant to compile, and say why next to it.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const OUT = join(ROOT, '.snippets')
@@ -145,19 +145,33 @@ const PRELUDES = {
   },
   '@plexauth/koa': {
     app: "import('koa')",
+    /** A @koa/router router, as in the Koa README. */
+    router: "import('@koa/router').Router<import('@plexauth/koa').PlexAuthState>",
     handler: "import('koa').Middleware",
     ctx: "import('koa').Context",
   },
+}
+
+/**
+ * Whether a fragment declares or imports `name` itself (a binding, a destructured binding, an import), so
+ * that a free name is not declared twice. A name merely passed as an argument (`get('/', guard, handler)`)
+ * is a use, not a declaration.
+ */
+function declares(code, name) {
+  return (
+    new RegExp(`\\b(?:const|let|var|function|class)\\s+${name}\\b`).test(code) ||
+    new RegExp(`\\b(?:const|let|var)\\s*[{[][^=]*\\b${name}\\b[^=]*=`).test(code) ||
+    new RegExp(
+      `\\bimport\\s+(?:type\\s+)?(?:\\{[^}]*\\b${name}\\b[^}]*\\}|\\*\\s*as\\s+${name}\\b|${name}\\b)`,
+    ).test(code)
+  )
 }
 
 function preludeFor(pkgName, code) {
   const names = { ...PRELUDES[''], ...(PRELUDES[pkgName ?? ''] ?? {}) }
   return Object.entries(names)
     .filter(([name]) => new RegExp(`\\b${name}\\b`).test(code))
-    .filter(
-      ([name]) =>
-        !new RegExp(`(?:\\b(?:const|let|var|function|class|import)\\s+|[{,]\\s*)${name}\\b`).test(code),
-    )
+    .filter(([name]) => !declares(code, name))
     .map(([name, type]) => `declare const ${name}: ${type}`)
 }
 
@@ -264,6 +278,8 @@ const FRAMEWORKS = {
     express: ['./node_modules/@types/express4'],
     fastify: ['./node_modules/fastify4'],
     koa: ['./node_modules/@types/koa2'],
+    // @fastify/cors 11 is for Fastify 5; Fastify 4 apps use 9.x, as the Fastify README says.
+    '@fastify/cors': ['./node_modules/fastify-cors4'],
   },
 }
 const RESOLUTIONS = {
@@ -271,8 +287,18 @@ const RESOLUTIONS = {
   bundler: { module: 'ESNext', moduleResolution: 'Bundler' },
 }
 
+// A package's declaration entry, not its folder: in an ES module under `nodenext`, a `paths` target that
+// is a folder does not resolve, and TypeScript would silently fall back to the newer framework.
+function typesEntry(dir) {
+  const manifest = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8'))
+  const types = manifest.types ?? manifest.typings ?? 'index.d.ts'
+  return `${dir}/${types.replace(/^\.\//, '')}`
+}
+
 function compile(files, group, frameworkPaths, resolution) {
-  const paths = Object.fromEntries(Object.entries(frameworkPaths).map(([k, v]) => [k, v.map((p) => `.${p}`)]))
+  const paths = Object.fromEntries(
+    Object.entries(frameworkPaths).map(([k, v]) => [k, v.map((p) => `.${typesEntry(p)}`)]),
+  )
   const config = {
     compilerOptions: {
       target: 'ES2022',

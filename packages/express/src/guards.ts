@@ -42,7 +42,7 @@ export const requireAnyScope: (...scopes: string[]) => RequestHandler = guards.r
  *
  * @example
  * ```ts
- * app.get('/admin', requireUser((identity) => identity.user.id === OWNER_ID), handler)
+ * app.get('/admin', requireUser((identity) => identity.user.id === 123456), handler)
  * ```
  */
 export const requireUser: (predicate: UserPredicate) => RequestHandler = guards.requireUser

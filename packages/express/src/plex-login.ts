@@ -22,7 +22,7 @@ function send(req: Request, res: Response, answer: LoginResponse): void {
  * @example
  * ```ts
  * const session = { secret: process.env.PLEXAUTH_SECRET! }
- * app.use(plexLogin({ product: 'My App', clientIdentifier: 'my-app', session, access: { machineIdentifier } }))
+ * app.use(plexLogin({ product: 'My App', clientIdentifier: 'my-app', session, access: { machineIdentifier: MACHINE_ID } }))
  * app.use(plexAuth({ clientIdentifier: 'my-app', session }))
  * ```
  */

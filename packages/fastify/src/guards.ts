@@ -53,7 +53,7 @@ export const requireAnyScope: (...scopes: string[]) => PlexGuard = guards.requir
  *
  * @example
  * ```ts
- * app.get('/admin', { preHandler: requireUser((identity) => identity.user.id === OWNER_ID) }, handler)
+ * app.get('/admin', { preHandler: requireUser((identity) => identity.user.id === 123456) }, handler)
  * ```
  */
 export const requireUser: (predicate: UserPredicate) => PlexGuard = guards.requireUser

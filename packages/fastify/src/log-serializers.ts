@@ -1,17 +1,20 @@
 import { redactUrl } from '@plexauth/core'
 
+// `| undefined` spelled out: under `exactOptionalPropertyTypes` Fastify's request (Node's socket's
+// `remotePort: number | undefined`) must be assignable to it.
 interface LoggedRequest {
-  method?: string
-  url?: string
-  headers?: Record<string, unknown>
-  host?: string
-  hostname?: string
-  ip?: string
-  socket?: { remotePort?: number } | null
+  method?: string | undefined
+  url?: string | undefined
+  headers?: Record<string, unknown> | undefined
+  host?: string | undefined
+  hostname?: string | undefined
+  ip?: string | undefined
+  socket?: { remotePort?: number | undefined } | null | undefined
 }
 
 /** What the `req` serializer writes: the fields Fastify 4 and 5 type their own serializer's answer with. */
-interface LoggedRequestSummary {
+// A type alias, not an interface: it stays assignable to the index signature of Fastify's serializer type.
+type LoggedRequestSummary = {
   method?: string
   url?: string
   version?: string

@@ -43,7 +43,7 @@ export const requireAnyScope: (...scopes: string[]) => Middleware<PlexAuthState>
  *
  * @example
  * ```ts
- * router.get('/admin', requireUser((identity) => identity.user.id === OWNER_ID), handler)
+ * router.get('/admin', requireUser((identity) => identity.user.id === 123456), handler)
  * ```
  */
 export const requireUser: (predicate: UserPredicate) => Middleware<PlexAuthState> = guards.requireUser

@@ -25,7 +25,10 @@ export type PlexAuthOptions = PlexAuthSessionOptions
  *
  * @example
  * ```ts
- * const app = new Koa<PlexAuthState>()
+ * import Koa from 'koa'
+ * import { type PlexAuthState, plexAuth } from '@plexauth/koa'
+ *
+ * const app = new Koa<PlexAuthState>().use(plexAuth({ clientIdentifier: 'my-app' }))
  * app.use((ctx) => { ctx.body = ctx.state.plex?.user.username })
  * ```
  */

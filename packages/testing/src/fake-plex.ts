@@ -47,7 +47,8 @@ export interface FakePlexOptions {
  *
  * @example
  * ```ts
- * plex.sign({ alg: 'EdDSA', kid: oldKid }, { iss: 'plex.tv' }, { kid: oldKid })
+ * const { kid } = plex.addKey() // published, but not the key the fake signs with
+ * plex.sign({ alg: 'EdDSA', kid }, { iss: 'plex.tv' }, { kid })
  * ```
  */
 export interface SignOptions {
@@ -138,6 +139,9 @@ export interface FakePlex extends AsyncDisposable {
  *
  * @example
  * ```ts
+ * import { createPlexVerifier } from '@plexauth/core'
+ * import { createFakePlex, PLEX_PATHS } from '@plexauth/testing'
+ *
  * await using plex = await createFakePlex()
  * const verifier = createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: 'plexauth-test-app' })
  * await verifier.verify(plex.issueToken())

@@ -35,6 +35,7 @@ const SHORT_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
  *
  * @example
  * ```ts
+ * const pin = { code: 'ABCD' } // as the app's client got it from POST /api/v2/pins
  * plex.approvePin(pin.code, { user: { id: 7, username: 'bob' }, scopes: ['username'] })
  * ```
  */

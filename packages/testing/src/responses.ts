@@ -25,7 +25,7 @@ export interface FakeResponse {
  *
  * @example
  * ```ts
- * return json(201, { id: 1, code: 'ABCD' })
+ * const answer: FakeResponse = json(201, { id: 1, code: 'ABCD' })
  * ```
  */
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): FakeResponse {
@@ -38,7 +38,7 @@ export function json(status: number, value: unknown, headers: Record<string, str
  *
  * @example
  * ```ts
- * return negotiated(200, { id: 1 }, { tag: 'user', attributes: { id: 1 } })
+ * const answer: FakeResponse = negotiated(200, { id: 1 }, { tag: 'user', attributes: { id: 1 } })
  * ```
  */
 export function negotiated(
@@ -56,7 +56,7 @@ export function negotiated(
  *
  * @example
  * ```ts
- * return plexError(401, 1001, 'User could not be authenticated')
+ * const answer: FakeResponse = plexError(401, 1001, 'User could not be authenticated')
  * ```
  */
 export function plexError(

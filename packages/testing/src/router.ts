@@ -13,7 +13,7 @@ import { renderXml } from './xml.js'
  *
  * @example
  * ```ts
- * const handle = ({ params, state }: RouteContext) => json(200, { id: Number(params.id) })
+ * const handle = ({ params }: RouteContext) => ({ status: 200, body: JSON.stringify({ id: Number(params.id) }) })
  * ```
  */
 export interface RouteContext {
@@ -34,7 +34,7 @@ export interface RouteContext {
  *
  * @example
  * ```ts
- * const pinRoute: Route = { method: 'GET', path: '/api/v2/pins/:id', handle: ({ params }) => json(200, { id: params.id }) }
+ * const pinRoute: Route = { method: 'GET', path: '/api/v2/pins/:id', handle: ({ params }) => ({ status: 200, body: JSON.stringify({ id: params.id }) }) }
  * ```
  */
 export interface Route {

@@ -33,6 +33,7 @@ export interface AddServerOptions {
  * @example
  * ```ts
  * const server = plex.addServer()
+ * declare const client: import('@plexauth/client').PlexClient // signed in against the fake
  * const transient = await client.getTransientToken(server.url, server.accessToken())
  * expect(server.transientTokens).toContain(transient)
  * ```

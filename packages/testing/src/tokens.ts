@@ -26,8 +26,8 @@ export interface PlexTokenUser {
  *
  * @example
  * ```ts
- * const claims = decodeJwt(plex.issueToken())
- * expect(claims.user).toMatchObject({ id: DEFAULT_USER.id })
+ * const identity = await verifier.verify(plex.issueToken())
+ * expect(identity.user).toMatchObject({ id: DEFAULT_USER.id })
  * ```
  */
 export const DEFAULT_USER: Readonly<Required<PlexTokenUser>> = Object.freeze({
@@ -56,6 +56,10 @@ export const DEFAULT_SCOPES: readonly string[] = Object.freeze(['username', 'ema
  *
  * @example
  * ```ts
+ * import { createPlexVerifier } from '@plexauth/core'
+ * import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER } from '@plexauth/testing'
+ *
+ * await using plex = await createFakePlex()
  * createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER })
  * ```
  */
@@ -76,7 +80,7 @@ export const PLEX_TOKEN_LIFETIME = 604_800
  *
  * @example
  * ```ts
- * expect(identity.thumbprint).toBe(DEFAULT_THUMBPRINT)
+ * expect(identity.kind === 'jwt' && identity.thumbprint).toBe(DEFAULT_THUMBPRINT)
  * ```
  */
 export const DEFAULT_THUMBPRINT = createHash('sha256').update('plexauth-test-device').digest('base64url')

@@ -14,8 +14,12 @@ import {
  *
  * @example
  * ```ts
+ * import type { RequestHandler } from 'express'
+ * import { createGuards, type Guard, type PlexGuards } from '@plexauth/core/adapter'
+ *
+ * declare function toRequestHandler(guard: Guard): RequestHandler // the adapter's translation
  * const guards: PlexGuards<RequestHandler> = createGuards(toRequestHandler)
- * app.get('/mail', guards.requireScopes('email'), handler)
+ * const requireMail: RequestHandler = guards.requireScopes('email')
  * ```
  */
 export interface PlexGuards<Handler> {
@@ -56,10 +60,15 @@ export interface PlexGuards<Handler> {
  *
  * @example
  * ```ts
- * const guards = createGuards<RequestHandler>((guard) => (req, res, next) => {
- *   Promise.resolve(req.plex)
+ * import type { PlexIdentity } from '@plexauth/core'
+ * import { createGuards } from '@plexauth/core/adapter'
+ * import type { RequestHandler } from 'express'
+ *
+ * const identities = new WeakMap<object, PlexIdentity>() // what authentication attached
+ * const guards = createGuards<RequestHandler>((guard) => (req, _res, next) => {
+ *   Promise.resolve(identities.get(req))
  *     .then(guard)
- *     .then((identity) => { if (identity) req.plex = identity; next() }, next)
+ *     .then((identity) => { if (identity) identities.set(req, identity); next() }, next)
  * })
  * export const requireScopes = guards.requireScopes
  * ```

@@ -7,6 +7,7 @@ import type { AuthRequest } from './create-authenticator.js'
  *
  * @example
  * ```ts
+ * declare const authenticator: Authenticator
  * const identity = authenticator.peek(nodeRequest(req))
  * ```
  */

@@ -236,7 +236,7 @@ export function redactUrl(url: string): string {
  *
  * @example
  * ```ts
- * logger.info({ headers: redactHeaders(req.headers) }, 'request')
+ * console.info({ headers: redactHeaders(req.headers) }, 'request')
  * ```
  */
 export function redactHeaders(

@@ -11,6 +11,7 @@ let fallback: Authenticator | undefined
  *
  * @example
  * ```ts
+ * const authenticator = createAuthenticator({ clientIdentifier: 'my-app' })
  * rememberAuthenticator(req, authenticator)
  * authenticatorOf(req) === authenticator // true
  * ```
@@ -25,6 +26,7 @@ export function rememberAuthenticator(request: object, authenticator: Authentica
  *
  * @example
  * ```ts
+ * declare const err: unknown // what a guard threw
  * const { status, headers, body } = authenticatorOf(req).toHttpError(err)
  * ```
  */

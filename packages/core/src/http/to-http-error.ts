@@ -83,6 +83,8 @@ function quote(value: string): string {
  *
  * @example
  * ```ts
+ * declare const err: unknown // what verification threw
+ * declare const res: import('node:http').ServerResponse
  * const { status, headers, body } = toHttpError(err, { realm: 'my-app' })
  * res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body))
  * ```

@@ -21,7 +21,7 @@ export interface PlexUser {
  *
  * @example
  * ```ts
- * const left = req.plex?.session ? req.plex.session.expiresAt - Date.now() / 1000 : undefined
+ * const left = identity.session ? identity.session.expiresAt - Date.now() / 1000 : undefined // seconds
  * ```
  */
 export interface PlexSessionInfo {
@@ -39,9 +39,8 @@ export interface PlexSessionInfo {
  *
  * @example
  * ```ts
- * app.get('/requests', requireServerAccess({ machineIdentifier }), (req, res) => {
- *   res.json(req.plex?.access?.owner ? allRequests() : requestsOf(req.plex!.user.id))
- * })
+ * // On a route guarded by requireServerAccess({ machineIdentifier }):
+ * const showEveryonesRequests = identity.access?.owner === true
  * ```
  */
 export interface ServerAccess {
@@ -129,7 +128,7 @@ export interface PlexLegacyIdentity extends PlexIdentityBase {
  * const identity = await verifier.verify(token)
  * identity.user.id          // 123456
  * identity.scopes           // ['username', 'email']
- * if (identity.kind === 'jwt') identity.thumbprint
+ * if (identity.kind === 'jwt') console.log(identity.thumbprint)
  * ```
  */
 export type PlexIdentity = PlexJwtIdentity | PlexLegacyIdentity

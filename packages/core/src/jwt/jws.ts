@@ -23,7 +23,8 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/
  *
  * @example
  * ```ts
- * jwsAlgorithmOf(generateKeyPairSync('ed25519').privateKey) // 'EdDSA'
+ * declare const privateKey: import('node:crypto').KeyObject // an Ed25519 or RSA private key
+ * jwsAlgorithmOf(privateKey) // 'EdDSA' for an Ed25519 key
  * ```
  */
 export function jwsAlgorithmOf(key: KeyObject): JwsAlgorithm | undefined {
@@ -43,6 +44,7 @@ function digestOf(key: KeyObject): 'sha256' | null {
  *
  * @example
  * ```ts
+ * declare const privateKey: import('node:crypto').KeyObject // an Ed25519 or RSA private key
  * const token = signJwsParts(Buffer.from('{"alg":"EdDSA"}').toString('base64url'), 'e30', privateKey)
  * ```
  */
@@ -57,7 +59,8 @@ export function signJwsParts(headerB64: string, payloadB64: string, key: KeyObje
  *
  * @example
  * ```ts
- * const token = signJws({ alg: 'EdDSA', kid, typ: 'JWT' }, { iss: 'plex.tv' }, privateKey)
+ * declare const privateKey: import('node:crypto').KeyObject // an Ed25519 or RSA private key
+ * const token = signJws({ alg: 'EdDSA', kid: 'key-1', typ: 'JWT' }, { iss: 'plex.tv' }, privateKey)
  * ```
  */
 export function signJws(header: object, payload: object, key: KeyObject): string {
@@ -102,8 +105,9 @@ function decodeObject(segment: string): Record<string, unknown> | undefined {
  *
  * @example
  * ```ts
+ * declare const publicKey: import('node:crypto').KeyObject
  * const verified = verifyJws(token, publicKey)
- * if (verified?.payload.iss === 'plex.tv') accept()
+ * if (verified?.payload.iss === 'plex.tv') console.log('signed by plex.tv')
  * ```
  */
 export function verifyJws(
@@ -131,7 +135,7 @@ export function verifyJws(
  *
  * @example
  * ```ts
- * const claims: DeviceJwtClaims = { clientIdentifier: 'my-app', scopes: ['username'], nonce }
+ * const claims: DeviceJwtClaims = { clientIdentifier: 'my-app', scopes: ['username'], nonce: '0c4d9a3e-5b7f-4f1e-9a2b-6f8e1d2c3b4a' }
  * ```
  */
 export interface DeviceJwtClaims {
@@ -147,7 +151,8 @@ export interface DeviceJwtClaims {
  *
  * @example
  * ```ts
- * const jwt = signDeviceJwt(privateKey, kid, { clientIdentifier: 'my-app', scopes: ['username'], nonce })
+ * declare const privateKey: import('node:crypto').KeyObject // an Ed25519 or RSA private key
+ * const jwt = signDeviceJwt(privateKey, 'key-1', { clientIdentifier: 'my-app', scopes: ['username'] })
  * ```
  */
 export function signDeviceJwt(
@@ -178,7 +183,9 @@ export function signDeviceJwt(
  *
  * @example
  * ```ts
- * const claims = verifyDeviceJwt(jwt, device.publicKey, device.clientIdentifier)
+ * declare const jwt: string // a device JWT, as signDeviceJwt signs it
+ * declare const publicKey: import('node:crypto').KeyObject // the device's registered key
+ * const claims = verifyDeviceJwt(jwt, publicKey, 'my-app')
  * ```
  */
 export function verifyDeviceJwt(

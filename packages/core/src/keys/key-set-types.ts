@@ -1,4 +1,11 @@
-/** A JSON Web Key as published by Plex (`OKP` / `Ed25519`). Other members are tolerated and ignored. */
+/**
+ * A JSON Web Key as published by Plex (`OKP` / `Ed25519`). Other members are tolerated and ignored.
+ *
+ * @example
+ * ```ts
+ * const jwk: PlexJwk = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'k1', alg: 'EdDSA' }
+ * ```
+ */
 export interface PlexJwk {
   kty: string
   crv?: string
@@ -28,12 +35,34 @@ export type Ed25519PublicJwk = {
   alg: 'EdDSA'
 }
 
-/** A JSON Web Key Set: `{ keys: [...] }`, the body of `GET /api/v2/auth/keys`. */
+/**
+ * A JSON Web Key Set: `{ keys: [...] }`, the body of `GET /api/v2/auth/keys`.
+ *
+ * @example
+ * ```ts
+ * const jwks: PlexJwks = await (await fetch(PLEX_JWKS_URL)).json() as PlexJwks
+ * const kids = jwks.keys.map((key) => key.kid)
+ * ```
+ */
 export interface PlexJwks {
   keys: PlexJwk[]
 }
 
-/** Persists the last good key set across restarts. Both methods may be sync or async. */
+/**
+ * Persists the last good key set across restarts. Both methods may be sync or async.
+ *
+ * @example
+ * ```ts
+ * import { readFile, writeFile } from 'node:fs/promises'
+ * import { createPlexVerifier, type KeyStore, type PlexJwks } from '@plexauth/core'
+ *
+ * const keyStore: KeyStore = {
+ *   load: async () => JSON.parse(await readFile('plex-keys.json', 'utf8').catch(() => 'null')) as PlexJwks | null,
+ *   save: (jwks) => writeFile('plex-keys.json', JSON.stringify(jwks)),
+ * }
+ * const verifier = createPlexVerifier({ clientIdentifier: 'my-app', keyStore })
+ * ```
+ */
 export interface KeyStore {
   load(): PlexJwks | undefined | null | Promise<PlexJwks | undefined | null>
   save(jwks: PlexJwks): void | Promise<void>
@@ -90,18 +119,44 @@ export interface SharingKeyStore extends KeyStore {
   ): Promise<SharedKeySet | undefined>
 }
 
-/** Tuning of the Plex key set cache. All durations are in seconds. */
+/**
+ * Tuning of the Plex key set cache. All durations are in seconds.
+ *
+ * @example
+ * ```ts
+ * const jwks: JwksCacheOptions = { maxAge: 3600, staleIfError: 7 * 86400 }
+ * const verifier = createPlexVerifier({ clientIdentifier: 'my-app', jwks })
+ * ```
+ */
 export interface JwksCacheOptions {
-  /** How long fetched keys are fresh. Default: the response's `Cache-Control: max-age` clamped to [60, 86400], else 600. */
+  /**
+   * How long fetched keys are fresh. Default: the response's `Cache-Control: max-age` clamped to [60, 86400], else 600.
+   * @default 600
+   */
   maxAge?: number
-  /** Minimum gap between fetches caused by unknown key ids. Default 30. */
+  /**
+   * Minimum gap between fetches caused by unknown key ids.
+   * @default 30
+   */
   cooldown?: number
-  /** Abort a key fetch after this long (headers and body). Default 5. */
+  /**
+   * Abort a key fetch after this long (headers and body).
+   * @default 5
+   */
   timeout?: number
-  /** After the keys expire and refreshing fails, keep using them this long. Default 86400. */
+  /**
+   * After the keys expire and refreshing fails, keep using them this long.
+   * @default 86400
+   */
   staleIfError?: number
-  /** Largest key set body accepted, counted while reading. Default 262144. */
+  /**
+   * Largest key set body accepted, counted while reading.
+   * @default 262144
+   */
   maxBytes?: number
-  /** Most keys a key set may hold. Default 32. */
+  /**
+   * Most keys a key set may hold.
+   * @default 32
+   */
   maxKeys?: number
 }

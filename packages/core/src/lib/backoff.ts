@@ -24,6 +24,7 @@ export function backoffMs(failures: number, maxMs: number = MAX_BACKOFF_MS): num
  *
  * @example
  * ```ts
+ * const response = await fetch('https://plex.tv/api/v2/user')
  * parseRetryAfter(response.headers.get('retry-after'), Date.now()) // '120' → 120000
  * ```
  */

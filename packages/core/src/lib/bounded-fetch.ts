@@ -7,8 +7,10 @@ export type BoundedFetchFailure = 'timeout' | 'network' | 'redirect' | 'too_larg
  *
  * @example
  * ```ts
- * try { await fetchBounded(url, options) } catch (err) {
- *   if (err instanceof BoundedFetchError && err.reason === 'timeout') retryLater()
+ * try {
+ *   await fetchBounded('https://plex.tv/api/v2/user', { fetch, timeoutMs: 5000, maxBytes: 65536 })
+ * } catch (err) {
+ *   if (err instanceof BoundedFetchError && err.reason === 'timeout') console.warn('plex.tv is slow, try later')
  * }
  * ```
  */
@@ -57,7 +59,7 @@ export interface BoundedFetchOptions {
  *
  * @example
  * ```ts
- * const { status, text } = await fetchBounded(url, options)
+ * const { status, text } = await fetchBounded('https://plex.tv/api/v2/user', { fetch, timeoutMs: 5000, maxBytes: 65536 })
  * ```
  */
 export interface BoundedResponse {
@@ -72,7 +74,7 @@ export interface BoundedResponse {
  *
  * @example
  * ```ts
- * const bytes = await readBoundedBody(await fetch(url), 256 * 1024)
+ * const bytes = await readBoundedBody(await fetch('https://plex.tv/api/v2/user'), 256 * 1024)
  * if (bytes === undefined) throw new Error('too large')
  * ```
  */

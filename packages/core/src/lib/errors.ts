@@ -4,7 +4,7 @@
  * @example
  * ```ts
  * try { await verifier.verify(token) } catch (err) {
- *   if (err instanceof PlexAuthError && err.code === 'TOKEN_EXPIRED') refreshAndRetry()
+ *   if (err instanceof PlexAuthError && err.code === 'TOKEN_EXPIRED') console.log('ask the client to refresh')
  * }
  * ```
  */
@@ -34,7 +34,8 @@ export type PlexAuthErrorCode =
  *
  * @example
  * ```ts
- * if (err.code === 'ACCESS_DENIED' && err.reason === 'not_owner') show('Only the server owner may sign in')
+ * declare const err: PlexAuthError
+ * if (err.code === 'ACCESS_DENIED' && err.reason === 'not_owner') console.log('Only the server owner may sign in')
  * ```
  */
 export type AccessDeniedReason = 'no_server_access' | 'not_owner' | 'refused'
@@ -165,7 +166,11 @@ export class PlexAuthError extends Error {
  *
  * @example
  * ```ts
- * if (isPlexAuthError(err)) console.log(err.code)
+ * try {
+ *   await verifier.verify(token)
+ * } catch (err) {
+ *   if (isPlexAuthError(err)) console.log(err.code)
+ * }
  * ```
  */
 export function isPlexAuthError(err: unknown): err is PlexAuthError {

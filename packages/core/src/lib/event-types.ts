@@ -19,8 +19,11 @@ export type PlexAuthEvent =
  *
  * @example
  * ```ts
- * onEvent: (event) => {
- *   if (event.type === 'plex_request_failed' && event.reason === 'rate_limited') log.warn('plex.tv said 429')
+ * const options: PlexVerifierOptions = {
+ *   clientIdentifier: 'my-app',
+ *   onEvent: (event) => {
+ *     if (event.type === 'plex_request_failed' && event.reason === 'rate_limited') console.warn('plex.tv said 429')
+ *   },
  * }
  * ```
  */

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto'
  *
  * @example
  * ```ts
- * store.set(`legacy:${hashSecret(token)}`, record, ttlMs)
+ * const store = new Map<string, { userId: number }>()
+ * store.set(`legacy:${hashSecret(token)}`, { userId: 1 }) // the token itself is never kept
  * ```
  */
 export function hashSecret(secret: string): string {

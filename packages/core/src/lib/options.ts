@@ -9,7 +9,8 @@
  *
  * @example
  * ```ts
- * if (typeof options !== 'object') fail('options must be an object')
+ * declare const options: unknown // what the user passed
+ * if (typeof options !== 'object' || options === null) fail('options must be an object')
  * ```
  */
 export function fail(message: string): never {
@@ -23,7 +24,7 @@ export function fail(message: string): never {
  * @example
  * ```ts
  * const NAMES = optionNames<{ a?: number; b?: string }>({ a: true, b: true })
- * checkKeys('', options, NAMES)
+ * checkKeys('', { a: 1, c: 2 }, NAMES) // throws: unknown option c
  * ```
  */
 export function optionNames<T extends object>(
@@ -39,7 +40,9 @@ export function optionNames<T extends object>(
  *
  * @example
  * ```ts
- * checkKeys('jwks.', options.jwks, JWKS_OPTION_NAMES)
+ * checkKeys('jwks.', { maxAge: 600 }, optionNames<JwksCacheOptions>({
+ *   maxAge: true, cooldown: true, timeout: true, staleIfError: true, maxBytes: true, maxKeys: true,
+ * }))
  * ```
  */
 export function checkKeys(name: string, object: object, allowed: ReadonlySet<string>): void {
@@ -53,6 +56,7 @@ export function checkKeys(name: string, object: object, allowed: ReadonlySet<str
  *
  * @example
  * ```ts
+ * declare const options: Record<string, unknown> // what the user passed, not yet validated
  * number('legacyLookupsPerSecond', options.legacyLookupsPerSecond, 10, 0.01, 100_000)
  * ```
  */
@@ -77,6 +81,7 @@ export function number(
  *
  * @example
  * ```ts
+ * declare const options: Record<string, unknown> // what the user passed, not yet validated
  * count('maxBytes', options.maxBytes, 2 * 1024 * 1024, 1024, 64 * 1024 * 1024)
  * ```
  */
@@ -90,6 +95,7 @@ export function count(name: string, value: unknown, fallback: number, min: numbe
  *
  * @example
  * ```ts
+ * declare const options: Record<string, unknown> // what the user passed, not yet validated
  * const timeoutMs = durationMs('timeout', options.timeout, 5, 0.001, 120) // 5000 by default
  * ```
  */
@@ -102,6 +108,7 @@ export function durationMs(name: string, value: unknown, fallback: number, min: 
  *
  * @example
  * ```ts
+ * declare const options: Record<string, unknown> // what the user passed, not yet validated
  * boolean('credentialsRequired', options.credentialsRequired, true)
  * ```
  */
@@ -116,6 +123,7 @@ export function boolean(name: string, value: unknown, fallback: boolean): boolea
  *
  * @example
  * ```ts
+ * declare const options: PlexVerifierOptions
  * const onEvent = func('onEvent', options.onEvent)
  * ```
  */
@@ -129,6 +137,7 @@ export function func<T>(name: string, value: T | undefined): T | undefined {
  *
  * @example
  * ```ts
+ * declare const options: Record<string, unknown> // what the user passed, not yet validated
  * const fetchImpl = fetchOption(options.fetch)
  * ```
  */
@@ -143,6 +152,7 @@ export function fetchOption(value: unknown): typeof globalThis.fetch {
  *
  * @example
  * ```ts
+ * declare const options: Record<string, unknown> // what the user passed, not yet validated
  * const keyStore = withMethods<KeyStore>('keyStore', options.keyStore, ['load', 'save'])
  * ```
  */
@@ -188,6 +198,7 @@ export function secretList(name: string, value: unknown): readonly string[] {
  *
  * @example
  * ```ts
+ * declare const options: Record<string, unknown> // what the user passed, not yet validated
  * nonEmptyString('issuer', options.issuer)
  * ```
  */
@@ -207,6 +218,7 @@ const HEADER_VALUE = /^[\x21-\x7e\xa1-\xff](?:[\x20-\x7e\xa0-\xff]*[\x21-\x7e\xa
  *
  * @example
  * ```ts
+ * declare const options: Record<string, unknown> // what the user passed, not yet validated
  * headerValue('product', options.product, undefined, 256)
  * ```
  */

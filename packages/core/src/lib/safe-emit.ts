@@ -8,6 +8,7 @@ import type { PlexAuthEvent } from './event-types.js'
  *
  * @example
  * ```ts
+ * declare const options: PlexVerifierOptions
  * const emit = safeEmitter(options.onEvent)
  * emit({ type: 'keys_stale', age: 700 })
  * ```

@@ -41,7 +41,8 @@ export interface LoginRequest extends AuthRequest {
  *
  * @example
  * ```ts
- * const answer = await login.handle(nodeLoginRequest(req, req, req.originalUrl))
+ * declare const login: LoginHandler
+ * const answer = await login.handle(nodeLoginRequest(req, req))
  * ```
  */
 export function nodeLoginRequest(
@@ -72,9 +73,9 @@ export interface LoginResponse {
  *
  * @example
  * ```ts
- * const login = createLoginHandler(options)
- * const answer = await login.handle({ method: req.method, url: req.url, headers: req.headers })
- * if (answer) send(answer)
+ * const login = createLoginHandler({ product: 'My App', clientIdentifier: 'my-app', session: { secret: process.env.PLEXAUTH_SECRET! } })
+ * const answer = await login.handle({ method: req.method, url: req.url ?? '/', headers: req.headers })
+ * if (answer) console.log(answer.status, answer.headers)
  * ```
  */
 export interface LoginHandler {
@@ -203,7 +204,7 @@ function checkApp(value: unknown): unknown {
  *
  * @example
  * ```ts
- * const login = createLoginHandler({ product: 'My App', clientIdentifier: 'my-app', session: { secret } })
+ * const login = createLoginHandler({ product: 'My App', clientIdentifier: 'my-app', session: { secret: process.env.PLEXAUTH_SECRET! } })
  * ```
  */
 export function createLoginHandler(options: unknown): LoginHandler {

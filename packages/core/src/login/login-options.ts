@@ -24,6 +24,7 @@ import { PLEX_JWKS_URL } from '../verifier/resolve-options.js'
  *
  * @example
  * ```ts
+ * declare const users: { upsert(plexId: number): Promise<string> } // the app's own user table
  * const onLogin = async ({ identity }: LoginContext) => ({ userId: await users.upsert(identity.user.id) })
  * ```
  */

@@ -266,7 +266,7 @@ export interface PlexPinAnswer {
  * ```ts
  * declare const text: string
  * const pin = parsePin(JSON.parse(text))
- * if (pin.authToken !== null) useToken(pin.authToken)
+ * if (pin.authToken !== null) console.log('signed in')
  * ```
  */
 export function parsePin(body: unknown, now: number = Date.now()): PlexPinAnswer {

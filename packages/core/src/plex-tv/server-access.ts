@@ -42,12 +42,13 @@ export interface ServerAccessOptions {
   clientIdentifier?: string
   /** plex.tv's base URL (for a fake or a proxy). https only, except loopback hosts. Default `https://plex.tv`. */
   plexTvUrl?: string
+  // `| undefined` spelled out: apps pass `process.env.PLEX_OWNER_TOKEN` as it is (see the example).
   /**
    * The server owner's token: adds the owner's friends list (`GET /api/users`) as a second source. When
    * plex.tv refuses it (401, or 498 for an expired JWT), a `plex_request_failed` event reports it and, for a
    * minute at a time, the friends list counts as empty: `/api/v2/resources` alone decides.
    */
-  ownerToken?: string
+  ownerToken?: string | undefined
   /** How long an answer is trusted (a "no access" answer at most 60 s). Default 600. */
   accessTtl?: number
   /** While plex.tv is unavailable, keep using the last known answer this long after it expired. Default 3600. */

@@ -28,7 +28,7 @@ import type { SessionOptions } from './session-types.js'
  *
  * @example
  * ```ts
- * const options: PlexAuthSessionOptions = { clientIdentifier: 'my-app', session: { secret } }
+ * const options: PlexAuthSessionOptions = { clientIdentifier: 'my-app', session: { secret: process.env.PLEXAUTH_SECRET! } }
  * ```
  */
 export interface PlexAuthSessionOptions extends PlexAuthOptions {
@@ -57,8 +57,12 @@ function hasTokenHeader(request: AuthRequest): boolean {
  *
  * @example
  * ```ts
- * const auth = createSessionAuthenticator({ clientIdentifier: 'my-app', session: { secret } })
- * const identity = await auth.authenticate({ method: req.method, headers: req.headers, setCookie })
+ * declare const res: import('node:http').ServerResponse
+ * const auth = createSessionAuthenticator({ clientIdentifier: 'my-app', session: { secret: process.env.PLEXAUTH_SECRET! } })
+ * const identity = await auth.authenticate({
+ *   ...nodeRequest(req),
+ *   setCookie: (cookie) => res.appendHeader('set-cookie', cookie),
+ * })
  * ```
  */
 export function createSessionAuthenticator(
