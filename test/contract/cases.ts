@@ -47,6 +47,13 @@ export interface ContractUrls {
   downPlexTvUrl: string
   /** A plex.tv that answers until the runner takes it down, after warming the `stale` access routes. */
   gatePlexTvUrl: string
+  /**
+   * A plex.tv whose `/api/v2/resources` answers every user with a forged device list: a device under the
+   * server's identifier that the asking account owns (what registering such a device would show).
+   */
+  forgePlexTvUrl: string
+  /** The owner's token on that plex.tv. */
+  forgeOwnerToken: string
 }
 
 export function authOptions(
@@ -77,14 +84,26 @@ export function authOptions(
 }
 
 /** The `requireServerAccess` / `requireServerOwner` configurations of a test app. */
-export type AccessName = 'main' | 'down' | 'stale'
+export type AccessName = 'main' | 'down' | 'stale' | 'forged'
 
 export function accessOptions(urls: ContractUrls): Record<AccessName, ServerAccessOptions> {
   return {
-    main: { machineIdentifier: SERVER_ID, plexTvUrl: urls.plexTvUrl },
-    down: { machineIdentifier: SERVER_ID, plexTvUrl: urls.downPlexTvUrl },
+    main: { machineIdentifier: SERVER_ID, plexTvUrl: urls.plexTvUrl, ownerId: OWNER_ID },
+    down: { machineIdentifier: SERVER_ID, plexTvUrl: urls.downPlexTvUrl, ownerId: OWNER_ID },
     // Always asks plex.tv (accessTtl 0); once the runner takes it down, the last answer serves.
-    stale: { machineIdentifier: SERVER_ID, plexTvUrl: urls.gatePlexTvUrl, accessTtl: 0, staleIfError: 3600 },
+    stale: {
+      machineIdentifier: SERVER_ID,
+      plexTvUrl: urls.gatePlexTvUrl,
+      ownerId: OWNER_ID,
+      accessTtl: 0,
+      staleIfError: 3600,
+    },
+    // The owner known by the owner's token alone (its id read with it), against forged device lists.
+    forged: {
+      machineIdentifier: SERVER_ID,
+      plexTvUrl: urls.forgePlexTvUrl,
+      ownerToken: urls.forgeOwnerToken,
+    },
   }
 }
 
@@ -195,6 +214,18 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   { method: 'GET', path: '/access/down', auth: 'main', guards: [{ kind: 'serverAccess', config: 'down' }] },
   { method: 'GET', path: '/access/stale', auth: 'main', guards: [{ kind: 'serverAccess', config: 'stale' }] },
+  {
+    method: 'GET',
+    path: '/forged/access',
+    auth: 'main',
+    guards: [{ kind: 'serverAccess', config: 'forged' }],
+  },
+  {
+    method: 'GET',
+    path: '/forged/owner',
+    auth: 'main',
+    guards: [{ kind: 'serverAccess', config: 'forged', owner: true }],
+  },
 ]
 
 export interface Expected {
@@ -635,5 +666,27 @@ export const CASES: readonly ContractCase[] = [
     name: 'server access: plex.tv down, the last known answer serves',
     request: (p) => get('/access/stale', bearer(p.issueToken({ user: { id: FRIEND_ID } }))),
     expect: { ...ok(FRIEND_ID), access: { owner: false, source: 'resources', stale: true } },
+  },
+
+  // Who decides ownership (issue 11): a device list the user controls never makes them the owner
+  {
+    name: 'forged device list: a stranger owning a device under the server identifier is refused',
+    request: (p) => get('/forged/access', bearer(p.issueToken({ user: { id: STRANGER_ID } }))),
+    expect: { status: 403, wwwAuthenticate: realm, code: 'ACCESS_DENIED' },
+  },
+  {
+    name: 'forged device list: requireServerOwner refuses the stranger',
+    request: (p) => get('/forged/owner', bearer(p.issueToken({ user: { id: STRANGER_ID } }))),
+    expect: { status: 403, wwwAuthenticate: realm, code: 'ACCESS_DENIED' },
+  },
+  {
+    name: "forged device list: a friend is let in by the owner's friends list, not as an owner",
+    request: (p) => get('/forged/access', bearer(p.issueToken({ user: { id: FRIEND_ID } }))),
+    expect: { ...ok(FRIEND_ID), access: { owner: false, source: 'friends', stale: false } },
+  },
+  {
+    name: 'forged device list: the owner, known by the id read with the owner token',
+    request: (p) => get('/forged/owner', bearer(p.issueToken())),
+    expect: { ...ok(OWNER_ID), access: { owner: true, source: 'resources', stale: false } },
   },
 ]

@@ -33,10 +33,12 @@ let cold: FakePlex
 let stale: FakePlex
 let burst: FakePlex
 let gate: FakePlex
+let forge: FakePlex
 const apps = new Map<string, Running>()
 
 beforeAll(async () => {
-  ;[plex, cold, stale, burst, gate] = await Promise.all([
+  ;[plex, cold, stale, burst, gate, forge] = await Promise.all([
+    createFakePlex(),
     createFakePlex(),
     createFakePlex(),
     createFakePlex(),
@@ -49,12 +51,16 @@ beforeAll(async () => {
   burst.setKeysResponse(plex.keys)
   // Server access: the owner's server, shared with a friend, unknown to a stranger. The gate fake holds the
   // same accounts and share, and accepts the main fake's tokens, until it is taken down below.
-  for (const fake of [plex, gate]) {
+  for (const fake of [plex, gate, forge]) {
     fake.addAccount({ id: FRIEND_ID, username: 'friend' })
     fake.addAccount({ id: STRANGER_ID, username: 'stranger' })
     fake.addServer({ machineIdentifier: SERVER_ID, ownerId: OWNER_ID, sharedWith: [FRIEND_ID] })
   }
   gate.addKey(plex.signingKey)
+  // Whoever asks, the forge's device list shows the server as a device the asking account owns.
+  forge.fail(PLEX_PATHS.resources, {
+    body: [{ name: 'Basement', clientIdentifier: SERVER_ID, provides: 'server', owned: true, ownerId: null }],
+  })
   const urls = {
     jwksUrl: plex.jwksUrl,
     coldJwksUrl: cold.jwksUrl,
@@ -63,6 +69,8 @@ beforeAll(async () => {
     plexTvUrl: plex.url,
     downPlexTvUrl: cold.url,
     gatePlexTvUrl: gate.url,
+    forgePlexTvUrl: forge.url,
+    forgeOwnerToken: forge.createLegacyToken({ accountId: OWNER_ID }),
   }
   const friendToken = plex.issueToken({ user: { id: FRIEND_ID } })
   const warmUp = plex.issueToken()
@@ -92,7 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...apps.values()].map((app) => app.close()))
-  await Promise.all([plex, cold, stale, burst, gate].map((fake) => fake?.close()))
+  await Promise.all([plex, cold, stale, burst, gate, forge].map((fake) => fake?.close()))
 })
 
 // Each row's request is built once, so every framework receives exactly the same bytes.

@@ -54,7 +54,12 @@ async function setup(): Promise<Setup> {
     guard: (options = {}, mode = 'access') =>
       asCheck(
         createServerAccessGuard(
-          { machineIdentifier: server.machineIdentifier, plexTvUrl: plex.url, ...options },
+          {
+            machineIdentifier: server.machineIdentifier,
+            plexTvUrl: plex.url,
+            ownerId: plex.account.id,
+            ...options,
+          },
           mode,
         ),
       ),
@@ -189,7 +194,12 @@ describe('requireServerAccess: who may use the server', () => {
       return globalThis.fetch(input, init)
     }
     await asCheck(
-      createServerAccessGuard({ machineIdentifier: server.machineIdentifier, plexTvUrl: plex.url, fetch }),
+      createServerAccessGuard({
+        machineIdentifier: server.machineIdentifier,
+        plexTvUrl: plex.url,
+        ownerId: plex.account.id,
+        fetch,
+      }),
     )(friend)
     expect(urls).toEqual([`${plex.url}/api/v2/resources?includeHttps=1`])
     expect(plex.log.at(-1)?.headers).toMatchObject({
@@ -207,6 +217,7 @@ describe('requireServerAccess: who may use the server', () => {
     const guard = createServerAccessGuard({
       machineIdentifier: server.machineIdentifier,
       plexTvUrl: plex.url,
+      ownerId: plex.account.id,
     })
     expect(await asCheck(guard)(identity)).toMatchObject({ kind: 'legacy', access: { owner: false } })
   })
@@ -227,6 +238,85 @@ describe('requireServerOwner', () => {
     await guard({ cache })(owner)
     await guard({ cache }, 'owner')(owner)
     expect(resourceCalls(plex)).toBe(1)
+  })
+})
+
+describe("who decides ownership (issue 11): never the user's own device list", () => {
+  /** A device list as plex.tv would show it to an account that registered a device under the server's identifier. */
+  const forged = (machineIdentifier: string, entry: Record<string, unknown>) => [
+    { name: 'Basement', clientIdentifier: machineIdentifier, provides: 'server', ...entry },
+  ]
+
+  test('without ownerId or ownerToken, requireServerAccess and requireServerOwner throw TypeError when built', async () => {
+    const { plex, server } = await setup()
+    for (const mode of ['access', 'owner'] as const) {
+      expect(() =>
+        createServerAccessGuard({ machineIdentifier: server.machineIdentifier, plexTvUrl: plex.url }, mode),
+      ).toThrow(TypeError)
+    }
+    expect(() =>
+      createServerAccessGuard({ machineIdentifier: server.machineIdentifier, ownerId: 0 }),
+    ).toThrow(TypeError)
+    expect(() =>
+      createServerAccessGuard({ machineIdentifier: server.machineIdentifier, ownerId: '1' as never }),
+    ).toThrow(TypeError)
+  })
+
+  test.each(['access', 'owner'] as const)(
+    'a stranger who registered a device under the server identifier (owned: true) is refused (%s)',
+    async (mode) => {
+      const { plex, server, stranger, guard } = await setup()
+      plex.fail(PLEX_PATHS.resources, {
+        body: forged(server.machineIdentifier, { owned: true, ownerId: null }),
+      })
+      await expectCode(guard({}, mode)(stranger), 'ACCESS_DENIED')
+    },
+  )
+
+  test('a device shared by another account than the owner does not count; one the owner shared does', async () => {
+    const { plex, server, stranger, friend, guard } = await setup()
+    const check = guard({ accessTtl: 0 })
+    plex.fail(PLEX_PATHS.resources, {
+      body: forged(server.machineIdentifier, { owned: false, ownerId: stranger.user.id }),
+    })
+    await expectCode(check(friend), 'ACCESS_DENIED')
+    plex.recover(PLEX_PATHS.resources)
+    expect((await check(friend))?.access).toMatchObject({ owner: false, source: 'resources' })
+  })
+
+  test("the owner is the account with the owner's id, read once with ownerToken when ownerId is not given", async () => {
+    const { plex, server, owner, friend, stranger } = await setup()
+    const ownerToken = plex.createLegacyToken({ accountId: plex.account.id })
+    const guard = (mode: 'access' | 'owner') =>
+      asCheck(
+        createServerAccessGuard(
+          { machineIdentifier: server.machineIdentifier, plexTvUrl: plex.url, ownerToken },
+          mode,
+        ),
+      )
+    const ownerOnly = guard('owner')
+    expect((await ownerOnly(owner))?.access).toMatchObject({ owner: true })
+    await expectCode(ownerOnly(friend), 'ACCESS_DENIED')
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+    // The stranger's forged device: refused by the owner's id, whatever the list says.
+    plex.fail(PLEX_PATHS.resources, { body: forged(server.machineIdentifier, { owned: true }) })
+    await expectCode(ownerOnly(stranger), 'ACCESS_DENIED')
+    await expectCode(guard('access')(stranger), 'ACCESS_DENIED')
+  })
+
+  test('an owner token plex.tv refuses, and no ownerId: an event, and 503 rather than a guess', async () => {
+    const { plex, server, friend } = await setup()
+    const { onEvent, ofType } = recordEvents()
+    const check = asCheck(
+      createServerAccessGuard({
+        machineIdentifier: server.machineIdentifier,
+        plexTvUrl: plex.url,
+        ownerToken: 'RevokedOwnerToken000',
+        onEvent,
+      }),
+    )
+    await expectCode(check(friend), 'PLEX_UNAVAILABLE')
+    expect(ofType('plex_request_failed').map((event) => event.url)).toContain(`${plex.url}${PLEX_PATHS.user}`)
   })
 })
 

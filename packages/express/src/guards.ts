@@ -56,7 +56,7 @@ export const requireUser: (predicate: UserPredicate) => RequestHandler = guards.
  *
  * @example
  * ```ts
- * app.get('/requests', requireServerAccess({ machineIdentifier: 'abc123' }), (req, res) => {
+ * app.get('/requests', requireServerAccess({ machineIdentifier: 'abc123', ownerId: 123456 }), (req, res) => {
  *   res.json({ owner: req.plex?.access?.owner })
  * })
  * ```
@@ -70,7 +70,7 @@ export const requireServerAccess: (options: ServerAccessOptions) => RequestHandl
  *
  * @example
  * ```ts
- * app.get('/settings', requireServerOwner({ machineIdentifier: 'abc123' }), handler)
+ * app.get('/settings', requireServerOwner({ machineIdentifier: 'abc123', ownerId: 123456 }), handler)
  * ```
  */
 export const requireServerOwner: (options: ServerAccessOptions) => RequestHandler = guards.requireServerOwner

@@ -67,7 +67,7 @@ export const requireUser: (predicate: UserPredicate) => PlexGuard = guards.requi
  *
  * @example
  * ```ts
- * app.get('/requests', { preHandler: requireServerAccess({ machineIdentifier: 'abc123' }) }, async (request) =>
+ * app.get('/requests', { preHandler: requireServerAccess({ machineIdentifier: 'abc123', ownerId: 123456 }) }, async (request) =>
  *   ({ owner: request.plex?.access?.owner }))
  * ```
  */
@@ -79,7 +79,7 @@ export const requireServerAccess: (options: ServerAccessOptions) => PlexGuard = 
  *
  * @example
  * ```ts
- * app.get('/settings', { preHandler: requireServerOwner({ machineIdentifier: 'abc123' }) }, handler)
+ * app.get('/settings', { preHandler: requireServerOwner({ machineIdentifier: 'abc123', ownerId: 123456 }) }, handler)
  * ```
  */
 export const requireServerOwner: (options: ServerAccessOptions) => PlexGuard = guards.requireServerOwner

@@ -57,7 +57,7 @@ export const requireUser: (predicate: UserPredicate) => Middleware<PlexAuthState
  *
  * @example
  * ```ts
- * router.get('/requests', requireServerAccess({ machineIdentifier: 'abc123' }), (ctx) => {
+ * router.get('/requests', requireServerAccess({ machineIdentifier: 'abc123', ownerId: 123456 }), (ctx) => {
  *   ctx.body = { owner: ctx.state.plex?.access?.owner }
  * })
  * ```
@@ -71,7 +71,7 @@ export const requireServerAccess: (options: ServerAccessOptions) => Middleware<P
  *
  * @example
  * ```ts
- * router.get('/settings', requireServerOwner({ machineIdentifier: 'abc123' }), handler)
+ * router.get('/settings', requireServerOwner({ machineIdentifier: 'abc123', ownerId: 123456 }), handler)
  * ```
  */
 export const requireServerOwner: (options: ServerAccessOptions) => Middleware<PlexAuthState> =

@@ -92,7 +92,7 @@ export interface SharedBudgetOptions {
  * const shared: RedisStore = createRedisStore({ url: process.env.REDIS_URL!, secret: process.env.PLEXAUTH_SECRET! })
  * const app = express()
  * app.use(plexAuth({ clientIdentifier: 'my-app', legacyTokens: true, ...shared.verifierOptions }))
- * app.get('/requests', requireServerAccess({ machineIdentifier: 'abc123', cache: shared.cache }), (req, res) => {
+ * app.get('/requests', requireServerAccess({ machineIdentifier: 'abc123', ownerId: 123456, cache: shared.cache }), (req, res) => {
  *   res.json({ user: req.plex?.user.id })
  * })
  * ```

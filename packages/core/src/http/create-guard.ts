@@ -81,7 +81,7 @@ export function createUserGuard(predicate: UserPredicate): Guard {
  *
  * @example
  * ```ts
- * const guard = createServerAccessGuard({ machineIdentifier: 'abc123' }, 'owner')
+ * const guard = createServerAccessGuard({ machineIdentifier: 'abc123', ownerId: 123456 }, 'owner')
  * const withAccess = await guard(identity) // identity.access: { owner: true, source: 'resources', … }
  * ```
  */
@@ -91,6 +91,13 @@ export function createServerAccessGuard(
 ): Guard {
   if (mode !== 'access' && mode !== 'owner') fail("mode must be 'access' or 'owner'")
   const checker = new ServerAccessChecker(options)
+  if (!checker.knowsOwner) {
+    fail(
+      `${mode === 'owner' ? 'requireServerOwner' : 'requireServerAccess'} needs ownerId (the owner's Plex ` +
+        "account id) or ownerToken: a user's own /api/v2/resources lists devices that clients registered " +
+        'themselves, so it cannot tell who owns the server',
+    )
+  }
   return async (identity) => {
     if (identity === undefined || identity === null) throw new PlexAuthError('TOKEN_MISSING')
     const access = await checker.check(identity)

@@ -39,7 +39,7 @@ export interface PlexSessionInfo {
  *
  * @example
  * ```ts
- * // On a route guarded by requireServerAccess({ machineIdentifier }):
+ * // On a route guarded by requireServerAccess({ machineIdentifier, ownerId }):
  * const showEveryonesRequests = identity.access?.owner === true
  * ```
  */

@@ -17,8 +17,8 @@ import {
 import { safeEmitter } from '../lib/safe-emit.js'
 import type { CacheStore } from '../lib/store-types.js'
 import { parseFriends } from './friends-xml.js'
-import { parseResources } from './parse-answers.js'
-import { PlexTvClient, resolvePlexTvUrl } from './plex-tv.js'
+import { parseAccount, parseResources } from './parse-answers.js'
+import { PlexTvClient, resolvePlexTvUrl, unavailable } from './plex-tv.js'
 
 /**
  * Options of `requireServerAccess` / `requireServerOwner` (and `createServerAccessGuard`). Durations in
@@ -44,9 +44,18 @@ export interface ServerAccessOptions {
   plexTvUrl?: string
   // `| undefined` spelled out: apps pass `process.env.PLEX_OWNER_TOKEN` as it is (see the example).
   /**
-   * The server owner's token: adds the owner's friends list (`GET /api/users`) as a second source. When
-   * plex.tv refuses it (401, or 498 for an expired JWT), a `plex_request_failed` event reports it and, for a
-   * minute at a time, the friends list counts as empty: `/api/v2/resources` alone decides.
+   * The server owner's Plex account id. Decides who the owner is, and which shared entries of a user's
+   * `/api/v2/resources` count (those the owner shared: `ownerId` equal to it). `requireServerAccess` and
+   * `requireServerOwner` need it or `ownerToken`: a user's resources list devices that clients registered
+   * themselves, under identifiers they chose, so it cannot say who owns the server.
+   */
+  ownerId?: number | undefined
+  /**
+   * The server owner's token. The owner's account id is read once with it (`GET /api/v2/user`) when
+   * `ownerId` is not given, and it adds the owner's friends list (`GET /api/users`) as a second source.
+   * When plex.tv refuses it (401, or 498 for an expired JWT), a `plex_request_failed` event reports it and,
+   * for a minute at a time, the friends list counts as empty (and, while the owner's id is still unknown,
+   * lookups answer 503).
    */
   ownerToken?: string | undefined
   /** How long an answer is trusted (a "no access" answer at most 60 s). Default 600. */
@@ -69,6 +78,7 @@ const OPTION_NAMES = optionNames<ServerAccessOptions>({
   machineIdentifier: true,
   clientIdentifier: true,
   plexTvUrl: true,
+  ownerId: true,
   ownerToken: true,
   accessTtl: true,
   staleIfError: true,
@@ -91,6 +101,9 @@ const MAX_HEADER_VALUE = 8192
 const MACHINE_IDENTIFIER = /^[A-Za-z0-9._:-]{1,256}$/
 const RESOURCES_PATH = '/api/v2/resources?includeHttps=1'
 const FRIENDS_PATH = '/api/users'
+const USER_PATH = '/api/v2/user'
+/** An account answer is ~1 KiB; anything near this is not one. */
+const MAX_ACCOUNT_BYTES = 64 * 1024
 const NO_FRIENDS: ReadonlySet<number> = new Set()
 
 /** What is cached per server and user. `checkedAt` in milliseconds since the epoch. */
@@ -112,6 +125,7 @@ interface ResolvedAccessOptions {
   plexTvUrl: string
   clientIdentifier: string | undefined
   ownerToken: string | undefined
+  ownerId: number | undefined
   accessTtlMs: number
   staleIfErrorMs: number
   maxBytes: number
@@ -138,6 +152,7 @@ function resolveAccessOptions(options: ServerAccessOptions): ResolvedAccessOptio
     plexTvUrl,
     clientIdentifier: headerValue('clientIdentifier', options.clientIdentifier, undefined, MAX_HEADER_VALUE),
     ownerToken: headerValue('ownerToken', options.ownerToken, undefined, MAX_HEADER_VALUE),
+    ownerId: accountId('ownerId', options.ownerId),
     accessTtlMs: durationMs('accessTtl', options.accessTtl, 600, 0, DAY),
     staleIfErrorMs: durationMs('staleIfError', options.staleIfError, 3600, 0, 30 * DAY),
     maxBytes: count('maxBytes', options.maxBytes, 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -152,12 +167,36 @@ function resolveAccessOptions(options: ServerAccessOptions): ResolvedAccessOptio
   }
 }
 
-/** Does the user's `/api/v2/resources` list the server, and as owned? Throws on anything but a device list. */
-function serverOf(text: string, machineIdentifier: string): { found: boolean; owner: boolean } {
+function accountId(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) {
+    fail(`${name} must be a Plex account id (a positive integer)`)
+  }
+  return value as number
+}
+
+/** What the user's `/api/v2/resources` says of the server. */
+interface ServerEntries {
+  /** A device with the server's identifier that provides `server` is listed. */
+  found: boolean
+  /** One of them is the user's own (`owned`): a claim any client can make by registering such a device. */
+  owned: boolean
+  /** The `ownerId`s of those shared with the user (not owned). */
+  sharedBy: number[]
+}
+
+/** The entries of the server in the user's `/api/v2/resources`. Throws on anything but a device list. */
+function serverOf(text: string, machineIdentifier: string): ServerEntries {
   const servers = parseResources(JSON.parse(text)).filter(
     (device) => device.clientIdentifier === machineIdentifier && device.provides.includes('server'),
   )
-  return { found: servers.length > 0, owner: servers.some((server) => server.owned) }
+  return {
+    found: servers.length > 0,
+    owned: servers.some((server) => server.owned),
+    sharedBy: servers.flatMap((server) =>
+      !server.owned && server.ownerId !== undefined ? [server.ownerId] : [],
+    ),
+  }
 }
 
 function isAccessRecord(value: unknown): value is AccessRecord {
@@ -194,6 +233,10 @@ export class ServerAccessChecker {
   #friendsInflight: Promise<ReadonlySet<number>> | undefined
   /** Until then, the owner token plex.tv refused is not sent again and the friends list counts as empty. */
   #friendsRejectedUntil = 0
+  /** The owner's account id once read with the owner token (it never changes). */
+  #ownerId: number | undefined
+  #ownerIdInflight: Promise<number> | undefined
+  #ownerIdRejectedUntil = 0
 
   constructor(options: ServerAccessOptions) {
     this.#config = resolveAccessOptions(options)
@@ -268,7 +311,7 @@ export class ServerAccessChecker {
       throw new Error('plexauth: requireServerAccess needs a clientIdentifier (in its options or plexAuth)')
     }
     const rejectedKey = `rejected:${tokenHash}`
-    let resources: { found: boolean; owner: boolean } | undefined
+    let resources: ServerEntries | undefined
     let resourcesError: unknown
     try {
       const answer = await client.get({
@@ -297,8 +340,10 @@ export class ServerAccessChecker {
       resourcesError = err
     }
     let record: AccessRecord | undefined
-    if (resources?.found === true) {
-      record = { checkedAt: Date.now(), granted: true, owner: resources.owner, source: 'resources' }
+    const granted =
+      resources === undefined ? undefined : await this.#fromResources(identity, resources, clientIdentifier)
+    if (granted !== undefined) {
+      record = { checkedAt: Date.now(), granted: true, owner: granted.owner, source: 'resources' }
     } else if (ownerToken !== undefined) {
       // The owner is never in their own friends list: without resources, "not a friend" proves nothing.
       const friends = await this.#friends(clientIdentifier, ownerToken).catch((err: unknown) => {
@@ -318,6 +363,78 @@ export class ServerAccessChecker {
     return record
   }
 
+  /**
+   * Whether the user's resources grant access, and as owner. Trust model (issue 11): the entries are devices
+   * clients registered themselves, so an entry the user owns proves nothing (anyone can register a device
+   * under the server's identifier); the owner is the account whose id is the owner's (configured, or read
+   * with the owner's token), and a shared entry counts only when the owner shared it (`ownerId`). Without
+   * owner information (only reachable through `ServerAccessChecker` itself: the guards refuse to be built
+   * without it) the entries are taken as they are.
+   */
+  async #fromResources(
+    identity: PlexIdentity,
+    resources: ServerEntries,
+    clientIdentifier: string,
+  ): Promise<{ owner: boolean } | undefined> {
+    if (!resources.found) return undefined
+    if (!this.knowsOwner) return { owner: resources.owned }
+    const ownerId = await this.#ownerAccountId(clientIdentifier)
+    if (identity.user.id === ownerId) return { owner: true }
+    return resources.sharedBy.includes(ownerId) ? { owner: false } : undefined
+  }
+
+  /** True when the owner's account id is configured or can be read with the owner's token. */
+  get knowsOwner(): boolean {
+    return this.#config.ownerId !== undefined || this.#config.ownerToken !== undefined
+  }
+
+  /** The owner's account id: configured, or read once with the owner's token. `PLEX_UNAVAILABLE` until known. */
+  async #ownerAccountId(clientIdentifier: string): Promise<number> {
+    const { ownerId, ownerToken } = this.#config
+    if (ownerId !== undefined) return ownerId
+    if (this.#ownerId !== undefined) return this.#ownerId
+    if (ownerToken === undefined) throw new Error('plexauth: no owner information')
+    if (Date.now() < this.#ownerIdRejectedUntil) throw unavailable(this.#ownerIdRejectedUntil - Date.now())
+    this.#ownerIdInflight ??= this.#fetchOwnerId(clientIdentifier, ownerToken).finally(() => {
+      this.#ownerIdInflight = undefined
+    })
+    return this.#ownerIdInflight
+  }
+
+  async #fetchOwnerId(clientIdentifier: string, ownerToken: string): Promise<number> {
+    const { client } = this.#config
+    const answer = await client.get({
+      path: USER_PATH,
+      token: ownerToken,
+      clientIdentifier,
+      accept: 'application/json',
+      maxBytes: MAX_ACCOUNT_BYTES,
+      parse: (text) => parseAccount(JSON.parse(text)).id,
+      expiredIsAnswer: true,
+    })
+    if (answer.status !== 200) {
+      // A configuration problem (the owner token is wrong, revoked or expired): reported, never with the
+      // token. Without the owner's id nobody can be let in through resources: this fails closed (503).
+      this.#ownerIdRejectedUntil = this.#ownerTokenRefused(USER_PATH, answer.status)
+      throw unavailable(REJECTED_TTL_MS)
+    }
+    this.#ownerId = answer.body
+    return answer.body
+  }
+
+  /** Reports plex.tv's refusal of the owner token on `path` (never the token) and returns until when it stands. */
+  #ownerTokenRefused(path: string, status: number): number {
+    const { emit, plexTvUrl } = this.#config
+    emit({
+      type: 'plex_request_failed',
+      url: `${plexTvUrl}${path}`,
+      reason: 'status',
+      status,
+      retryIn: REJECTED_TTL_MS / 1000,
+    })
+    return Date.now() + REJECTED_TTL_MS
+  }
+
   async #friends(clientIdentifier: string, ownerToken: string): Promise<ReadonlySet<number>> {
     const { store, machineIdentifier, accessTtlMs } = this.#config
     const key = `friends:${machineIdentifier}:${hashSecret(ownerToken)}`
@@ -335,7 +452,7 @@ export class ServerAccessChecker {
     ownerToken: string,
     key: string,
   ): Promise<ReadonlySet<number>> {
-    const { client, machineIdentifier, maxBytes, store, accessTtlMs, emit, plexTvUrl } = this.#config
+    const { client, machineIdentifier, maxBytes, store, accessTtlMs } = this.#config
     const answer = await client.get({
       path: FRIENDS_PATH,
       token: ownerToken,
@@ -350,14 +467,7 @@ export class ServerAccessChecker {
       // with the token). The second source is unusable, so nobody counts as a friend and the user's own
       // `/api/v2/resources` decides: a stranger gets 403 (not a 503 for as long as the token stays wrong),
       // and an ended share ends instead of being served stale.
-      this.#friendsRejectedUntil = Date.now() + REJECTED_TTL_MS
-      emit({
-        type: 'plex_request_failed',
-        url: `${plexTvUrl}${FRIENDS_PATH}`,
-        reason: 'status',
-        status: answer.status,
-        retryIn: REJECTED_TTL_MS / 1000,
-      })
+      this.#friendsRejectedUntil = this.#ownerTokenRefused(FRIENDS_PATH, answer.status)
       return NO_FRIENDS
     }
     void store.set(key, { checkedAt: Date.now(), ids: answer.body }, accessTtlMs)
