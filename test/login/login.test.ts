@@ -89,7 +89,7 @@ async function startApps(framework: (typeof LOGIN_FRAMEWORKS)[number]): Promise<
     legacy: await start({ secret: OLD_SECRET, ...timing }, { flow: 'legacy' }),
     ownerOnly: await start(
       { secret: OLD_SECRET, ...timing },
-      { access: { machineIdentifier: SERVER_ID, ownerOnly: true } },
+      { access: { machineIdentifier: SERVER_ID, ownerId: OWNER_ID, ownerOnly: true } },
     ),
     rotated: await start({ secret: [NEW_SECRET, OLD_SECRET], ...timing }),
     foreign: await start({ secret: FOREIGN_SECRET, ...timing }),

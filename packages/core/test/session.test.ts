@@ -132,6 +132,7 @@ describe('options', () => {
     [{ ...login, basePath: '/auth/plex/' }, /basePath/],
     [{ ...login, access: { machineIdentifier: 'a b' } }, /machineIdentifier/],
     [{ ...login, access: { machineIdentifier: 'abc', ownerOnly: 'yes' } }, /ownerOnly/],
+    [{ ...login, access: { machineIdentifier: 'abc', ownerId: -1 } }, /ownerId/],
     [{ ...login, plexTvUrl: 'http://plex.example' }, /plexTvUrl/],
     [{ ...login, authAppUrl: 'ftp://x' }, /authAppUrl/],
     [{ ...login, publicUrl: 'nope' }, /publicUrl/],

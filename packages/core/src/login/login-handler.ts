@@ -229,10 +229,14 @@ export function createLoginHandler(options: unknown): LoginHandler {
     plexTvUrl: config.plexTvUrl,
     fetch: config.fetch,
     onEvent: config.onEvent,
-    ownerToken:
-      config.access?.ownerToken === undefined
+    owner:
+      config.access === undefined
         ? undefined
-        : { machineIdentifier: config.access.machineIdentifier, token: config.access.ownerToken },
+        : {
+            machineIdentifier: config.access.machineIdentifier,
+            token: config.access.ownerToken,
+            id: config.access.ownerId,
+          },
     revalidateAfterMs: manager.options.revalidateAfterMs,
   })
   manager.loginChecks = checks

@@ -36,7 +36,9 @@ export interface LoginContext {
 
 /**
  * Who may sign in: users with access to the server `machineIdentifier` (its owner, or users it is shared
- * with), or only its owner with `ownerOnly`. `ownerToken` adds the owner's friends list as a second source.
+ * with), or only its owner with `ownerOnly`. Give `ownerId` (the owner's Plex account id) or `ownerToken`
+ * so that ownership and shares are decided by the owner's account, not by the user's own device list (which
+ * a client can fill with devices of its choosing); `ownerToken` also adds the owner's friends list.
  *
  * @example
  * ```ts
@@ -45,7 +47,8 @@ export interface LoginContext {
  */
 export interface LoginAccessOptions {
   machineIdentifier: string
-  ownerToken?: string
+  ownerToken?: string | undefined
+  ownerId?: number | undefined
   ownerOnly?: boolean
 }
 
@@ -114,7 +117,14 @@ export interface ResolvedLoginOptions {
   product: string
   clientIdentifier: string
   version: string
-  access: { machineIdentifier: string; ownerToken: string | undefined; ownerOnly: boolean } | undefined
+  access:
+    | {
+        machineIdentifier: string
+        ownerToken: string | undefined
+        ownerId: number | undefined
+        ownerOnly: boolean
+      }
+    | undefined
   onLogin: ((context: LoginContext) => unknown) | undefined
   flow: 'jwt' | 'legacy'
   basePath: string
@@ -155,6 +165,7 @@ const OPTION_NAMES = optionNames<PlexLoginOptions>({
 const ACCESS_NAMES = optionNames<LoginAccessOptions>({
   machineIdentifier: true,
   ownerToken: true,
+  ownerId: true,
   ownerOnly: true,
 })
 const RATE_NAMES = optionNames<NonNullable<PlexLoginOptions['rateLimit']>>({
@@ -187,13 +198,17 @@ export function resolveLoginOptions(options: unknown): ResolvedLoginOptions {
     if (typeof o.access !== 'object' || o.access === null)
       fail('access must be an object: { machineIdentifier }')
     checkKeys('access.', o.access, ACCESS_NAMES)
-    const { machineIdentifier, ownerToken, ownerOnly } = o.access
+    const { machineIdentifier, ownerToken, ownerId, ownerOnly } = o.access
     if (typeof machineIdentifier !== 'string' || !MACHINE_IDENTIFIER.test(machineIdentifier)) {
       fail('access.machineIdentifier must be the server identifier (letters, digits, ".", "_", ":", "-")')
     }
     if (ownerOnly !== undefined && typeof ownerOnly !== 'boolean') fail('access.ownerOnly must be a boolean')
+    if (ownerId !== undefined && (!Number.isSafeInteger(ownerId) || ownerId <= 0)) {
+      fail('access.ownerId must be a Plex account id (a positive integer)')
+    }
     access = {
       machineIdentifier,
+      ownerId,
       ownerToken: ownerToken === undefined ? undefined : headerText('access.ownerToken', ownerToken),
       ownerOnly: ownerOnly === true,
     }

@@ -15,8 +15,11 @@ export interface SessionChecksConfig {
   plexTvUrl: string | undefined
   fetch: typeof globalThis.fetch | undefined
   onEvent: ((event: PlexAuthEvent) => void) | undefined
-  /** Added to the user's own `/api/v2/resources` as a second source, for the server it names. */
-  ownerToken?: { machineIdentifier: string; token: string } | undefined
+  /**
+   * Who owns the server it names: its account id and/or token (the friends list as a second source). Without
+   * either, ownership is read from the user's own device list.
+   */
+  owner?: { machineIdentifier: string; token: string | undefined; id: number | undefined } | undefined
   revalidateAfterMs: number
 }
 
@@ -53,13 +56,13 @@ export function createSessionChecks(config: SessionChecksConfig): SessionChecks 
     access(identity, machineIdentifier): Promise<ServerAccess> {
       let checker = checkers.get(machineIdentifier)
       if (checker === undefined) {
-        const owner =
-          config.ownerToken?.machineIdentifier === machineIdentifier ? config.ownerToken.token : undefined
+        const owner = config.owner?.machineIdentifier === machineIdentifier ? config.owner : undefined
         checker = new ServerAccessChecker({
           ...common,
           machineIdentifier,
           ...(config.clientIdentifier === undefined ? {} : { clientIdentifier: config.clientIdentifier }),
-          ...(owner === undefined ? {} : { ownerToken: owner }),
+          ...(owner?.token === undefined ? {} : { ownerToken: owner.token }),
+          ...(owner?.id === undefined ? {} : { ownerId: owner.id }),
           accessTtl,
         })
         // Sessions name a handful of servers at most; a bound keeps a forged-looking record from growing this.
