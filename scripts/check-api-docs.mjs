@@ -24,18 +24,29 @@ if (build.status === 0 || problems.length > 0) {
     ...(reflection.signatures ?? []).flatMap((signature) => signature.comment?.blockTags ?? []),
   ]
   const text = (comment) => (comment?.summary ?? []).map((part) => part.text).join('')
-  for (const pkg of api.children ?? []) {
-    for (const reflection of pkg.children ?? []) {
-      const where = `${pkg.name}: ${reflection.name}`
-      if (!tagsOf(reflection).some((tag) => tag.tag === '@example')) problems.push(`${where} has no @example`)
+  const MODULE = 2
+  // A package with several entry points (`@plexauth/core`, `/adapter`, `/plex-tv`) is a module per entry
+  // point; a reference (`export default plexAuth`) points at a reflection checked under its own name.
+  const check = (where, reflections) => {
+    for (const reflection of reflections ?? []) {
+      if (reflection.kind === MODULE) {
+        check(`${where}/${reflection.name}`, reflection.children)
+        continue
+      }
+      if (reflection.variant === 'reference') continue
+      const name = `${where}: ${reflection.name}`
+      if (!tagsOf(reflection).some((tag) => tag.tag === '@example')) problems.push(`${name} has no @example`)
       for (const member of reflection.children ?? []) {
+        // Inherited members (`Error.stackTraceLimit`) are documented where they are declared.
+        if (member.inheritedFrom !== undefined) continue
         const states = /\bdefault(?:s)?\b[^.]*?(?:`|\d|true|false)/i.test(text(member.comment))
         if (states && !tagsOf(member).some((tag) => tag.tag === '@default' || tag.tag === '@defaultValue')) {
-          problems.push(`${where}.${member.name} states a default without a @default tag`)
+          problems.push(`${name}.${member.name} states a default without a @default tag`)
         }
       }
     }
   }
+  for (const pkg of api.children ?? []) check(pkg.name, pkg.children)
 }
 if (build.status !== 0) problems.push(`typedoc exited with ${build.status}:\n${output}`)
 if (problems.length > 0) {

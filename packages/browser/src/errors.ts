@@ -24,7 +24,15 @@ const MESSAGES: Record<PlexSignInErrorCode, string> = {
   NETWORK: 'The server could not be reached',
 }
 
-/** Extra data a `PlexSignInError` carries. */
+/**
+ * Extra data a `PlexSignInError` carries.
+ *
+ * @example
+ * ```ts
+ * const options: PlexSignInErrorOptions = { reason: 'not_owner', status: 403 }
+ * const error = new PlexSignInError('ACCESS_DENIED', options)
+ * ```
+ */
 export interface PlexSignInErrorOptions {
   /** The server's reason: for `ACCESS_DENIED` its `reason`; for an unexpected answer its error `code`. */
   reason?: string | undefined

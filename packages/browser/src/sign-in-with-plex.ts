@@ -22,7 +22,10 @@ export type SignInMode = 'auto' | 'popup' | 'redirect'
  * ```
  */
 export interface SignInOptions extends PlexBrowserOptions {
-  /** Default `'auto'`. */
+  /**
+   * Default `'auto'`.
+   * @default 'auto'
+   */
   mode?: SignInMode
 }
 

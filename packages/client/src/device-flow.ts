@@ -18,7 +18,10 @@ import type { VerifyToken } from './token-verifier.js'
 export interface WaitForLoginOptions {
   /** Stops waiting (`ABORTED`). */
   signal?: AbortSignal
-  /** Seconds between polls. Default the client's `pollInterval` (1). */
+  /**
+   * Seconds between polls. Default the client's `pollInterval` (1).
+   * @default the client's pollInterval (1)
+   */
   interval?: number
 }
 

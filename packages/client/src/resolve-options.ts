@@ -39,37 +39,79 @@ export interface PlexClientOptions {
   product: string
   /** `X-Plex-Version`. Not sent by default. */
   version?: string
-  /** `X-Plex-Platform`. Default `'Node.js'`. */
+  /**
+   * `X-Plex-Platform`. Default `'Node.js'`.
+   * @default 'Node.js'
+   */
   platform?: string
   /** `X-Plex-Platform-Version`. Default the Node.js version. */
   platformVersion?: string
-  /** `X-Plex-Device`. Default the OS name (`os.type()`). */
+  /**
+   * `X-Plex-Device`. Default the OS name (`os.type()`).
+   * @default os.type()
+   */
   device?: string
   /** `X-Plex-Device-Name`. Default the host name. */
   deviceName?: string
-  /** Where the client identifier, device key and token are kept. Default `memoryStore()`. */
+  /**
+   * Where the client identifier, device key and token are kept. Default `memoryStore()`.
+   * @default memoryStore()
+   */
   store?: PlexClientStore
-  /** User fields the token should carry. Default `['username', 'email', 'friendly_name']`. */
+  /**
+   * User fields the token should carry. Default `['username', 'email', 'friendly_name']`.
+   * @default ['username', 'email', 'friendly_name']
+   */
   scopes?: readonly PlexScope[]
-  /** Refresh the token when fewer than this many seconds remain. Default 86400 (24 h). */
+  /**
+   * Refresh the token when fewer than this many seconds remain. Default 86400 (24 h).
+   * @default 86400
+   */
   refreshWithin?: number
-  /** plex.tv: `/api/v2/user`, `/ping`, `/resources`. Default `https://plex.tv`. https only, except loopback hosts. */
+  /**
+   * plex.tv: `/api/v2/user`, `/ping`, `/resources`. Default `https://plex.tv`. https only, except loopback hosts.
+   * @default https://plex.tv
+   */
   baseUrl?: string
-  /** clients.plex.tv: PINs, nonce, key registration, exchange, keys. Default `baseUrl` when that is set, else `https://clients.plex.tv`. */
+  /**
+   * clients.plex.tv: PINs, nonce, key registration, exchange, keys. Default `baseUrl` when that is set, else `https://clients.plex.tv`.
+   * @default baseUrl ?? 'https://clients.plex.tv'
+   */
   clientsBaseUrl?: string
-  /** Plex's sign-in page, which `authUrl` points to. Default `https://app.plex.tv/auth`. */
+  /**
+   * Plex's sign-in page, which `authUrl` points to. Default `https://app.plex.tv/auth`.
+   * @default https://app.plex.tv/auth
+   */
   authAppUrl?: string
-  /** Abort a request after this long (headers and body). Default 10. */
+  /**
+   * Abort a request after this long (headers and body). Default 10.
+   * @default 10
+   */
   timeout?: number
-  /** Largest response body accepted, in bytes. Default 1 MiB. */
+  /**
+   * Largest response body accepted, in bytes. Default 1 MiB.
+   * @default 1048576
+   */
   maxResponseBytes?: number
-  /** How often a 429 is retried. Default 3. */
+  /**
+   * How often a 429 is retried. Default 3.
+   * @default 3
+   */
   maxRetries?: number
-  /** Longest `Retry-After` waited for; a longer one fails at once with `RATE_LIMITED`. Default 60. */
+  /**
+   * Longest `Retry-After` waited for; a longer one fails at once with `RATE_LIMITED`. Default 60.
+   * @default 60
+   */
   maxRetryDelay?: number
-  /** Seconds between two polls of a PIN. Default 1. */
+  /**
+   * Seconds between two polls of a PIN. Default 1.
+   * @default 1
+   */
   pollInterval?: number
-  /** The fetch implementation. Default `globalThis.fetch`. */
+  /**
+   * The fetch implementation. Default `globalThis.fetch`.
+   * @default globalThis.fetch
+   */
   fetch?: typeof globalThis.fetch
   /** How to wait between retries and polls (tests inject a fake). Default a timer the abort signal cuts short. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>

@@ -194,13 +194,25 @@ export interface CliOutput {
  * ```
  */
 export interface CliOptions {
-  /** Default `process.stdout`. */
+  /**
+   * Default `process.stdout`.
+   * @default process.stdout
+   */
   stdout?: CliOutput
-  /** Default `process.stderr`. */
+  /**
+   * Default `process.stderr`.
+   * @default process.stderr
+   */
   stderr?: CliOutput
-  /** `PLEXAUTH_STORE`, `PLEXAUTH_BASE_URL`, `XDG_CONFIG_HOME`, `APPDATA`. Default `process.env`. */
+  /**
+   * `PLEXAUTH_STORE`, `PLEXAUTH_BASE_URL`, `XDG_CONFIG_HOME`, `APPDATA`. Default `process.env`.
+   * @default process.env
+   */
   env?: Readonly<Record<string, string | undefined>>
-  /** Interrupts `login` (exit 130). Default: the process's SIGINT and SIGTERM while `login` waits. */
+  /**
+   * Interrupts `login` (exit 130). Default: the process's SIGINT and SIGTERM while `login` waits.
+   * @default the process's SIGINT and SIGTERM
+   */
   signal?: AbortSignal
 }
 

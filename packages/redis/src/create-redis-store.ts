@@ -48,15 +48,30 @@ export interface RedisStoreOptions {
    * every one opens what is read (so a rotation keeps working; names change, so the cache starts cold).
    */
   secret: string | readonly string[]
-  /** Put before every key, so that several apps (or environments) can share one Redis. Default `'plexauth:'`. */
+  /**
+   * Put before every key, so that several apps (or environments) can share one Redis. Default `'plexauth:'`.
+   * @default 'plexauth:'
+   */
   prefix?: string
-  /** After this long without an answer, Redis counts as down and the instance answers alone. Default 0.25. */
+  /**
+   * After this long without an answer, Redis counts as down and the instance answers alone. Default 0.25.
+   * @default 0.25
+   */
   timeout?: number
-  /** Entries of the in-process cache in front of Redis (and behind it during an outage). Default 10000. */
+  /**
+   * Entries of the in-process cache in front of Redis (and behind it during an outage). Default 10000.
+   * @default 10000
+   */
   localCacheSize?: number
-  /** Longest wait for another instance's key fetch before fetching alone; also the lock's lifetime. Default 10. */
+  /**
+   * Longest wait for another instance's key fetch before fetching alone; also the lock's lifetime. Default 10.
+   * @default 10
+   */
   keyLockTimeout?: number
-  /** The fleet's budget of legacy-token lookups at plex.tv per second (`legacyLookupBudget`). Default 10. */
+  /**
+   * The fleet's budget of legacy-token lookups at plex.tv per second (`legacyLookupBudget`). Default 10.
+   * @default 10
+   */
   legacyLookupsPerSecond?: number
   /** Receives `RedisStoreEvent`s. Must not throw (errors it throws are ignored). */
   onEvent?: (event: RedisStoreEvent) => void
@@ -75,7 +90,10 @@ export interface RedisStoreOptions {
 export interface SharedBudgetOptions {
   /** Units a second, for every instance together. */
   perSecond: number
-  /** Most units saved up. Default `max(1, perSecond)`. */
+  /**
+   * Most units saved up. Default `max(1, perSecond)`.
+   * @default max(1, perSecond)
+   */
   burst?: number
 }
 
@@ -116,7 +134,10 @@ export interface RedisStore extends AsyncDisposable {
   readonly available: boolean
   /** A budget shared by the fleet under `name` (e.g. PIN creation at plex.tv). */
   budget(name: string, options: SharedBudgetOptions): RateBudget
-  /** Resolves `true` once connected to Redis and listening to the fleet's revocations, or `false` after `timeoutSeconds` (default 5). Never rejects. */
+  /**
+   * Resolves `true` once connected to Redis and listening to the fleet's revocations, or `false` after `timeoutSeconds` (default 5). Never rejects.
+   * @default 5
+   */
   ready(timeoutSeconds?: number): Promise<boolean>
   /** Closes the connection. */
   close(): Promise<void>

@@ -63,7 +63,10 @@ export function createLegacyToken(state: FakePlexState, accountId: number): stri
 export interface AddHomeUserOptions {
   /** The home's admin (its home is created on first use). Default the default account. */
   adminId?: number
-  /** A managed user: no username, no email, restricted. Default true. */
+  /**
+   * A managed user: no username, no email, restricted. Default true.
+   * @default true
+   */
   managed?: boolean
   /** Display name (`friendly_name`, the `title` of a managed user). */
   title?: string

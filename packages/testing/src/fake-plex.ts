@@ -22,23 +22,36 @@ import { DEFAULT_USER, type IssueTokenOptions, type PlexTokenUser } from './toke
  * ```
  */
 export interface FakePlexOptions {
-  /** Port. Default 0 (any free port). */
+  /**
+   * Port. Default 0 (any free port).
+   * @default 0
+   */
   port?: number
-  /** Address to listen on. Default `127.0.0.1` (loopback only). */
+  /**
+   * Address to listen on. Default `127.0.0.1` (loopback only).
+   * @default 127.0.0.1
+   */
   host?: string
-  /** How many keys are published at start. Default 1, like plex.tv between rotations. */
+  /**
+   * How many keys are published at start. Default 1, like plex.tv between rotations.
+   * @default 1
+   */
   keyCount?: number
   /**
    * Where the signing key stands in the key set, at start and after `rotateKeys`: `'first'` (default,
    * `keys[0]`, as plex.tv between rotations) or `'last'` (as during a rotation: clients reading only
    * `keys[0]` break).
+   * @default 'first'
    */
   signingKeyPosition?: SigningKeyPosition
   /** `Cache-Control` of the key set answer. Default none, like plex.tv. */
   cacheControl?: string
   /** The account tokens describe, merged over `DEFAULT_USER`. */
   user?: Partial<PlexTokenUser>
-  /** Budget of `/api/v2/auth/nonce` per client identifier; `false` for none. Default 60 per 60 seconds. */
+  /**
+   * Budget of `/api/v2/auth/nonce` per client identifier; `false` for none. Default 60 per 60 seconds.
+   * @default { requests: 60, perSeconds: 60 }
+   */
   nonceRateLimit?: RateLimit | false
 }
 
@@ -101,7 +114,7 @@ export interface FakePlex extends AsyncDisposable {
   fail(path: string, mode: FailureMode, options?: { times?: number }): void
   /** Ends the failure mode of `path`, or of every path. */
   recover(path?: string): void
-  /** The default account: the one `issueToken` describes and `approvePin` signs in unless told otherwise. */
+  /** The main account: the one `issueToken` describes and `approvePin` signs in unless told otherwise. */
   readonly account: PlexTokenUser
   /** Every account, the default one first. */
   readonly accounts: readonly PlexTokenUser[]

@@ -42,7 +42,10 @@ const SHORT_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
 export interface ApprovePinOptions {
   /** The account signing in: merged over the account with that `id` (a new one when unknown). Default: the default account. */
   user?: { [K in keyof PlexTokenUser]?: PlexTokenUser[K] | undefined }
-  /** The user fields the token carries. Default: the `scope` of the client's device JWT, else `DEFAULT_SCOPES`. */
+  /**
+   * The user fields the token carries. Default: the `scope` of the client's device JWT, else `DEFAULT_SCOPES`.
+   * @default the device JWT's scope, else DEFAULT_SCOPES
+   */
   scopes?: readonly string[]
 }
 

@@ -14,15 +14,24 @@ import type { XmlElement } from './xml.js'
  * ```
  */
 export interface AddServerOptions {
-  /** Default a random 40-hex-digit identifier. */
+  /**
+   * Default a random 40-hex-digit identifier.
+   * @default a random 40-hex-digit identifier
+   */
   machineIdentifier?: string
-  /** Default `'Fake Media Server'`. */
+  /**
+   * Default `'Fake Media Server'`.
+   * @default 'Fake Media Server'
+   */
   name?: string
   /** Account id of the owner. Default the default account. */
   ownerId?: number
   /** Account ids it is shared with. */
   sharedWith?: readonly number[]
-  /** `provides` of its resource entry. Default `'server'`. */
+  /**
+   * `provides` of its resource entry. Default `'server'`.
+   * @default 'server'
+   */
   provides?: string
 }
 
@@ -45,7 +54,7 @@ export interface FakeServer {
   readonly url: string
   readonly ownerId: number
   readonly sharedWith: readonly number[]
-  /** The `accessToken` that `/api/v2/resources` gives an account (default the owner); `undefined` without access. */
+  /** The `accessToken` that `/api/v2/resources` gives an account (the owner when absent); `undefined` without access. */
   accessToken(accountId?: number): string | undefined
   /** Transient tokens it has issued. */
   readonly transientTokens: readonly string[]

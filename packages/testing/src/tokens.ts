@@ -96,13 +96,25 @@ export const DEFAULT_THUMBPRINT = createHash('sha256').update('plexauth-test-dev
 export interface IssueTokenOptions {
   /** Merged over the fake's account after scope filtering, so fields named here are always present; `undefined` deletes one. */
   user?: { [K in keyof PlexTokenUser]?: PlexTokenUser[K] | undefined }
-  /** Which user fields beyond `id` and `uuid` the token carries. Default `DEFAULT_SCOPES`. */
+  /**
+   * Which user fields beyond `id` and `uuid` the token carries. Default `DEFAULT_SCOPES`.
+   * @default DEFAULT_SCOPES
+   */
   scopes?: readonly string[]
-  /** The second `aud` entry. Default `DEFAULT_CLIENT_IDENTIFIER`. */
+  /**
+   * The second `aud` entry. Default `DEFAULT_CLIENT_IDENTIFIER`.
+   * @default DEFAULT_CLIENT_IDENTIFIER
+   */
   clientIdentifier?: string
-  /** `exp - iat`, in seconds. Default 7 days. */
+  /**
+   * `exp - iat`, in seconds. Default 7 days.
+   * @default 7 * 86400
+   */
   expiresIn?: number
-  /** `iat`, in seconds. Default `Date.now()` (so fake timers apply). */
+  /**
+   * `iat`, in seconds. Default `Date.now()` (so fake timers apply).
+   * @default Date.now()
+   */
   issuedAt?: number
   /** Merged over the claims last; `undefined` deletes a claim. */
   claims?: Record<string, unknown>

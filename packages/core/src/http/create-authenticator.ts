@@ -11,24 +11,47 @@ import { type HttpErrorResult, resolveRealm, toHttpError } from './to-http-error
 /**
  * The options every adapter takes: core's verifier options plus how requests are read and how
  * errors leave. Adapters extend this type; they never copy it.
+ *
+ * @example
+ * ```ts
+ * const options: PlexAuthOptions = { clientIdentifier: 'my-app', credentialsRequired: false, realm: 'my-app' }
+ * const authenticator = createAuthenticator(options)
+ * ```
  */
 export interface PlexAuthOptions extends PlexVerifierOptions {
   /** Share one verifier (and its key cache) between several middlewares. Verifier options are then not allowed. */
   verifier?: PlexVerifier
-  /** Default true. When false, a request without a token passes with no identity; a bad token is still refused. */
+  /**
+   * Default true. When false, a request without a token passes with no identity; a bad token is still refused.
+   * @default true
+   */
   credentialsRequired?: boolean
-  /** Where tokens are read from. Default `['authorization', 'x-plex-token']`. */
+  /**
+   * Where tokens are read from. Default `['authorization', 'x-plex-token']`.
+   * @default ['authorization', 'x-plex-token']
+   */
   tokenSources?: readonly TokenSource[]
-  /** The `realm` of `WWW-Authenticate`. Default `"plex"`. */
+  /**
+   * The `realm` of `WWW-Authenticate`. Default `"plex"`.
+   * @default "plex"
+   */
   realm?: string
   /**
    * Default false: the adapter answers errors itself (JSON body, `WWW-Authenticate`, `Retry-After`).
    * When true, a `PlexAuthError` carrying `status` and `headers` goes to the framework's error path.
+   * @default false
    */
   forwardErrors?: boolean
 }
 
-/** A request as the authenticator sees it. */
+/**
+ * A request as the authenticator sees it.
+ *
+ * @example
+ * ```ts
+ * const request: AuthRequest = { ...nodeRequest(req), client: req.socket.remoteAddress }
+ * ```
+ */
 export interface AuthRequest extends TokenRequest {
   method?: string | undefined
   /** True when the connection is TLS (`req.socket.encrypted`): decides, with the Host, how cookies are set. */
@@ -45,7 +68,15 @@ export interface AuthRequest extends TokenRequest {
   setCookie?: (value: string) => void
 }
 
-/** Per-call overrides, e.g. a route that allows anonymous access. */
+/**
+ * Per-call overrides, e.g. a route that allows anonymous access.
+ *
+ * @example
+ * ```ts
+ * declare const authenticator: Authenticator
+ * const identity = await authenticator.authenticate(nodeRequest(req), { credentialsRequired: false }) // anonymous is fine here
+ * ```
+ */
 export interface AuthenticateOptions {
   credentialsRequired?: boolean
 }
@@ -53,6 +84,16 @@ export interface AuthenticateOptions {
 /**
  * What an adapter builds once from its options: the verifier, the request logic and the error
  * mapping, so that the three adapters only translate between core and their framework.
+ *
+ * @example
+ * ```ts
+ * const authenticator: Authenticator = createAuthenticator({ clientIdentifier: 'my-app' })
+ * try {
+ *   const identity = authenticator.peek(nodeRequest(req)) ?? (await authenticator.authenticate(nodeRequest(req)))
+ * } catch (err) {
+ *   const { status, headers, body } = authenticator.toHttpError(err)
+ * }
+ * ```
  */
 export interface Authenticator {
   readonly verifier: PlexVerifier

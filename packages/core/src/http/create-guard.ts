@@ -21,7 +21,14 @@ export type Guard = (
   // biome-ignore lint/suspicious/noConfusingVoidType: a guard that only checks returns nothing at all
 ) => PlexIdentity | undefined | void | Promise<PlexIdentity | undefined | void>
 
-/** A user check for `requireUser`; may be async. */
+/**
+ * A user check for `requireUser`; may be async.
+ *
+ * @example
+ * ```ts
+ * const isOwner: UserPredicate = (identity) => identity.user.id === 123456
+ * ```
+ */
 export type UserPredicate = (identity: PlexIdentity) => boolean | Promise<boolean>
 
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/

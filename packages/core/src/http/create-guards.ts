@@ -39,7 +39,7 @@ export interface PlexGuards<Handler> {
   /**
    * Lets a request through only when its user may use the Plex Media Server `machineIdentifier` (the
    * owner, or a user it is shared with), asking plex.tv with the user's own token (`/api/v2/resources`,
-   * cached per user for `accessTtl`, default 10 minutes), and attaches the decision as the identity's
+   * cached per user for `accessTtl`: 10 minutes unless set), and attaches the decision as the identity's
    * `access` (`{ machineIdentifier, owner, source, stale }`). 403 `ACCESS_DENIED` without access, 401 when
    * anonymous or when plex.tv rejects the token, 503 `PLEX_UNAVAILABLE` with `Retry-After` when plex.tv
    * cannot answer (unless a last known answer within `staleIfError` serves). With `ownerToken`, the

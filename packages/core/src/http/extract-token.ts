@@ -1,13 +1,35 @@
 import { MAX_TOKEN_LENGTH } from '../jwt/parse-token.js'
 import { PlexAuthError } from '../lib/errors.js'
 
-/** Where a token may be read from. `query` (`?X-Plex-Token=`) is off unless named. */
+/**
+ * Where a token may be read from. `query` (`?X-Plex-Token=`) is off unless named.
+ *
+ * @example
+ * ```ts
+ * const sources: TokenSource[] = ['authorization', 'x-plex-token', 'query'] // also ?X-Plex-Token=
+ * ```
+ */
 export type TokenSource = 'authorization' | 'x-plex-token' | 'query'
 
-/** Header values as Node gives them: `req.headers`, or `req.headersDistinct` (arrays). */
+/**
+ * Header values as Node gives them: `req.headers`, or `req.headersDistinct` (arrays).
+ *
+ * @example
+ * ```ts
+ * const headers: HeaderBag = req.headers
+ * ```
+ */
 export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>
 
-/** The parts of a request a token may come from. Any framework can produce this. */
+/**
+ * The parts of a request a token may come from. Any framework can produce this.
+ *
+ * @example
+ * ```ts
+ * const request: TokenRequest = { headers: req.headers, rawHeaders: req.rawHeaders, url: req.url }
+ * const found = extractToken(request)
+ * ```
+ */
 export interface TokenRequest {
   /** Lower-case header names, as in Node's `req.headers`. */
   headers: HeaderBag
@@ -19,13 +41,31 @@ export interface TokenRequest {
   url?: string | undefined
 }
 
-/** Options of `extractToken`. */
+/**
+ * Options of `extractToken`.
+ *
+ * @example
+ * ```ts
+ * const options: ExtractTokenOptions = { sources: [...DEFAULT_TOKEN_SOURCES, 'query'] }
+ * const found = extractToken({ headers: req.headers, url: req.url }, options)
+ * ```
+ */
 export interface ExtractTokenOptions {
-  /** Where to look. Default `['authorization', 'x-plex-token']`; add `'query'` for `?X-Plex-Token=`. */
+  /**
+   * Where to look. Default `['authorization', 'x-plex-token']`; add `'query'` for `?X-Plex-Token=`.
+   * @default ['authorization', 'x-plex-token']
+   */
   sources?: readonly TokenSource[]
 }
 
-/** The sources read when none are named. */
+/**
+ * The sources read when none are named.
+ *
+ * @example
+ * ```ts
+ * const sources = [...DEFAULT_TOKEN_SOURCES, 'query'] as const // ['authorization', 'x-plex-token', 'query']
+ * ```
+ */
 export const DEFAULT_TOKEN_SOURCES: readonly TokenSource[] = Object.freeze(['authorization', 'x-plex-token'])
 
 const ALL_SOURCES: ReadonlySet<string> = new Set<TokenSource>(['authorization', 'x-plex-token', 'query'])

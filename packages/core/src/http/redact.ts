@@ -8,7 +8,14 @@
  * 64 KB of repeated `eyJ` took seconds (issue 11). `token-shapes` below matches exactly what it matched.
  */
 
-/** What a redacted value is replaced with. */
+/**
+ * What a redacted value is replaced with.
+ *
+ * @example
+ * ```ts
+ * redactUrl('/?X-Plex-Token=2ffLuB84dqLswk9skLos') === `/?X-Plex-Token=${REDACTED}` // true
+ * ```
+ */
 export const REDACTED = '[REDACTED]'
 
 // Credentials after an HTTP authentication scheme, e.g. in an error message that quotes a header. Linear: the

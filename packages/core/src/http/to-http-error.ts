@@ -5,7 +5,15 @@ import {
   type PlexAuthErrorCode,
 } from '../lib/errors.js'
 
-/** The JSON body of an error response. */
+/**
+ * The JSON body of an error response.
+ *
+ * @example
+ * ```ts
+ * const body: HttpErrorBody = toHttpError(new PlexAuthError('TOKEN_EXPIRED')).body
+ * body.code // 'TOKEN_EXPIRED'
+ * ```
+ */
 export interface HttpErrorBody {
   /** The RFC 6750 error code (`invalid_token`, `invalid_request`, `insufficient_scope`) or a close cousin. */
   error: string
@@ -17,16 +25,36 @@ export interface HttpErrorBody {
   reason?: AccessDeniedReason
 }
 
-/** A ready-to-send HTTP error. */
+/**
+ * A ready-to-send HTTP error.
+ *
+ * @example
+ * ```ts
+ * declare const res: import('node:http').ServerResponse
+ * const { status, headers, body }: HttpErrorResult = toHttpError(new PlexAuthError('TOKEN_MISSING'))
+ * res.writeHead(status, headers).end(JSON.stringify(body))
+ * ```
+ */
 export interface HttpErrorResult {
   status: number
   headers: Record<string, string>
   body: HttpErrorBody
 }
 
-/** Options of `toHttpError`. */
+/**
+ * Options of `toHttpError`.
+ *
+ * @example
+ * ```ts
+ * const options: ToHttpErrorOptions = { realm: 'my-app' }
+ * toHttpError(new PlexAuthError('TOKEN_MISSING'), options).headers['www-authenticate'] // Bearer realm="my-app"
+ * ```
+ */
 export interface ToHttpErrorOptions {
-  /** The `realm` of `WWW-Authenticate`. Default `"plex"`. */
+  /**
+   * The `realm` of `WWW-Authenticate`. Default `"plex"`.
+   * @default "plex"
+   */
   realm?: string
 }
 

@@ -1,4 +1,12 @@
-/** The signed-in Plex account, as the token describes it. Optional fields depend on the scopes asked for. */
+/**
+ * The signed-in Plex account, as the token describes it. Optional fields depend on the scopes asked for.
+ *
+ * @example
+ * ```ts
+ * const user: PlexUser = identity.user
+ * const name = user.friendlyName ?? user.username ?? String(user.id)
+ * ```
+ */
 export interface PlexUser {
   /** The Plex account id. */
   readonly id: number

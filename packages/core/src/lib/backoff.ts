@@ -1,6 +1,13 @@
 /** The first wait after a failure; each further failure doubles it. */
 const FIRST_BACKOFF_MS = 1000
-/** Longest wait of `backoffMs` unless the caller sets another. */
+/**
+ * Longest wait of `backoffMs` unless the caller sets another.
+ *
+ * @example
+ * ```ts
+ * backoffMs(20) === MAX_BACKOFF_MS // true: a minute at most
+ * ```
+ */
 export const MAX_BACKOFF_MS = 60_000
 
 /**

@@ -1,4 +1,15 @@
-/** Why a bounded fetch gave no answer. */
+/**
+ * Why a bounded fetch gave no answer.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await fetchBounded('https://plex.tv/api/v2/user', { fetch, timeoutMs: 5000, maxBytes: 65536 })
+ * } catch (err) {
+ *   const reason: BoundedFetchFailure | undefined = err instanceof BoundedFetchError ? err.reason : undefined
+ * }
+ * ```
+ */
 export type BoundedFetchFailure = 'timeout' | 'network' | 'redirect' | 'too_large'
 
 /**
@@ -40,7 +51,10 @@ export interface BoundedFetchOptions {
   timeoutMs: number
   /** Largest body accepted, counted while reading. */
   maxBytes: number
-  /** Default `'GET'`; `'POST'` for the few calls that create something (a PIN). */
+  /**
+   * Default `'GET'`; `'POST'` for the few calls that create something (a PIN).
+   * @default 'GET'
+   */
   method?: 'GET' | 'POST'
   headers?: Record<string, string>
   /** The request body, already serialized. */
@@ -49,6 +63,7 @@ export interface BoundedFetchOptions {
   signal?: AbortSignal | undefined
   /**
    * Statuses whose body is read, or `'all'`. Default `[200]`: other bodies are discarded unread.
+   * @default [200]
    */
   readStatuses?: readonly number[] | 'all'
 }

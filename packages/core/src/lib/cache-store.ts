@@ -11,7 +11,10 @@ import type { CacheStore } from './store-types.js'
  * ```
  */
 export interface MemoryCacheStoreOptions {
-  /** Most entries kept; the least recently used goes first. Default 10000. */
+  /**
+   * Most entries kept; the least recently used goes first. Default 10000.
+   * @default 10000
+   */
   maxEntries?: number
 }
 

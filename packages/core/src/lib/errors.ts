@@ -40,7 +40,14 @@ export type PlexAuthErrorCode =
  */
 export type AccessDeniedReason = 'no_server_access' | 'not_owner' | 'refused'
 
-/** Every HTTP status a `PlexAuthError` maps to. */
+/**
+ * Every HTTP status a `PlexAuthError` maps to.
+ *
+ * @example
+ * ```ts
+ * const status: PlexAuthErrorStatus = new PlexAuthError('TOKEN_EXPIRED').status // 401
+ * ```
+ */
 export type PlexAuthErrorStatus = 400 | 401 | 403 | 410 | 429 | 503
 
 interface CodeInfo {
@@ -97,7 +104,15 @@ export type RejectedCheck =
   | 'user'
   | 'scope'
 
-/** Extra data some codes carry. */
+/**
+ * Extra data some codes carry.
+ *
+ * @example
+ * ```ts
+ * const options: PlexAuthErrorOptions = { retryAfter: 30 }
+ * throw new PlexAuthError('PLEX_UNAVAILABLE', options)
+ * ```
+ */
 export interface PlexAuthErrorOptions {
   /** For token rejections: the check that failed (for logs; the answer never says). */
   check?: RejectedCheck

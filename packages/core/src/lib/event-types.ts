@@ -1,5 +1,18 @@
 import type { PlexAuthErrorCode, RejectedCheck } from './errors.js'
-/** Something worth logging. Events never carry a token. */
+/**
+ * Something worth logging. Events never carry a token.
+ *
+ * @example
+ * ```ts
+ * const verifier = createPlexVerifier({
+ *   clientIdentifier: 'my-app',
+ *   onEvent: (event: PlexAuthEvent) => {
+ *     if (event.type === 'token_rejected') console.info('token refused', event.code, event.check)
+ *     if (event.type === 'keys_fetch_failed') console.warn('Plex keys unreachable', event.reason)
+ *   },
+ * })
+ * ```
+ */
 export type PlexAuthEvent =
   | { type: 'keys_fetched'; url: string; keyCount: number; dropped: number; maxAge: number }
   | { type: 'keys_fetch_failed'; url: string; reason: KeyFetchFailure; retryIn: number }
@@ -36,7 +49,19 @@ export type PlexRequestFailure =
   | 'too_large'
   | 'invalid_body'
 
-/** Why a key fetch failed. */
+/**
+ * Why a key fetch failed.
+ *
+ * @example
+ * ```ts
+ * const onEvent = (event: PlexAuthEvent) => {
+ *   if (event.type === 'keys_fetch_failed') {
+ *     const reason: KeyFetchFailure = event.reason // 'timeout', 'network', 'status', …
+ *     console.warn('Plex keys unreachable:', reason)
+ *   }
+ * }
+ * ```
+ */
 export type KeyFetchFailure =
   | 'timeout'
   | 'network'

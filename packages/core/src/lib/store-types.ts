@@ -94,7 +94,7 @@ export interface RevocationQuery {
 export interface SessionRevocationStore {
   /** Ends one session, for `ttlSeconds` (at least what remains of its lifetime). */
   revoke(sessionId: string, ttlSeconds: number): unknown
-  /** Ends every session of `userId` issued before `before` (seconds since the epoch; default now), for `ttlSeconds` (at least the session `maxAge`). */
+  /** Ends every session of `userId` issued before `before` (seconds since the epoch; now when absent), for `ttlSeconds` (at least the session `maxAge`). */
   revokeUser(userId: string | number, ttlSeconds: number, before?: number): unknown
   /** Whether the session was revoked. */
   isRevoked(session: RevocationQuery): boolean | Promise<boolean>

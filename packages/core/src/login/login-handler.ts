@@ -27,7 +27,14 @@ import { type DeviceKey, deriveDeviceKey } from './device-key.js'
 import { type LoginContext, type ResolvedLoginOptions, resolveLoginOptions } from './login-options.js'
 import { PinClient, type PinPoll } from './plex-pins.js'
 
-/** A request to the login routes: the authenticator's request, plus the framework's own (for `onLogin`). */
+/**
+ * A request to the login routes: the authenticator's request, plus the framework's own (for `onLogin`).
+ *
+ * @example
+ * ```ts
+ * const request: LoginRequest = { ...nodeRequest(req), url: req.url ?? '/', frameworkRequest: req }
+ * ```
+ */
 export interface LoginRequest extends AuthRequest {
   /** The request target: path and query. */
   url: string
@@ -59,7 +66,17 @@ export function nodeLoginRequest(
   }
 }
 
-/** What an adapter sends: status, headers (`set-cookie` may repeat) and a JSON body, or none. */
+/**
+ * What an adapter sends: status, headers (`set-cookie` may repeat) and a JSON body, or none.
+ *
+ * @example
+ * ```ts
+ * declare const login: LoginHandler
+ * declare const res: import('node:http').ServerResponse
+ * const answer: LoginResponse | undefined = await login.handle(nodeLoginRequest(req, req))
+ * if (answer !== undefined) res.writeHead(answer.status, answer.headers).end(JSON.stringify(answer.body ?? null))
+ * ```
+ */
 export interface LoginResponse {
   status: number
   headers: Record<string, string | string[]>

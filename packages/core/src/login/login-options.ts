@@ -80,33 +80,64 @@ export interface PlexLoginOptions {
    * throws, the sign-in answers 500 and no session is created.
    */
   onLogin?: (context: LoginContext) => unknown
-  /** `'jwt'` (default: a PIN with a device key; the token is a Plex JWT, checked locally) or `'legacy'`. */
+  /**
+   * `'jwt'` (default: a PIN with a device key; the token is a Plex JWT, checked locally) or `'legacy'`.
+   * @default 'jwt'
+   */
   flow?: 'jwt' | 'legacy'
-  /** Where the routes live. Default `/auth/plex`. */
+  /**
+   * Where the routes live. Default `/auth/plex`.
+   * @default /auth/plex
+   */
   basePath?: string
   /** The app's external origin behind a proxy (`https://app.example.com`). */
   publicUrl?: string
-  /** Default `https://plex.tv`. */
+  /**
+   * Default `https://plex.tv`.
+   * @default https://plex.tv
+   */
   plexTvUrl?: string
-  /** Default `https://clients.plex.tv`. */
+  /**
+   * Default `https://clients.plex.tv`.
+   * @default https://clients.plex.tv
+   */
   clientsUrl?: string
-  /** Plex's sign-in page. Default `https://app.plex.tv/auth`. */
+  /**
+   * Plex's sign-in page. Default `https://app.plex.tv/auth`.
+   * @default https://app.plex.tv/auth
+   */
   authAppUrl?: string
-  /** Plex's keys. Default `https://clients.plex.tv/api/v2/auth/keys`. */
+  /**
+   * Plex's keys. Default `https://clients.plex.tv/api/v2/auth/keys`.
+   * @default https://clients.plex.tv/api/v2/auth/keys
+   */
   jwksUrl?: string
-  /** Seconds between two polls of a PIN at plex.tv, however often the browser asks. Default 2. */
+  /**
+   * Seconds between two polls of a PIN at plex.tv, however often the browser asks. Default 2.
+   * @default 2
+   */
   pollInterval?: number
   /**
    * PINs created per minute: per client address, and in total. Default `{ perClient: 10, total: 60 }`. With
    * several instances, `budget` (e.g. `@plexauth/redis`'s `budget('pins', { perSecond: 1 })`) is one total for
    * all of them: when it answers, it replaces the in-process `total`.
+   * @default { perClient: 10, total: 60 }
    */
   rateLimit?: { perClient?: number; total?: number; budget?: RateBudget }
-  /** `X-Plex-Version` sent to plex.tv. Default `1.0`. */
+  /**
+   * `X-Plex-Version` sent to plex.tv. Default `1.0`.
+   * @default '1.0'
+   */
   version?: string
-  /** Abort a plex.tv request after this long. Default 5. */
+  /**
+   * Abort a plex.tv request after this long. Default 5.
+   * @default 5
+   */
   timeout?: number
-  /** The fetch implementation. Default `globalThis.fetch`. */
+  /**
+   * The fetch implementation. Default `globalThis.fetch`.
+   * @default globalThis.fetch
+   */
   fetch?: typeof globalThis.fetch
   /** Receives events worth logging (never a token). */
   onEvent?: (event: PlexAuthEvent) => void

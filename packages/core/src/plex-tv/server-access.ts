@@ -38,9 +38,13 @@ export interface ServerAccessOptions {
   /**
    * Sent to plex.tv as `X-Plex-Client-Identifier`. Default: the identity's `clientIdentifier` (for a JWT,
    * the audience that matched; for a legacy token, the verifier's `clientIdentifier`).
+   * @default identity.clientIdentifier
    */
   clientIdentifier?: string
-  /** plex.tv's base URL (for a fake or a proxy). https only, except loopback hosts. Default `https://plex.tv`. */
+  /**
+   * plex.tv's base URL (for a fake or a proxy). https only, except loopback hosts. Default `https://plex.tv`.
+   * @default https://plex.tv
+   */
   plexTvUrl?: string
   // `| undefined` spelled out: apps pass `process.env.PLEX_OWNER_TOKEN` as it is (see the example).
   /**
@@ -58,17 +62,35 @@ export interface ServerAccessOptions {
    * lookups answer 503).
    */
   ownerToken?: string | undefined
-  /** How long an answer is trusted (a "no access" answer at most 60 s). Default 600. */
+  /**
+   * How long an answer is trusted (a "no access" answer at most 60 s). Default 600.
+   * @default 600
+   */
   accessTtl?: number
-  /** While plex.tv is unavailable, keep using the last known answer this long after it expired. Default 3600. */
+  /**
+   * While plex.tv is unavailable, keep using the last known answer this long after it expired. Default 3600.
+   * @default 3600
+   */
   staleIfError?: number
-  /** Abort a plex.tv lookup after this long (headers and body). Default 5. */
+  /**
+   * Abort a plex.tv lookup after this long (headers and body). Default 5.
+   * @default 5
+   */
   timeout?: number
-  /** Largest plex.tv answer accepted, counted while reading. Default 2097152. */
+  /**
+   * Largest plex.tv answer accepted, counted while reading. Default 2097152.
+   * @default 2097152
+   */
   maxBytes?: number
-  /** The fetch implementation. Default `globalThis.fetch`. */
+  /**
+   * The fetch implementation. Default `globalThis.fetch`.
+   * @default globalThis.fetch
+   */
   fetch?: typeof globalThis.fetch
-  /** Where answers are kept, per server and user. Default an in-memory LRU of 10000; pass one store to several guards to share it. */
+  /**
+   * Where answers are kept, per server and user. Default an in-memory LRU of 10000; pass one store to several guards to share it.
+   * @default createMemoryCacheStore({ maxEntries: 10000 })
+   */
   cache?: CacheStore
   /** Receives `plex_request_failed`, `access_stale` and `cache_store_failed` events. Must not throw. */
   onEvent?: (event: PlexAuthEvent) => void

@@ -19,7 +19,14 @@ import type { CacheStore, RateBudget } from '../lib/store-types.js'
 import { resolvePlexTvUrl } from '../plex-tv/plex-tv.js'
 import type { PlexVerifierOptions } from './verifier-types.js'
 
-/** Where Plex publishes its keys. */
+/**
+ * Where Plex publishes its keys.
+ *
+ * @example
+ * ```ts
+ * const verifier = createPlexVerifier({ clientIdentifier: 'my-app', jwksUrl: PLEX_JWKS_URL }) // the default
+ * ```
+ */
 export const PLEX_JWKS_URL = 'https://clients.plex.tv/api/v2/auth/keys'
 
 const DAY = 86_400
