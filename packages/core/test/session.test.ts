@@ -133,6 +133,7 @@ describe('options', () => {
     [{ ...login, access: { machineIdentifier: 'a b' } }, /machineIdentifier/],
     [{ ...login, access: { machineIdentifier: 'abc', ownerOnly: 'yes' } }, /ownerOnly/],
     [{ ...login, access: { machineIdentifier: 'abc', ownerId: -1 } }, /ownerId/],
+    [{ ...login, access: { machineIdentifier: 'abc', ownerOnly: true } }, /ownerOnly needs/],
     [{ ...login, plexTvUrl: 'http://plex.example' }, /plexTvUrl/],
     [{ ...login, authAppUrl: 'ftp://x' }, /authAppUrl/],
     [{ ...login, publicUrl: 'nope' }, /publicUrl/],

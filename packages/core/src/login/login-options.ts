@@ -36,13 +36,13 @@ export interface LoginContext {
 
 /**
  * Who may sign in: users with access to the server `machineIdentifier` (its owner, or users it is shared
- * with), or only its owner with `ownerOnly`. Give `ownerId` (the owner's Plex account id) or `ownerToken`
+ * with), or only its owner with `ownerOnly` (which needs `ownerId` or `ownerToken`). Give `ownerId` (the owner's Plex account id) or `ownerToken`
  * so that ownership and shares are decided by the owner's account, not by the user's own device list (which
  * a client can fill with devices of its choosing); `ownerToken` also adds the owner's friends list.
  *
  * @example
  * ```ts
- * const access: LoginAccessOptions = { machineIdentifier: process.env.PLEX_SERVER_ID!, ownerOnly: true }
+ * const access: LoginAccessOptions = { machineIdentifier: process.env.PLEX_SERVER_ID!, ownerId: 1234567, ownerOnly: true }
  * ```
  */
 export interface LoginAccessOptions {
@@ -236,6 +236,11 @@ export function resolveLoginOptions(options: unknown): ResolvedLoginOptions {
     if (ownerOnly !== undefined && typeof ownerOnly !== 'boolean') fail('access.ownerOnly must be a boolean')
     if (ownerId !== undefined && (!Number.isSafeInteger(ownerId) || ownerId <= 0)) {
       fail('access.ownerId must be a Plex account id (a positive integer)')
+    }
+    // Who owns the server is decided by the owner's account, never by the user's own device list (which a
+    // client fills with devices of its choosing): letting only the owner in needs to know who that is.
+    if (ownerOnly === true && ownerId === undefined && ownerToken === undefined) {
+      fail('access.ownerOnly needs access.ownerId or access.ownerToken (who owns the server)')
     }
     access = {
       machineIdentifier,
