@@ -6,7 +6,7 @@ import {
   type PlexAuthSessionOptions,
   rememberAuthenticator,
 } from '@plexauth/core/adapter'
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { Application, NextFunction, Request, RequestHandler, Response } from 'express'
 
 declare global {
   namespace Express {
@@ -39,14 +39,17 @@ export function reject(authenticator: Authenticator, err: unknown, res: Response
     next(authenticator.toForwardedError(err))
     return
   }
-  if (!isPlexAuthError(err)) reportBug(res, err)
+  if (!isPlexAuthError(err)) reportBug(res.app, err)
   const { status, headers, body } = authenticator.toHttpError(err)
   res.status(status).set(headers).json(body)
 }
 
-/** Express's own way (its final handler's `logerror`): the stack on stderr, except when `env` is `'test'`. */
-function reportBug(res: Response, err: unknown): void {
-  if (res.app?.get('env') === 'test') return
+/**
+ * @internal Reports a bug (a guard's predicate or `onLogin` that threw) as Express reports an error reaching
+ * its final handler (`logerror`): the stack on stderr, except when the app's `env` is `'test'`.
+ */
+export function reportBug(app: Application, err: unknown): void {
+  if (app.get('env') === 'test') return
   console.error(err instanceof Error && err.stack !== undefined ? err.stack : String(err))
 }
 

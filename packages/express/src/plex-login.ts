@@ -1,13 +1,11 @@
 import type { PlexLoginOptions } from '@plexauth/core'
 import { createLoginHandler, type LoginResponse, nodeLoginRequest } from '@plexauth/core/adapter'
-import type { Request, RequestHandler, Response } from 'express'
+import type { RequestHandler, Response } from 'express'
+import { reportBug } from './plex-auth.js'
 
-function send(req: Request, res: Response, answer: LoginResponse): void {
-  // Express's own way (its final handler's `logerror`) for a bug such as an `onLogin` that threw.
-  if (answer.bug !== undefined && req.app?.get('env') !== 'test') {
-    const bug = answer.bug
-    console.error(bug instanceof Error && bug.stack !== undefined ? bug.stack : String(bug))
-  }
+function send(res: Response, answer: LoginResponse): void {
+  // The client gets a bare 500 (e.g. `onLogin` threw); the app still hears about its bug.
+  if (answer.bug !== undefined) reportBug(res.app, answer.bug)
   res.status(answer.status)
   for (const [name, value] of Object.entries(answer.headers)) res.append(name, value)
   if (answer.body === undefined) res.end()
@@ -29,8 +27,9 @@ function send(req: Request, res: Response, answer: LoginResponse): void {
 export function plexLogin(options: PlexLoginOptions): RequestHandler {
   const login = createLoginHandler(options)
   return (req, res, next) => {
-    // originalUrl: the routes answer at basePath whatever router the middleware is mounted on.
-    const url = req.originalUrl ?? req.url
+    // originalUrl (which Express always sets): the routes answer at basePath whatever path or router the
+    // middleware is mounted on.
+    const url = req.originalUrl
     const query = url.indexOf('?')
     if (!login.matches(query === -1 ? url : url.slice(0, query))) {
       next()
@@ -38,6 +37,6 @@ export function plexLogin(options: PlexLoginOptions): RequestHandler {
     }
     login
       .handle(nodeLoginRequest(req, req, url))
-      .then((answer) => (answer === undefined ? next() : send(req, res, answer)), next)
+      .then((answer) => (answer === undefined ? next() : send(res, answer)), next)
   }
 }

@@ -1,0 +1,183 @@
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { PlexLoginOptions } from '@plexauth/core'
+import { createFakePlex, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
+import express5, { type Express } from 'express'
+import express4 from 'express4'
+import { afterAll, afterEach, beforeAll, describe, expect, onTestFinished, test, vi } from 'vitest'
+import { plexAuth, plexLogin, requireUser } from '../src/index.js'
+
+// What only the Express adapter decides: how it reports a bug, what it passes on, and which URL it reads.
+// The login routes themselves are the contract table's (test/login).
+
+const SECRET = 'an-express-test-secret-of-32-characters!!'
+const CLIENT_IDENTIFIER = 'express-login-test'
+
+const majors: [string, typeof express5][] = [
+  ['Express 5', express5],
+  ['Express 4', express4 as unknown as typeof express5],
+]
+
+let plex: FakePlex
+beforeAll(async () => {
+  plex = await createFakePlex()
+})
+afterAll(() => plex.close())
+afterEach(() => {
+  vi.restoreAllMocks()
+  plex.reset()
+})
+
+function loginOptions(extra: Partial<PlexLoginOptions> = {}): PlexLoginOptions {
+  return {
+    product: 'Express Login Test',
+    clientIdentifier: CLIENT_IDENTIFIER,
+    session: { secret: SECRET },
+    pollInterval: 0.1,
+    plexTvUrl: plex.url,
+    clientsUrl: plex.url,
+    jwksUrl: plex.jwksUrl,
+    ...extra,
+  }
+}
+
+/** Listens on a free loopback port until the test ends; the app's URL. */
+async function start(app: Express): Promise<string> {
+  const server = createServer(app).listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  onTestFinished(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** A browser's sign-in: `POST /pin`, the user approves at the fake plex.tv, one `GET /pin/:id`. */
+async function signIn(url: string, basePath = '/auth/plex'): Promise<Response> {
+  const created = await fetch(`${url}${basePath}/pin`, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-length': '0' },
+  })
+  expect(created.status).toBe(201)
+  const pin = (await created.json()) as { id: number; code: string }
+  plex.approvePin(pin.code)
+  const cookie = created.headers.getSetCookie().map((line) => line.split(';')[0])
+  return fetch(`${url}${basePath}/pin/${pin.id}`, {
+    headers: { accept: 'application/json', cookie: cookie.join('; ') },
+  })
+}
+
+/** console.error, silenced and recorded. */
+function stderr(): unknown[][] {
+  return vi.spyOn(console, 'error').mockImplementation(() => {}).mock.calls
+}
+
+describe.each(majors)('%s', (_name, express) => {
+  test("a bug in onLogin: a bare 500, and its stack on stderr as Express reports errors (env not 'test')", async () => {
+    const app = express()
+    app.set('env', 'production')
+    app.use(
+      plexLogin(
+        loginOptions({
+          onLogin: () => {
+            throw new Error('onLogin bug 4711')
+          },
+        }),
+      ),
+    )
+    const logged = stderr()
+    const answer = await signIn(await start(app))
+    expect(answer.status).toBe(500)
+    const body = JSON.stringify(await answer.json())
+    expect(body).not.toMatch(/4711/)
+    expect(answer.headers.getSetCookie().some((line) => line.startsWith('plexauth_session='))).toBe(false)
+    expect(logged).toHaveLength(1)
+    expect(logged[0]).toEqual([expect.stringMatching(/^Error: onLogin bug 4711\n\s+at /)])
+  })
+
+  test("a bug in onLogin is not reported when the app's env is 'test', as Express does", async () => {
+    const app = express()
+    app.set('env', 'test')
+    app.use(
+      plexLogin(
+        loginOptions({
+          onLogin: () => {
+            throw new Error('onLogin bug 4712')
+          },
+        }),
+      ),
+    )
+    const logged = stderr()
+    const answer = await signIn(await start(app))
+    expect(answer.status).toBe(500)
+    expect(logged).toEqual([])
+  })
+
+  test('a thrown non-Error is reported as its string, from onLogin and from a guard', async () => {
+    const app = express()
+    app.set('env', 'production')
+    const session = { secret: SECRET }
+    app.use(
+      plexLogin(
+        loginOptions({
+          session,
+          onLogin: () => {
+            throw 'onLogin threw a string'
+          },
+        }),
+      ),
+    )
+    app.use(plexAuth({ clientIdentifier: CLIENT_IDENTIFIER, jwksUrl: plex.jwksUrl, session }))
+    app.get(
+      '/guarded',
+      requireUser(() => {
+        throw { toString: () => 'predicate threw an object' }
+      }),
+      (_req, res) => res.json({ reached: true }),
+    )
+    const logged = stderr()
+    const url = await start(app)
+    expect((await signIn(url)).status).toBe(500)
+    const guarded = await fetch(`${url}/guarded`, {
+      headers: { authorization: `Bearer ${plex.issueToken({ clientIdentifier: CLIENT_IDENTIFIER })}` },
+    })
+    expect(guarded.status).toBe(500)
+    expect(await guarded.json()).not.toHaveProperty('reached')
+    expect(logged).toEqual([['onLogin threw a string'], ['predicate threw an object']])
+  })
+
+  test('a request under basePath that is no login route passes on, and plex.tv hears nothing', async () => {
+    const app = express()
+    app.use(plexLogin(loginOptions()))
+    app.use((req, res) => {
+      res.status(404).json({ passedOn: `${req.method} ${req.originalUrl}` })
+    })
+    const url = await start(app)
+    const answers = await Promise.all([
+      fetch(`${url}/auth/plex/nowhere`),
+      fetch(`${url}/auth/plex/session`, { method: 'POST' }),
+      fetch(`${url}/auth/plex/`),
+      fetch(`${url}/auth/plexus/pin`, { method: 'POST' }),
+    ])
+    expect(await Promise.all(answers.map(async (answer) => [answer.status, await answer.json()]))).toEqual([
+      [404, { passedOn: 'GET /auth/plex/nowhere' }],
+      [404, { passedOn: 'POST /auth/plex/session' }],
+      [404, { passedOn: 'GET /auth/plex/' }],
+      [404, { passedOn: 'POST /auth/plexus/pin' }],
+    ])
+    expect(plex.requests()).toBe(0)
+  })
+
+  test('mounted under a path or a router, the routes answer at basePath (the original URL)', async () => {
+    const app = express()
+    const router = express.Router()
+    router.use(plexLogin(loginOptions({ basePath: '/api/login' })))
+    app.use('/auth', plexLogin(loginOptions()))
+    app.use('/api', router)
+    const url = await start(app)
+    expect((await signIn(url)).status).toBe(200)
+    expect((await signIn(url, '/api/login')).status).toBe(200)
+    expect(plex.requests(PLEX_PATHS.pins)).toBe(2)
+  })
+})
