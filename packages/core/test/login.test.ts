@@ -73,6 +73,13 @@ describe('safeReturnTo', () => {
     ['https://evil.example', '/'],
     ['/x\r\nSet-Cookie: a=b', '/'],
     [`/${'a'.repeat(3000)}`, '/'],
+    // Dot segments that, once removed, would leave a protocol-relative path (another host).
+    ['/.//evil.example', '/'],
+    ['/..//evil.example/x', '/'],
+    ['/a/..//evil.example', '/'],
+    ['/%2e//evil.example', '/'],
+    ['/a/.//b', '/a//b'],
+    ['/ /x', '/%20/x'],
   ])('%j → %j', (value, expected) => {
     expect(safeReturnTo(value)).toBe(expected)
   })
@@ -258,6 +265,13 @@ describe('the login routes, against the fake plex.tv', () => {
         status: 303,
         headers: { location: '/x?plexauth_error=PLEX_UNAVAILABLE' },
       })
+      // A returnTo whose dot segments hide another host sends the browser to this app's root instead.
+      const hidden = await login.handle({
+        method: 'GET',
+        url: '/auth/plex/start?returnTo=/.//evil.example',
+        headers: HOST,
+      })
+      expect(hidden?.headers.location).toBe('/?plexauth_error=PLEX_UNAVAILABLE')
     } finally {
       plex.recover()
     }

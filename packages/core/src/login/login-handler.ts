@@ -143,13 +143,11 @@ export function safeReturnTo(value: string | null | undefined): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_RETURN_TO) return '/'
   // Only printable ASCII (a browser percent-encodes the rest): no backslash, which browsers read as "/".
   if (!value.startsWith('/') || value.startsWith('//') || !/^[\x20-\x5b\x5d-\x7e]+$/.test(value)) return '/'
-  try {
-    const url = new URL(value, 'http://plexauth.invalid')
-    if (url.origin !== 'http://plexauth.invalid') return '/'
-    return `${url.pathname}${url.search}${url.hash}`
-  } catch {
-    return '/'
-  }
+  // A path-absolute reference keeps the base's origin (so URL cannot throw here); its path is normalised, and
+  // removing dot segments can leave one that starts with "//" ("/.//evil.example"): another host to a browser.
+  const url = new URL(value, 'http://plexauth.invalid')
+  const path = `${url.pathname}${url.search}${url.hash}`
+  return path.startsWith('//') ? '/' : path
 }
 
 function readState(payload: Record<string, unknown>): LoginState | undefined {
