@@ -25,8 +25,8 @@ export type DevicePublicJwk = Ed25519PublicJwk
  */
 export async function generateDeviceKey(): Promise<DeviceKey> {
   const { privateKey } = generateKeyPairSync('ed25519')
-  const { x, d } = privateKey.export({ format: 'jwk' })
-  if (x === undefined || d === undefined) throw new Error('plexauth: Ed25519 export without x or d')
+  // Node exports an Ed25519 private key's JWK with both halves, always.
+  const { x, d } = privateKey.export({ format: 'jwk' }) as { x: string; d: string }
   return { kid: ed25519Thumbprint(x), privateJwk: { kty: 'OKP', crv: 'Ed25519', x, d } }
 }
 

@@ -271,27 +271,26 @@ async function login(io: Io, client: PlexClient, store: FileStore, interrupt?: A
   }
 }
 
-function report(io: Io, err: unknown, store: FileStore | undefined): number {
+/** A usage mistake (a `plexauth:` TypeError) exits 2; anything else without a code is a bug, named only. */
+function reportUncoded(io: Io, err: unknown): number {
   if (err instanceof TypeError && err.message.startsWith('plexauth:')) {
     io.stderr.write(`${err.message}\n`)
     return EXIT_CODES.USAGE
   }
-  if (!isPlexClientError(err)) {
-    io.stderr.write(`plexauth: unexpected error: ${err instanceof Error ? err.name : 'unknown'}\n`)
-    return EXIT_CODES.ERROR
-  }
+  io.stderr.write(`plexauth: unexpected error: ${err instanceof Error ? err.name : 'unknown'}\n`)
+  return EXIT_CODES.ERROR
+}
+
+function report(io: Io, err: unknown, store: FileStore): number {
+  if (!isPlexClientError(err)) return reportUncoded(io, err)
   if (io.json) {
     io.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`)
   } else if (err.code === 'NOT_LOGGED_IN') {
     // The library's message says "log in first"; the command line says how, once.
-    const where = store === undefined ? '' : ` in ${store.path}`
-    io.stderr.write(`plexauth: No Plex login is stored${where}. Run \`plexauth login\` first.\n`)
+    io.stderr.write(`plexauth: No Plex login is stored in ${store.path}. Run \`plexauth login\` first.\n`)
   } else {
     // STORE_INSECURE names the path itself, with what to fix.
-    const where =
-      err.code.startsWith('STORE_') && err.code !== 'STORE_INSECURE' && store !== undefined
-        ? ` (${store.path})`
-        : ''
+    const where = err.code.startsWith('STORE_') && err.code !== 'STORE_INSECURE' ? ` (${store.path})` : ''
     const hint = HINTS[err.code]
     io.stderr.write(`plexauth: ${err.message}${where}\n${hint === undefined ? '' : `${hint}\n`}`)
   }
@@ -364,9 +363,14 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
     return EXIT_CODES.USAGE
   }
   const io: Io = { stdout, stderr, json: values.json === true }
-  let store: FileStore | undefined
+  let store: FileStore
   try {
     store = fileStore(values.store ?? defaultStorePath(env))
+  } catch (err) {
+    // `--store ''`: fileStore's own usage error.
+    return reportUncoded(io, err)
+  }
+  try {
     const client = createPlexClient({
       product: values.product ?? 'plexauth CLI',
       store,

@@ -3,10 +3,10 @@ import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createFakePlex, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createFakePlex, type FakePlex, PLEX_PATHS, PLEX_TOKEN_LIFETIME } from '@plexauth/testing'
+import { afterAll, beforeAll, describe, expect, onTestFinished, test, vi } from 'vitest'
 import { type CliOptions, runCli } from '../src/run-cli.js'
-import { verifyAsServer } from './helpers.js'
+import { advance, useFakeDate, verifyAsServer } from './helpers.js'
 
 interface Run {
   /** Resolves with the first match of `pattern` in what was written to stdout so far or later. */
@@ -347,6 +347,166 @@ describe('plexauth command line, the rest of its surface', () => {
     const bad = await plexauth(['token', '--scopes', 'admin', '--store', own]).exit
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('plexauth: unknown scope "admin"')
+  })
+})
+
+describe('plexauth command line: where it keeps the login, what it prints, when things go wrong', () => {
+  /** The store path a plain `whoami` (no --store) reads, from its "not logged in" message. */
+  async function defaultStore(env: Record<string, string>): Promise<string> {
+    const { code, stderr } = await plexauth(['whoami'], { env }).exit
+    expect(code, stderr).toBe(3)
+    const path = /^plexauth: No Plex login is stored in (.+)\. Run `plexauth login` first\.\n$/.exec(
+      stderr,
+    )?.[1]
+    expect(path, stderr).toBeDefined()
+    return path as string
+  }
+
+  test('the default store: $PLEXAUTH_STORE, else $XDG_CONFIG_HOME/plexauth, else ~/.config/plexauth', async () => {
+    vi.stubEnv('HOME', join(dir, 'home'))
+    onTestFinished(() => {
+      vi.unstubAllEnvs()
+    })
+    expect(await defaultStore({ PLEXAUTH_STORE: join(dir, 'env.json') })).toBe(join(dir, 'env.json'))
+    expect(await defaultStore({ XDG_CONFIG_HOME: join(dir, 'xdg'), APPDATA: join(dir, 'appdata') })).toBe(
+      join(dir, 'xdg', 'plexauth', 'plex.json'),
+    )
+    // An empty variable counts as unset.
+    expect(await defaultStore({ PLEXAUTH_STORE: '', XDG_CONFIG_HOME: '' })).toBe(
+      join(dir, 'home', '.config', 'plexauth', 'plex.json'),
+    )
+  })
+
+  test('on Windows the default store is under %APPDATA%, else as elsewhere', async () => {
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform') as PropertyDescriptor
+    Object.defineProperty(process, 'platform', { ...platform, value: 'win32' })
+    onTestFinished(() => {
+      Object.defineProperty(process, 'platform', platform)
+    })
+    expect(await defaultStore({ APPDATA: join(dir, 'appdata'), XDG_CONFIG_HOME: join(dir, 'xdg') })).toBe(
+      join(dir, 'appdata', 'plexauth', 'plex.json'),
+    )
+    expect(await defaultStore({ XDG_CONFIG_HOME: join(dir, 'xdg') })).toBe(
+      join(dir, 'xdg', 'plexauth', 'plex.json'),
+    )
+  })
+
+  test("without options it writes to the process's own streams and reads the process's environment", async () => {
+    const own = join(dir, 'process-env', 'plex.json')
+    vi.stubEnv('PLEXAUTH_STORE', own)
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    onTestFinished(() => {
+      vi.unstubAllEnvs()
+      out.mockRestore()
+      err.mockRestore()
+    })
+    expect(await runCli(['whoami'])).toBe(3)
+    expect(await runCli(['--help'])).toBe(0)
+    expect(err.mock.calls).toEqual([
+      [`plexauth: No Plex login is stored in ${own}. Run \`plexauth login\` first.\n`],
+    ])
+    expect(out.mock.calls).toEqual([[expect.stringMatching(/^Usage: plexauth <command> \[options\]\n/)]])
+  })
+
+  test('an empty --store is a usage error (exit 2); an unknown command is echoed printable and cut short', async () => {
+    const empty = await plexauth(['whoami', '--store', '']).exit
+    expect([empty.code, empty.stdout, empty.stderr]).toEqual([2, '', 'plexauth: fileStore needs a path\n'])
+    const long = await plexauth([`fetch-${'x'.repeat(80)}`]).exit
+    expect(long.code).toBe(2)
+    expect(long.stderr.split('\n')[0]).toBe(`plexauth: unknown command: fetch-${'x'.repeat(58)}...`)
+  })
+
+  test('a failing output stream is an unexpected error (exit 1), named but never echoed', async () => {
+    const own = join(dir, 'failing-stdout', 'plex.json')
+    for (const [thrown, name] of [
+      [new RangeError('EPIPE secret detail'), 'RangeError'],
+      ['a thrown string', 'unknown'],
+    ] as const) {
+      let stderr = ''
+      const code = await runCli(['logout', '--store', own], {
+        env: {},
+        stdout: {
+          write: () => {
+            throw thrown
+          },
+        },
+        stderr: { write: (text: string) => (stderr += text) },
+      })
+      expect([code, stderr]).toEqual([1, `plexauth: unexpected error: ${name}\n`])
+    }
+  })
+
+  test('--clients-base-url alone: the login, its keys and the later commands use that host only', async () => {
+    const own = join(dir, 'clients-only', 'plex.json')
+    const clients = await createFakePlex()
+    onTestFinished(() => clients.close())
+    const run = plexauth(['login', '--json', '--clients-base-url', clients.url, '--store', own])
+    const [first] = await run.stdoutMatch(/^.*\n/)
+    clients.approvePin(JSON.parse(first).code)
+    const login = await run.exit
+    expect(login.code, login.stderr).toBe(0)
+    const state = JSON.parse(await readFile(own, 'utf8'))
+    expect([state.baseUrl, state.clientsBaseUrl]).toEqual(['https://plex.tv', clients.url])
+    const whoami = await plexauth(['whoami', '--json', '--store', own]).exit
+    expect(whoami.code, whoami.stderr).toBe(0)
+    expect(clients.requests(PLEX_PATHS.pins)).toBe(1)
+    expect(clients.requests(PLEX_PATHS.keys)).toBe(2)
+  })
+
+  test('whoami prints what the token carries, and the time left in days, hours or minutes', async () => {
+    useFakeDate()
+    // On a whole second, as the token's times are: the time left is then exact.
+    const issued = new Date(Math.ceil(Date.now() / 1000) * 1000)
+    vi.setSystemTime(issued)
+    const own = join(dir, 'whoami-text', 'plex.json')
+    const run = plexauth(['login', '--scopes', 'friendly_name', '--base-url', plex.url, '--store', own])
+    const [, code] = await run.stdoutMatch(/^Code: (\S+)$/m)
+    plex.approvePin(code as string)
+    const login = await run.exit
+    expect(login.code, login.stderr).toBe(0)
+    // No username or email in the token: the friendly name says who signed in.
+    expect(login.stdout).toContain(
+      `Signed in as ${plex.account.friendly_name}. Token stored in ${own} (expires in 7d 0h).`,
+    )
+    const { clientIdentifier, device } = JSON.parse(await readFile(own, 'utf8'))
+    const expires = new Date(issued.getTime() + PLEX_TOKEN_LIFETIME * 1000)
+    const whoami = async (left: string) => {
+      const { code: exit, stdout, stderr } = await plexauth(['whoami', '--store', own]).exit
+      expect(exit, stderr).toBe(0)
+      expect(stdout).toBe(
+        [
+          `friendly name:     ${plex.account.friendly_name}`,
+          `account id:        ${plex.account.id}`,
+          `uuid:              ${plex.account.uuid}`,
+          'scopes:            friendly_name',
+          `client identifier: ${clientIdentifier}`,
+          `device key (kid):  ${device.kid}`,
+          `issued:            ${issued.toISOString()}`,
+          `expires:           ${expires.toISOString()} (in ${left})`,
+          '',
+        ].join('\n'),
+      )
+    }
+    await whoami('7d 0h')
+    // Under a day left, whoami would refresh: plex.tv failing, it describes the stored token, still valid.
+    plex.fail(PLEX_PATHS.nonce, 'down')
+    onTestFinished(() => plex.recover())
+    advance(PLEX_TOKEN_LIFETIME - 5 * 3600 - 120)
+    await whoami('5h 2m')
+    advance(5 * 3600 + 120 - 1800)
+    await whoami('30m')
+    expect(plex.requests(PLEX_PATHS.nonce)).toBeGreaterThanOrEqual(2)
+  })
+
+  test('signed in without username, email or friendly name: the account id says who', async () => {
+    const own = join(dir, 'id-only', 'plex.json')
+    const run = plexauth(['login', '--base-url', plex.url, '--store', own])
+    const [, code] = await run.stdoutMatch(/^Code: (\S+)$/m)
+    plex.approvePin(code as string, { scopes: [] })
+    const { code: exit, stdout, stderr } = await run.exit
+    expect(exit, stderr).toBe(0)
+    expect(stdout).toContain(`Signed in as account ${plex.account.id}. Token stored in ${own}`)
   })
 })
 
