@@ -1,0 +1,187 @@
+import { createPlexVerifier, type PlexIdentity } from '@plexauth/core'
+import { createSessionAuthenticator } from '@plexauth/core/adapter'
+import { PLEX_PATHS } from '@plexauth/testing'
+import { describe, expect, test } from 'vitest'
+import { createSessionChecks } from '../src/session/session-checks.js'
+import { sessionManagerFor } from '../src/session/session-manager.js'
+import { advance, CLIENT, expectCode, keyRequests, recordEvents, startPlex, useFakeDate } from './helpers.js'
+
+const SECRET = 'a-session-secret-of-at-least-32-chars'
+const LOOPBACK = { host: '127.0.0.1:3000' }
+
+/** A request carrying `cookie`, collecting the cookies the authenticator sets. */
+function request(cookie: string | undefined, extra: Record<string, unknown> = {}) {
+  const set: string[] = []
+  const headers: Record<string, string> = { ...LOOPBACK, ...(cookie === undefined ? {} : { cookie }) }
+  return {
+    set,
+    request: { method: 'GET', url: '/me', headers, setCookie: (value: string) => set.push(value), ...extra },
+  }
+}
+
+describe('plexAuth with a session object no plexLogin shares: checks of its own', () => {
+  test('a due JWT session is verified against the key endpoint and re-sealed', async () => {
+    useFakeDate(Date.now())
+    const plex = await startPlex()
+    const session = { secret: SECRET, revalidateAfter: 60 }
+    const events = recordEvents()
+    const auth = createSessionAuthenticator({
+      clientIdentifier: [CLIENT, 'other-app'],
+      jwksUrl: plex.jwksUrl,
+      onEvent: events.onEvent,
+      session,
+    })
+    const identity = await createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }).verify(
+      plex.issueToken(),
+    )
+    const { value } = await sessionManagerFor(session).create(identity, undefined, false, undefined)
+    plex.resetCounters()
+    const fresh = request(`plexauth_session=${value}`)
+    expect((await auth.authenticate(fresh.request))?.user.id).toBe(plex.account.id)
+    expect(keyRequests(plex)).toBe(0)
+    advance(61)
+    const due = request(`plexauth_session=${value}`)
+    expect((await auth.authenticate(due.request))?.user.id).toBe(plex.account.id)
+    expect(keyRequests(plex)).toBe(1)
+    expect(due.set).toEqual([
+      expect.stringMatching(/^plexauth_session=ey[^;]+; Path=\/; Max-Age=\d+; HttpOnly/),
+    ])
+    expect(events.ofType('keys_fetched')).toHaveLength(1)
+  })
+
+  test('a due legacy session is confirmed by plex.tv’s /api/v2/user; without a clientIdentifier it cannot be', async () => {
+    useFakeDate(Date.now())
+    const plex = await startPlex()
+    const session = { secret: SECRET, revalidateAfter: 60 }
+    const legacy = await createPlexVerifier({
+      clientIdentifier: CLIENT,
+      plexTvUrl: plex.url,
+      legacyTokens: true,
+    }).verify(plex.createLegacyToken())
+    const { value } = await sessionManagerFor(session).create(legacy, undefined, false, undefined)
+    advance(61)
+    plex.resetCounters()
+    const auth = createSessionAuthenticator({ clientIdentifier: CLIENT, plexTvUrl: plex.url, session })
+    const due = request(`plexauth_session=${value}`)
+    expect((await auth.authenticate(due.request))?.kind).toBe('legacy')
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+    expect(due.set).toHaveLength(1)
+
+    const other = { secret: SECRET, revalidateAfter: 60 }
+    const anonymous = createSessionAuthenticator({ plexTvUrl: plex.url, session: other })
+    await expect(anonymous.authenticate(request(`plexauth_session=${value}`).request)).rejects.toThrow(
+      /legacy sessions need a clientIdentifier/,
+    )
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+  })
+})
+
+describe('the session authenticator’s request handling', () => {
+  test('options that are no object are a TypeError', () => {
+    for (const bad of [null, 'my-app']) {
+      expect(() => createSessionAuthenticator(bad as never)).toThrow(TypeError)
+    }
+  })
+
+  test('no cookie: TOKEN_MISSING, or anonymous when credentials are not required', async () => {
+    const auth = createSessionAuthenticator({ clientIdentifier: CLIENT, session: { secret: SECRET } })
+    await expectCode(auth.authenticate(request(undefined).request), 'TOKEN_MISSING')
+    expect(
+      await auth.authenticate(request(undefined).request, { credentialsRequired: false }),
+    ).toBeUndefined()
+    // A cookie that opens to nothing is cleared, and counts as no credentials.
+    const garbage = request('plexauth_session=garbage')
+    await expectCode(auth.authenticate(garbage.request), 'TOKEN_MISSING')
+    expect(garbage.set).toEqual([expect.stringMatching(/^plexauth_session=; Path=\/; Max-Age=0/)])
+  })
+
+  test('publicUrl: the __Host- cookie, and its origin allowed for unsafe methods besides the request’s own', async () => {
+    const session = { secret: SECRET }
+    const auth = createSessionAuthenticator({
+      clientIdentifier: CLIENT,
+      publicUrl: 'https://app.example.com',
+      session,
+    })
+    const { value } = await sessionManagerFor(session).create(legacyIdentity(), undefined, false, undefined)
+    // Behind an https publicUrl the unprefixed cookie is not read, even on a loopback host.
+    await expectCode(auth.authenticate(request(`plexauth_session=${value}`).request), 'TOKEN_MISSING')
+    const cookie = `__Host-plexauth_session=${value}`
+    const post = (origin: string) =>
+      auth.authenticate(request(cookie, { method: 'POST', headers: { ...LOOPBACK, cookie, origin } }).request)
+    expect((await post('https://app.example.com'))?.user.id).toBe(42)
+    await expectCode(post('https://evil.example'), 'CSRF_REJECTED')
+    expect(auth.peek?.(request(cookie).request)?.user.id).toBe(42)
+  })
+
+  test('with the query named as a token source, peek leaves a request with a query string to the token path', async () => {
+    const session = { secret: SECRET }
+    const auth = createSessionAuthenticator({
+      clientIdentifier: CLIENT,
+      tokenSources: ['authorization', 'query'],
+      session,
+    })
+    const { value } = await sessionManagerFor(session).create(legacyIdentity(), undefined, false, undefined)
+    const cookie = `plexauth_session=${value}`
+    expect(auth.peek?.(request(cookie).request)?.user.id).toBe(42)
+    expect(auth.peek?.(request(cookie, { url: '/me?page=2' }).request)).toBeUndefined()
+    // authenticate still reads the cookie when the query holds no token.
+    expect((await auth.authenticate(request(cookie, { url: '/me?page=2' }).request))?.user.id).toBe(42)
+  })
+})
+
+function legacyIdentity(): PlexIdentity {
+  const identity = { kind: 'legacy', user: { id: 42, uuid: 'u-42', username: 'ann' }, scopes: [] }
+  Object.defineProperty(identity, 'token', { value: 'legacy-token-0001', enumerable: false })
+  return identity as unknown as PlexIdentity
+}
+
+describe('createSessionChecks: one access checker per server, owner details for the configured one only', () => {
+  test('at most 16 servers keep a checker (and its cache); a 17th is asked of plex.tv every time', async () => {
+    const plex = await startPlex()
+    const servers = Array.from({ length: 17 }, () => plex.addServer())
+    const checks = createSessionChecks({
+      verifier: createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }),
+      clientIdentifier: undefined,
+      plexTvUrl: plex.url,
+      fetch: undefined,
+      onEvent: undefined,
+      revalidateAfterMs: 60_000,
+    })
+    const identity = await checks.verify('jwt', plex.issueToken())
+    for (const server of servers) {
+      expect(await checks.access(identity, server.machineIdentifier)).toMatchObject({ owner: true })
+    }
+    plex.resetCounters()
+    await checks.access(identity, servers[0]!.machineIdentifier)
+    await checks.access(identity, servers[15]!.machineIdentifier)
+    expect(plex.requests(PLEX_PATHS.resources)).toBe(0)
+    await checks.access(identity, servers[16]!.machineIdentifier)
+    await checks.access(identity, servers[16]!.machineIdentifier)
+    expect(plex.requests(PLEX_PATHS.resources)).toBe(2)
+  })
+
+  test('the owner token is used for its own server only', async () => {
+    const plex = await startPlex()
+    const friend = plex.addAccount({ username: 'friend' })
+    const owned = plex.addServer({ sharedWith: [friend.id] })
+    const elsewhere = plex.addServer({ sharedWith: [friend.id] })
+    const checks = createSessionChecks({
+      verifier: createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }),
+      clientIdentifier: CLIENT,
+      plexTvUrl: plex.url,
+      fetch: undefined,
+      onEvent: undefined,
+      owner: { machineIdentifier: owned.machineIdentifier, token: plex.createLegacyToken(), id: undefined },
+      revalidateAfterMs: 60_000,
+    })
+    const identity = await checks.verify('jwt', plex.issueToken({ user: { id: friend.id } }))
+    plex.resetCounters()
+    expect(await checks.access(identity, elsewhere.machineIdentifier)).toMatchObject({ owner: false })
+    expect(plex.requests(PLEX_PATHS.resources)).toBe(1)
+    expect(plex.requests(PLEX_PATHS.user)).toBe(0)
+    // The configured server's checker reads who owns it with the owner's token (once).
+    expect(await checks.access(identity, owned.machineIdentifier)).toMatchObject({ owner: false })
+    expect(plex.requests(PLEX_PATHS.resources)).toBe(2)
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+  })
+})
