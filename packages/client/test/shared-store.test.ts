@@ -135,6 +135,56 @@ describe('a logout stays a logout for every client sharing the store (plexauth l
     expect(await readdir(dir)).toEqual(['plex.json'])
   })
 
+  test('a live lock of another process: a change waits for it, then gives up after 10 s with STORE_FAILED', async () => {
+    const path = join(await tempDir(), 'plex.json')
+    await writeFile(`${path}.lock`, '', { mode: 0o600 })
+    useFakeDate()
+    let ran = false
+    let settled = false
+    const store: PlexClientStore = fileStore(path)
+    const outcome = Promise.resolve()
+      .then(() =>
+        store.lock?.(async () => {
+          ran = true
+        }),
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      .finally(() => {
+        settled = true
+      })
+    // The lock is retried every 20 ms of real time; the clock moves a second every 30 ms, so the 10 s run
+    // out after ten or so moves, long before the 30 s that would make the lock stale.
+    let seconds = 0
+    while (!settled && seconds < 25) {
+      await sleep(30)
+      advance(1)
+      seconds++
+    }
+    expect(await outcome).toMatchObject({
+      name: 'PlexClientError',
+      code: 'STORE_FAILED',
+      cause: { message: `${path}.lock is held by another process` },
+    })
+    expect(seconds).toBeGreaterThanOrEqual(10)
+    expect(seconds).toBeLessThan(25)
+    expect(ran).toBe(false)
+    // Not its lock to remove, and nothing written.
+    expect(await readdir(join(path, '..'))).toEqual(['plex.json.lock'])
+  })
+
+  test('a lock file that cannot be created (its name too long): STORE_FAILED, nothing stored', async () => {
+    const plex = await startFake()
+    const dir = await tempDir()
+    // 250 characters are a valid file name; with `.lock` the lock's is over the 255 a name may have.
+    const path = join(dir, `${'p'.repeat(245)}.json`)
+    const client = clientFor(plex, { store: fileStore(path) })
+    expect(await errorCode(client.getClientIdentifier())).toBe('STORE_FAILED')
+    expect(await readdir(dir)).toEqual([])
+  })
+
   test("a store's own lock: every change runs inside it; a lock that fails is STORE_FAILED, cause kept", async () => {
     const plex = await startFake()
     const inner = memoryStore()

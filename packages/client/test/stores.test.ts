@@ -119,6 +119,47 @@ describe('fileStore', () => {
   })
 })
 
+describe('fileStore, what is not a store', () => {
+  test('a file over 64 KiB is STORE_CORRUPT, never read; a path through a regular file is STORE_FAILED', async () => {
+    const dir = await tempDir()
+    const big = join(dir, 'big.json')
+    const text = JSON.stringify({ version: 1, clientIdentifier: 'c0ffee', padding: 'x'.repeat(64 * 1024) })
+    await writeFile(big, text, { mode: 0o600 })
+    expect(await errorCode(Promise.resolve().then(() => fileStore(big).load()))).toBe('STORE_CORRUPT')
+    expect(
+      await errorCode(
+        Promise.resolve().then(() => fileStore(big).save({ version: 1, clientIdentifier: 'x' })),
+      ),
+    ).toBe('STORE_CORRUPT')
+    expect(await readFile(big, 'utf8')).toBe(text)
+    // The folder is a file (open fails), or one of the folders above it is (its check fails).
+    const file = join(dir, 'a-file')
+    await writeFile(file, 'not a folder', { mode: 0o600 })
+    for (const path of [join(file, 'plex.json'), join(file, 'sub', 'plex.json')]) {
+      const store = fileStore(path)
+      expect(await errorCode(Promise.resolve().then(() => store.load())), path).toBe('STORE_FAILED')
+      await expect(Promise.resolve().then(() => store.load())).rejects.toMatchObject({
+        cause: { code: 'ENOTDIR' },
+      })
+    }
+  })
+
+  test('on Windows, where files have no Unix owner or mode, a store is read without those checks', async () => {
+    const { dir, path } = await storeFile(0o644)
+    await chmod(dir, 0o777)
+    expect(await errorCode(Promise.resolve().then(() => fileStore(path).load()))).toBe('STORE_INSECURE')
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform') as PropertyDescriptor
+    Object.defineProperty(process, 'platform', { ...platform, value: 'win32' })
+    onTestFinished(() => {
+      Object.defineProperty(process, 'platform', platform)
+    })
+    const store = fileStore(path)
+    expect(await store.load()).toMatchObject({ version: 1, clientIdentifier: 'c0ffee' })
+    await store.save({ version: 1, clientIdentifier: 'saved' })
+    expect(await store.load()).toEqual({ version: 1, clientIdentifier: 'saved' })
+  })
+})
+
 /** The error a promise rejects with (a PlexClientError), checked to be STORE_INSECURE. */
 async function insecureError(promise: Promise<unknown>): Promise<string> {
   const err = await promise.then(
