@@ -14,7 +14,6 @@ import {
   func,
   number,
   optionNames,
-  parseUrl,
   safeEmitter,
   secretList,
 } from '@plexauth/core/plex-tv'
@@ -156,27 +155,27 @@ const OPTION_NAMES = optionNames<RedisStoreOptions>({
 const PREFIX = /^[\x21-\x7e]{0,128}$/
 const BUDGET_NAME = /^[A-Za-z0-9._:-]{1,64}$/
 
+// Not core's parseUrl, which refuses credentials in a URL: a Redis URL is where its user and password go.
 function urlOf(value: unknown): string {
-  const { protocol } = parseUrl('url', value)
+  if (typeof value !== 'string' || !URL.canParse(value)) fail('url must be a redis:// or rediss:// URL')
+  const { protocol } = new URL(value)
   if (protocol !== 'redis:' && protocol !== 'rediss:') fail('url must be a redis:// or rediss:// URL')
-  return value as string
+  return value
 }
 
 /**
- * Closes a connection; a hung Redis never answers QUIT, so after `timeoutMs` the connection is cut, and one
- * that is not up yet is not waited for.
+ * Closes a connection; a hung Redis never answers the commands `close` waits for, so after `timeoutMs` the
+ * connection is cut, and one that is not up yet is not waited for.
  */
 async function closeConnection(
   connection: {
-    readonly isOpen: boolean
     readonly isReady: boolean
     close(): Promise<unknown>
     destroy(): void
   },
   timeoutMs: number,
 ): Promise<void> {
-  if (!connection.isOpen) return
-  // Still (re)connecting, e.g. to a Redis that never came up: stop trying.
+  // Still (re)connecting, e.g. to a Redis that never came up, or already closed (destroy is idempotent).
   if (!connection.isReady) return connection.destroy()
   const quit = connection.close().then(
     () => true,
@@ -226,7 +225,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   // Without a listener, node-redis's `error` events would end the process.
   client.on('error', () => gate.disconnected('cache'))
   client.on('ready', () => gate.connected())
-  let closed = false
   const connecting = client.connect().catch(() => {})
 
   const sealer = new Sealer(secrets, prefix)
@@ -266,9 +264,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     })
     .catch(() => {})
 
+  // Closing again (or twice at once) finds both connections no longer ready and returns.
   const close = async (): Promise<void> => {
-    if (closed) return
-    closed = true
     // A connection still being made is waited for only as long as a command would be.
     await Promise.race([Promise.all([connecting, listening]), sleep(timeoutMs, undefined, { ref: false })])
     await Promise.all([closeConnection(client, timeoutMs), closeConnection(subscriber, timeoutMs)])

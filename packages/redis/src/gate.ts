@@ -78,7 +78,12 @@ export class RedisGate {
         this.#succeeded()
         return UNAVAILABLE
       }
-      this.#failed(operation, err instanceof TimeoutError ? 'timeout' : 'error')
+      // Commands in flight when Redis hangs or goes away fail together: that is one outage (reported by the
+      // first of them, or by the connection's `error` event), not one per command, which would report it N times
+      // and back off for a minute. A probe's failure is the outage going on.
+      if (probe || this.#downSince === undefined) {
+        this.#failed(operation, err instanceof TimeoutError ? 'timeout' : 'error')
+      }
       return UNAVAILABLE
     } finally {
       clearTimeout(timer)

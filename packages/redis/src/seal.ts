@@ -69,15 +69,9 @@ export class Sealer {
       return expected.length === given.length && timingSafeEqual(expected, given)
     })
     if (!genuine) return undefined
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(json)
-    } catch {
-      return undefined
-    }
-    if (typeof parsed !== 'object' || parsed === null) return undefined
-    const { x, v } = parsed as { x?: unknown; v?: unknown }
-    if (typeof x !== 'number' || !Number.isFinite(x) || x <= now) return undefined
+    // A genuine MAC means `seal` wrote this JSON: an object whose `x` is a number, or null for a non-finite one.
+    const { x, v } = JSON.parse(json) as { x: number; v: unknown }
+    if (!(x > now)) return undefined
     return { value: v, expiresAt: x }
   }
 

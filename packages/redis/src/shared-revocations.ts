@@ -142,9 +142,11 @@ export class SharedRevocations implements SessionRevocationStore {
       if (i < sessionKeys.length) {
         remember(this.#sessions, key, 1, opened.expiresAt)
         revoked = true
-      } else if (typeof opened.value === 'number') {
-        remember(this.#users, key, opened.value, opened.expiresAt)
-        if (issuedAt < opened.value) revoked = true
+      } else {
+        // Sealed for this very key by `revokeUser`: the time before which sessions are refused.
+        const before = opened.value as number
+        remember(this.#users, key, before, opened.expiresAt)
+        if (issuedAt < before) revoked = true
       }
     })
     return revoked

@@ -6,6 +6,7 @@ import {
   type RedisStore,
   type RedisStoreEvent,
   type RedisStoreOptions,
+  type SharedBudgetOptions,
 } from '@plexauth/redis'
 import {
   createFakePlex,
@@ -69,6 +70,17 @@ async function settledKeys(prefix: string, count: number): Promise<string[]> {
   return keysUnder(prefix)
 }
 
+/** How many `redis_value_rejected` events of `operation` there were. */
+function rejections(events: readonly RedisStoreEvent[], operation: string): number {
+  return events.filter((event) => event.type === 'redis_value_rejected' && event.operation === operation)
+    .length
+}
+
+/** A field of Redis's INFO, e.g. `info('clients', 'connected_clients')`. */
+async function info(section: string, field: string): Promise<number> {
+  return Number(new RegExp(`${field}:(\\d+)`).exec(String(await redis.command('INFO', section)))?.[1])
+}
+
 async function code(promise: Promise<unknown>): Promise<string> {
   try {
     await promise
@@ -80,7 +92,7 @@ async function code(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('createRedisStore: options', () => {
-  test('misconfiguration throws TypeError at once', () => {
+  test('misconfiguration throws TypeError at once', async () => {
     const good = { url: 'redis://127.0.0.1:1', secret: SECRET }
     const bad: Record<string, unknown>[] = [
       { ...good, secret: 'short' },
@@ -88,6 +100,7 @@ describe('createRedisStore: options', () => {
       { ...good, secret: [SECRET, 'short'] },
       { ...good, url: 'http://127.0.0.1:6379' },
       { ...good, url: 'not a url' },
+      { ...good, url: 6379 },
       { ...good, prefix: 'has space' },
       { ...good, timeout: 0 },
       { ...good, localCacheSize: 1.5 },
@@ -100,6 +113,36 @@ describe('createRedisStore: options', () => {
         JSON.stringify(options),
       ).toThrow(TypeError)
     }
+    // The documented form with a user and password is accepted (the read-only test connects with one).
+    await createRedisStore({ ...good, url: 'redis://reader:pass@127.0.0.1:1' }).close()
+    for (const options of [undefined, null, 'redis://127.0.0.1:1']) {
+      expect(() => createRedisStore(options as unknown as RedisStoreOptions), String(options)).toThrow(
+        TypeError,
+      )
+    }
+  })
+
+  test('a budget with a bad name or options throws TypeError; one name is one budget', async () => {
+    const shared = await store()
+    const bad: [unknown, unknown][] = [
+      ['', { perSecond: 1 }],
+      ['has space', { perSecond: 1 }],
+      ['x'.repeat(65), { perSecond: 1 }],
+      [7, { perSecond: 1 }],
+      ['pins', undefined],
+      ['pins', null],
+      ['pins', {}],
+      ['pins', { perSecond: 0 }],
+      ['pins', { perSecond: 1, burst: 0.5 }],
+    ]
+    for (const [name, options] of bad) {
+      expect(
+        () => shared.budget(name as string, options as SharedBudgetOptions),
+        JSON.stringify([name, options]),
+      ).toThrow(TypeError)
+    }
+    expect(shared.budget('pins', { perSecond: 1 })).toBe(shared.budget('pins', { perSecond: 1 }))
+    expect(shared.budget('legacy-lookups', { perSecond: 10 })).toBe(shared.legacyLookupBudget)
   })
 })
 
@@ -229,6 +272,69 @@ describe('a Redis an attacker can write to cannot mint an identity', () => {
   })
 })
 
+describe('values that are not what plexauth wrote', () => {
+  const MAC = 'A'.repeat(43)
+  test.each([
+    ['not sealed', 'garbage'],
+    ['a MAC and nothing after it', `${MAC}.`],
+    ['oversized', `${MAC}.${'x'.repeat(8 * 1024 * 1024)}`],
+  ])(
+    '%s: the cache, the key set and a revocation count it as absent, and each is reported',
+    async (_, garbage) => {
+      const prefix = `garbage-${garbage.length}:`
+      const writer = await store({ prefix })
+      await writer.cache.set('k', 'v', 60)
+      await writer.keyStore.save(plex.keys)
+      await writer.revocations.revoke('s', 60)
+      for (const key of await keysUnder(prefix)) await redis.command('SET', key, garbage, 'PX', '60000')
+      // Without the index, a new instance learns of the revocation only by reading its key.
+      await redis.command('DEL', `${prefix}revocations:index`)
+      const reader = await store({ prefix })
+      expect(await reader.cache.get('k')).toBeUndefined()
+      expect(await reader.keyStore.load()).toBeUndefined()
+      expect(await reader.revocations.isRevoked({ sessionId: 's', userId: 1, issuedAt: 0 })).toBe(false)
+      expect(reader.events).toEqual(
+        ['cache', 'keys', 'revocation'].map((operation) => ({ type: 'redis_value_rejected', operation })),
+      )
+      expect(reader.available).toBe(true)
+    },
+  )
+
+  test('a key of the wrong type is a miss, not an outage', async () => {
+    const prefix = 'wrong-type:'
+    const shared = await store({ prefix })
+    await redis.command('HSET', `${prefix}keys`, 'jwks', '{}')
+    await redis.command('SET', `${prefix}budget:pins`, 'not a bucket')
+    expect(await shared.keyStore.load()).toBeUndefined()
+    expect(await shared.budget('pins', { perSecond: 1 }).take()).toBeUndefined()
+    expect(shared.available).toBe(true)
+    expect(shared.events).toEqual([])
+  })
+
+  test('malformed revocation messages and index entries are refused and reported, and revoke nothing', async () => {
+    const prefix = 'pubsub-garbage:'
+    const shared = await store({ prefix })
+    // Sealed under another secret, on the same channel and in the same index.
+    const intruder = await store({ prefix, secret: 'not-the-apps-secret-but-just-as-long!!' })
+    await intruder.revocations.revoke('victim', 60)
+    for (const message of ['garbage', `${MAC}.{}`]) {
+      await redis.command('PUBLISH', `${prefix}revocations`, message)
+    }
+    await vi.waitFor(() => expect(rejections(shared.events, 'revocation')).toBe(3))
+    const victim = { sessionId: 'victim', userId: 1, issuedAt: 0 }
+    expect(shared.revocations.isKnownRevoked?.(victim)).toBe(false)
+    await redis.command('ZADD', `${prefix}revocations:index`, String(Date.now() + 60_000), 'garbage')
+    // A new instance catches up from the index when it starts: the intruder's entry and the garbage.
+    const late = await store({ prefix })
+    expect(late.events).toEqual([
+      { type: 'redis_value_rejected', operation: 'revocation' },
+      { type: 'redis_value_rejected', operation: 'revocation' },
+    ])
+    expect(late.revocations.isKnownRevoked?.(victim)).toBe(false)
+    expect(shared.events.every((event) => event.type === 'redis_value_rejected')).toBe(true)
+  })
+})
+
 describe('the shared key set', () => {
   test('N cold instances cost one fetch; the others wait for its result', async () => {
     const prefix = 'cold-keys:'
@@ -291,6 +397,57 @@ describe('the shared key set', () => {
   })
 })
 
+describe('a Redis that refuses writes (a read-only user, or a replica)', () => {
+  test('every write is refused: the instance answers alone, Redis stays in use, and no outage is reported', async () => {
+    const prefix = 'read-only:'
+    await redis.command('ACL', 'SETUSER', 'reader', 'on', '>reader-password', '~*', '&*', '+@all', '-@write')
+    onTestFinished(async () => {
+      await redis.command('ACL', 'DELUSER', 'reader')
+    })
+    const shared = await store({
+      prefix,
+      url: redis.url.replace('redis://', 'redis://reader:reader-password@'),
+    })
+    let fetches = 0
+    const fetchKeys = async (): Promise<SharedKeySet> => {
+      fetches++
+      return { jwks: plex.keys, fetchedAt: Date.now(), maxAge: 600 }
+    }
+    // Its lock refused, the key store leaves the fetch to core (`undefined`) rather than fetching itself.
+    expect([await shared.keyStore.share(undefined, fetchKeys), fetches]).toEqual([undefined, 0])
+    await shared.cache.set('k', 'v', 60)
+    expect(await shared.cache.get('k')).toBe('v')
+    expect(await shared.budget('pins', { perSecond: 1 }).take()).toBeUndefined()
+    expect(await shared.revocations.revoke('s', 60)).toBe(false)
+    expect(shared.revocations.isKnownRevoked?.({ sessionId: 's', userId: 1, issuedAt: 0 })).toBe(true)
+    expect(await keysUnder(prefix)).toEqual([])
+    expect(shared.available).toBe(true)
+    expect(shared.events).toEqual([])
+  })
+})
+
+describe('a Redis that asks for a password', () => {
+  test('a wrong password: the store answers alone, and the events never carry the password', async () => {
+    await redis.command('ACL', 'SETUSER', 'app', 'on', '>the-right-password', '~*', '&*', '+@all')
+    onTestFinished(async () => {
+      await redis.command('ACL', 'DELUSER', 'app')
+    })
+    const events: RedisStoreEvent[] = []
+    const wrong = createRedisStore({
+      url: redis.url.replace('redis://', 'redis://app:a-wrong-password@'),
+      secret: SECRET,
+      timeout: 0.1,
+      onEvent: (event) => events.push(event),
+    })
+    onTestFinished(() => wrong.close())
+    expect(await wrong.ready(0.3)).toBe(false)
+    expect(await wrong.cache.get('k')).toBeUndefined()
+    expect(wrong.available).toBe(false)
+    expect(events[0]).toEqual({ type: 'redis_unavailable', operation: 'cache', reason: 'error', retryIn: 1 })
+    expect(JSON.stringify(events)).not.toContain('password')
+  })
+})
+
 describe('the fleet budget', () => {
   test('instances share one bucket', async () => {
     const prefix = 'budget:'
@@ -350,6 +507,22 @@ describe('session revocation', () => {
     await expect(shared.revocations.revoke('', 60)).rejects.toThrow(TypeError)
     await expect(shared.revocations.revoke('s', 0)).rejects.toThrow(TypeError)
     await expect(shared.revocations.revokeUser({} as unknown as number, 60)).rejects.toThrow(TypeError)
+    await expect(shared.revocations.revokeUser('', 60)).rejects.toThrow(TypeError)
+    await expect(shared.revocations.revokeUser('x'.repeat(513), 60)).rejects.toThrow(TypeError)
+    await expect(shared.revocations.revokeUser(7, 60, Number.NaN)).rejects.toThrow(TypeError)
+    await expect(shared.revocations.revokeUser(7, 60, '0' as unknown as number)).rejects.toThrow(TypeError)
+    const at = (issuedAt: unknown) => ({ sessionId: 's', userId: 7, issuedAt: issuedAt as number })
+    expect(() => shared.revocations.isKnownRevoked?.(at(Number.POSITIVE_INFINITY))).toThrow(TypeError)
+    await expect(shared.revocations.isRevoked(at('0'))).rejects.toThrow(TypeError)
+  })
+
+  test('a user id may be a string of up to 512 characters', async () => {
+    const [a, b] = await Promise.all([store({ prefix: 'string-ids:' }), store({ prefix: 'string-ids:' })])
+    const userId = `account-${'x'.repeat(504)}`
+    await a.revocations.revokeUser(userId, 60)
+    const issuedAt = Date.now() / 1000 - 10
+    expect(await b.revocations.isRevoked({ sessionId: 's1', userId, issuedAt })).toBe(true)
+    expect(await b.revocations.isRevoked({ sessionId: 's1', userId: 'account-', issuedAt })).toBe(false)
   })
 })
 
@@ -371,8 +544,11 @@ describe('Redis down, slow, and back', () => {
     expect(
       await a.keyStore.share(undefined, async () => ({ jwks: plex.keys, fetchedAt: 1, maxAge: 1 })),
     ).toBeUndefined()
+    expect(await a.keyStore.load()).toBeUndefined()
     expect(a.available).toBe(false)
     expect(a.events).toContainEqual(expect.objectContaining({ type: 'redis_unavailable' }))
+    // No answer is not a wrong answer.
+    expect(a.events.some((event) => event.type === 'redis_value_rejected')).toBe(false)
 
     await redis.restart()
     await vi.waitFor(() => expect(a.available && b.available).toBe(true), { timeout: 5000, interval: 50 })
@@ -414,5 +590,113 @@ describe('Redis down, slow, and back', () => {
     redis.resume()
     // The first GET (sent before the timeout tripped), and the INFO commands of this test's own connections.
     expect((await processed()) - before).toBeLessThan(20)
+  })
+
+  test('hung with commands in flight: they all time out, and that is one outage, reported once', async () => {
+    const shared = await store({ timeout: 0.1 })
+    redis.pause()
+    onTestFinished(() => redis.resume())
+    const inFlight = await Promise.all(Array.from({ length: 50 }, (_, i) => shared.cache.get(`key-${i}`)))
+    expect(inFlight.every((value) => value === undefined)).toBe(true)
+    expect(shared.events).toEqual([
+      { type: 'redis_unavailable', operation: 'cache', reason: 'timeout', retryIn: 1 },
+    ])
+  })
+
+  test('killed with commands in flight: they are answered from the instance, and the loss is reported once', async () => {
+    const shared = await store({ timeout: 10 })
+    redis.pause()
+    const inFlight = Promise.all(Array.from({ length: 20 }, (_, i) => shared.cache.get(`key-${i}`)))
+    await redis.kill()
+    onTestFinished(() => redis.restart())
+    expect((await inFlight).every((value) => value === undefined)).toBe(true)
+    expect(shared.events).toEqual([
+      { type: 'redis_unavailable', operation: 'cache', reason: 'error', retryIn: 1 },
+    ])
+  })
+
+  test('hung past the backoff: one command probes while the others are answered at once; an answer ends the outage', async () => {
+    const shared = await store({ timeout: 0.3 })
+    // Only Date is faked: the gate's backoff reads it, and its timeouts stay real.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    onTestFinished(() => {
+      vi.useRealTimers()
+    })
+    const gets = async () =>
+      Number(/cmdstat_get:calls=(\d+)/.exec(String(await redis.command('INFO', 'commandstats')))?.[1] ?? 0)
+    const getsBefore = await gets()
+    redis.pause()
+    onTestFinished(() => redis.resume())
+    expect(await shared.cache.get('a')).toBeUndefined()
+    expect(shared.available).toBe(false)
+    vi.setSystemTime(Date.now() + 1000)
+    expect(shared.available).toBe(true)
+    let probed = false
+    const probe = Promise.resolve(shared.cache.get('b')).then((value) => {
+      probed = true
+      return value
+    })
+    expect(shared.available).toBe(false)
+    expect(await shared.cache.get('c')).toBeUndefined()
+    expect(probed).toBe(false)
+    expect(await probe).toBeUndefined()
+    redis.resume()
+    await redis.command('PING')
+    vi.setSystemTime(Date.now() + 2000)
+    expect(await shared.cache.get('d')).toBeUndefined()
+    expect(shared.available).toBe(true)
+    expect(shared.events).toEqual([
+      { type: 'redis_unavailable', operation: 'cache', reason: 'timeout', retryIn: 1 },
+      { type: 'redis_unavailable', operation: 'cache', reason: 'timeout', retryIn: 2 },
+      { type: 'redis_recovered', downFor: 3 },
+    ])
+    // 'a', the probe 'b' and 'd': 'c' was never sent.
+    expect((await gets()) - getsBefore).toBe(3)
+  })
+
+  test('past the backoff, a connection that never came up is waited for (up to the timeout); a lost one is not', async () => {
+    const never = createRedisStore({
+      url: `redis://127.0.0.1:${await freePort()}`,
+      secret: SECRET,
+      timeout: 0.1,
+      onEvent: (event) => neverEvents.push(event),
+    })
+    const neverEvents: RedisStoreEvent[] = []
+    onTestFinished(() => never.close())
+    const lost = await store({ timeout: 0.1 })
+    await redis.kill()
+    onTestFinished(() => redis.restart())
+    await vi.waitFor(() => expect(neverEvents.length + lost.events.length).toBe(2))
+    vi.useFakeTimers({ toFake: ['Date'] })
+    onTestFinished(() => {
+      vi.useRealTimers()
+    })
+    vi.setSystemTime(Date.now() + 1000)
+    // Before the first connection, a command waits in node-redis's queue: the probe times out.
+    expect(await never.cache.get('k')).toBeUndefined()
+    expect(neverEvents).toEqual([
+      { type: 'redis_unavailable', operation: 'cache', reason: 'error', retryIn: 1 },
+      { type: 'redis_unavailable', operation: 'cache', reason: 'timeout', retryIn: 2 },
+    ])
+    // A connection known to be down is not sent anything until it is back.
+    expect(await lost.cache.get('k')).toBeUndefined()
+    expect(lost.available).toBe(false)
+    expect(lost.events).toEqual([
+      { type: 'redis_unavailable', operation: 'cache', reason: 'error', retryIn: 1 },
+    ])
+  })
+
+  test('close() cuts a connection whose reply never comes, and may be called again', async () => {
+    const shared = await store({ timeout: 0.1 })
+    const connections = await info('clients', 'connected_clients')
+    redis.pause()
+    onTestFinished(() => redis.resume())
+    // Its GET stays in flight: a graceful close would wait for the reply forever.
+    expect(await shared.cache.get('hung')).toBeUndefined()
+    await Promise.all([shared.close(), shared.close()])
+    redis.resume()
+    // Both of the store's connections are gone (this count includes the connection that asks).
+    await vi.waitFor(async () => expect(await info('clients', 'connected_clients')).toBe(connections - 2))
+    await shared.close()
   })
 })
