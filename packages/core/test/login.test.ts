@@ -212,6 +212,8 @@ describe('the login routes, against the fake plex.tv', () => {
       expect(answer).toMatchObject({ status: 500, body: { code: 'INTERNAL_ERROR' } })
       expect(answer?.bug).toBeInstanceOf(TypeError)
       expect(cookieOf(answer, 'plexauth_session')).toBeUndefined()
+      // The sign-in is over: its login state is cleared.
+      expect(cookieOf(answer, 'plexauth_login')).toBe('plexauth_login=')
     }
   })
 

@@ -171,13 +171,14 @@ function json(status: number, body: unknown, cookies: string[] = []): LoginRespo
 
 function errorAnswer(err: unknown, cookies: string[] = []): LoginResponse {
   const { status, headers, body } = toHttpError(err)
-  if (!isPlexAuthError(err)) return { status, headers: { ...JSON_TYPE }, body, bug: err }
   // The login routes are not a bearer-token API: no WWW-Authenticate challenge, except on 401.
   const kept: Record<string, string | string[]> = { ...JSON_TYPE }
+  // A bug ends the sign-in too (its outcome is final): the login state is cleared like any other.
+  if (cookies.length > 0) kept['set-cookie'] = cookies
+  if (!isPlexAuthError(err)) return { status, headers: kept, body, bug: err }
   if (status === 401 && headers['www-authenticate'] !== undefined)
     kept['www-authenticate'] = headers['www-authenticate']
   if (headers['retry-after'] !== undefined) kept['retry-after'] = headers['retry-after']
-  if (cookies.length > 0) kept['set-cookie'] = cookies
   return { status, headers: kept, body }
 }
 
