@@ -2,7 +2,7 @@
 // (Node's fetch is the browser's API; the popup itself is tested in Chromium).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { PlexSignInError } from '../src/errors.js'
 import { call, refusal } from '../src/http.js'
 import { getSession, signOut } from '../src/session.js'
@@ -46,15 +46,24 @@ async function rejection(promise: Promise<unknown>): Promise<PlexSignInError> {
 }
 
 describe('call', () => {
-  it('reads Retry-After in seconds and as an HTTP date', async () => {
-    handler = answer(429, { code: 'RATE_LIMITED' }, { 'retry-after': '3' })
-    expect((await call(`${base}/pin/1`, 'GET', undefined)).retryAfter).toBe(3000)
-    handler = answer(503, {}, { 'retry-after': new Date(Date.now() + 60_000).toUTCString() })
-    const later = (await call(`${base}/pin/1`, 'GET', undefined)).retryAfter
-    expect(later).toBeGreaterThan(55_000)
-    expect(later).toBeLessThanOrEqual(60_000)
-    handler = answer(503, {}, { 'retry-after': 'soon' })
-    expect((await call(`${base}/pin/1`, 'GET', undefined)).retryAfter).toBeUndefined()
+  it('reads Retry-After in seconds and as an HTTP date (a past one, or garbage, is ignored)', async () => {
+    // Only Date is fake (the clock stands still); the server and fetch run on real I/O.
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-30T12:00:00Z') })
+    try {
+      const retryAfter = async (value: string) => {
+        handler = answer(503, {}, { 'retry-after': value })
+        return (await call(`${base}/pin/1`, 'GET', undefined)).retryAfter
+      }
+      expect(await retryAfter('3')).toBe(3000)
+      expect(await retryAfter('0.5')).toBe(500)
+      expect(await retryAfter('Mon, 30 Nov 2026 12:01:00 GMT')).toBe(60_000)
+      expect(await retryAfter('Mon, 30 Nov 2026 11:59:00 GMT')).toBeUndefined()
+      expect(await retryAfter('-1')).toBeUndefined()
+      expect(await retryAfter('soon')).toBeUndefined()
+      expect(await retryAfter(' ')).toBeUndefined()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('asks for JSON, and keeps the status of an answer that is not JSON', async () => {
