@@ -11,12 +11,11 @@ const coverageGoal = (name: string) =>
 
 // Packages not at the goal yet are held at a floor a point or so under what they measured (run-to-run
 // noise), so coverage can only rise: raise a floor when tests land, delete it at the goal, never lower it.
-// Measured on 2026-11-30 at 09:32 UTC (lines / branches): core 97.9 / 93.6 (the untested branches are in
-// session/ and login/), testing 94.8 / 90.0 (at the goal by one branch); fastify and koa are at the goal, and
-// since 10:35 express (100 / 100) and client (99.1 / 94.8), since 10:40 redis (100 / 99.5), since 10:50 browser
-// (100 / 100 from its Node harness, packages/browser/test/sign-in.test.ts; Chromium runs are not seen by V8).
+// Measured on 2026-11-30 at 09:32 UTC (lines / branches): testing 94.8 / 90.0 (at the goal by one branch);
+// fastify and koa are at the goal, and since 10:35 express (100 / 100) and client (99.1 / 94.8), since 10:40
+// redis (100 / 99.5), since 10:50 browser (100 / 100 from its Node harness, packages/browser/test/sign-in.test.ts;
+// Chromium runs are not seen by V8), since 10:50 core (99.4 / 97.9, from 97.9 / 93.6: session/ and login/ tested).
 const COVERAGE_FLOORS: Record<string, { lines: number; branches: number }> = {
-  core: { lines: 95, branches: 92 },
   testing: { lines: 90, branches: 89 },
 }
 
