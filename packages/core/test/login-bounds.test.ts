@@ -11,7 +11,7 @@ const PLEX_TV = 'http://127.0.0.1:9'
 /** An in-process plex.tv that creates legacy PINs living `lifetime` seconds, counting what it is asked. */
 function pinFetch(lifetime = 1800) {
   const counts = { created: 0, polled: 0 }
-  const fetchImpl: typeof globalThis.fetch = async (input, init) => {
+  const fetchImpl: typeof globalThis.fetch = async (_input, init) => {
     if (init?.method === 'POST') {
       counts.created++
       const id = counts.created

@@ -1,51 +1,15 @@
 import type { IncomingMessage } from 'node:http'
 import type { PlexAuthEvent, PlexLoginOptions } from '@plexauth/core'
-import { createLoginHandler, type LoginHandler, type LoginResponse } from '@plexauth/core/adapter'
+import { createLoginHandler, type LoginHandler } from '@plexauth/core/adapter'
 import { type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
 import { nodeLoginRequest } from '../src/login/login-handler.js'
 import { deriveKeys, seal } from '../src/session/seal.js'
 import { advance, startPlex, useFakeDate } from './helpers.js'
+import { cookieOf, cookiesOf, createPin, HOST, LOGIN_SECRET, loginHandler, poll } from './login-helpers.js'
 
-const SECRET = 'a-login-secret-of-at-least-32-characters'
-const HOST = { host: '127.0.0.1:4000' }
-
-function handler(plex: FakePlex, options: Partial<PlexLoginOptions> = {}): LoginHandler {
-  return createLoginHandler({
-    product: 'Core Test',
-    clientIdentifier: 'core-login-test',
-    session: { secret: SECRET },
-    plexTvUrl: plex.url,
-    clientsUrl: plex.url,
-    jwksUrl: plex.jwksUrl,
-    pollInterval: 1,
-    rateLimit: { perClient: 1000, total: 1000 },
-    ...options,
-  })
-}
-
-const cookiesOf = (answer: LoginResponse | undefined): string[] =>
-  [answer?.headers['set-cookie'] ?? []].flat()
-
-const cookieOf = (answer: LoginResponse | undefined, name: string): string | undefined =>
-  cookiesOf(answer)
-    .find((line) => line.startsWith(`${name}=`))
-    ?.split(';')[0]
-
-async function createPin(login: LoginHandler) {
-  const answer = await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST })
-  expect(answer?.status).toBe(201)
-  const pin = answer?.body as { id: number; code: string }
-  return { pin, state: String(cookieOf(answer, 'plexauth_login')) }
-}
-
-const poll = (login: LoginHandler, id: number, state: string, frameworkRequest?: unknown) =>
-  login.handle({
-    method: 'GET',
-    url: `/auth/plex/pin/${id}`,
-    headers: { ...HOST, cookie: state },
-    frameworkRequest,
-  })
+const SECRET = LOGIN_SECRET
+const handler = loginHandler
 
 const callback = (login: LoginHandler, state: string) =>
   login.handle({ method: 'GET', url: '/auth/plex/callback', headers: { ...HOST, cookie: state } })

@@ -1,12 +1,12 @@
 import type { PlexLoginOptions } from '@plexauth/core'
-import { createLoginHandler, type LoginHandler, type LoginResponse } from '@plexauth/core/adapter'
+import type { LoginHandler } from '@plexauth/core/adapter'
 import { createFakePlex, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { safeReturnTo } from '../src/login/login-handler.js'
 import { advance, useFakeDate } from './helpers.js'
+import { cookieOf, createPin, HOST, LOGIN_SECRET, loginHandler, poll } from './login-helpers.js'
 
-const SECRET = 'a-login-secret-of-at-least-32-characters'
-const HOST = { host: '127.0.0.1:4000' }
+const SECRET = LOGIN_SECRET
 
 let plex: FakePlex
 beforeAll(async () => {
@@ -30,35 +30,7 @@ function recordingFetch() {
   return { sent, fetchImpl }
 }
 
-function handler(options: Partial<PlexLoginOptions> = {}): LoginHandler {
-  return createLoginHandler({
-    product: 'Core Test',
-    clientIdentifier: 'core-login-test',
-    session: { secret: SECRET },
-    plexTvUrl: plex.url,
-    clientsUrl: plex.url,
-    jwksUrl: plex.jwksUrl,
-    pollInterval: 1,
-    rateLimit: { perClient: 1000, total: 1000 },
-    ...options,
-  })
-}
-
-const cookieOf = (answer: LoginResponse | undefined, name: string): string | undefined =>
-  [answer?.headers['set-cookie'] ?? []]
-    .flat()
-    .find((line) => line.startsWith(`${name}=`))
-    ?.split(';')[0]
-
-async function createPin(login: LoginHandler, remoteAddress = '10.0.0.1') {
-  const answer = await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST, remoteAddress })
-  expect(answer?.status).toBe(201)
-  const pin = answer?.body as { id: number; code: string }
-  return { pin, state: String(cookieOf(answer, 'plexauth_login')) }
-}
-
-const poll = (login: LoginHandler, id: number, state: string) =>
-  login.handle({ method: 'GET', url: `/auth/plex/pin/${id}`, headers: { ...HOST, cookie: state } })
+const handler = (options: Partial<PlexLoginOptions> = {}): LoginHandler => loginHandler(plex, options)
 
 describe('safeReturnTo', () => {
   test.each([
