@@ -45,10 +45,8 @@ export async function defaultSleep(ms: number, signal?: AbortSignal): Promise<vo
 }
 
 /** Maps a failure of the bounded fetch (or of the caller's signal) to the client's codes. */
-function failed(error: unknown, signal: AbortSignal | undefined): PlexClientError {
-  if (error instanceof PlexClientError) return error
+function failed(error: BoundedFetchError, signal: AbortSignal | undefined): PlexClientError {
   if (signal?.aborted) return new PlexClientError('ABORTED', { cause: error })
-  if (!(error instanceof BoundedFetchError)) return new PlexClientError('NETWORK_ERROR', { cause: error })
   switch (error.reason) {
     case 'too_large':
       return new PlexClientError('RESPONSE_TOO_LARGE')
@@ -83,7 +81,8 @@ async function sendOnce(
       readStatuses: 'all',
     })
   } catch (error) {
-    throw failed(error, request.signal)
+    // fetchBounded rejects with nothing else, whatever the injected fetch throws.
+    throw failed(error as BoundedFetchError, request.signal)
   }
   const { status } = answer
   let body: unknown

@@ -190,6 +190,20 @@ describe('login edge cases', () => {
     expect(await errorCode(client.waitForLogin(pin))).toBe('LOGIN_EXPIRED')
   })
 
+  test('plex.tv answers 404 for the PIN (gone there: code 1020): LOGIN_EXPIRED at once, not polled again', async () => {
+    const plex = await startFake()
+    const client = clientFor(plex)
+    const pin = await client.startLogin()
+    plex.denyPin(pin.code)
+    const err = await client.waitForLogin(pin).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    )
+    expect(err).toMatchObject({ name: 'PlexClientError', code: 'LOGIN_EXPIRED', status: 404 })
+    expect(plex.requests(PLEX_PATHS.pin)).toBe(1)
+    expect(await errorCode(client.getToken())).toBe('NOT_LOGGED_IN')
+  })
+
   test('aborting waitForLogin: ABORTED', async () => {
     const plex = await startFake()
     const client = clientFor(plex)
