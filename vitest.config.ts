@@ -11,13 +11,12 @@ const coverageGoal = (name: string) =>
 
 // Packages not at the goal yet are held at a floor a point or so under what they measured (run-to-run
 // noise), so coverage can only rise: raise a floor when tests land, delete it at the goal, never lower it.
-// Measured on 2026-11-30 at 09:32 UTC (lines / branches): testing 94.8 / 90.0 (at the goal by one branch);
-// fastify and koa are at the goal, and since 10:35 express (100 / 100) and client (99.1 / 94.8), since 10:40
-// redis (100 / 99.5), since 10:50 browser (100 / 100 from its Node harness, packages/browser/test/sign-in.test.ts;
-// Chromium runs are not seen by V8), since 10:50 core (99.4 / 97.9, from 97.9 / 93.6: session/ and login/ tested).
-const COVERAGE_FLOORS: Record<string, { lines: number; branches: number }> = {
-  testing: { lines: 90, branches: 89 },
-}
+// Measured on 2026-11-30 at 09:32 UTC (lines / branches): fastify and koa were at the goal, and since 10:35
+// express (100 / 100) and client (99.1 / 94.8), since 10:40 redis (100 / 99.5), since 10:50 browser
+// (100 / 100 from its Node harness, packages/browser/test/sign-in.test.ts; Chromium runs are not seen by V8),
+// core (99.4 / 97.9, from 97.9 / 93.6: session/ and login/ tested) and testing (95.3 / 97.3 from its own
+// tests, from 94.8 / 90.0): every package is at the goal, so no floor is left.
+const COVERAGE_FLOORS: Record<string, { lines: number; branches: number }> = {}
 
 export default defineConfig({
   resolve: { conditions },

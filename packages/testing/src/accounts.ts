@@ -78,15 +78,20 @@ export interface AddHomeUserOptions {
 export function addHomeUser(state: FakePlexState, options: AddHomeUserOptions = {}): PlexTokenUser {
   const adminId = options.adminId ?? state.account.id
   accountById(state, adminId)
+  // Refused before the account is written: a refusal leaves the fake as it was (a new account, without an
+  // id, is in no home).
+  const id = options.user?.id
+  if (id !== undefined) {
+    if (id === adminId) throw new Error('FakePlex: the admin is already in their home')
+    for (const [otherAdmin, members] of state.homes) {
+      if (otherAdmin === id || (otherAdmin !== adminId && members.includes(id)))
+        throw new Error(`FakePlex: account ${id} is in another home`)
+    }
+  }
   const managed = options.managed ?? true
   const title = options.title === undefined ? {} : { friendly_name: options.title }
   const fields = managed ? { username: undefined, email: undefined, restricted: true, ...title } : title
   const account = upsertAccount(state, { ...fields, ...options.user })
-  if (account.id === adminId) throw new Error('FakePlex: the admin is already in their home')
-  for (const [otherAdmin, members] of state.homes) {
-    if (otherAdmin === account.id || (otherAdmin !== adminId && members.includes(account.id)))
-      throw new Error(`FakePlex: account ${account.id} is in another home`)
-  }
   const members = state.homes.get(adminId) ?? []
   if (!members.includes(account.id)) members.push(account.id)
   state.homes.set(adminId, members)

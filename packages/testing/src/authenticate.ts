@@ -18,8 +18,8 @@ export function tokenOf(context: RouteContext): string | undefined {
  * case: clients write `X-Plex-Product` and `x-plex-product`). Empty counts as absent.
  */
 export function plexValue(context: RouteContext, name: string): string | undefined {
-  const header = context.headers[name.toLowerCase()]
-  let value = Array.isArray(header) ? header[0] : header
+  // Node joins a repeated header into one string (only set-cookie comes as a list).
+  let value = context.headers[name.toLowerCase()] as string | undefined
   if (value === undefined) {
     const lower = name.toLowerCase()
     for (const [key, queried] of context.query) {

@@ -44,8 +44,8 @@ export interface Ed25519Key {
  */
 export function generateEd25519Key(options: { kid?: string } = {}): Ed25519Key {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
-  const { x } = publicKey.export({ format: 'jwk' })
-  if (x === undefined) throw new Error('Ed25519 public key without x')
+  // An Ed25519 public JWK always has its `x`.
+  const x = publicKey.export({ format: 'jwk' }).x!
   const kid = options.kid ?? ed25519Thumbprint(x)
   return {
     kid,

@@ -60,8 +60,9 @@ async function dispatch(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const method = request.method ?? 'GET'
-  const url = new URL(request.url ?? '/', 'http://fake-plex')
+  // A server's requests always carry both (the types also cover a client's responses).
+  const method = request.method!
+  const url = new URL(request.url!, 'http://fake-plex')
   const path = url.pathname
   const control = path === CONTROL_PATH || path.startsWith(`${CONTROL_PATH}/`)
   if (!control) record(state, method, path, request.headers)
@@ -141,7 +142,7 @@ export function matchPath(pattern: string, path: string): Record<string, string>
   if (expected.length !== actual.length) return undefined
   const params: Record<string, string> = {}
   for (const [index, segment] of expected.entries()) {
-    const value = actual[index] ?? ''
+    const value = actual[index]! // as many segments as the pattern
     if (!segment.startsWith(':')) {
       if (segment !== value) return undefined
       continue

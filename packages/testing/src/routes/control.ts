@@ -111,7 +111,7 @@ function approve(context: RouteContext, body: Fields): FakeResponse {
 
 function share(context: RouteContext, body: Fields, shared: boolean): FakeResponse {
   const { state } = context
-  const server = state.servers.get(context.params.machineIdentifier ?? '')
+  const server = state.servers.get(context.params.machineIdentifier!)
   if (server === undefined) return NO_SERVER()
   if (typeof body.accountId !== 'number') return BAD_BODY()
   if (!state.accounts.has(body.accountId)) return NO_ACCOUNT()
@@ -194,7 +194,7 @@ export const controlRoutes: readonly Route[] = [
   control('POST', '/servers/:machineIdentifier/share', (context, body) => share(context, body, true)),
   control('POST', '/servers/:machineIdentifier/unshare', (context, body) => share(context, body, false)),
   control('GET', '/pins/:codeOrId', ({ state, params }) => {
-    const key = params.codeOrId ?? ''
+    const key = params.codeOrId!
     const pin = findPin(state, /^\d+$/.test(key) ? Number(key) : key)
     return pin === undefined ? NO_PIN() : json(200, pinJson(pin))
   }),

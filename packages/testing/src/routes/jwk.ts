@@ -22,15 +22,13 @@ export const jwkRoute: Route = {
     if (key === undefined) return plexError(400, 400, 'Invalid JWK')
     const outcome = registerDevice(context.state, {
       ...key,
-      clientIdentifier: clientIdentifierOf(context) ?? '',
+      clientIdentifier: clientIdentifierOf(context)!, // authenticate() refused a request without one
       accountId: auth.account.id,
       legacyToken: auth.kind === 'legacy' ? auth.token : undefined,
     })
     if (outcome === 'taken') return plexError(422, 422, 'Thumbprint Already Taken')
     // plex.tv's 201 carries no body; python-plexapi had to learn to accept that. The type is still JSON's.
-    return {
-      status: 201,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': '0' },
-    }
+    // Node sends the Content-Length: 0 itself (one given here would also hold for a failure mode's body).
+    return { status: 201, headers: { 'content-type': 'application/json; charset=utf-8' } }
   },
 }

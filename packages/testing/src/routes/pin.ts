@@ -1,3 +1,4 @@
+import { accountById } from '../accounts.js'
 import { clientIdentifierOf, missingClientIdentifier } from '../authenticate.js'
 import { scopesOf, verifyDeviceJwt } from '../device-keys.js'
 import { issueToken } from '../issue-token.js'
@@ -38,7 +39,7 @@ export const pinRoute: Route = {
     if (deviceJwt === null) return pinAnswer(pin, null)
     const claims = verifyDeviceJwt(deviceJwt, pin.publicKey, pin.clientIdentifier)
     if (claims === undefined) return plexError(422, 422, 'Signature Verification Failed')
-    const account = context.state.accounts.get(pin.approval.accountId) ?? context.state.account
+    const account = accountById(context.state, pin.approval.accountId)
     pin.authToken ??= issueToken(
       context.state,
       {

@@ -13,7 +13,7 @@ export const securityTokenRoute: Route = {
   method: 'POST',
   path: PLEX_PATHS.serverToken,
   handle: async (context) => {
-    const server = context.state.servers.get(context.params.machineIdentifier ?? '')
+    const server = context.state.servers.get(context.params.machineIdentifier!)
     if (server === undefined) return plexError(404)
     if (context.query.get('type') !== 'delegation' || context.query.get('scope') !== 'all')
       return plexError(400)

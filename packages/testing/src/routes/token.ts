@@ -1,3 +1,4 @@
+import { accountById } from '../accounts.js'
 import { clientIdentifierOf, missingClientIdentifier } from '../authenticate.js'
 import { kidOf, readJson, scopesOf, verifyDeviceJwt } from '../device-keys.js'
 import { issueToken } from '../issue-token.js'
@@ -32,7 +33,7 @@ export const tokenRoute: Route = {
     if (record.expiresAt <= Date.now() || record.clientIdentifier !== device.clientIdentifier)
       return rejected()
     state.nonces.delete(nonce as string)
-    const account = state.accounts.get(device.accountId) ?? state.account
+    const account = accountById(state, device.accountId)
     const token = issueToken(
       state,
       {
