@@ -2,6 +2,7 @@ import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto'
 import { createPlexVerifier } from '@plexauth/core'
 import { base64url, type Ed25519Key, generateEd25519Key, signJwt } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
+import { importKeySet } from '../src/keys/import-key-set.js'
 import {
   CLIENT,
   expectCode,
@@ -220,5 +221,22 @@ describe('hostile key sets: members that could verify forgeries are dropped when
     const verifier = plexVerifier(plex, { onEvent })
     await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
     expect(ofType('keys_fetch_failed')).toEqual([expect.objectContaining({ reason: 'invalid_jwks' })])
+  })
+})
+
+describe('importKeySet: a kid shared by members drops every one of them', () => {
+  test('three members under one kid beside a good key: all three dropped, the good key kept', () => {
+    const good = generateEd25519Key({ kid: 'kid-good' })
+    const shared = [1, 2, 3].map(() => generateEd25519Key({ kid: 'kid-shared' }).publicJwk)
+    const imported = importKeySet({ keys: [shared[0], good.publicJwk, shared[1], shared[2]] }, 10)
+    if (typeof imported === 'string') expect.fail(imported)
+    expect([...imported.keys.keys()]).toEqual(['kid-good'])
+    expect(imported.dropped).toBe(3)
+    expect(imported.jwks.keys).toEqual([expect.objectContaining({ kid: 'kid-good', x: good.publicJwk.x })])
+  })
+
+  test('a set made only of members sharing kids has no usable key', () => {
+    const keys = ['a', 'a', 'b', 'b', 'b'].map((kid) => generateEd25519Key({ kid }).publicJwk)
+    expect(importKeySet({ keys }, 10)).toBe('no_usable_keys')
   })
 })
