@@ -5,7 +5,7 @@ import { createPlexVerifier, peekOf } from '../verifier/create-plex-verifier.js'
 import { VERIFIER_OPTION_NAMES } from '../verifier/resolve-options.js'
 import type { PlexVerifier, PlexVerifierOptions } from '../verifier/verifier-types.js'
 import type { TokenSource } from './extract-token.js'
-import { extractToken, resolveTokenSources, type TokenRequest } from './extract-token.js'
+import { extractToken, peekBearer, resolveTokenSources, type TokenRequest } from './extract-token.js'
 import { type HttpErrorResult, resolveRealm, toHttpError } from './to-http-error.js'
 
 /**
@@ -193,6 +193,10 @@ export function createAuthenticator(
     peek(request) {
       if (peekToken === undefined) return undefined
       try {
+        // The usual request first: a bearer token verified before, recognised without reading it twice.
+        const bearer = peekBearer(request, sources)
+        const known = bearer === undefined ? undefined : peekToken(bearer)
+        if (known !== undefined) return known
         const token = extractToken(request, extractOptions)
         return token === undefined ? undefined : peekToken(token)
       } catch {

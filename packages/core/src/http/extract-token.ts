@@ -139,6 +139,32 @@ function fromQuery(request: TokenRequest): string | undefined {
   return checkToken(values[0]!)
 }
 
+/**
+ * The token of a request's one `Authorization: Bearer <token>` header (one space, any case), read without
+ * checking its syntax, when that header is the only source that could hold one; `undefined` otherwise.
+ * Only for a caller that accepts the value solely when it is a token verified before, which passed every
+ * check: `extractToken` would then return exactly this value. The authenticator's `peek` reads a cached
+ * token so, skipping a regular expression over its 600 and more characters: measured, 1.5 µs of a cached
+ * request's 1.7 µs.
+ */
+export function peekBearer(request: TokenRequest, sources: readonly TokenSource[]): string | undefined {
+  const { headers } = request
+  const value = headers.authorization
+  if (typeof value !== 'string' || value.length < 8 || value.charCodeAt(6) !== 32) return undefined
+  // "bearer" in any case: setting bit 0x20 lower-cases an ASCII letter.
+  for (let i = 0; i < 6; i++) if ((value.charCodeAt(i) | 0x20) !== BEARER_CODES[i]) return undefined
+  let authorization = false
+  for (const source of sources) {
+    if (source === 'authorization') authorization = true
+    else if (source === 'x-plex-token' && headers['x-plex-token'] !== undefined) return undefined
+    else if (source === 'query' && request.url?.includes('?') !== false) return undefined
+  }
+  if (!authorization || countRaw(request.rawHeaders, 'authorization') > 1) return undefined
+  return value.slice(7)
+}
+
+const BEARER_CODES = [...'bearer'].map((c) => c.charCodeAt(0))
+
 const READERS: Record<TokenSource, (request: TokenRequest) => string | undefined> = {
   authorization: fromAuthorization,
   'x-plex-token': fromPlexHeader,

@@ -50,13 +50,39 @@ export function isSecure(request: AuthRequest, publicOrigin: string | undefined)
   if (publicOrigin !== undefined) return publicOrigin.startsWith('https:')
   const host = first(request.headers.host)
   if (host === undefined || isHttps(request)) return true
-  const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!
-  return !isLoopback(hostname.toLowerCase())
+  return !isLoopbackHost(host)
+}
+
+// The last Host asked about: a session request on plain http asks on every request, and an app hears
+// one or two Host values, not one per request.
+let lastHost: string | undefined
+let lastLoopback = false
+
+function isLoopbackHost(host: string): boolean {
+  if (host !== lastHost) {
+    const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!
+    lastLoopback = isLoopback(hostname.toLowerCase())
+    lastHost = host
+  }
+  return lastLoopback
 }
 
 /** The cookie's name for this request: `__Host-` prefixed unless plain http on a loopback host. */
 export function cookieName(base: string, secure: boolean): string {
   return secure ? `__Host-${base}` : base
+}
+
+/** Whether a cookie name that starts at `at` starts the header or follows "; " (else it is another's tail). */
+function startsName(text: string, at: number): boolean {
+  let before = at - 1
+  while (before >= 0 && text.charCodeAt(before) === 32) before--
+  return before < 0 || text.charCodeAt(before) === 59 /* ; */
+}
+
+/** The value of the cookie whose `=` is at `equals`: up to the next `;`, trimmed. */
+function valueAt(text: string, equals: number): string {
+  const end = text.indexOf(';', equals)
+  return text.slice(equals + 1, end === -1 ? text.length : end).trim()
 }
 
 /**
@@ -71,18 +97,45 @@ export function readCookie(header: string | readonly string[] | undefined, name:
   let at = text.indexOf(name)
   while (at !== -1) {
     const after = at + name.length
-    if (text.charCodeAt(after) === 61 /* = */) {
-      // A name starts the header or follows "; ": in "x__Host-plexauth_session=" the name is another one's tail.
-      let before = at - 1
-      while (before >= 0 && text.charCodeAt(before) === 32) before--
-      if (before < 0 || text.charCodeAt(before) === 59 /* ; */) {
-        const end = text.indexOf(';', after)
-        return text.slice(after + 1, end === -1 ? text.length : end).trim()
-      }
-    }
+    if (text.charCodeAt(after) === 61 /* = */ && startsName(text, at)) return valueAt(text, after)
     at = text.indexOf(name, at + 1)
   }
   return undefined
+}
+
+const HOST_PREFIX = '__Host-'
+
+/**
+ * The value of the cookie `__Host-<base>`, else of `<base>` when `plainAllowed()` says so, found in one
+ * pass over the header: the session's cookie is looked for on every request it authenticates, and the
+ * header holds the session's 1-3 KB (reading the header once per name cost twice as much).
+ */
+export function readHostCookie(
+  header: string | readonly string[] | undefined,
+  base: string,
+  plainAllowed: () => boolean,
+): string | undefined {
+  const text = first(header)
+  if (text === undefined) return undefined
+  let plain: string | undefined
+  let at = text.indexOf(base)
+  while (at !== -1) {
+    const after = at + base.length
+    let next = at + 1
+    if (text.charCodeAt(after) === 61 /* = */) {
+      const prefixed = at >= HOST_PREFIX.length && text.startsWith(HOST_PREFIX, at - HOST_PREFIX.length)
+      if (startsName(text, prefixed ? at - HOST_PREFIX.length : at)) {
+        if (prefixed) return valueAt(text, after)
+        plain ??= valueAt(text, after)
+        // A value holds no ";": the next cookie's name comes after it.
+        const end = text.indexOf(';', after)
+        if (end === -1) break
+        next = end
+      }
+    }
+    at = text.indexOf(base, next)
+  }
+  return plain !== undefined && plainAllowed() ? plain : undefined
 }
 
 /** Options of one `Set-Cookie`. */
@@ -107,7 +160,8 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /** True for the methods a CSRF check applies to. */
 export function isUnsafeMethod(method: string | undefined): boolean {
-  return method !== undefined && UNSAFE.has(method.toUpperCase())
+  // Node hands the usual methods over upper-case: most requests are answered without a copy.
+  return method !== undefined && method !== 'GET' && UNSAFE.has(method.toUpperCase())
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   isSameOrigin,
   isSecure,
   isUnsafeMethod,
-  readCookie,
+  readHostCookie,
   requestContext,
   SESSION_COOKIE,
   serializeCookie,
@@ -40,8 +40,6 @@ export interface PlexAuthSessionOptions extends PlexAuthOptions {
   /** The app's external origin behind a proxy: decides `Secure` cookies and is an allowed `Origin`. */
   publicUrl?: string
 }
-
-const SECURE_NAME = cookieName(SESSION_COOKIE, true)
 
 function hasTokenHeader(request: AuthRequest): boolean {
   const { headers } = request
@@ -100,10 +98,7 @@ export function createSessionAuthenticator(
 
   /** The session cookie's value, under the name this request may use: `__Host-` unless plain http on loopback. */
   function cookieOf(request: AuthRequest): string | undefined {
-    const secure = readCookie(request.headers.cookie, SECURE_NAME)
-    if (secure !== undefined) return secure
-    const plain = readCookie(request.headers.cookie, SESSION_COOKIE)
-    return plain !== undefined && !isSecure(request, publicOrigin) ? plain : undefined
+    return readHostCookie(request.headers.cookie, SESSION_COOKIE, () => !isSecure(request, publicOrigin))
   }
 
   function fromOwnOrigin(request: AuthRequest): boolean {

@@ -3,7 +3,7 @@ import { buildIdentity, type ClaimRules } from '../jwt/build-identity.js'
 import type { PlexIdentity, PlexSessionInfo, PlexUser, ServerAccess } from '../jwt/identity-types.js'
 import { decodeJsonObject } from '../jwt/parse-token.js'
 import { isPlexAuthError, PlexAuthError } from '../lib/errors.js'
-import { Lru } from '../lib/lru.js'
+import { Lru, ownString, tailKey } from '../lib/lru.js'
 import type { RevocationQuery } from '../lib/store-types.js'
 import { parseAccount } from '../plex-tv/parse-answers.js'
 import { MAX_COOKIE_BYTES } from './cookies.js'
@@ -65,13 +65,12 @@ interface Opened {
 
 /** Longest cookie value read: the whole cookie must fit in a browser's 4 KiB. */
 const MAX_VALUE_LENGTH = MAX_COOKIE_BYTES
-// A compact JWE ends with its 22-character tag (random with each seal): the cache files an entry under its
-// value's last 40 characters and confirms the whole value, so a lookup hashes 40 characters, not 3000.
-const KEY_LENGTH = 40
 const YEAR_MS = 365 * 86_400_000
 const UNAVAILABLE = new Set(['PLEX_UNAVAILABLE', 'KEYS_UNAVAILABLE'])
 
-const keyOf = (cookie: string): string => cookie.slice(-KEY_LENGTH)
+// A compact JWE ends with its tag, random with each seal: the cache files an entry under the tag's tail
+// and confirms the whole value.
+const keyOf = tailKey
 
 function isUser(value: unknown): value is PlexUser {
   try {
@@ -372,10 +371,11 @@ export class SessionManager {
     return { value, maxAge: Math.max(1, Math.floor((record.exp * 1000 - now) / 1000)) }
   }
 
+  /** `cookie` opened (sealed by us, so ASCII) to `identity`. */
   #remember(cookie: string, identity: PlexIdentity, record: SessionRecord): void {
     const until = Math.min(record.chk * 1000 + this.options.revalidateAfterMs, record.exp * 1000)
     if (until > Date.now())
-      this.#opened.set(keyOf(cookie), { cookie, identity, until, query: queryOf(record) })
+      this.#opened.set(keyOf(cookie), { cookie: ownString(cookie), identity, until, query: queryOf(record) })
   }
 }
 

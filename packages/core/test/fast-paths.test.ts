@@ -1,0 +1,253 @@
+// The per-request fast paths (a cached bearer token, an opened session cookie) answer exactly what the
+// slow paths answer: each shortcut is checked against the code it skips.
+import type { KeyObject } from 'node:crypto'
+import { extractToken } from '@plexauth/core'
+import { createAuthenticator } from '@plexauth/core/adapter'
+import { DEFAULT_CLIENT_IDENTIFIER } from '@plexauth/testing'
+import { describe, expect, test } from 'vitest'
+import { peekBearer, type TokenSource } from '../src/http/extract-token.js'
+import type { PlexJwtIdentity } from '../src/jwt/identity-types.js'
+import { TokenCache, type TokenCacheEntry } from '../src/jwt/token-cache.js'
+import { Lru, ownString, tailKey } from '../src/lib/lru.js'
+import { isSecure, readCookie, readHostCookie } from '../src/session/cookies.js'
+import { expectCode, startPlex } from './helpers.js'
+
+const TOKEN = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXRoYXQtZW5kcy1pbi1yYW5kb20tY2hhcmFjdGVycw'
+const ALL: readonly TokenSource[] = ['authorization', 'x-plex-token', 'query']
+const DEFAULT: readonly TokenSource[] = ['authorization', 'x-plex-token']
+
+describe('peekBearer: a cached bearer token read without its syntax check', () => {
+  test('reads "Bearer <token>" with one space, the scheme in any case', () => {
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      expect(peekBearer({ headers: { authorization: `${scheme} ${TOKEN}` } }, DEFAULT)).toBe(TOKEN)
+    }
+  })
+
+  test('leaves every other shape to extractToken', () => {
+    const headers = (authorization: unknown) => ({ headers: { authorization } as never })
+    for (const value of [
+      undefined,
+      'Bearer',
+      'Bearer ',
+      'Basic dXNlcjpwYXNz',
+      'Bearer\tabc',
+      'Bearerabc',
+      'Beare  abc',
+      'Token abcdefgh',
+      [`Bearer ${TOKEN}`],
+    ]) {
+      expect(peekBearer(headers(value), DEFAULT), String(value)).toBeUndefined()
+    }
+  })
+
+  test('leaves the request to extractToken when another source could hold a token', () => {
+    const authorization = `Bearer ${TOKEN}`
+    // An X-Plex-Token header (equal or not), a query string when the query is a source, a repeated header.
+    expect(peekBearer({ headers: { authorization, 'x-plex-token': TOKEN } }, DEFAULT)).toBeUndefined()
+    expect(peekBearer({ headers: { authorization }, url: '/me?X-Plex-Token=x' }, ALL)).toBeUndefined()
+    expect(peekBearer({ headers: { authorization }, url: '/me?a=1' }, ALL)).toBeUndefined()
+    expect(peekBearer({ headers: { authorization } }, ALL)).toBeUndefined()
+    expect(peekBearer({ headers: { authorization }, url: '/me' }, ALL)).toBe(TOKEN)
+    expect(peekBearer({ headers: { authorization }, url: '/me?a=1' }, DEFAULT)).toBe(TOKEN)
+    expect(peekBearer({ headers: { authorization, 'x-plex-token': 'x' } }, ['authorization'])).toBe(TOKEN)
+    expect(peekBearer({ headers: { authorization } }, ['x-plex-token'])).toBeUndefined()
+    const twice = ['Authorization', authorization, 'authorization', authorization]
+    expect(peekBearer({ headers: { authorization }, rawHeaders: twice }, DEFAULT)).toBeUndefined()
+    expect(peekBearer({ headers: { authorization }, rawHeaders: twice.slice(0, 2) }, DEFAULT)).toBe(TOKEN)
+  })
+
+  test('whenever it reads a well-formed token, extractToken reads the same one', () => {
+    // Every combination of scheme case, spacing, other sources and repeated headers around one token.
+    let read = 0
+    for (const scheme of ['Bearer', 'bearer', 'Basic', 'Bearer\t'])
+      for (const gap of [' ', '  ', ''])
+        for (const tail of ['', ' ', ';'])
+          for (const plex of [undefined, TOKEN, 'other'])
+            for (const url of ['/me', '/me?X-Plex-Token=other', undefined])
+              for (const raw of [1, 2])
+                for (const sources of [DEFAULT, ALL, ['authorization'] as const]) {
+                  const authorization = `${scheme}${gap}${TOKEN}${tail}`
+                  const request = {
+                    headers: plex === undefined ? { authorization } : { authorization, 'x-plex-token': plex },
+                    rawHeaders: Array.from({ length: raw }, () => ['Authorization', authorization]).flat(),
+                    url,
+                  }
+                  const fast = peekBearer(request, sources)
+                  // A cached token is well formed: only such a value is ever accepted from the fast path.
+                  if (fast !== TOKEN) continue
+                  read++
+                  expect(extractToken(request, { sources })).toBe(TOKEN)
+                }
+    expect(read).toBeGreaterThan(0)
+  })
+
+  test("the authenticator's peek answers a cached token whatever the header's shape, as authenticate does", async () => {
+    const plex = await startPlex()
+    const auth = createAuthenticator({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER })
+    const token = plex.issueToken()
+    const identity = await auth.authenticate({ headers: { authorization: `Bearer ${token}` } })
+    for (const authorization of [`bearer ${token}`, `Bearer   ${token}  `]) {
+      expect(auth.peek({ headers: { authorization } })).toBe(identity)
+      await expect(auth.authenticate({ headers: { authorization } })).resolves.toBe(identity)
+    }
+    // A cached token in a request authenticate refuses: peek leaves it to authenticate.
+    const repeated = {
+      headers: { authorization: `Bearer ${token}` },
+      rawHeaders: ['Authorization', `Bearer ${token}`, 'Authorization', `Bearer ${token}`],
+    }
+    expect(auth.peek(repeated)).toBeUndefined()
+    await expectCode(auth.authenticate(repeated), 'REQUEST_INVALID')
+    const spaced = { headers: { authorization: `Bearer  ${token.slice(0, -1)} ${token.slice(-1)}` } }
+    expect(auth.peek(spaced)).toBeUndefined()
+    await expectCode(auth.authenticate(spaced), 'REQUEST_INVALID')
+    // The token of a header found only as a prefix of a longer one is not the cached token.
+    expect(auth.peek({ headers: { authorization: `Bearer ${token}x` } })).toBeUndefined()
+  })
+})
+
+function entry(token: string): TokenCacheEntry {
+  return { identity: { token } as PlexJwtIdentity, kid: 'k', key: {} as KeyObject }
+}
+
+describe('TokenCache: filed under the tail of the signature, confirmed on the whole token', () => {
+  test('a token sharing the tail of a cached one is a miss, and replaces it when stored', () => {
+    const cache = new TokenCache(10)
+    const a = `aaaa.bbbb.${'x'.repeat(74)}TAIL12CHARS_`
+    const b = `cccc.dddd.${'y'.repeat(74)}TAIL12CHARS_`
+    expect(tailKey(a)).toBe(tailKey(b))
+    cache.set(a, entry(a))
+    expect(cache.get(a)?.identity.token).toBe(a)
+    expect(cache.get(b)).toBeUndefined()
+    cache.delete(b) // not the cached token: nothing is deleted
+    expect(cache.size).toBe(1)
+    cache.set(b, entry(b))
+    expect(cache.get(a)).toBeUndefined()
+    expect(cache.get(b)?.identity.token).toBe(b)
+    cache.delete(b)
+    expect(cache.size).toBe(0)
+  })
+
+  test('a size of 0 keeps nothing', () => {
+    const cache = new TokenCache(0)
+    cache.set(TOKEN, entry(TOKEN))
+    expect(cache.get(TOKEN)).toBeUndefined()
+    expect(cache.size).toBe(0)
+  })
+
+  test('ownString copies a value equal to the original', () => {
+    const header = `Bearer ${TOKEN}`
+    expect(ownString(header.slice(7))).toBe(TOKEN)
+    expect(tailKey(TOKEN)).toHaveLength(12)
+    expect(tailKey('short')).toBe('short')
+  })
+})
+
+describe('Lru: exact least-recently-used order', () => {
+  test('matches a reference LRU over a long random sequence of operations', () => {
+    // A seeded generator: the sequence is the same on every run.
+    let seed = 42
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
+      return seed % n
+    }
+    const max = 5
+    const lru = new Lru<number>(max)
+    const reference = new Map<string, number>()
+    const touch = (key: string, value: number) => {
+      reference.delete(key)
+      reference.set(key, value)
+    }
+    for (let step = 0; step < 5_000; step++) {
+      const key = `k${random(9)}`
+      const operation = random(4)
+      if (operation === 0) {
+        lru.set(key, step)
+        touch(key, step)
+        if (reference.size > max) reference.delete(reference.keys().next().value!)
+      } else if (operation === 1) {
+        const expected = reference.get(key)
+        if (expected !== undefined) touch(key, expected)
+        expect(lru.get(key)).toBe(expected)
+      } else if (operation === 2) {
+        expect(lru.peek(key)).toBe(reference.get(key))
+      } else {
+        expect(lru.delete(key)).toBe(reference.delete(key))
+      }
+      expect(lru.size).toBe(reference.size)
+    }
+    // The survivors, oldest first: each one evicted in turn by new keys.
+    const order = [...reference.keys()]
+    for (const [index, key] of order.entries()) {
+      lru.set(`new${index}`, -1)
+      expect(lru.peek(key)).toBeUndefined()
+      for (const later of order.slice(index + 1)) expect(lru.peek(later)).toBe(reference.get(later))
+    }
+  })
+
+  test('a size of 0 keeps nothing', () => {
+    const lru = new Lru<number>(0)
+    lru.set('a', 1)
+    expect(lru.get('a')).toBeUndefined()
+    expect(lru.size).toBe(0)
+  })
+})
+
+describe('readHostCookie: the __Host- cookie, else the plain one where allowed, in one pass', () => {
+  const base = 'plexauth_session'
+  const yes = () => true
+  const no = () => false
+
+  test('prefers the __Host- cookie wherever it is in the header', () => {
+    expect(readHostCookie(`__Host-${base}=secure; ${base}=plain`, base, yes)).toBe('secure')
+    expect(readHostCookie(`${base}=plain; __Host-${base}=secure`, base, yes)).toBe('secure')
+    expect(readHostCookie(`a=1; ${base}=plain; b=2; __Host-${base}=secure; c=3`, base, no)).toBe('secure')
+  })
+
+  test('takes the plain cookie only when allowed, and asks only then', () => {
+    let asked = 0
+    const count = () => {
+      asked++
+      return true
+    }
+    expect(readHostCookie(`${base}=plain`, base, no)).toBeUndefined()
+    expect(readHostCookie(`a=1;  ${base}=plain ; b=2`, base, count)).toBe('plain')
+    expect(asked).toBe(1)
+    expect(readHostCookie(`__Host-${base}=secure`, base, count)).toBe('secure')
+    expect(readHostCookie('a=1', base, count)).toBeUndefined()
+    expect(asked).toBe(1)
+  })
+
+  test('reads what readCookie reads under each name', () => {
+    const headers = [
+      `x${base}=tail; ${base}=plain`,
+      `x__Host-${base}=tail; __Host-${base}=secure`,
+      `${base}x=other; ${base}=plain`,
+      `${base}=first; ${base}=second`,
+      `${base}=has-${base}-inside; __Host-${base}=secure`,
+      `__Host-${base}=`,
+      `${base}`,
+      `; ${base}=after-empty`,
+      '',
+    ]
+    for (const header of headers) {
+      const expected = readCookie(header, `__Host-${base}`) ?? readCookie(header, base)
+      expect(readHostCookie(header, base, yes), header).toBe(expected)
+      expect(readHostCookie([header], base, yes), header).toBe(expected)
+    }
+    expect(readHostCookie(undefined, base, yes)).toBeUndefined()
+  })
+})
+
+describe('isSecure: the loopback answer of the last Host is reused, per Host', () => {
+  test('alternating Hosts each get their own answer', () => {
+    const request = (host: string) => ({ headers: { host } })
+    for (let round = 0; round < 3; round++) {
+      expect(isSecure(request('127.0.0.1:3000'), undefined)).toBe(false)
+      expect(isSecure(request('app.example.com'), undefined)).toBe(true)
+      expect(isSecure(request('localhost'), undefined)).toBe(false)
+      expect(isSecure(request('[::1]:8080'), undefined)).toBe(false)
+      expect(isSecure(request('LOCALHOST:1'), undefined)).toBe(false)
+      expect(isSecure(request('127.0.0.1.example.com'), undefined)).toBe(true)
+    }
+  })
+})
