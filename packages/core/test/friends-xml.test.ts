@@ -80,4 +80,22 @@ describe('the friends list (GET /api/users, XML)', () => {
   ])('refuses %s', (_name, xml) => {
     expect(() => parseFriends(xml, MID)).toThrow()
   })
+
+  const attributes = (count: number) => Array.from({ length: count }, (_, i) => ` a${i}="${i}"`).join('')
+  test.each([
+    ['a processing instruction inside the root', '<MediaContainer><?pi x?></MediaContainer>', /misplaced/],
+    ['a processing instruction after the root', '<MediaContainer/><?pi x?>', /misplaced/],
+    ['an unterminated processing instruction', '<?xml version="1.0"', /unterminated processing/],
+    ['a tag without a name', '<MediaContainer>< User id="1"/></MediaContainer>', /bad tag/],
+    ['65 attributes on one element', `<MediaContainer${attributes(65)}/>`, /too many attributes/],
+    ['200,001 elements', `<MediaContainer>${'<U/>'.repeat(200_000)}</MediaContainer>`, /too many elements/],
+  ])('refuses %s, saying why', (_name, xml, message) => {
+    expect(() => parseFriends(xml, MID)).toThrow(message)
+  })
+
+  test('up to the limits: 64 attributes on an element, 200,000 elements', () => {
+    expect(parseFriends(`<MediaContainer${attributes(64)}/>`, MID)).toEqual([])
+    expect(parseFriends(`<MediaContainer>${'<U/>'.repeat(199_999)}</MediaContainer>`, MID)).toEqual([])
+    expect(parseFriends(`<MediaContainer a="" b=''/>`, MID)).toEqual([])
+  })
 })

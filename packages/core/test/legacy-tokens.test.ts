@@ -368,6 +368,38 @@ describe('legacy tokens: the cache store', () => {
     expect(userCalls(plex)).toBe(1)
   })
 
+  test.each([
+    ['no object', 'valid'],
+    ['null', null],
+    ['scopes that are no list', { valid: true, user: { id: 1, uuid: 'u' }, scopes: 'all' }],
+    ['no user', { valid: true, user: null, scopes: [] }],
+    ['a user that is no object', { valid: true, user: 'admin', scopes: [] }],
+    ['a user that is no Plex account', { valid: true, user: { id: 1 }, scopes: [] }],
+    [
+      'a frozen record (as this process stores them) with a bad id',
+      Object.freeze({ valid: true, user: Object.freeze({ id: 'admin' }), scopes: Object.freeze([]) }),
+    ],
+  ])('a stored entry with %s is a miss: plex.tv is asked', async (_name, bogus) => {
+    const plex = await startPlex()
+    const token = plex.createLegacyToken()
+    const store: CacheStore = { get: () => bogus, set: () => {} }
+    const identity = await legacyVerifier(plex, { legacyTokenCache: store }).verify(token)
+    expect(identity.user.id).toBe(plex.account.id)
+    expect(userCalls(plex)).toBe(1)
+  })
+
+  test('a stored account without joinedAt or other optional fields is read back as such', async () => {
+    const plex = await startPlex()
+    const store: CacheStore = {
+      get: () => ({ valid: true, user: { id: 5, uuid: 'u-5' }, scopes: [] }),
+      set: () => {},
+    }
+    const identity = await legacyVerifier(plex, { legacyTokenCache: store }).verify(plex.createLegacyToken())
+    expect(identity.user).toEqual({ id: 5, uuid: 'u-5' })
+    expect(identity.scopes).toEqual([])
+    expect(userCalls(plex)).toBe(0)
+  })
+
   test('a failing store is a miss: the lookup still answers, and the failure is an event', async () => {
     const plex = await startPlex()
     const { onEvent, ofType } = recordEvents()
@@ -395,4 +427,12 @@ test('PLEX_UNAVAILABLE maps to 503 temporarily_unavailable with Retry-After', ()
       code: 'PLEX_UNAVAILABLE',
     },
   })
+})
+
+test('a fetch that resolves to no response is PLEX_UNAVAILABLE, reported as a network failure', async () => {
+  const plex = await startPlex()
+  const { onEvent, ofType } = recordEvents()
+  const verifier = legacyVerifier(plex, { fetch: async () => undefined as unknown as Response, onEvent })
+  await expectCode(verifier.verify(plex.createLegacyToken()), 'PLEX_UNAVAILABLE')
+  expect(ofType('plex_request_failed')).toEqual([expect.objectContaining({ reason: 'network' })])
 })

@@ -25,6 +25,11 @@ describe('parseResources (GET /api/v2/resources)', () => {
     expect(parseResources([{ ...device, owned }])[0]?.owned).toBe(expected)
   })
 
+  test('a device without a name or provides: an empty name, provides nothing', () => {
+    const [resource] = parseResources([{ clientIdentifier: 'abc', provides: ['server'] }])
+    expect(resource).toMatchObject({ name: '', clientIdentifier: 'abc', provides: [], owned: false })
+  })
+
   test('entries that are not devices are skipped; the rest are read', () => {
     const resources = parseResources([null, 42, 'x', [], { name: 'no id' }, { clientIdentifier: '' }, device])
     expect(resources.map((r) => r.clientIdentifier)).toEqual(['abc'])

@@ -317,6 +317,11 @@ describe("who decides ownership (issue 11): never the user's own device list", (
     )
     await expectCode(check(friend), 'PLEX_UNAVAILABLE')
     expect(ofType('plex_request_failed').map((event) => event.url)).toContain(`${plex.url}${PLEX_PATHS.user}`)
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+    // The refused token is not sent again for a minute: 503 at once, for every user.
+    const err = await expectCode(check(friend), 'PLEX_UNAVAILABLE')
+    expect(err.retryAfter).toBeGreaterThan(1)
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
   })
 })
 
@@ -526,6 +531,15 @@ describe("ownerToken: the owner's friends list as a second source", () => {
     expect((await check(stranger))?.access).toMatchObject({ source: 'friends', owner: false })
   })
 
+  test('both sources down: the 503 of /api/v2/resources, with its Retry-After', async () => {
+    const { plex, friend, guard } = await setup()
+    plex.fail(PLEX_PATHS.resources, { status: 429, headers: { 'retry-after': '45' } })
+    plex.fail(PLEX_PATHS.users, 'down')
+    const err = await expectCode(guard({ ownerToken: plex.createLegacyToken() })(friend), 'PLEX_UNAVAILABLE')
+    expect(err.retryAfter).toBe(45)
+    expect(friendsCalls(plex)).toBe(1)
+  })
+
   test('both sources say no: 403; the friends list down while resources says no: 503', async () => {
     const { plex, stranger, guard } = await setup()
     await expectCode(guard({ ownerToken: plex.createLegacyToken() })(stranger), 'ACCESS_DENIED')
@@ -551,6 +565,11 @@ describe("ownerToken: the owner's friends list as a second source", () => {
     expect(JSON.stringify(events)).not.toContain(ownerToken)
     // The friends list is not asked again with that token for a minute; resources still answers.
     await expectCode(check(stranger), 'ACCESS_DENIED')
+    const another = await plexVerifier(plex).verify(
+      plex.issueToken({ user: { id: plex.addAccount({ username: 'another' }).id } }),
+    )
+    await expectCode(check(another), 'ACCESS_DENIED')
+    expect(resourceCalls(plex)).toBe(2)
     expect(friendsCalls(plex)).toBe(1)
     expect((await check(friend))?.access).toMatchObject({ owner: false, source: 'resources' })
   })

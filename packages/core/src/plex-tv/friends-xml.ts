@@ -91,7 +91,8 @@ export function walkXml(xml: string, onOpen: (tag: OpenTag) => void): void {
       const attributeName = attribute[1]!
       if (attributes.has(attributeName)) throw new XmlError('repeated attribute')
       if (attributes.size >= MAX_ATTRIBUTES) throw new XmlError('too many attributes')
-      attributes.set(attributeName, decode(attribute[2] ?? attribute[3] ?? ''))
+      // One of the two quoted forms matched (an empty value is "", not undefined).
+      attributes.set(attributeName, decode(attribute[2] ?? attribute[3]!))
       i = ATTRIBUTE.lastIndex
     }
     TAG_END.lastIndex = i

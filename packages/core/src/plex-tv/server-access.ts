@@ -415,9 +415,9 @@ export class ServerAccessChecker {
     const { ownerId, ownerToken } = this.#config
     if (ownerId !== undefined) return ownerId
     if (this.#ownerId !== undefined) return this.#ownerId
-    if (ownerToken === undefined) throw new Error('plexauth: no owner information')
     if (Date.now() < this.#ownerIdRejectedUntil) throw unavailable(this.#ownerIdRejectedUntil - Date.now())
-    this.#ownerIdInflight ??= this.#fetchOwnerId(clientIdentifier, ownerToken).finally(() => {
+    // Asked only when knowsOwner: without ownerId, ownerToken is set.
+    this.#ownerIdInflight ??= this.#fetchOwnerId(clientIdentifier, ownerToken!).finally(() => {
       this.#ownerIdInflight = undefined
     })
     return this.#ownerIdInflight
