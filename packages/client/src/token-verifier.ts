@@ -1,10 +1,8 @@
 import { createPlexVerifier, isPlexAuthError, type PlexJwtIdentity, type PlexVerifier } from '@plexauth/core'
+import { JWKS_LIMITS } from '@plexauth/core/plex-tv'
 import { PlexClientError } from './errors.js'
 import type { ResolvedClientOptions } from './resolve-options.js'
 import type { DeviceState } from './state-keeper.js'
-
-/** The largest key set the verifier of @plexauth/core accepts (`jwks.maxBytes`). */
-const MAX_KEY_SET_BYTES = 16 * 1024 * 1024
 
 /**
  * Verifies a token for a device: against Plex's keys (issuer, audience containing the client identifier,
@@ -44,9 +42,9 @@ export function createTokenVerifier(config: ResolvedClientOptions): VerifyToken 
           clientIdentifier,
           fetch: http.fetch,
           jwks: {
-            timeout: Math.min(120, http.timeoutMs / 1000),
-            // The verifier takes key sets of 1 KiB to 16 MiB; maxResponseBytes goes up to 64 MiB.
-            maxBytes: Math.min(MAX_KEY_SET_BYTES, Math.max(1024, http.maxBytes)),
+            timeout: Math.min(JWKS_LIMITS.maxTimeoutSeconds, http.timeoutMs / 1000),
+            // maxResponseBytes goes up to 64 MiB, beyond what the verifier takes.
+            maxBytes: Math.min(JWKS_LIMITS.maxBytes, Math.max(JWKS_LIMITS.minBytes, http.maxBytes)),
           },
         }),
       }

@@ -17,6 +17,7 @@ export {
 export type { PlexScope } from './jwt/scopes.js'
 export { isPlexScope, PLEX_SCOPES, splitScopes } from './jwt/scopes.js'
 export { ed25519Thumbprint } from './jwt/thumbprint.js'
+export { JWKS_LIMITS } from './keys/fetch-key-set.js'
 export { backoffMs, MAX_BACKOFF_MS, parseRetryAfter } from './lib/backoff.js'
 export type { BoundedFetchFailure, BoundedFetchOptions, BoundedResponse } from './lib/bounded-fetch.js'
 export { BoundedFetchError, fetchBounded, readBoundedBody } from './lib/bounded-fetch.js'

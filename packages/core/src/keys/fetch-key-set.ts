@@ -1,6 +1,21 @@
 import { BoundedFetchError, type BoundedResponse, fetchBounded } from '../lib/bounded-fetch.js'
 import type { KeyFetchFailure } from '../lib/event-types.js'
 
+/**
+ * The bounds of `jwks.maxBytes` and `jwks.timeout` (seconds): a verifier refuses options outside them, and
+ * @plexauth/client keeps its own limits inside them.
+ *
+ * @example
+ * ```ts
+ * const maxBytes = Math.min(JWKS_LIMITS.maxBytes, 64 * 1024 * 1024) // what a verifier accepts
+ * ```
+ */
+export const JWKS_LIMITS = Object.freeze({
+  minBytes: 1024,
+  maxBytes: 16 * 1024 * 1024,
+  maxTimeoutSeconds: 120,
+})
+
 /** Limits of one key set download. */
 export interface FetchKeySetOptions {
   fetch: typeof globalThis.fetch

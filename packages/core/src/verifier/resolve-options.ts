@@ -1,3 +1,4 @@
+import { JWKS_LIMITS } from '../keys/fetch-key-set.js'
 import { type ImportedKeySet, importKeySet } from '../keys/import-key-set.js'
 import type { KeySetCacheConfig } from '../keys/key-set-cache.js'
 import type { JwksCacheOptions, KeyStore } from '../keys/key-set-types.js'
@@ -196,9 +197,9 @@ export function resolveOptions(options: PlexVerifierOptions = {}): ResolvedVerif
       maxAgeMs:
         jwks.maxAge === undefined ? undefined : durationMs('jwks.maxAge', jwks.maxAge, 600, 1, 7 * DAY),
       cooldownMs: durationMs('jwks.cooldown', jwks.cooldown, 30, 0, DAY),
-      timeoutMs: durationMs('jwks.timeout', jwks.timeout, 5, 0.001, 120),
+      timeoutMs: durationMs('jwks.timeout', jwks.timeout, 5, 0.001, JWKS_LIMITS.maxTimeoutSeconds),
       staleIfErrorMs: durationMs('jwks.staleIfError', jwks.staleIfError, DAY, 0, 30 * DAY),
-      maxBytes: count('jwks.maxBytes', jwks.maxBytes, 256 * 1024, 1024, 16 * 1024 * 1024),
+      maxBytes: count('jwks.maxBytes', jwks.maxBytes, 256 * 1024, JWKS_LIMITS.minBytes, JWKS_LIMITS.maxBytes),
       maxKeys,
     },
     tokenCacheSize: count('tokenCacheSize', options.tokenCacheSize, 10_000, 0, 10_000_000),
