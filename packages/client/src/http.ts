@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import { BoundedFetchError, backoffMs, fetchBounded, parseRetryAfter } from '@plexauth/core/plex-tv'
+import { type BoundedFetchError, backoffMs, fetchBounded, parseRetryAfter } from '@plexauth/core/plex-tv'
 import { PlexClientError } from './errors.js'
 
 /** How requests are sent: limits, retry policy and the injectable fetch and sleep. */
