@@ -93,4 +93,16 @@ describe('hostile key endpoint responses are failed fetches: KEYS_UNAVAILABLE on
     await expectCode(verifier.ready(), 'KEYS_UNAVAILABLE')
     expect(ofType('keys_fetch_failed')).toEqual([expect.objectContaining({ reason: 'network' })])
   })
+
+  test('a fetch implementation that resolves to no response is a failed fetch (network)', async () => {
+    const { onEvent, ofType } = recordEvents()
+    const verifier = createPlexVerifier({
+      jwksUrl: 'http://127.0.0.1:9/keys',
+      clientIdentifier: 'plexauth-test-app',
+      onEvent,
+      fetch: async () => undefined as unknown as Response,
+    })
+    await expectCode(verifier.ready(), 'KEYS_UNAVAILABLE')
+    expect(ofType('keys_fetch_failed')).toEqual([expect.objectContaining({ reason: 'network' })])
+  })
 })

@@ -1,8 +1,10 @@
-import { describe, expect, test } from 'vitest'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import { backoffMs, parseRetryAfter } from '../src/lib/backoff.js'
+import { BoundedFetchError, fetchBounded } from '../src/lib/bounded-fetch.js'
+import { createMemoryCacheStore } from '../src/lib/cache-store.js'
 import { hashSecret } from '../src/lib/hash-secret.js'
 import { Lru } from '../src/lib/lru.js'
-import { durationMs, headerValue, optionNames } from '../src/lib/options.js'
+import { durationMs, fetchOption, headerValue, optionNames } from '../src/lib/options.js'
 
 describe('Lru', () => {
   test('forgets the least recently used entry beyond its bound; get refreshes, peek does not', () => {
@@ -89,4 +91,41 @@ test('splitScopes reads Plex (commas) and OAuth (spaces) scope claims alike', as
   expect(splitScopes('username,email')).toEqual(['username', 'email'])
   expect(splitScopes(' username  email,, friendly_name ')).toEqual(['username', 'email', 'friendly_name'])
   expect(splitScopes('')).toEqual([])
+})
+
+describe('edges of the shared helpers', () => {
+  test('fetchOption: without a global fetch and no fetch option, a TypeError', () => {
+    vi.stubGlobal('fetch', undefined)
+    onTestFinished(() => {
+      vi.unstubAllGlobals()
+    })
+    expect(() => fetchOption(undefined)).toThrow(TypeError)
+    expect(() => fetchOption(undefined)).toThrow(/no fetch implementation/)
+    const own = (async () => new Response()) as typeof globalThis.fetch
+    expect(fetchOption(own)).toBe(own)
+  })
+
+  test('createMemoryCacheStore: options that are no object are a TypeError', () => {
+    for (const bad of [null, 5, 'big']) {
+      expect(() => createMemoryCacheStore(bad as never)).toThrow(TypeError)
+    }
+  })
+
+  test('fetchBounded: a signal aborted before the call fails it without a request; no headers sends none', async () => {
+    let calls = 0
+    const seen: unknown[] = []
+    const fetchImpl = (async (_url: string, init: RequestInit) => {
+      calls++
+      seen.push(init.headers)
+      if (init.signal?.aborted) throw new DOMException('aborted', 'AbortError')
+      return new Response('ok')
+    }) as unknown as typeof globalThis.fetch
+    const options = { fetch: fetchImpl, timeoutMs: 1000, maxBytes: 100 }
+    const aborted = fetchBounded('http://127.0.0.1:9/x', { ...options, signal: AbortSignal.abort() })
+    await expect(aborted).rejects.toBeInstanceOf(BoundedFetchError)
+    await expect(aborted).rejects.toMatchObject({ reason: 'network' })
+    expect(await fetchBounded('http://127.0.0.1:9/x', options)).toMatchObject({ status: 200, text: 'ok' })
+    expect(calls).toBe(2)
+    expect(seen).toEqual([{}, {}])
+  })
 })
