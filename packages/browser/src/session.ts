@@ -35,12 +35,17 @@ export interface PlexBrowserIdentity {
 
 /** The identity of a `200` answer: `{ identity }` (sign-in) or the identity itself (`/session`). */
 export function identityOf<T>(answer: Answer): T {
-  return (answer.body?.identity ?? answer.body) as T
+  const identity = answer.body?.identity ?? answer.body
+  // A 200 that is not plexauth's identity (an app's index.html served for every path, a proxy's page) is
+  // not a session: NETWORK, with the status.
+  if (typeof identity?.user !== 'object' || identity.user === null) throw refusal(answer)
+  return identity as T
 }
 
 /**
  * Asks the server who is signed in (`GET {basePath}/session`, with the session cookie). Resolves to the
- * identity, or `null` when nobody is; rejects with a `NETWORK` `PlexSignInError` when the server can't say.
+ * identity, or `null` when nobody is; rejects with a `NETWORK` `PlexSignInError` when the server can't say
+ * (including a 200 that carries no identity, such as an app's `index.html` served for every path).
  *
  * @example
  * ```ts

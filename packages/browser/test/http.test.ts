@@ -118,7 +118,7 @@ describe('refusal', () => {
 })
 
 describe('getSession and signOut', () => {
-  it('getSession: the identity on 200, null on 401, NETWORK otherwise', async () => {
+  it('getSession: the identity on 200, null on 401, NETWORK otherwise (a 200 without an identity too)', async () => {
     handler = answer(200, { user: { id: 7, username: 'friend' } })
     expect(await getSession({ basePath: base })).toEqual({ user: { id: 7, username: 'friend' } })
     expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/auth/plex/session' })
@@ -126,6 +126,14 @@ describe('getSession and signOut', () => {
     expect(await getSession({ basePath: `${base}/` })).toBeNull()
     handler = answer(500, { code: 'INTERNAL_ERROR' })
     expect((await rejection(getSession({ basePath: base }))).status).toBe(500)
+    // A 200 that is not plexauth's (an app's index.html for every path, JSON of something else).
+    handler = (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html>')
+    const html = await rejection(getSession({ basePath: base }))
+    expect([html.code, html.status]).toEqual(['NETWORK', 200])
+    for (const body of [{ ok: true }, { user: null }, { user: 7 }, 'user', null]) {
+      handler = answer(200, body)
+      expect((await rejection(getSession({ basePath: base }))).code).toBe('NETWORK')
+    }
   })
 
   it('signOut posts to logout; a refusal is an error', async () => {

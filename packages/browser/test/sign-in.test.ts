@@ -183,6 +183,9 @@ describe('answers that end a popup sign-in', () => {
     ['ACCESS_DENIED without a reason', denied('ACCESS_DENIED'), 'ACCESS_DENIED', 403, undefined],
     ['LOGIN_STATE_INVALID', denied('LOGIN_STATE_INVALID'), 'NETWORK', 403, 'LOGIN_STATE_INVALID'],
     ['404 without JSON', { status: 404, text: 'Not found' }, 'NETWORK', 404, undefined],
+    // An app's index.html served for every path: a 200, but no identity.
+    ['200 with HTML', { status: 200, text: '<!doctype html><title>App</title>' }, 'NETWORK', 200, undefined],
+    ['200 without an identity', { status: 200, body: { status: 'signed_in' } }, 'NETWORK', 200, undefined],
   ] satisfies [string, Reply, string, number, string | undefined][])(
     'a poll answered %s',
     async (_label, reply, code, status, reason) => {
