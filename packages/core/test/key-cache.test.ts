@@ -72,6 +72,23 @@ describe('cold start', () => {
     expect(keyRequests(plex)).toBe(1)
   })
 
+  test('ready() on keys past maxAge (still usable) refreshes them once, and resolves although that refresh fails', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const verifier = plexVerifier(plex, { jwks: { maxAge: 100 } })
+    await verifier.ready()
+    advance(101)
+    await verifier.ready()
+    expect(keyRequests(plex)).toBe(2)
+    advance(101)
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    await expect(verifier.ready()).resolves.toBeUndefined()
+    expect(keyRequests(plex)).toBe(3)
+    // The stale keys still verify (within staleIfError).
+    plex.recover()
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+  })
+
   test('ready() rejects with KEYS_UNAVAILABLE when no keys can be had', async () => {
     const plex = await startPlex()
     plex.fail(PLEX_PATHS.keys, { status: 500 })

@@ -199,6 +199,49 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
     expect(keyRequests(plex)).toBe(1)
   })
 
+  test.each([
+    ['no usable key', () => ({ jwks: { keys: [] }, fetchedAt: Date.now(), maxAge: 600 }), 'no_usable_keys'],
+    [
+      'no maxAge',
+      (plex: FakePlex) => ({ jwks: plex.keys as never, fetchedAt: Date.now(), maxAge: 0 }),
+      'invalid_jwks',
+    ],
+    [
+      'no fetch time',
+      (plex: FakePlex) => ({ jwks: plex.keys as never, fetchedAt: Number.NaN, maxAge: 600 }),
+      'invalid_jwks',
+    ],
+  ])('a shared set with %s is a failed fetch: nothing installed, no download', async (_name, set, reason) => {
+    const plex = await startPlex()
+    const store: SharingKeyStore = {
+      load: () => undefined,
+      save: () => {},
+      share: async () => set(plex) as SharedKeySet,
+    }
+    const { onEvent, ofType } = recordEvents()
+    await expectCode(
+      plexVerifier(plex, { keyStore: store, onEvent }).verify(plex.issueToken()),
+      'KEYS_UNAVAILABLE',
+    )
+    expect(ofType('keys_fetch_failed')).toMatchObject([{ reason }])
+    expect(ofType('keys_loaded')).toEqual([])
+    expect(keyRequests(plex)).toBe(0)
+  })
+
+  test('the same shared set with its fetch time and maxAge is installed as is', async () => {
+    const plex = await startPlex()
+    const set = { jwks: plex.keys as never, fetchedAt: Date.now(), maxAge: 600 }
+    const store: SharingKeyStore = { load: () => undefined, save: () => {}, share: async () => set }
+    const { onEvent, ofType } = recordEvents()
+    await expect(
+      plexVerifier(plex, { keyStore: store, onEvent }).verify(plex.issueToken()),
+    ).resolves.toMatchObject({
+      kind: 'jwt',
+    })
+    expect(ofType('keys_loaded')).toHaveLength(1)
+    expect(keyRequests(plex)).toBe(0)
+  })
+
   test('a store that rejects counts as a failed fetch and backs off', async () => {
     const plex = await startPlex()
     let calls = 0
