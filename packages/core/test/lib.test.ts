@@ -4,7 +4,7 @@ import { BoundedFetchError, fetchBounded } from '../src/lib/bounded-fetch.js'
 import { createMemoryCacheStore } from '../src/lib/cache-store.js'
 import { hashSecret } from '../src/lib/hash-secret.js'
 import { Lru } from '../src/lib/lru.js'
-import { durationMs, fetchOption, headerValue, optionNames } from '../src/lib/options.js'
+import { durationMs, fetchOption, headerValue, optionNames, parseUrl } from '../src/lib/options.js'
 
 describe('Lru', () => {
   test('forgets the least recently used entry beyond its bound; get refreshes, peek does not', () => {
@@ -127,5 +127,21 @@ describe('edges of the shared helpers', () => {
     expect(await fetchBounded('http://127.0.0.1:9/x', options)).toMatchObject({ status: 200, text: 'ok' })
     expect(calls).toBe(2)
     expect(seen).toEqual([{}, {}])
+  })
+})
+
+describe('parseUrl', () => {
+  test('refuses credentials unless they are allowed (a Redis URL carries its password)', () => {
+    expect(() => parseUrl('jwksUrl', 'https://user:pw@example.com/keys')).toThrow(
+      new TypeError('plexauth: jwksUrl must not contain credentials'),
+    )
+    expect(() => parseUrl('jwksUrl', 'https://user@example.com/keys')).toThrow(TypeError)
+    expect(parseUrl('url', 'redis://app:secret@127.0.0.1:6379', 'allowed').password).toBe('secret')
+    expect(() => parseUrl('url', 'not a url', 'allowed')).toThrow(
+      new TypeError('plexauth: url is not a valid URL'),
+    )
+    expect(() => parseUrl('url', 6379, 'allowed')).toThrow(
+      new TypeError('plexauth: url must be a URL string'),
+    )
   })
 })

@@ -14,6 +14,7 @@ import {
   func,
   number,
   optionNames,
+  parseUrl,
   safeEmitter,
   secretList,
 } from '@plexauth/core/plex-tv'
@@ -155,12 +156,11 @@ const OPTION_NAMES = optionNames<RedisStoreOptions>({
 const PREFIX = /^[\x21-\x7e]{0,128}$/
 const BUDGET_NAME = /^[A-Za-z0-9._:-]{1,64}$/
 
-// Not core's parseUrl, which refuses credentials in a URL: a Redis URL is where its user and password go.
+// A Redis URL is where its user and password go.
 function urlOf(value: unknown): string {
-  if (typeof value !== 'string' || !URL.canParse(value)) fail('url must be a redis:// or rediss:// URL')
-  const { protocol } = new URL(value)
+  const { protocol } = parseUrl('url', value, 'allowed')
   if (protocol !== 'redis:' && protocol !== 'rediss:') fail('url must be a redis:// or rediss:// URL')
-  return value
+  return value as string
 }
 
 /**

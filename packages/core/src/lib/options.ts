@@ -267,14 +267,16 @@ export function isPrivateLan(host: string): boolean {
 }
 
 /**
- * Parses a URL option: a string `URL` reads, without credentials (they would end up in logs and headers).
+ * Parses a URL option: a string `URL` reads, without credentials (they would end up in logs and headers)
+ * unless `credentials` is `'allowed'` (a Redis URL, where its user and password belong).
  *
  * @example
  * ```ts
  * const origin = parseUrl('trustedOrigins[0]', 'https://app.example.com').origin
+ * const redis = parseUrl('url', 'redis://app:secret@127.0.0.1:6379', 'allowed')
  * ```
  */
-export function parseUrl(name: string, value: unknown): URL {
+export function parseUrl(name: string, value: unknown, credentials: 'refused' | 'allowed' = 'refused'): URL {
   if (typeof value !== 'string') fail(`${name} must be a URL string`)
   let url: URL
   try {
@@ -282,7 +284,9 @@ export function parseUrl(name: string, value: unknown): URL {
   } catch {
     fail(`${name} is not a valid URL`)
   }
-  if (url.username !== '' || url.password !== '') fail(`${name} must not contain credentials`)
+  if (credentials === 'refused' && (url.username !== '' || url.password !== '')) {
+    fail(`${name} must not contain credentials`)
+  }
   return url
 }
 
