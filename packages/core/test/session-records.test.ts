@@ -160,6 +160,8 @@ describe('SessionManager edges', () => {
   })
 
   test('a JWT session is asked about with the token’s user id, and never outlives the token', async () => {
+    // Fake time: a second ticking over between signing and sealing would change maxAge.
+    useFakeDate()
     const { sign, verifier } = staticSetup()
     const now = nowSeconds()
     const token = sign(plexClaims({ exp: now + 600, user: { id: 7, uuid: 'u-7', username: 'jo' } }))
