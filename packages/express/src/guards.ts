@@ -1,7 +1,8 @@
 import type { ServerAccessOptions, UserPredicate } from '@plexauth/core'
-import { authenticatorOf, createGuards, type Guard } from '@plexauth/core/adapter'
+import { createGuards, type Guard } from '@plexauth/core/adapter'
 import type { RequestHandler } from 'express'
 import { reject } from './plex-auth.js'
+import { authenticatorOfRequest } from './request-state.js'
 
 const guards = createGuards<RequestHandler>((guard: Guard) => (req, res, next) => {
   new Promise<Awaited<ReturnType<Guard>>>((resolve) => resolve(guard(req.plex))).then(
@@ -10,7 +11,7 @@ const guards = createGuards<RequestHandler>((guard: Guard) => (req, res, next) =
       if (identity) req.plex = identity
       next()
     },
-    (err: unknown) => reject(authenticatorOf(req), err, res, next),
+    (err: unknown) => reject(authenticatorOfRequest(req), err, res, next),
   )
 })
 

@@ -4,9 +4,9 @@ import {
   createSessionAuthenticator,
   nodeRequest,
   type PlexAuthSessionOptions,
-  rememberAuthenticator,
 } from '@plexauth/core/adapter'
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express'
+import { rememberIdentity } from './request-state.js'
 
 declare global {
   namespace Express {
@@ -73,8 +73,7 @@ export function reportBug(app: Application, err: unknown): void {
 export function plexAuth(options: PlexAuthOptions = {}): RequestHandler {
   const authenticator = createSessionAuthenticator(options)
   const accept = (req: Request, identity: PlexIdentity | undefined, next: NextFunction): void => {
-    rememberAuthenticator(req, authenticator)
-    req.plex = identity
+    rememberIdentity(req, identity, authenticator)
     next()
   }
   return (req, res, next) => {
