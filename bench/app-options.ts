@@ -2,11 +2,12 @@ import type { PlexVerifier } from '@plexauth/core'
 import type { FakePlex } from '@plexauth/testing'
 
 /**
- * What protects the benchmark app: nothing, plexauth (a bearer token), plexauth with its session cookie
+ * What protects the benchmark app: nothing, a middleware that does nothing (`empty`: what one more step
+ * costs the framework, the floor under any auth middleware), plexauth (a bearer token), plexauth with its session cookie
  * (`session`, requests carry the cookie `plexLogin` set), or the framework's most used JWT verifier (its
  * `peer`: express-oauth2-jwt-bearer on Express, @fastify/jwt on Fastify, a jose `jwtVerify` middleware on Koa).
  */
-export type AuthMode = 'none' | 'plexauth' | 'session' | 'peer'
+export type AuthMode = 'none' | 'empty' | 'plexauth' | 'session' | 'peer'
 
 export interface AppOptions {
   auth: AuthMode

@@ -11,6 +11,7 @@ import { plexAuthOptions } from './plexauth-options.js'
 /** The tiny Express 5 app: one JSON route answering the user id it was given (0 without auth). */
 export function startExpressApp(options: AppOptions): Promise<RunningApp> {
   const app = express()
+  if (options.auth === 'empty') app.use((_req, _res, next) => next())
   if (options.auth === 'plexauth' || options.auth === 'session') app.use(plexAuth(plexAuthOptions(options)))
   if (options.auth === 'peer') {
     // The only turnkey EdDSA + JWKS middleware for Express, set up like plexauth: same keys (fetched

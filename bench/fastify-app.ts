@@ -12,6 +12,7 @@ import { plexAuthOptions } from './plexauth-options.js'
 /** The tiny Fastify 5 app: one JSON route answering the user id it was given (0 without auth). */
 export async function startFastifyApp(options: AppOptions): Promise<RunningApp> {
   const app = Fastify({ logger: false })
+  if (options.auth === 'empty') app.addHook('onRequest', (_request, _reply, done) => done())
   if (options.auth === 'plexauth' || options.auth === 'session')
     await app.register(plexAuth, plexAuthOptions(options))
   if (options.auth === 'peer') {

@@ -37,6 +37,7 @@ function joseMiddleware(jwksUrl: string): Middleware<State> {
 /** The tiny Koa 3 app: one JSON route answering the user id it was given (0 without auth). */
 export function startKoaApp(options: AppOptions): Promise<RunningApp> {
   const app = new Koa<State>()
+  if (options.auth === 'empty') app.use((_ctx, next) => next())
   if (options.auth === 'plexauth' || options.auth === 'session') app.use(plexAuth(plexAuthOptions(options)))
   if (options.auth === 'peer') app.use(joseMiddleware(options.plex.jwksUrl))
   app.use((ctx) => {

@@ -90,7 +90,14 @@ function goalRows(results: Results): Row[] {
       const none = `${framework}-none` as const
       const other = `${framework}-peer` as const
       const session = `${framework}-session` as const
+      const empty = `${framework}-empty` as const
       rows.push(
+        {
+          comparison: `${label} + an empty ${framework === 'fastify' ? 'hook' : 'middleware'} ÷ ${label} without auth`,
+          measured: both(empty, none),
+          goal: '–',
+          status: 'reported',
+        },
         {
           comparison: `${label} + plexauth ÷ ${label} without auth`,
           measured: both(plexauth, none),

@@ -25,7 +25,7 @@ try {
   }
   if (settings.sections.has('http')) {
     progress('HTTP benchmarks...')
-    results.http = await runHttp(plex, settings)
+    results.http = await runHttp(settings)
   }
   if (settings.sections.has('cold-start')) {
     progress('cold start...')

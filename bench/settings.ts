@@ -58,8 +58,10 @@ export function parseSettings(argv: readonly string[]): BenchSettings {
     sections,
     microRounds: quick ? 1 : 5,
     microTimeMs: quick ? 250 : 1000,
-    httpRounds: quick ? 1 : 5,
-    httpSeconds: quick ? 1 : 3,
+    // Many short rounds: the paired ratios compare runs seconds apart, and a median of 15 shrugs off a
+    // disturbed round or two (5 rounds of 3 s swung by ±0.1 on the quiet machine).
+    httpRounds: quick ? 1 : 15,
+    httpSeconds: 1,
     httpWarmupSeconds: quick ? 0.5 : 2,
     connections: 50,
     coldRequests: 1000,
