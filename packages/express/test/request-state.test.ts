@@ -67,7 +67,7 @@ describe.each(majors)('%s', (_name, express) => {
     const router = express.Router()
     router.get('/me', (req, res) => res.json({ in: 'router', id: req.plex?.user.id }))
     app.use('/router', router)
-    app.get('/replaced', (req, res, next) => {
+    app.get('/replaced', (req, _res, next) => {
       req.plex = undefined
       next()
     })
