@@ -1,12 +1,10 @@
-import { once } from 'node:events'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { PlexLoginOptions } from '@plexauth/core'
 import { createFakePlex, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
-import express5, { type Express } from 'express'
+import express5 from 'express'
 import express4 from 'express4'
-import { afterAll, afterEach, beforeAll, describe, expect, onTestFinished, test, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { plexAuth, plexLogin, requireUser } from '../src/index.js'
+import { start } from './serve.js'
 
 // What only the Express adapter decides: how it reports a bug, what it passes on, and which URL it reads.
 // The login routes themselves are the contract table's (test/login).
@@ -40,17 +38,6 @@ function loginOptions(extra: Partial<PlexLoginOptions> = {}): PlexLoginOptions {
     jwksUrl: plex.jwksUrl,
     ...extra,
   }
-}
-
-/** Listens on a free loopback port until the test ends; the app's URL. */
-async function start(app: Express): Promise<string> {
-  const server = createServer(app).listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  onTestFinished(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
 /** A browser's sign-in: `POST /pin`, the user approves at the fake plex.tv, one `GET /pin/:id`. */

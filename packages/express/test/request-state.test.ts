@@ -1,11 +1,9 @@
-import { once } from 'node:events'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, DEFAULT_USER, type FakePlex } from '@plexauth/testing'
-import express5, { type Express, type Request } from 'express'
+import express5, { type Request } from 'express'
 import express4 from 'express4'
-import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { plexAuth, requireScopes } from '../src/index.js'
+import { start } from './serve.js'
 
 // plexAuth adds no property to Express's requests (see request-state.ts): `req.plex` is an accessor on
 // Express's request prototype. These tests pin what apps see through it, on Express 4 and 5.
@@ -20,16 +18,6 @@ const majors: [string, typeof express5][] = [
   ['Express 5', express5],
   ['Express 4', express4 as unknown as typeof express5],
 ]
-
-async function serve(app: Express): Promise<string> {
-  const server = createServer(app).listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  onTestFinished(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
 
 const auth = () => plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER })
 
@@ -46,7 +34,7 @@ describe.each(majors)('%s', (_name, express) => {
       })
       res.json({ id: req.plex?.user.id })
     })
-    const base = await serve(app)
+    const base = await start(app)
     const token = plex.issueToken()
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${token}` } })
@@ -74,7 +62,7 @@ describe.each(majors)('%s', (_name, express) => {
     app.get('/replaced', (req, res) =>
       res.json({ id: req.plex?.user.id ?? null, own: Object.hasOwn(req, 'plex') }),
     )
-    const base = await serve(app)
+    const base = await start(app)
     const headers = { authorization: `Bearer ${plex.issueToken()}` }
     const id = DEFAULT_USER.id
     expect(await (await fetch(`${base}/sub/me`, { headers })).json()).toEqual({ in: 'sub-app', id })
@@ -93,7 +81,7 @@ describe.each(majors)('%s', (_name, express) => {
     )
     app.get('/me', (req, res) => res.json({ id: req.plex?.user.id, own: Object.hasOwn(req, 'plex') }))
     app.get('/admin', requireScopes('no-such-scope'), (_req, res) => res.json({ reached: true }))
-    const base = await serve(app)
+    const base = await start(app)
     const headers = { authorization: `Bearer ${plex.issueToken()}` }
     expect(await (await fetch(`${base}/me`, { headers })).json()).toEqual({ id: DEFAULT_USER.id, own: true })
     const refused = await fetch(`${base}/admin`, { headers })
@@ -104,7 +92,7 @@ describe.each(majors)('%s', (_name, express) => {
   test('a request without plexAuth has no identity, and the accessor reads none', async () => {
     const app = express()
     app.get('/anon', (req, res) => res.json({ id: req.plex?.user.id ?? null }))
-    const base = await serve(app)
+    const base = await start(app)
     expect(await (await fetch(`${base}/anon`)).json()).toEqual({ id: null })
   })
 })
