@@ -132,7 +132,10 @@ export interface RedisStore extends AsyncDisposable {
   }
   /** Whether Redis is being used right now (false while it is down or backing off). */
   readonly available: boolean
-  /** A budget shared by the fleet under `name` (e.g. PIN creation at plex.tv). */
+  /**
+   * A budget shared by the fleet under `name` (e.g. PIN creation at plex.tv). Asked again with the same
+   * limits, the same budget; with other limits (`legacy-lookups` is the store's own), `TypeError`.
+   */
   budget(name: string, options: SharedBudgetOptions): RateBudget
   /**
    * Resolves `true` once connected to Redis and listening to the fleet's revocations, or `false` after `timeoutSeconds` (default 5). Never rejects.
@@ -230,7 +233,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const sealer = new Sealer(secrets, prefix)
   const cache = new SharedCache(gate, sealer, createMemoryCacheStore({ maxEntries: localCacheSize }), emit)
   const keyStore = new SharedKeyStore(gate, sealer, lockMs, emit)
-  const budgets = new Map<string, SharedBudget>()
+  const budgets = new Map<string, { budget: SharedBudget; perSecond: number; burst: number }>()
   const budget = (name: string, budgetOptions: SharedBudgetOptions): RateBudget => {
     if (typeof name !== 'string' || !BUDGET_NAME.test(name)) {
       fail('a budget name is 1 to 64 letters, digits, ".", "_", ":" or "-"')
@@ -240,9 +243,15 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     if (Number.isNaN(perSecond)) fail('budget needs { perSecond }')
     const burst = number('burst', budgetOptions.burst, Math.max(1, perSecond), 1, 10_000_000)
     const existing = budgets.get(name)
-    if (existing !== undefined) return existing
+    if (existing !== undefined) {
+      // The same budget asked for twice is one budget; other limits under its name would be silently lost.
+      if (existing.perSecond !== perSecond || existing.burst !== burst) {
+        fail(`budget ${name} already exists with other limits`)
+      }
+      return existing.budget
+    }
     const created = new SharedBudget(gate, sealer.fixed(`budget:${name}`), perSecond, burst)
-    budgets.set(name, created)
+    budgets.set(name, { budget: created, perSecond, burst })
     return created
   }
   const legacyLookupBudget = budget('legacy-lookups', { perSecond: lookups })

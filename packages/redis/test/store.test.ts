@@ -143,6 +143,12 @@ describe('createRedisStore: options', () => {
     }
     expect(shared.budget('pins', { perSecond: 1 })).toBe(shared.budget('pins', { perSecond: 1 }))
     expect(shared.budget('legacy-lookups', { perSecond: 10 })).toBe(shared.legacyLookupBudget)
+    // The same name with other limits: one of them would be silently lost.
+    expect(() => shared.budget('pins', { perSecond: 2 })).toThrow(
+      new TypeError('plexauth: budget pins already exists with other limits'),
+    )
+    expect(() => shared.budget('pins', { perSecond: 1, burst: 5 })).toThrow(TypeError)
+    expect(() => shared.budget('legacy-lookups', { perSecond: 1000 })).toThrow(TypeError)
   })
 })
 
