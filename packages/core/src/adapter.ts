@@ -12,7 +12,7 @@ export { createScopeGuard, createServerAccessGuard, createUserGuard } from './ht
 export type { PlexGuards } from './http/create-guards.js'
 export { createGuards } from './http/create-guards.js'
 export { nodeRequest } from './http/node-request.js'
-export { authenticatorOf, rememberAuthenticator } from './http/request-authenticator.js'
+export { AUTHENTICATOR_KEY, authenticatorOf, rememberAuthenticator } from './http/request-authenticator.js'
 export { readBoundedBody } from './lib/bounded-fetch.js'
 export type { LoginHandler, LoginRequest, LoginResponse } from './login/login-handler.js'
 export { createLoginHandler, nodeLoginRequest } from './login/login-handler.js'

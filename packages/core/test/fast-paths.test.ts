@@ -2,7 +2,12 @@
 // slow paths answer: each shortcut is checked against the code it skips.
 import type { KeyObject } from 'node:crypto'
 import { extractToken } from '@plexauth/core'
-import { createAuthenticator } from '@plexauth/core/adapter'
+import {
+  AUTHENTICATOR_KEY,
+  authenticatorOf,
+  createAuthenticator,
+  rememberAuthenticator,
+} from '@plexauth/core/adapter'
 import { DEFAULT_CLIENT_IDENTIFIER } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
 import { peekBearer, type TokenSource } from '../src/http/extract-token.js'
@@ -249,5 +254,16 @@ describe('isSecure: the loopback answer of the last Host is reused, per Host', (
       expect(isSecure(request('LOCALHOST:1'), undefined)).toBe(false)
       expect(isSecure(request('127.0.0.1.example.com'), undefined)).toBe(true)
     }
+  })
+})
+
+describe('authenticatorOf: a declared slot holding nothing', () => {
+  test('is the default authenticator, as an object that never had one', () => {
+    const fallback = authenticatorOf(undefined)
+    expect(authenticatorOf({ [AUTHENTICATOR_KEY]: null })).toBe(fallback)
+    const own = createAuthenticator({ acceptAnyAudience: true, realm: 'own' })
+    const request = { [AUTHENTICATOR_KEY]: null }
+    rememberAuthenticator(request, own)
+    expect(authenticatorOf(request)).toBe(own)
   })
 })

@@ -20,7 +20,7 @@ const guards = createGuards<PlexGuard>((guard) => async (request, reply) => {
     // A guard that decided something (server access) hands back the identity carrying it.
     if (identity) request.plex = identity
   } catch (err) {
-    return reject(authenticatorOf(request.raw), err, request, reply)
+    return reject(authenticatorOf(request), err, request, reply)
   }
   return undefined
 })

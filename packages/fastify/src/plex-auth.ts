@@ -1,5 +1,6 @@
 import { isPlexAuthError, type PlexIdentity, type PlexVerifier } from '@plexauth/core'
 import {
+  AUTHENTICATOR_KEY,
   type AuthenticateOptions,
   type Authenticator,
   createSessionAuthenticator,
@@ -98,6 +99,8 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
   })
   fastify.decorate('plexAuth', decoration)
   fastify.decorateRequest('plex', null)
+  // Declared, so that recording the authenticator on each request leaves its shape alone.
+  if (!fastify.hasRequestDecorator(AUTHENTICATOR_KEY)) fastify.decorateRequest(AUTHENTICATOR_KEY, null)
   // Fastify logs each request's URL, where a `?X-Plex-Token=` would show: routes of this scope log it
   // redacted, unless they bring a `req` serializer of their own.
   fastify.addHook('onRoute', (route) => {
@@ -106,9 +109,10 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
   })
   // Callback style, so that a token verified before passes without a promise.
   fastify.addHook('onRequest', (request, reply, done) => {
-    // On Node's request, as Express and Koa do, and before a skipped route returns: its guards answer in
-    // this plugin's realm and error mode.
-    rememberAuthenticator(request.raw, authenticator)
+    // Before a skipped route returns: its guards answer in this plugin's realm and error mode. On Fastify's
+    // request, which declares the slot: one on Node's request would change the shape of every request
+    // Node's HTTP code then handles.
+    rememberAuthenticator(request, authenticator)
     const mode = request.routeOptions.config.plexAuth
     if (mode === false) return done()
     const { raw } = request

@@ -1,4 +1,5 @@
 import * as core from '@plexauth/core'
+import { AUTHENTICATOR_KEY } from '@plexauth/core/adapter'
 import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, PLEX_PATHS } from '@plexauth/testing'
 import fastify5, { type FastifyInstance } from 'fastify'
 import fastify4 from 'fastify4'
@@ -28,6 +29,25 @@ describe.each(majors)('%s', (_name, create) => {
     const app = create()
     await app.register(plexAuth, { ...OFFLINE, prefix: '/api', logLevel: 'warn' })
     expect(app.hasRequestDecorator('plex')).toBe(true)
+  })
+
+  test("records the authenticator on Fastify's request (a declared slot), not on Node's; guards answer in its realm", async () => {
+    const app = create()
+    await app.register(plexAuth, { ...OFFLINE, realm: 'fastify-realm' })
+    expect(app.hasRequestDecorator(AUTHENTICATOR_KEY)).toBe(true)
+    const seen: boolean[] = []
+    const record = async (request: { raw: object }) => {
+      seen.push(AUTHENTICATOR_KEY in request.raw, Object.hasOwn(request, AUTHENTICATOR_KEY))
+    }
+    app.get(
+      '/open',
+      { config: { plexAuth: false }, preHandler: [record, requireScopes('email')] },
+      async () => ({}),
+    )
+    const res = await app.inject({ url: '/open' })
+    expect(res.statusCode).toBe(401)
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="fastify-realm"')
+    expect(seen).toEqual([false, true])
   })
 
   test('exposes the shared verifier and decorates the whole app, not an inner scope', async () => {

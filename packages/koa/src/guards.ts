@@ -9,7 +9,7 @@ const guards = createGuards<Middleware<PlexAuthState>>((guard) => async (ctx, ne
     // A guard that decided something (server access) hands back the identity carrying it.
     if (identity) ctx.state.plex = identity
   } catch (err) {
-    reject(authenticatorOf(ctx.req), err, ctx)
+    reject(authenticatorOf(ctx.state), err, ctx)
     return
   }
   await next()

@@ -70,7 +70,9 @@ export function plexAuth(options: PlexAuthOptions = {}): Middleware<PlexAuthStat
     identity: PlexIdentity | undefined,
     next: Next,
   ) => {
-    rememberAuthenticator(ctx.req, authenticator)
+    // On the request's own state, not Node's request: a property added there would change the shape of
+    // every request Node's HTTP code then handles.
+    rememberAuthenticator(ctx.state, authenticator)
     ctx.state.plex = identity
     return next()
   }

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as core from '@plexauth/core'
+import { AUTHENTICATOR_KEY } from '@plexauth/core/adapter'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
 import { describe, expect, test } from 'vitest'
@@ -52,6 +53,34 @@ describe.each([
         'Bearer realm="plex", error="invalid_request", error_description="The request carries its credentials incorrectly"',
       )
       expect(await res.text()).toBe('The request carries its credentials incorrectly')
+    } finally {
+      server.close()
+    }
+  })
+})
+
+describe.each([
+  ['Koa 3', Koa3],
+  ['Koa 2', Koa2],
+])('%s: where the authenticator is recorded', (_name, KoaClass) => {
+  test("on ctx.state, not on Node's request; guards answer in plexAuth's realm", async () => {
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    app.use(plexAuth({ acceptAnyAudience: true, credentialsRequired: false, realm: 'koa-realm' }))
+    const seen: boolean[] = []
+    app.use((ctx, next) => {
+      seen.push(AUTHENTICATOR_KEY in ctx.req, AUTHENTICATOR_KEY in ctx.state)
+      return next()
+    })
+    app.use(requireScopes('email'))
+    const server = createServer(app.callback()).listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    try {
+      const { port } = server.address() as AddressInfo
+      const res = await fetch(`http://127.0.0.1:${port}/`)
+      expect(res.status).toBe(401)
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="koa-realm"')
+      expect(seen).toEqual([false, true])
     } finally {
       server.close()
     }

@@ -1,8 +1,20 @@
 import { type Authenticator, createAuthenticator } from './create-authenticator.js'
 
-// A symbol property costs less per request than a WeakMap entry and stays invisible to the app.
-const AUTHENTICATOR = Symbol('plexauth.authenticator')
-type Tagged = { [AUTHENTICATOR]?: Authenticator }
+/**
+ * The property `rememberAuthenticator` sets. A symbol costs less per request than a `WeakMap` entry and
+ * stays invisible to the app. A framework whose request objects declare their fields up front declares
+ * this one too (Fastify: `decorateRequest(AUTHENTICATOR_KEY, null)`), so that recording is a plain write
+ * that leaves the object's shape alone; on objects that were never declared it is added per request.
+ *
+ * @example
+ * ```ts
+ * declare const app: import('fastify').FastifyInstance
+ * app.decorateRequest(AUTHENTICATOR_KEY, null) // then rememberAuthenticator(request, …) keeps its shape
+ * ```
+ */
+export const AUTHENTICATOR_KEY: unique symbol = Symbol('plexauth.authenticator')
+const AUTHENTICATOR = AUTHENTICATOR_KEY
+type Tagged = { [AUTHENTICATOR]?: Authenticator | null }
 let fallback: Authenticator | undefined
 
 /**
@@ -32,7 +44,8 @@ export function rememberAuthenticator(request: object, authenticator: Authentica
  */
 export function authenticatorOf(request: object | undefined): Authenticator {
   const found = request === undefined ? undefined : (request as Tagged)[AUTHENTICATOR]
-  if (found !== undefined) return found
+  // null: a declared slot nothing was recorded in.
+  if (found !== undefined && found !== null) return found
   // Only its error mapping is used: it never verifies a token, so it checks no audience and warns of none.
   fallback ??= createAuthenticator({ acceptAnyAudience: true })
   return fallback
