@@ -23,7 +23,7 @@ const NO_ACCESS =
   'This Plex account has no access to this Plex server, so it may not use this app. ' +
   "Ask the server's owner to share the server with you, then sign in again."
 
-/** What to tell the user, from a PlexSignInError (code and reason) or a redirect's `plexauth_error` and `plexauth_reason`. */
+/** What to tell the user, from a PlexSignInError (code and reason) or a redirect's `plexauth_error`. */
 function explain(code: string, reason?: string): string {
   if (reason === 'no_server_access') return NO_ACCESS
   if (reason === 'not_owner') return 'Only the owner of this Plex server may use this app.'
@@ -139,9 +139,8 @@ signOutButton.addEventListener('click', () => {
 const url = new URL(location.href)
 const error = url.searchParams.get('plexauth_error')
 if (error !== null) {
-  say(explain(error, url.searchParams.get('plexauth_reason') ?? undefined))
+  say(explain(error))
   url.searchParams.delete('plexauth_error')
-  url.searchParams.delete('plexauth_reason')
   history.replaceState(null, '', url)
 }
 getSession().then(

@@ -54,8 +54,7 @@ let current: { popup: Window; done: Promise<unknown> } | undefined
  *
  * With `mode: 'auto'` it navigates to `{basePath}/start?returnTo=<this page>` instead when the popup can't
  * open or the page is an iOS home-screen app; the page is then left and the promise never settles: on the
- * way back, `getSession()` tells who signed in, and a refusal arrives as `?plexauth_error=<CODE>` (with
- * `&plexauth_reason=<reason>` for `ACCESS_DENIED`).
+ * way back, `getSession()` tells who signed in, and a refusal arrives as `?plexauth_error=<CODE>`.
  *
  * Rejects with a `PlexSignInError`: `POPUP_BLOCKED`, `PIN_EXPIRED`, `ACCESS_DENIED` (with `reason`),
  * `CANCELLED` or `NETWORK`.
@@ -96,7 +95,6 @@ export function signInWithPlex<T = PlexBrowserIdentity>(options: SignInOptions =
   if (mode === 'popup') return Promise.reject(new PlexSignInError('POPUP_BLOCKED'))
   const back = new URL(location.href)
   back.searchParams.delete('plexauth_error')
-  back.searchParams.delete('plexauth_reason')
   location.assign(`${base}/start?returnTo=${encodeURIComponent(back.pathname + back.search)}`)
   return new Promise<T>(() => {})
 }

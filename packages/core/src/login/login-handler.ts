@@ -4,7 +4,7 @@ import type { AuthRequest } from '../http/create-authenticator.js'
 import { nodeRequest } from '../http/node-request.js'
 import { toHttpError } from '../http/to-http-error.js'
 import type { PlexIdentity, ServerAccess } from '../jwt/identity-types.js'
-import { isPlexAuthError, PlexAuthError, type PlexAuthErrorCode } from '../lib/errors.js'
+import { isPlexAuthError, PlexAuthError } from '../lib/errors.js'
 import { Lru } from '../lib/lru.js'
 import { safeEmitter } from '../lib/safe-emit.js'
 import { TokenBucket, takeFromBudget } from '../lib/token-bucket.js'
@@ -193,20 +193,11 @@ function redirect(status: 302 | 303, location: string, cookies: string[] = []): 
   }
 }
 
-/**
- * `returnTo` with `plexauth_error=<CODE>` added, and `plexauth_reason=<reason>` for an `ACCESS_DENIED` that
- * has one (`no_server_access`, `not_owner`, `refused`: plexauth's own words, never the request's).
- */
-function withError(returnTo: string, error: PlexAuthError | PlexAuthErrorCode): string {
-  const code = typeof error === 'string' ? error : error.code
-  const reason = typeof error === 'string' ? undefined : error.reason
+function withError(returnTo: string, code: string): string {
   const hash = returnTo.indexOf('#')
   const path = hash === -1 ? returnTo : returnTo.slice(0, hash)
   const fragment = hash === -1 ? '' : returnTo.slice(hash)
-  const query = `plexauth_error=${encodeURIComponent(code)}${
-    reason === undefined ? '' : `&plexauth_reason=${encodeURIComponent(reason)}`
-  }`
-  return `${path}${path.includes('?') ? '&' : '?'}${query}${fragment}`
+  return `${path}${path.includes('?') ? '&' : '?'}plexauth_error=${encodeURIComponent(code)}${fragment}`
 }
 
 function checkApp(value: unknown): unknown {
@@ -395,7 +386,7 @@ class Login implements LoginHandler {
       created = await this.#newPin(request, context, back)
     } catch (err) {
       if (!isPlexAuthError(err)) throw err
-      return redirect(303, withError(back, err))
+      return redirect(303, withError(back, err.code))
     }
     const forwardUrl = `${origin}${this.basePath}/callback`
     return redirect(302, this.#authUrl(created.state.c, forwardUrl), [created.cookie])
@@ -410,9 +401,9 @@ class Login implements LoginHandler {
     const outcome = await this.#advance(state, request, CALLBACK_POLLS)
     if (outcome === 'pending' || outcome === 'expired')
       return redirect(303, withError(back, 'PIN_EXPIRED'), [clear])
-    if (outcome.kind === 'refused') return redirect(303, withError(back, outcome.error), [clear])
+    if (outcome.kind === 'refused') return redirect(303, withError(back, outcome.error.code), [clear])
     if (outcome.kind === 'failed') {
-      if (isPlexAuthError(outcome.error)) return redirect(303, withError(back, outcome.error), [clear])
+      if (isPlexAuthError(outcome.error)) return redirect(303, withError(back, outcome.error.code), [clear])
       return errorAnswer(outcome.error, [clear])
     }
     return redirect(303, back, [clear, this.#sessionCookie(context, outcome)])
