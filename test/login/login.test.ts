@@ -346,16 +346,23 @@ describe.each(LOGIN_FRAMEWORKS)('login routes on $name', (framework) => {
     },
   )
 
-  test('/callback on refusal: 303 to returnTo with plexauth_error=<CODE>', async () => {
-    const browser = new Browser(apps.main.url)
-    const start = await browser.send('/auth/plex/start?returnTo=/welcome')
-    const params = new URLSearchParams(String(start.headers.location).split('#?')[1])
-    apps.plex.approvePin(String(params.get('code')), { user: { id: STRANGER_ID } })
-    const back = await browser.send('/auth/plex/callback')
-    expect(back.status).toBe(303)
-    expect(back.headers.location).toBe('/welcome?plexauth_error=ACCESS_DENIED')
-    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false)
-  })
+  test.each([
+    ['no server access', 'main', STRANGER_ID],
+    ['not the owner', 'ownerOnly', FRIEND_ID],
+    ['refused by onLogin', 'main', REFUSED_ID],
+  ] as const)(
+    '/callback on refusal (%s): 303 to returnTo with plexauth_error=<CODE>',
+    async (_label, app, userId) => {
+      const browser = new Browser(apps[app].url)
+      const start = await browser.send('/auth/plex/start?returnTo=/welcome')
+      const params = new URLSearchParams(String(start.headers.location).split('#?')[1])
+      apps.plex.approvePin(String(params.get('code')), { user: { id: userId } })
+      const back = await browser.send('/auth/plex/callback')
+      expect(back.status).toBe(303)
+      expect(back.headers.location).toBe('/welcome?plexauth_error=ACCESS_DENIED')
+      expect(browser.cookies.has(SESSION_COOKIE)).toBe(false)
+    },
+  )
 
   test('a tampered, foreign-secret or expired cookie is no session: 401, never a 500', async () => {
     const { browser } = await signIn(apps, apps.main, FRIEND_ID)
