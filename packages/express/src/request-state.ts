@@ -29,13 +29,12 @@ const PLEX_ACCESSOR: PropertyDescriptor = {
   },
 }
 
-/** The prototypes `req.plex` is an accessor on: Express's request prototype, once per copy of Express. */
-const prepared = new WeakSet<object>()
 let lastPrototype: object | undefined
 
 /**
  * Makes `req.plex` an accessor for this request; false when `req` is not an Express request over Node's
- * `IncomingMessage` (a test's hand-made request): it then gets plain properties.
+ * `IncomingMessage` (a test's hand-made request), or Express's prototype already has a `plex` of someone
+ * else's: the request then gets plain properties.
  */
 function prepare(req: object): boolean {
   const prototype = Object.getPrototypeOf(req) as object | null
@@ -46,10 +45,9 @@ function prepare(req: object): boolean {
     base = Object.getPrototypeOf(base) as object | null
   }
   if (base === null || prototype === null) return false
-  if (!prepared.has(base)) {
-    if (!Object.hasOwn(base, 'plex')) Object.defineProperty(base, 'plex', PLEX_ACCESSOR)
-    prepared.add(base)
-  }
+  const existing = Object.getOwnPropertyDescriptor(base, 'plex')
+  if (existing === undefined) Object.defineProperty(base, 'plex', PLEX_ACCESSOR)
+  else if (existing.get !== PLEX_ACCESSOR.get) return false
   lastPrototype = prototype
   return true
 }
