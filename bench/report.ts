@@ -90,6 +90,7 @@ function goalRows(results: Results): Row[] {
       const none = `${framework}-none` as const
       const other = `${framework}-peer` as const
       const session = `${framework}-session` as const
+      const noneCookie = `${framework}-none-cookie` as const
       const empty = `${framework}-empty` as const
       rows.push(
         {
@@ -116,12 +117,19 @@ function goalRows(results: Results): Row[] {
           goal: '–',
           status: 'reported',
         },
-        // Issue 13: a request authenticated by the session cookie, judged in CPU time per request.
+        // Issue 13: a request authenticated by the session cookie, judged in CPU time per request against
+        // the framework without auth answering the same request (cookie and all), as the bearer rows are.
         {
-          comparison: `${label} + session cookie ÷ ${label} without auth`,
-          measured: both(session, none),
+          comparison: `${label} + session cookie ÷ ${label} without auth (same request)`,
+          measured: both(session, noneCookie),
           goal: 'CPU ≥ 0.9×',
-          status: atLeast(cpu(session, none), 0.9),
+          status: atLeast(cpu(session, noneCookie), 0.9),
+        },
+        {
+          comparison: `${label}, no auth: cookie request ÷ bearer request`,
+          measured: both(noneCookie, none),
+          goal: '–',
+          status: 'reported',
         },
       )
     }
