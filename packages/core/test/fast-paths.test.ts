@@ -1,11 +1,14 @@
 // The per-request fast paths (a cached bearer token, an opened session cookie) answer exactly what the
 // slow paths answer: each shortcut is checked against the code it skips.
 import type { KeyObject } from 'node:crypto'
-import { extractToken } from '@plexauth/core'
+import { createPlexVerifier, extractToken } from '@plexauth/core'
 import {
   AUTHENTICATOR_KEY,
   authenticatorOf,
   createAuthenticator,
+  createSessionAuthenticator,
+  nodeRequest,
+  peekRequest,
   rememberAuthenticator,
 } from '@plexauth/core/adapter'
 import { DEFAULT_CLIENT_IDENTIFIER } from '@plexauth/testing'
@@ -15,6 +18,7 @@ import type { PlexJwtIdentity } from '../src/jwt/identity-types.js'
 import { TokenCache, type TokenCacheEntry } from '../src/jwt/token-cache.js'
 import { Lru, ownString, tailKey } from '../src/lib/lru.js'
 import { isSecure, readCookie, readHostCookie } from '../src/session/cookies.js'
+import { sessionManagerFor } from '../src/session/session-manager.js'
 import { expectCode, startPlex } from './helpers.js'
 
 const TOKEN = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXRoYXQtZW5kcy1pbi1yYW5kb20tY2hhcmFjdGVycw'
@@ -61,6 +65,33 @@ describe('peekBearer: a cached bearer token read without its syntax check', () =
     expect(peekBearer({ headers: { authorization }, rawHeaders: twice.slice(0, 2) }, DEFAULT)).toBe(TOKEN)
   })
 
+  test("with Node's rawHeaders, reads the header there, in any case, and leaves headers unread", () => {
+    const authorization = `Bearer ${TOKEN}`
+    const unread = new Proxy({}, { get: () => expect.unreachable('headers read') }) as never
+    for (const name of ['Authorization', 'authorization', 'AUTHORIZATION', 'aUtHoRiZaTiOn']) {
+      const rawHeaders = ['Host', 'example.com', name, authorization, 'Cache-Control', 'no-cache']
+      expect(peekBearer({ headers: unread, rawHeaders }, DEFAULT), name).toBe(TOKEN)
+    }
+    const withPlex = (name: string) => ({
+      headers: unread,
+      rawHeaders: ['Authorization', authorization, name, 'x'],
+    })
+    for (const name of ['X-Plex-Token', 'x-plex-token', 'X-PLEX-TOKEN']) {
+      expect(peekBearer(withPlex(name), DEFAULT), name).toBeUndefined()
+      expect(peekBearer(withPlex(name), ['authorization']), name).toBe(TOKEN)
+    }
+    // Names of the same length that are not these headers, and no Authorization line at all.
+    expect(peekBearer(withPlex('X-Plex-Tokem'), DEFAULT)).toBe(TOKEN)
+    expect(
+      peekBearer({ headers: unread, rawHeaders: ['Authorizatiom', authorization] }, DEFAULT),
+    ).toBeUndefined()
+    expect(peekBearer({ headers: unread, rawHeaders: [] }, DEFAULT)).toBeUndefined()
+    expect(peekBearer({ headers: unread, rawHeaders: ['Authorization'] }, DEFAULT)).toBeUndefined()
+    expect(
+      peekBearer({ headers: unread, rawHeaders: ['Authorization', 'Basic dXNlcjpwYXNz'] }, DEFAULT),
+    ).toBeUndefined()
+  })
+
   test('whenever it reads a well-formed token, extractToken reads the same one', () => {
     // Every combination of scheme case, spacing, other sources and repeated headers around one token.
     let read = 0
@@ -74,7 +105,10 @@ describe('peekBearer: a cached bearer token read without its syntax check', () =
                   const authorization = `${scheme}${gap}${TOKEN}${tail}`
                   const request = {
                     headers: plex === undefined ? { authorization } : { authorization, 'x-plex-token': plex },
-                    rawHeaders: Array.from({ length: raw }, () => ['Authorization', authorization]).flat(),
+                    rawHeaders: [
+                      ...Array.from({ length: raw }, () => ['Authorization', authorization]).flat(),
+                      ...(plex === undefined ? [] : ['X-Plex-Token', plex]),
+                    ],
                     url,
                   }
                   const fast = peekBearer(request, sources)
@@ -113,6 +147,76 @@ describe('peekBearer: a cached bearer token read without its syntax check', () =
 function entry(token: string): TokenCacheEntry {
   return { identity: { token } as PlexJwtIdentity, kid: 'k', key: {} as KeyObject }
 }
+
+/** A stand-in for Node's request that records which of its fields are read. */
+function recordingRequest(fields: Record<string, unknown>) {
+  const reads: PropertyKey[] = []
+  const req = new Proxy(fields, {
+    get(target, key) {
+      reads.push(key)
+      return Reflect.get(target, key)
+    },
+  })
+  return { req: req as never, reads }
+}
+
+describe('peekRequest: only the fields of the request the check needs, each read once', () => {
+  test('a cached bearer token: rawHeaders alone, and the identity authenticate gave', async () => {
+    const plex = await startPlex()
+    const auth = createAuthenticator({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER })
+    const authorization = `Bearer ${plex.issueToken()}`
+    const fields = {
+      method: 'GET',
+      url: '/me?a=1',
+      headers: { host: 'example.com', authorization },
+      rawHeaders: ['Host', 'example.com', 'Authorization', authorization],
+      socket: { encrypted: true },
+    }
+    const { req, reads } = recordingRequest(fields)
+    // Not verified yet: left to authenticate.
+    expect(peekRequest(auth, req)).toBeUndefined()
+    const identity = await auth.authenticate(nodeRequest(req))
+    reads.length = 0
+    expect(peekRequest(auth, req)).toBe(identity)
+    expect(reads).toEqual(['rawHeaders'])
+  })
+
+  test('a session cookie opened before: headers (once), the socket and the method', async () => {
+    const plex = await startPlex()
+    const session = { secret: 'a-session-secret-of-at-least-32-chars' }
+    const auth = createSessionAuthenticator({
+      jwksUrl: plex.jwksUrl,
+      clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
+      session,
+    })
+    const verified = await createPlexVerifier({
+      jwksUrl: plex.jwksUrl,
+      clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
+    }).verify(plex.issueToken())
+    const { value } = await sessionManagerFor(session).create(verified, undefined, false, undefined)
+    const cookie = `plexauth_session=${value}`
+    const fields = {
+      method: 'GET',
+      url: '/me',
+      headers: { host: '127.0.0.1:3000', cookie },
+      rawHeaders: ['Host', '127.0.0.1:3000', 'Cookie', cookie],
+      socket: {},
+    }
+    const identity = await auth.authenticate(nodeRequest(fields as never))
+    expect(identity?.user.id).toBe(plex.account.id)
+    const { req, reads } = recordingRequest(fields)
+    expect(peekRequest(auth, req)).toBe(identity)
+    expect(reads).toEqual(['headers', 'socket', 'method'])
+  })
+
+  test("a request that is not Node's (no rawHeaders, no socket) is read from its headers", async () => {
+    const plex = await startPlex()
+    const auth = createAuthenticator({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER })
+    const headers = { authorization: `Bearer ${plex.issueToken()}` }
+    const identity = await auth.authenticate({ headers })
+    expect(peekRequest(auth, { headers } as never)).toBe(identity)
+  })
+})
 
 describe('TokenCache: filed under the tail of the signature, confirmed on the whole token', () => {
   test('a token sharing the tail of a cached one is a miss, and replaces it when stored', () => {

@@ -4,6 +4,7 @@ import {
   createSessionAuthenticator,
   nodeRequest,
   type PlexAuthSessionOptions,
+  peekRequest,
 } from '@plexauth/core/adapter'
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express'
 import { rememberIdentity } from './request-state.js'
@@ -77,12 +78,12 @@ export function plexAuth(options: PlexAuthOptions = {}): RequestHandler {
     next()
   }
   return (req, res, next) => {
-    const request = nodeRequest(req)
-    const known = authenticator.peek(request)
+    const known = peekRequest(authenticator, req)
     if (known !== undefined) {
       accept(req, known, next)
       return
     }
+    const request = nodeRequest(req)
     const setCookie = (value: string) => res.append('set-cookie', value)
     // `req.ip` honours Express's `trust proxy`; a getter, read only if a legacy-token lookup is to be made.
     const client = {

@@ -6,6 +6,7 @@ import {
   createSessionAuthenticator,
   nodeRequest,
   type PlexAuthSessionOptions,
+  peekRequest,
   rememberAuthenticator,
 } from '@plexauth/core/adapter'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
@@ -116,12 +117,12 @@ const plugin: FastifyPluginAsync<PlexAuthOptions> = async (fastify, options) => 
     const mode = request.routeOptions.config.plexAuth
     if (mode === false) return done()
     const { raw } = request
-    const source = nodeRequest(raw)
-    const known = authenticator.peek(source)
+    const known = peekRequest(authenticator, raw)
     if (known !== undefined) {
       request.plex = known
       return done()
     }
+    const source = nodeRequest(raw)
     const setCookie = (value: string) => {
       reply.header('set-cookie', value)
     }

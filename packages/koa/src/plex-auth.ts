@@ -4,6 +4,7 @@ import {
   createSessionAuthenticator,
   nodeRequest,
   type PlexAuthSessionOptions,
+  peekRequest,
   rememberAuthenticator,
 } from '@plexauth/core/adapter'
 import type { Middleware, Next, ParameterizedContext } from 'koa'
@@ -79,9 +80,9 @@ export function plexAuth(options: PlexAuthOptions = {}): Middleware<PlexAuthStat
   // Not async: a token verified before passes without a promise of this middleware's own.
   return (ctx, next) => {
     const { req } = ctx
-    const request = nodeRequest(req)
-    const known = authenticator.peek(request)
+    const known = peekRequest(authenticator, req)
     if (known !== undefined) return accept(ctx, known, next)
+    const request = nodeRequest(req)
     const setCookie = (value: string) => ctx.append('set-cookie', value)
     // `ctx.ip` honours Koa's `app.proxy`; a getter, read only if a legacy-token lookup is to be made.
     const client = {

@@ -89,7 +89,7 @@ export interface AuthenticateOptions {
  * ```ts
  * const authenticator: Authenticator = createAuthenticator({ clientIdentifier: 'my-app' })
  * try {
- *   const identity = authenticator.peek(nodeRequest(req)) ?? (await authenticator.authenticate(nodeRequest(req)))
+ *   const identity = peekRequest(authenticator, req) ?? (await authenticator.authenticate(nodeRequest(req)))
  * } catch (err) {
  *   const { status, headers, body } = authenticator.toHttpError(err)
  * }
