@@ -34,13 +34,21 @@ export function cancelled(signal: AbortSignal): PlexSignInError {
   return new PlexSignInError('CANCELLED', { cause: signal.reason })
 }
 
-function retryAfter(header: string | null): number | undefined {
-  if (header === null) return undefined
-  const seconds = Number(header)
-  const ms =
-    header.trim() !== '' && Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now()
-  return ms >= 0 ? ms : undefined
+/**
+ * A `Retry-After` header as milliseconds from `now` (a past date is 0), or `undefined`: core's
+ * `parseRetryAfter`, copied because this package has no dependencies; test/http.test.ts runs both over
+ * the same inputs, so that the two cannot drift apart.
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined
+  const trimmed = value.trim()
+  if (/^\d{1,10}$/.test(trimmed)) return Number(trimmed) * 1000
+  if (!HTTP_DATE.test(trimmed)) return undefined
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
+
+const HTTP_DATE = /^[A-Za-z]{3,9}, \d{2}[ -][A-Za-z]{3}[ -]\d{2,4} \d{2}:\d{2}:\d{2} GMT$/
 
 /**
  * One request to the login routes. `credentials: 'include'` so that an app whose API is on another origin
@@ -61,7 +69,11 @@ export async function call(url: string, method: string, signal: AbortSignal | un
     } catch {
       // A proxy's HTML error page: the status alone decides.
     }
-    return { status: response.status, body, retryAfter: retryAfter(response.headers.get('retry-after')) }
+    return {
+      status: response.status,
+      body,
+      retryAfter: parseRetryAfter(response.headers.get('retry-after'), Date.now()),
+    }
   } catch (cause) {
     throw signal?.aborted ? cancelled(signal) : new PlexSignInError('NETWORK', { cause })
   }

@@ -2,9 +2,10 @@
 // (Node's fetch is the browser's API; the popup itself is tested in Chromium).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { parseRetryAfter as parseCoreRetryAfter } from '@plexauth/core/plex-tv'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { PlexSignInError } from '../src/errors.js'
-import { call, refusal } from '../src/http.js'
+import { call, parseRetryAfter, refusal } from '../src/http.js'
 import { getSession, signOut } from '../src/session.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
@@ -46,7 +47,7 @@ async function rejection(promise: Promise<unknown>): Promise<PlexSignInError> {
 }
 
 describe('call', () => {
-  it('reads Retry-After in seconds and as an HTTP date (a past one, or garbage, is ignored)', async () => {
+  it('reads Retry-After in seconds and as an HTTP date (a past one is 0; fractions or garbage are ignored)', async () => {
     // Only Date is fake (the clock stands still); the server and fetch run on real I/O.
     vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-30T12:00:00Z') })
     try {
@@ -55,15 +56,56 @@ describe('call', () => {
         return (await call(`${base}/pin/1`, 'GET', undefined)).retryAfter
       }
       expect(await retryAfter('3')).toBe(3000)
-      expect(await retryAfter('0.5')).toBe(500)
+      expect(await retryAfter('0.5')).toBeUndefined()
       expect(await retryAfter('Mon, 30 Nov 2026 12:01:00 GMT')).toBe(60_000)
-      expect(await retryAfter('Mon, 30 Nov 2026 11:59:00 GMT')).toBeUndefined()
+      expect(await retryAfter('Mon, 30 Nov 2026 11:59:00 GMT')).toBe(0)
       expect(await retryAfter('-1')).toBeUndefined()
       expect(await retryAfter('soon')).toBeUndefined()
       expect(await retryAfter(' ')).toBeUndefined()
     } finally {
       vi.useRealTimers()
     }
+  })
+
+  it("reads Retry-After by core's rule, input for input (the copy this package keeps, having no dependencies)", () => {
+    const now = Date.parse('2026-11-30T12:00:00Z')
+    const inputs = [
+      null,
+      '',
+      ' ',
+      '0',
+      '3',
+      ' 7 ',
+      '0120',
+      '9999999999',
+      '12345678901',
+      '-1',
+      '+5',
+      '0.5',
+      '1e3',
+      '0x10',
+      'Infinity',
+      '2026',
+      'soon',
+      '3 seconds',
+      'Mon, 30 Nov 2026 12:01:00 GMT',
+      'Mon, 30 Nov 2026 11:59:00 GMT',
+      'mon, 30 nov 2026 12:01:00 gmt',
+      'Mon, 30 Nov 2026 12:01:00 UTC',
+      'Mon, 30 Nov 2026 12:01:00',
+      'Mon, 32 Foo 2026 12:01:00 GMT',
+      'Monday, 30-Nov-26 12:01:00 GMT',
+      'Sunday, 06-Nov-94 08:49:37 GMT',
+      'Sun Nov  6 08:49:37 1994',
+      '2026-11-30T12:01:00Z',
+    ]
+    const ours = inputs.map((value) => parseRetryAfter(value, now))
+    expect(ours).toEqual(inputs.map((value) => parseCoreRetryAfter(value, now)))
+    // The table is not vacuous: it holds seconds, dates and refusals.
+    expect(ours).toContain(3000)
+    expect(ours).toContain(60_000)
+    expect(ours).toContain(0)
+    expect(ours.filter((ms) => ms === undefined).length).toBeGreaterThan(10)
   })
 
   it('asks for JSON, and keeps the status of an answer that is not JSON', async () => {

@@ -57,6 +57,14 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined()
     expect(parseRetryAfter('12345678901', now)).toBeUndefined()
   })
+  test('only the shapes of an HTTP date count as one: Date.parse alone reads "-1" or "0.5" as past dates', () => {
+    expect(Date.parse('-1')).not.toBeNaN()
+    for (const value of ['-1', '0.5', '1.5', '1e3', '+5', 'Mon, 32 Foo 2026 12:01:00 GMT']) {
+      expect(parseRetryAfter(value, now)).toBeUndefined()
+    }
+    expect(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(0)
+    expect(parseRetryAfter('Thursday, 01-Jan-26 00:01:00 GMT', now)).toBe(60_000)
+  })
 })
 
 describe('option validators', () => {

@@ -27,7 +27,8 @@ export function backoffMs(failures: number, maxMs: number = MAX_BACKOFF_MS): num
 
 /**
  * A `Retry-After` header (delta-seconds or an HTTP date) as milliseconds from `now`; `undefined` when absent
- * or unreadable. A date in the past is 0.
+ * or unreadable. A date in the past is 0. The one rule of every package: @plexauth/browser, which may not
+ * depend on core, keeps a copy that its tests hold to this one, input for input.
  *
  * @example
  * ```ts
@@ -39,6 +40,11 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   if (value === null) return undefined
   const trimmed = value.trim()
   if (/^\d{1,10}$/.test(trimmed)) return Number(trimmed) * 1000
+  // Only the shapes of an HTTP date (RFC 9110: IMF-fixdate, or the obsolete RFC 850 form), both in GMT:
+  // Date.parse alone reads "-1", "0.5" or "2" as dates in 2000 and 2001, which would mean "retry now".
+  if (!HTTP_DATE.test(trimmed)) return undefined
   const date = Date.parse(trimmed)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
+
+const HTTP_DATE = /^[A-Za-z]{3,9}, \d{2}[ -][A-Za-z]{3}[ -]\d{2,4} \d{2}:\d{2}:\d{2} GMT$/
