@@ -58,9 +58,10 @@ export function parseSettings(argv: readonly string[]): BenchSettings {
     sections,
     microRounds: quick ? 1 : 5,
     microTimeMs: quick ? 250 : 1000,
-    // Many short rounds: the paired ratios compare runs seconds apart, and a median of 15 shrugs off a
-    // disturbed round or two (5 rounds of 3 s swung by ±0.1 on the quiet machine).
-    httpRounds: quick ? 1 : 15,
+    // Many short rounds: the paired ratios compare runs seconds apart, and a median of 30 shrugs off a
+    // disturbed round or two. 5 rounds of 3 s swung by ±0.1 on the quiet machine, and 15 of 1 s still by
+    // ±0.05 (the empty-middleware rows, which run no plexauth code, over four runs: see BENCHMARKS.md).
+    httpRounds: quick ? 1 : 30,
     httpSeconds: 1,
     httpWarmupSeconds: quick ? 0.5 : 2,
     connections: 50,
