@@ -96,13 +96,15 @@ function single(value: string | readonly string[] | undefined): string | undefin
   return first
 }
 
+/** Whether a raw header name is `lower` (a lower-case name) in any case. */
+function isHeader(name: unknown, lower: string): boolean {
+  return typeof name === 'string' && name.length === lower.length && name.toLowerCase() === lower
+}
+
 function countRaw(rawHeaders: readonly string[] | undefined, name: string): number {
   if (rawHeaders === undefined) return 0
   let count = 0
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const header = rawHeaders[i]
-    if (typeof header === 'string' && header.length === name.length && header.toLowerCase() === name) count++
-  }
+  for (let i = 0; i < rawHeaders.length; i += 2) if (isHeader(rawHeaders[i], name)) count++
   return count
 }
 
@@ -168,11 +170,10 @@ export function peekBearer(request: TokenRequest, sources: readonly TokenSource[
   } else {
     let count = 0
     for (let i = 0; i < raw.length - 1; i += 2) {
-      const name = raw[i]!
-      if (name.length === 13 && isName(name, AUTHORIZATION_CODES)) {
+      if (isHeader(raw[i], 'authorization')) {
         count++
         value = raw[i + 1]
-      } else if (plexHeader && name.length === 12 && isName(name, PLEX_TOKEN_CODES)) return undefined
+      } else if (plexHeader && isHeader(raw[i], 'x-plex-token')) return undefined
     }
     if (count !== 1 || typeof value !== 'string') return undefined
   }
@@ -182,16 +183,7 @@ export function peekBearer(request: TokenRequest, sources: readonly TokenSource[
   return value.slice(7)
 }
 
-/** A header name equal to `codes` (lower-case letters and "-") in any case, without a lower-cased copy. */
-function isName(name: string, codes: readonly number[]): boolean {
-  for (let i = 0; i < codes.length; i++) if ((name.charCodeAt(i) | 0x20) !== codes[i]) return false
-  return true
-}
-
-const codesOf = (text: string): readonly number[] => [...text].map((c) => c.charCodeAt(0))
-const AUTHORIZATION_CODES = codesOf('authorization')
-const PLEX_TOKEN_CODES = codesOf('x-plex-token')
-const BEARER_CODES = codesOf('bearer')
+const BEARER_CODES = [...'bearer'].map((c) => c.charCodeAt(0))
 
 const READERS: Record<TokenSource, (request: TokenRequest) => string | undefined> = {
   authorization: fromAuthorization,
