@@ -13,7 +13,7 @@ import {
 } from '@plexauth/core/adapter'
 import { DEFAULT_CLIENT_IDENTIFIER } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
-import { peekBearer, type TokenSource } from '../src/http/extract-token.js'
+import { bearerReader, type TokenRequest, type TokenSource } from '../src/http/extract-token.js'
 import type { PlexJwtIdentity } from '../src/jwt/identity-types.js'
 import { TokenCache, type TokenCacheEntry } from '../src/jwt/token-cache.js'
 import { Lru, ownString, tailKey } from '../src/lib/lru.js'
@@ -25,11 +25,24 @@ const TOKEN = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXRoYXQtZW5kcy1p
 const ALL: readonly TokenSource[] = ['authorization', 'x-plex-token', 'query']
 const DEFAULT: readonly TokenSource[] = ['authorization', 'x-plex-token']
 
-describe('peekBearer: a cached bearer token read without its syntax check', () => {
-  test('reads "Bearer <token>" with one space, the scheme in any case', () => {
+/** The token of the header value the reader built for `sources` answers (it answers the header whole). */
+function peekBearer(request: TokenRequest, sources: readonly TokenSource[]): string | undefined {
+  return bearerReader(sources)?.(request)?.slice(7)
+}
+
+describe('bearerReader: a cached bearer token read without its syntax check', () => {
+  test('reads "Bearer <token>" with one space, the scheme in any case, and answers the header whole', () => {
     for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
-      expect(peekBearer({ headers: { authorization: `${scheme} ${TOKEN}` } }, DEFAULT)).toBe(TOKEN)
+      const authorization = `${scheme} ${TOKEN}`
+      expect(bearerReader(DEFAULT)?.({ headers: { authorization } })).toBe(authorization)
+      expect(peekBearer({ headers: { authorization } }, DEFAULT)).toBe(TOKEN)
     }
+  })
+
+  test('is built only when the Authorization header is a token source', () => {
+    expect(bearerReader(['x-plex-token'])).toBeUndefined()
+    expect(bearerReader(['query', 'x-plex-token'])).toBeUndefined()
+    expect(bearerReader(['authorization'])).toBeTypeOf('function')
   })
 
   test('leaves every other shape to extractToken', () => {
@@ -234,6 +247,29 @@ describe('TokenCache: filed under the tail of the signature, confirmed on the wh
     expect(cache.get(b)?.identity.token).toBe(b)
     cache.delete(b)
     expect(cache.size).toBe(0)
+  })
+
+  test('getBearer: the whole header, compared as one string or, for another case of the scheme, by its token', () => {
+    const cache = new TokenCache(10)
+    const a = `aaaa.bbbb.${'x'.repeat(74)}TAIL12CHARS_`
+    const b = `cccc.dddd.${'y'.repeat(74)}TAIL12CHARS_`
+    cache.set(a, entry(a))
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      expect(cache.getBearer(`${scheme} ${a}`)?.identity.token, scheme).toBe(a)
+    }
+    // Same tail, same length: another token, another scheme, a value cut or grown by a character.
+    for (const header of [
+      `Bearer ${b}`,
+      `Xearer ${a}`,
+      `Basic! ${a}`,
+      `Bearer ${a.slice(1)}`,
+      `Bearer x${a}`,
+    ]) {
+      expect(cache.getBearer(header), header).toBeUndefined()
+    }
+    expect(cache.getBearer('Bearer')).toBeUndefined()
+    // The token itself is still found as verify is given it.
+    expect(cache.get(a)?.identity.token).toBe(a)
   })
 
   test('a size of 0 keeps nothing', () => {

@@ -5,7 +5,7 @@ import { createPlexVerifier, peekOf } from '../verifier/create-plex-verifier.js'
 import { VERIFIER_OPTION_NAMES } from '../verifier/resolve-options.js'
 import type { PlexVerifier, PlexVerifierOptions } from '../verifier/verifier-types.js'
 import type { TokenSource } from './extract-token.js'
-import { extractToken, peekBearer, resolveTokenSources, type TokenRequest } from './extract-token.js'
+import { bearerReader, extractToken, resolveTokenSources, type TokenRequest } from './extract-token.js'
 import { type HttpErrorResult, resolveRealm, toHttpError } from './to-http-error.js'
 
 /**
@@ -168,7 +168,8 @@ export function createAuthenticator(
     verifier = createPlexVerifier(verifierOptions as PlexVerifierOptions)
   }
   const extractOptions = { sources }
-  const peekToken = peekOf(verifier)
+  const readBearer = bearerReader(sources)
+  const peek = peekOf(verifier)
 
   return {
     verifier,
@@ -191,14 +192,14 @@ export function createAuthenticator(
       }
     },
     peek(request) {
-      if (peekToken === undefined) return undefined
+      if (peek === undefined) return undefined
       try {
         // The usual request first: a bearer token verified before, recognised without reading it twice.
-        const bearer = peekBearer(request, sources)
-        const known = bearer === undefined ? undefined : peekToken(bearer)
+        const bearer = readBearer?.(request)
+        const known = bearer === undefined ? undefined : peek.bearer(bearer)
         if (known !== undefined) return known
         const token = extractToken(request, extractOptions)
-        return token === undefined ? undefined : peekToken(token)
+        return token === undefined ? undefined : peek.token(token)
       } catch {
         return undefined
       }

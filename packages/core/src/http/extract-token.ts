@@ -96,9 +96,15 @@ function single(value: string | readonly string[] | undefined): string | undefin
   return first
 }
 
-/** Whether a raw header name is `lower` (a lower-case name) in any case. */
+/**
+ * Whether a raw header name is `lower` (a lower-case name) in any case. A name sent in lower case (HTTP/2,
+ * many clients) is compared as it is, before lower-casing a copy of it.
+ */
 function isHeader(name: unknown, lower: string): boolean {
-  return typeof name === 'string' && name.length === lower.length && name.toLowerCase() === lower
+  return (
+    name === lower ||
+    (typeof name === 'string' && name.length === lower.length && name.toLowerCase() === lower)
+  )
 }
 
 function countRaw(rawHeaders: readonly string[] | undefined, name: string): number {
@@ -142,45 +148,50 @@ function fromQuery(request: TokenRequest): string | undefined {
 }
 
 /**
- * The token of a request's one `Authorization: Bearer <token>` header (one space, any case), read without
- * checking its syntax, when that header is the only source that could hold one; `undefined` otherwise.
- * Only for a caller that accepts the value solely when it is a token verified before, which passed every
- * check: `extractToken` would then return exactly this value. The authenticator's `peek` reads a cached
- * token so, skipping a regular expression over its 600 and more characters: measured, 1.5 µs of a cached
- * request's 1.7 µs. With `rawHeaders` (Node's requests) the header is read from there, in the pass that
- * also counts it: `headers` is then not read at all (on Express every field read of a request is slow).
+ * The reader of a request's one `Authorization: Bearer <token>` header (one space, any case) for the token
+ * sources given, built once per authenticator; `undefined` when `authorization` is not among them. The
+ * reader answers the header's whole value, `Bearer <token>` as sent, read without checking its syntax, when
+ * that header is the only source that could hold a token; `undefined` otherwise. Only for a caller that
+ * accepts the value solely when it holds a token verified before, which passed every check: `extractToken`
+ * would then return exactly its token. The authenticator's `peek` reads a cached token so, skipping a
+ * regular expression over its 600 and more characters (measured: 1.5 µs of a cached request's 1.7 µs),
+ * and hands the whole value to the token cache, which compares it whole: cutting the token out of it made
+ * a view into the header that V8 compares on its slow path. With `rawHeaders` (Node's requests) the header
+ * is read from there, in the pass that also counts it: `headers` is then not read at all (on Express every
+ * field read of a request is slow). Which sources to consult is settled here, once: looping over them per
+ * request showed in a server's CPU profile (V8 ran the loop through its array iterator).
  */
-export function peekBearer(request: TokenRequest, sources: readonly TokenSource[]): string | undefined {
-  let authorization = false
-  let plexHeader = false
-  for (const source of sources) {
-    if (source === 'authorization') authorization = true
-    else if (source === 'x-plex-token') plexHeader = true
-    else if (source === 'query' && request.url?.includes('?') !== false) return undefined
-  }
-  if (!authorization) return undefined
-  const raw = request.rawHeaders
-  let value: string | undefined
-  if (raw === undefined) {
-    const { headers } = request
-    if (plexHeader && headers['x-plex-token'] !== undefined) return undefined
-    const header = headers.authorization
-    if (typeof header !== 'string') return undefined
-    value = header
-  } else {
-    let count = 0
-    for (let i = 0; i < raw.length - 1; i += 2) {
-      if (isHeader(raw[i], 'authorization')) {
-        count++
-        value = raw[i + 1]
-      } else if (plexHeader && isHeader(raw[i], 'x-plex-token')) return undefined
+export function bearerReader(
+  sources: readonly TokenSource[],
+): ((request: TokenRequest) => string | undefined) | undefined {
+  if (!sources.includes('authorization')) return undefined
+  const plexHeader = sources.includes('x-plex-token')
+  const query = sources.includes('query')
+  return (request) => {
+    if (query && request.url?.includes('?') !== false) return undefined
+    const raw = request.rawHeaders
+    let value: string | undefined
+    if (raw === undefined) {
+      const { headers } = request
+      if (plexHeader && headers['x-plex-token'] !== undefined) return undefined
+      const header = headers.authorization
+      if (typeof header !== 'string') return undefined
+      value = header
+    } else {
+      let count = 0
+      for (let i = 0; i < raw.length - 1; i += 2) {
+        if (isHeader(raw[i], 'authorization')) {
+          count++
+          value = raw[i + 1]
+        } else if (plexHeader && isHeader(raw[i], 'x-plex-token')) return undefined
+      }
+      if (count !== 1 || typeof value !== 'string') return undefined
     }
-    if (count !== 1 || typeof value !== 'string') return undefined
+    if (value.length < 8 || value.charCodeAt(6) !== 32) return undefined
+    // "bearer" in any case: setting bit 0x20 lower-cases an ASCII letter.
+    for (let i = 0; i < 6; i++) if ((value.charCodeAt(i) | 0x20) !== BEARER_CODES[i]) return undefined
+    return value
   }
-  if (value.length < 8 || value.charCodeAt(6) !== 32) return undefined
-  // "bearer" in any case: setting bit 0x20 lower-cases an ASCII letter.
-  for (let i = 0; i < 6; i++) if ((value.charCodeAt(i) | 0x20) !== BEARER_CODES[i]) return undefined
-  return value.slice(7)
 }
 
 const BEARER_CODES = [...'bearer'].map((c) => c.charCodeAt(0))

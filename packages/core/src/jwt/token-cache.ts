@@ -10,7 +10,12 @@ export interface TokenCacheEntry {
 }
 
 interface Cached {
-  /** The token as a string of its own (verified tokens are ASCII). */
+  /**
+   * `Bearer <token>`, the header a request carries, as a string of its own (verified tokens are ASCII): a
+   * request's header is compared with it whole, without cutting the token out of it (see `getBearer`).
+   */
+  readonly bearer: string
+  /** The token: a view into `bearer`, so that keeping both costs the token's length once. */
   readonly token: string
   readonly entry: TokenCacheEntry
 }
@@ -32,9 +37,28 @@ export class TokenCache {
     return cached !== undefined && cached.token === token ? cached.entry : undefined
   }
 
+  /**
+   * The entry of a whole `Authorization` value, `Bearer <token>` (the scheme in any case, one space). The
+   * usual `Bearer ` is compared with the kept header as one string: cutting the token out of a request's
+   * header first makes a view into it, which V8 compares on its slow path (measured in place on a Fastify
+   * request: 0.12 µs of a cached token's 0.6 µs). Filed under the same key as the token: a header ends as
+   * its token does.
+   */
+  getBearer(header: string): TokenCacheEntry | undefined {
+    const cached = this.#lru.get(tailKey(header))
+    if (cached === undefined) return undefined
+    if (cached.bearer === header) return cached.entry
+    return header.length === cached.bearer.length &&
+      header.slice(0, 7).toLowerCase() === 'bearer ' &&
+      cached.token === header.slice(7)
+      ? cached.entry
+      : undefined
+  }
+
   /** `entry.identity` is the identity of `token`. */
   set(token: string, entry: TokenCacheEntry): void {
-    this.#lru.set(tailKey(token), { token: ownString(token), entry })
+    const bearer = ownString(`Bearer ${token}`)
+    this.#lru.set(tailKey(token), { bearer, token: bearer.slice(7), entry })
   }
 
   delete(token: string): void {

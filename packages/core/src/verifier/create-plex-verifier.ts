@@ -2,7 +2,7 @@ import { verify as verifySignature } from 'node:crypto'
 import { buildIdentity, type ClaimRules } from '../jwt/build-identity.js'
 import type { PlexIdentity, PlexJwtIdentity } from '../jwt/identity-types.js'
 import { decodeJsonObject, parseToken } from '../jwt/parse-token.js'
-import { TokenCache } from '../jwt/token-cache.js'
+import { TokenCache, type TokenCacheEntry } from '../jwt/token-cache.js'
 import { KeySetCache } from '../keys/key-set-cache.js'
 import { createMemoryCacheStore, SafeStore } from '../lib/cache-store.js'
 import { isPlexAuthError, PlexAuthError, type PlexAuthErrorCode } from '../lib/errors.js'
@@ -14,8 +14,13 @@ import { PlexTvClient } from '../plex-tv/plex-tv.js'
 import { resolveOptions } from './resolve-options.js'
 import type { PlexVerifier, PlexVerifierOptions, PlexVerifierStats } from './verifier-types.js'
 
-/** The synchronous answer for a token verified before: its identity, or `undefined` when `verify` must decide. */
-export type Peek = (token: unknown) => PlexIdentity | undefined
+/** The synchronous answers for a token verified before: its identity, or `undefined` when `verify` must decide. */
+export interface Peek {
+  /** For a token, as `verify` is given it. */
+  token(token: unknown): PlexIdentity | undefined
+  /** For a whole `Authorization` value, `Bearer <token>` (the scheme in any case, one space). */
+  bearer(header: string): PlexIdentity | undefined
+}
 
 // Internal, not on `PlexVerifier`: only a verifier built here answers `peek` exactly as its `verify` would.
 // Kept beside the object rather than on it, so a wrapper such as `{ ...verifier, verify: withRevocationCheck }`
@@ -154,24 +159,39 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
     return identity
   }
 
-  // A token verified before, still unexpired and whose key is still published; undefined otherwise.
-  function cached(token: unknown): PlexIdentity | undefined {
-    if (typeof token !== 'string') return undefined
-    const hit = tokens.get(token)
-    if (hit === undefined) return undefined
+  // Whether a cached token is still unexpired and its key still published (counted as verified if so).
+  function usable(hit: TokenCacheEntry): boolean {
     const now = Date.now()
     if (now - toleranceMs < hit.identity.expiresAt * 1000 && keys.peek(hit.kid, now) === hit.key) {
       counters.cacheHits++
       counters.verified++
-      return hit.identity
+      return true
     }
-    tokens.delete(token)
-    return undefined
+    return false
+  }
+
+  // A token verified before and still usable; undefined otherwise (and an unusable entry is forgotten).
+  const peek: Peek = {
+    token(token) {
+      if (typeof token !== 'string') return undefined
+      const hit = tokens.get(token)
+      if (hit === undefined) return undefined
+      if (usable(hit)) return hit.identity
+      tokens.delete(token)
+      return undefined
+    },
+    bearer(header) {
+      const hit = tokens.getBearer(header)
+      if (hit === undefined) return undefined
+      if (usable(hit)) return hit.identity
+      tokens.delete(header.slice(7))
+      return undefined
+    },
   }
 
   const verifier: PlexVerifier = {
     async verify(token: unknown, context?: { readonly client?: string }): Promise<PlexIdentity> {
-      const known = cached(token)
+      const known = peek.token(token)
       if (known !== undefined) return known
       try {
         // Only a token without a dot that looks like a legacy token leaves the JWT path, and only when asked.
@@ -199,6 +219,6 @@ export function createPlexVerifier(options: PlexVerifierOptions = {}): PlexVerif
       }
     },
   }
-  peeks.set(verifier, cached)
+  peeks.set(verifier, peek)
   return verifier
 }
