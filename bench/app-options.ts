@@ -9,10 +9,17 @@ import type { FakePlex } from '@plexauth/testing'
  */
 export type AuthMode = 'none' | 'empty' | 'plexauth' | 'session' | 'peer'
 
+/**
+ * What the apps take of the fake plex.tv: its JWKS endpoint (every verifier's key source) and which of its
+ * keys signs (the peer that takes a key rather than a URL). Plain data, so that an app in a process of its
+ * own can be given it.
+ */
+export type AppKeys = Pick<FakePlex, 'jwksUrl' | 'keys'> & { signingKey: Pick<FakePlex['signingKey'], 'kid'> }
+
 export interface AppOptions {
   auth: AuthMode
   /** Key source of every verifier: the fake's JWKS endpoint. */
-  plex: FakePlex
+  plex: AppKeys
   /** A verifier to share (the cold start reads its stats); default a fresh one per app. */
   verifier?: PlexVerifier
   backlog?: number

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process'
-import type { FakePlex } from '@plexauth/testing'
-import type { AppOptions, AuthMode } from './app-options.js'
+import { createFakePlex } from '@plexauth/testing'
+import type { AppKeys, AppOptions, AuthMode } from './app-options.js'
 import { startExpressApp } from './express-app.js'
 import { startFastifyApp } from './fastify-app.js'
 import { startKoaApp } from './koa-app.js'
@@ -73,7 +73,8 @@ export interface HttpMeasure {
 }
 export type HttpResult = Record<HttpVariant, HttpMeasure>
 
-const STARTERS: Record<Framework, (options: AppOptions) => Promise<RunningApp>> = {
+/** Each framework's benchmark app. */
+export const STARTERS: Record<Framework, (options: AppOptions) => Promise<RunningApp>> = {
   express: startExpressApp,
   fastify: startFastifyApp,
   koa: startKoaApp,
@@ -90,113 +91,155 @@ function parse(variant: HttpVariant): { framework: Framework; auth: AuthMode; co
   return { framework, auth, cookie: auth === 'session' || carries === 'cookie' }
 }
 
-/** What a framework's child process is asked to measure. */
-export interface HttpChildRequest {
-  framework: Framework
-  settings: Pick<BenchSettings, 'httpRounds' | 'httpSeconds' | 'httpWarmupSeconds' | 'connections'>
-}
+/** What the process of one app is told: start it, say how much CPU time it has used, close it. */
+export type AppChildRequest =
+  | { type: 'start'; framework: Framework; auth: AuthMode; keys: AppKeys }
+  | { type: 'cpu' }
+  | { type: 'close' }
 
-/** What it answers: the measures of that framework's apps, or why it failed. */
-export type HttpChildAnswer = { result: Partial<HttpResult> } | { error: string }
+/** What it answers. */
+export type AppChildAnswer =
+  | { type: 'started'; url: string }
+  | { type: 'cpu'; cpu: NodeJS.CpuUsage }
+  | { type: 'error'; error: string }
 
-/**
- * Each framework in a process of its own, as an app runs one framework: in one process, the frameworks
- * measured first leave Node's HTTP code and plexauth's core with inline caches shaped by their request
- * objects (Express gives every request a new prototype), which slowed every later framework's requests,
- * with and without auth, by up to a third.
- */
-export async function runHttp(settings: BenchSettings): Promise<HttpResult> {
-  const result = {} as HttpResult
-  for (const framework of FRAMEWORKS) {
-    const child = fork(new URL('./http-child.ts', import.meta.url), {
-      execArgv: ['--import', 'tsx', '--conditions=dev-source'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    })
-    const answer = await new Promise<HttpChildAnswer>((resolve) => {
-      child.once('message', (message: HttpChildAnswer) => resolve(message))
-      child.once('exit', (code) => resolve({ error: `the ${framework} benchmark process exited (${code})` }))
-      const request: HttpChildRequest = {
-        framework,
-        settings: {
-          httpRounds: settings.httpRounds,
-          httpSeconds: settings.httpSeconds,
-          httpWarmupSeconds: settings.httpWarmupSeconds,
-          connections: settings.connections,
-        },
+/** Starts one app in a process of its own (`http-child.ts`); its `cpuUsage` is that process's. */
+async function startAppProcess(framework: Framework, auth: AuthMode, keys: AppKeys): Promise<RunningApp> {
+  const child = fork(new URL('./http-child.ts', import.meta.url), {
+    execArgv: ['--import', 'tsx', '--conditions=dev-source'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  let exited: string | undefined
+  const waiting = new Set<(answer: AppChildAnswer) => void>()
+  child.on('message', (answer: AppChildAnswer) => {
+    for (const settle of waiting) settle(answer)
+  })
+  child.once('exit', (code) => {
+    exited = `the ${framework} ${auth} app's process exited (${code})`
+    for (const settle of waiting) settle({ type: 'error', error: exited })
+  })
+  // One question at a time: the benchmark asks, waits, then asks again.
+  const ask = (request: AppChildRequest) =>
+    new Promise<AppChildAnswer>((resolve) => {
+      if (exited !== undefined) return resolve({ type: 'error', error: exited })
+      const settle = (answer: AppChildAnswer) => {
+        waiting.delete(settle)
+        resolve(answer)
       }
+      waiting.add(settle)
       child.send(request)
     })
+  const started = await ask({ type: 'start', framework, auth, keys })
+  if (started.type !== 'started') {
     child.kill()
-    if ('error' in answer) throw new Error(answer.error)
-    Object.assign(result, answer.result)
+    throw new Error(started.type === 'error' ? started.error : `unexpected answer ${started.type}`)
+  }
+  return {
+    url: started.url,
+    cpuUsage: async () => {
+      const answer = await ask({ type: 'cpu' })
+      if (answer.type !== 'cpu') throw new Error(answer.type === 'error' ? answer.error : 'no CPU time')
+      return answer.cpu
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (exited !== undefined) return resolve()
+        child.once('exit', () => resolve())
+        child.send({ type: 'close' } satisfies AppChildRequest)
+      }),
+  }
+}
+
+/**
+ * Every app in a process of its own, as an app is deployed: one framework, one plexauth configuration.
+ * Apps sharing a process share V8's inline caches and optimised code: with every framework in one
+ * process, Express (measured first) left Node's HTTP code megamorphic and the Fastify and Koa apps after
+ * it spent a third more CPU per request, with or without auth; with each framework's six apps in one
+ * process, the session app and the peer left plexauth's core and Node's request handling shaped by their
+ * requests too, and the bearer app paid for it (see BENCHMARKS.md). One fake plex.tv, here, serves every
+ * app its keys, and signs the token and the session cookie all of them are sent.
+ */
+export async function runHttp(settings: BenchSettings): Promise<HttpResult> {
+  const plex = await createFakePlex({ keyCount: 1 })
+  const result = {} as HttpResult
+  try {
+    const keys: AppKeys = { jwksUrl: plex.jwksUrl, keys: plex.keys, signingKey: { kid: plex.signingKey.kid } }
+    const bearer: Credentials = { authorization: `Bearer ${plex.issueToken()}` }
+    // A session cookie as a browser holds it after "Sign in with Plex" against the fake.
+    const cookie: Credentials = { cookie: await signInCookie(plex) }
+    for (const framework of FRAMEWORKS) {
+      Object.assign(result, await runFramework(framework, keys, { bearer, cookie }, settings))
+    }
+  } finally {
+    stopLoadClient()
+    await plex.close()
   }
   return result
 }
 
 /**
- * One framework: every variant up at once, each sampled (a 200 carrying the user) and warmed up, then
- * measured in rounds whose order alternates, so that a noisy moment on the machine hits all of them.
+ * One framework: every variant up at once, each in its process, each sampled (a 200 carrying the user) and
+ * warmed up, then measured in rounds whose order alternates, so that a noisy moment on the machine hits all
+ * of them.
  */
-export async function runFramework(
-  plex: FakePlex,
-  settings: HttpChildRequest['settings'],
+async function runFramework(
   framework: Framework,
+  keys: AppKeys,
+  sent: { bearer: Credentials; cookie: Credentials },
+  settings: BenchSettings,
 ): Promise<Partial<HttpResult>> {
-  const token = plex.issueToken()
-  const bearer: Credentials = { authorization: `Bearer ${token}` }
-  // A session cookie as a browser holds it after "Sign in with Plex" against the fake.
-  const cookie: Credentials = { cookie: await signInCookie(plex) }
-  const credentials = (variant: HttpVariant) => (parse(variant).cookie ? cookie : bearer)
+  const credentials = (variant: HttpVariant) => (parse(variant).cookie ? sent.cookie : sent.bearer)
   const result: Partial<HttpResult> = {}
+  const variants = HTTP_VARIANTS.filter((variant) => parse(variant).framework === framework)
+  const apps = new Map<HttpVariant, RunningApp>()
   try {
-    const variants = HTTP_VARIANTS.filter((variant) => parse(variant).framework === framework)
-    const apps = new Map<HttpVariant, RunningApp>()
-    try {
-      for (const variant of variants) {
-        const { auth } = parse(variant)
-        const app = await STARTERS[framework]({ auth, plex })
-        apps.set(variant, app)
-        const label = HTTP_LABELS[variant]
-        await sampleApp(app, credentials(variant), auth !== 'none' && auth !== 'empty', label)
-        await load(app, credentials(variant), settings.httpWarmupSeconds, settings.connections, label)
+    // The processes start side by side (each loads tsx and its framework: a second or two).
+    const starting = variants.map(async (variant) => {
+      apps.set(variant, await startAppProcess(framework, parse(variant).auth, keys))
+    })
+    const started = await Promise.allSettled(starting)
+    for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason
+    for (const variant of variants) {
+      const { auth } = parse(variant)
+      const app = apps.get(variant)!
+      const label = HTTP_LABELS[variant]
+      await sampleApp(app, credentials(variant), auth !== 'none' && auth !== 'empty', label)
+      await load(app, credentials(variant), settings.httpWarmupSeconds, settings.connections, label)
+    }
+    const rounds = new Map<HttpVariant, LoadResult[]>()
+    for (let round = 0; round < settings.httpRounds; round++) {
+      const order = round % 2 === 0 ? variants : [...variants].reverse()
+      for (const variant of order) {
+        const run = await load(
+          apps.get(variant)!,
+          credentials(variant),
+          settings.httpSeconds,
+          settings.connections,
+          variant,
+        )
+        rounds.set(variant, [...(rounds.get(variant) ?? []), run])
+        progress(
+          `  ${HTTP_LABELS[variant].padEnd(40)} ${Math.round(run.requestsPerSec)} req/s, ` +
+            `${run.cpuPerRequest.toFixed(1)} µs CPU/req (round ${round + 1})`,
+        )
       }
-      const rounds = new Map<HttpVariant, LoadResult[]>()
-      for (let round = 0; round < settings.httpRounds; round++) {
-        const order = round % 2 === 0 ? variants : [...variants].reverse()
-        for (const variant of order) {
-          const run = await load(
-            apps.get(variant)!,
-            credentials(variant),
-            settings.httpSeconds,
-            settings.connections,
-            variant,
-          )
-          rounds.set(variant, [...(rounds.get(variant) ?? []), run])
-          progress(
-            `  ${HTTP_LABELS[variant].padEnd(40)} ${Math.round(run.requestsPerSec)} req/s, ` +
-              `${run.cpuPerRequest.toFixed(1)} µs CPU/req (round ${round + 1})`,
-          )
-        }
+    }
+    for (const variant of variants) {
+      const runs = rounds.get(variant)!
+      const rps = runs.map((run) => run.requestsPerSec)
+      const cpu = runs.map((run) => run.cpuPerRequest)
+      result[variant] = {
+        requestsPerSec: median(rps),
+        rounds: rps,
+        spread: spread(rps),
+        p99: median(runs.map((run) => run.p99)),
+        cpuPerRequest: median(cpu),
+        cpuRounds: cpu,
+        errors: runs.reduce((sum, run) => sum + run.errors, 0),
       }
-      for (const variant of variants) {
-        const runs = rounds.get(variant)!
-        const rps = runs.map((run) => run.requestsPerSec)
-        const cpu = runs.map((run) => run.cpuPerRequest)
-        result[variant] = {
-          requestsPerSec: median(rps),
-          rounds: rps,
-          spread: spread(rps),
-          p99: median(runs.map((run) => run.p99)),
-          cpuPerRequest: median(cpu),
-          cpuRounds: cpu,
-          errors: runs.reduce((sum, run) => sum + run.errors, 0),
-        }
-      }
-    } finally {
-      for (const app of apps.values()) await app.close()
     }
   } finally {
-    stopLoadClient()
+    for (const app of apps.values()) await app.close()
   }
   return result
 }

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net'
 export interface RunningApp {
   url: string
   close(): Promise<void>
+  /** The CPU time of the process serving the app; this process's own when absent. */
+  cpuUsage?(): Promise<NodeJS.CpuUsage>
 }
 
 /**

@@ -7,7 +7,7 @@ import type { LoadAnswer, LoadRequest } from './load-client.js'
 /** One autocannon run: requests per second and latency, in ms. */
 export interface LoadResult {
   requestsPerSec: number
-  /** CPU time (user + system) of the server process per answered request, in µs (autocannon runs apart). */
+  /** CPU time (user + system) of the app's process per answered request, in µs (autocannon runs apart). */
   cpuPerRequest: number
   p50: number
   p99: number
@@ -74,7 +74,8 @@ export function stopLoadClient(): void {
 
 /**
  * autocannon in a process of its own, keep-alive, the same valid credentials repeated; every answer must
- * be a 2xx. This process's CPU time over the run is then the servers' alone.
+ * be a 2xx. The CPU time measured is that of the app's process (`app.cpuUsage`, else this process, which
+ * then serves the app), not the load generator's.
  */
 export async function load(
   app: RunningApp,
@@ -92,10 +93,12 @@ export async function load(
     headers: credentials,
   }
   const answered = new Promise<LoadAnswer>((resolve) => pending.set(id, resolve))
-  const cpuBefore = process.cpuUsage()
+  const cpuUsage = app.cpuUsage ?? (() => Promise.resolve(process.cpuUsage()))
+  const cpuBefore = await cpuUsage()
   loadClient().send(request)
   const answer = await answered
-  const cpu = process.cpuUsage(cpuBefore)
+  const cpuAfter = await cpuUsage()
+  const cpu = { user: cpuAfter.user - cpuBefore.user, system: cpuAfter.system - cpuBefore.system }
   const result = answer.result
   check(result !== undefined, `${name}: the load generator failed: ${answer.error}`)
   check(result.non2xx === 0, `${name} answered ${result.non2xx} non-2xx responses under load`)

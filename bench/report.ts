@@ -213,7 +213,7 @@ function absoluteTables(results: Results): { title: string; table: Table }[] {
   if (http !== undefined) {
     tables.push({
       title:
-        'HTTP (autocannon in a process of its own, 127.0.0.1, keep-alive, one valid token; median of rounds; CPU: the server process)',
+        "HTTP (each app and autocannon in a process of its own, 127.0.0.1, keep-alive, one valid token; median of rounds; CPU: the app's process)",
       table: {
         head: ['app', 'req/s', 'spread', 'p99 ms', 'CPU µs/req'],
         align: ['l', 'r', 'r', 'r', 'r'],
