@@ -11,6 +11,15 @@ const request = (token: string, extra: Record<string, string> = {}) => ({
   url: '/me',
 })
 
+/** Under fake time: a verifier of a fresh fake plex.tv, its peek, and a token of that fake living 120 s. */
+async function verifierWithToken() {
+  useFakeDate()
+  const plex = await startPlex()
+  const verifier = plexVerifier(plex)
+  const peek = peekOf(verifier) ?? expect.unreachable('a built verifier has a peek')
+  return { verifier, peek, token: plex.issueToken({ expiresIn: 120 }) }
+}
+
 describe('peek: the synchronous answer for a token verified before', () => {
   test("a verifier's peek is internal: not on the object, kept beside it", async () => {
     const plex = await startPlex()
@@ -22,11 +31,7 @@ describe('peek: the synchronous answer for a token verified before', () => {
   })
 
   test('peek answers only for a verified, unexpired token, with the identity verify gave', async () => {
-    useFakeDate()
-    const plex = await startPlex()
-    const verifier = plexVerifier(plex)
-    const peek = peekOf(verifier) ?? expect.unreachable('a built verifier has a peek')
-    const token = plex.issueToken({ expiresIn: 120 })
+    const { verifier, peek, token } = await verifierWithToken()
     expect(peek.token(token)).toBeUndefined()
     expect(peek.token(undefined)).toBeUndefined()
     expect(peek.bearer(`Bearer ${token}`)).toBeUndefined()
@@ -41,11 +46,7 @@ describe('peek: the synchronous answer for a token verified before', () => {
   })
 
   test('an expired token met through its header is forgotten, as one met alone is', async () => {
-    useFakeDate()
-    const plex = await startPlex()
-    const verifier = plexVerifier(plex)
-    const peek = peekOf(verifier) ?? expect.unreachable('a built verifier has a peek')
-    const token = plex.issueToken({ expiresIn: 120 })
+    const { verifier, peek, token } = await verifierWithToken()
     const identity = await verifier.verify(token)
     advance(120 + 60)
     expect(peek.bearer(`Bearer ${token}`)).toBeUndefined()
