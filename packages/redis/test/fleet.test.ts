@@ -57,8 +57,20 @@ async function get(
 }
 
 /** Sends each token to one instance (round robin, all at once), then to every other instance. */
+/** How many records the instances' shared cache holds in Redis (legacy tokens' among them). */
+async function cacheRecords(): Promise<number> {
+  return ((await redis.command('KEYS', 'plexauth:cache:*')) as string[]).length
+}
+
 async function spread(tokens: readonly string[]): Promise<number[]> {
+  const before = await cacheRecords()
   const first = await Promise.all(tokens.map((token, i) => get(fleet[i % fleet.length]!, '/whoami', token)))
+  // An instance answers before its record of the token reaches Redis (core does not await the write, so
+  // that a slow store never holds an answer back): the other instances are asked once the records are there.
+  await vi.waitFor(async () => expect(await cacheRecords()).toBeGreaterThanOrEqual(before + tokens.length), {
+    timeout: 5_000,
+    interval: 20,
+  })
   const rest = await Promise.all(
     tokens.flatMap((token, i) =>
       fleet.filter((_, j) => j !== i % fleet.length).map((instance) => get(instance, '/whoami', token)),
