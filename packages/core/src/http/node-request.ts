@@ -18,9 +18,14 @@ export function nodeRequest(req: IncomingMessage): AuthRequest {
     headers: req.headers,
     rawHeaders: req.rawHeaders,
     url: req.url,
-    // The cookie's `Secure` and `__Host-` depend on it (with the Host header).
-    encrypted: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
+    encrypted: isEncrypted(req),
   }
+}
+
+// Whether the request came over TLS: the session cookie's `Secure` and `__Host-` depend on it (with the Host
+// header). One rule for `nodeRequest` and `RequestView`.
+function isEncrypted(req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true
 }
 
 /**
@@ -69,6 +74,6 @@ class RequestView implements AuthRequest {
   }
 
   get encrypted(): boolean {
-    return (this.#req.socket as { encrypted?: boolean } | undefined)?.encrypted === true
+    return isEncrypted(this.#req)
   }
 }
