@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process'
 import { createFakePlex } from '@plexauth/testing'
 import type { AppKeys, AppOptions, AuthMode } from './app-options.js'
+import { pinProcess } from './cpu-pinning.js'
 import { startExpressApp } from './express-app.js'
 import { startFastifyApp } from './fastify-app.js'
 import { startKoaApp } from './koa-app.js'
@@ -69,7 +70,12 @@ export interface HttpMeasure {
   p99: number
   cpuPerRequest: number
   cpuRounds: number[]
+  /** The user-space part of the CPU time per request (median, and each round); the kernel's is the rest. */
+  userCpuPerRequest: number
+  userCpuRounds: number[]
   errors: number
+  /** How many processes of the app the rounds were measured in. */
+  processes: number
 }
 export type HttpResult = Record<HttpVariant, HttpMeasure>
 
@@ -134,6 +140,12 @@ async function startAppProcess(framework: Framework, auth: AuthMode, keys: AppKe
     child.kill()
     throw new Error(started.type === 'error' ? started.error : `unexpected answer ${started.type}`)
   }
+  try {
+    pinProcess(child.pid, 'app')
+  } catch (err) {
+    child.kill()
+    throw err
+  }
   return {
     url: started.url,
     cpuUsage: async () => {
@@ -151,7 +163,8 @@ async function startAppProcess(framework: Framework, auth: AuthMode, keys: AppKe
 }
 
 /**
- * Every app in a process of its own, as an app is deployed: one framework, one plexauth configuration.
+ * Every app in a process of its own, as an app is deployed: one framework, one plexauth configuration;
+ * each app's process pinned to one CPU and autocannon's to another (see cpu-pinning.ts).
  * Apps sharing a process share V8's inline caches and optimised code: with every framework in one
  * process, Express (measured first) left Node's HTTP code megamorphic and the Fastify and Koa apps after
  * it spent a third more CPU per request, with or without auth; with each framework's six apps in one
@@ -178,9 +191,11 @@ export async function runHttp(settings: BenchSettings): Promise<HttpResult> {
 }
 
 /**
- * One framework: every variant up at once, each in its process, each sampled (a 200 carrying the user) and
- * warmed up, then measured in rounds whose order alternates, so that a noisy moment on the machine hits all
- * of them.
+ * One framework: `httpProcesses` times, every variant up at once, each in its process, each sampled (a
+ * 200 carrying the user) and warmed up, then measured in rounds whose order alternates, so that a noisy
+ * moment on the machine hits all of them; then those processes closed and the next ones started. The
+ * rounds of all processes of a variant make its figures; the i-th round of one variant is paired with the
+ * i-th of another (same process generation, seconds apart).
  */
 async function runFramework(
   framework: Framework,
@@ -188,9 +203,44 @@ async function runFramework(
   sent: { bearer: Credentials; cookie: Credentials },
   settings: BenchSettings,
 ): Promise<Partial<HttpResult>> {
-  const credentials = (variant: HttpVariant) => (parse(variant).cookie ? sent.cookie : sent.bearer)
-  const result: Partial<HttpResult> = {}
   const variants = HTTP_VARIANTS.filter((variant) => parse(variant).framework === framework)
+  const rounds = new Map<HttpVariant, LoadResult[]>(variants.map((variant) => [variant, []]))
+  for (let generation = 0; generation < settings.httpProcesses; generation++) {
+    await runProcesses(framework, variants, keys, sent, settings, generation, rounds)
+  }
+  const result: Partial<HttpResult> = {}
+  for (const variant of variants) {
+    const runs = rounds.get(variant)!
+    const rps = runs.map((run) => run.requestsPerSec)
+    const cpu = runs.map((run) => run.cpuPerRequest)
+    const userCpu = runs.map((run) => run.userCpuPerRequest)
+    result[variant] = {
+      requestsPerSec: median(rps),
+      rounds: rps,
+      spread: spread(rps),
+      p99: median(runs.map((run) => run.p99)),
+      cpuPerRequest: median(cpu),
+      cpuRounds: cpu,
+      userCpuPerRequest: median(userCpu),
+      userCpuRounds: userCpu,
+      errors: runs.reduce((sum, run) => sum + run.errors, 0),
+      processes: settings.httpProcesses,
+    }
+  }
+  return result
+}
+
+/** One process of each variant: started, sampled, warmed up, measured for `httpRounds`, closed. */
+async function runProcesses(
+  framework: Framework,
+  variants: readonly HttpVariant[],
+  keys: AppKeys,
+  sent: { bearer: Credentials; cookie: Credentials },
+  settings: BenchSettings,
+  generation: number,
+  rounds: Map<HttpVariant, LoadResult[]>,
+): Promise<void> {
+  const credentials = (variant: HttpVariant) => (parse(variant).cookie ? sent.cookie : sent.bearer)
   const apps = new Map<HttpVariant, RunningApp>()
   try {
     // The processes start side by side (each loads tsx and its framework: a second or two).
@@ -206,7 +256,6 @@ async function runFramework(
       await sampleApp(app, credentials(variant), auth !== 'none' && auth !== 'empty', label)
       await load(app, credentials(variant), settings.httpWarmupSeconds, settings.connections, label)
     }
-    const rounds = new Map<HttpVariant, LoadResult[]>()
     for (let round = 0; round < settings.httpRounds; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse()
       for (const variant of order) {
@@ -217,29 +266,14 @@ async function runFramework(
           settings.connections,
           variant,
         )
-        rounds.set(variant, [...(rounds.get(variant) ?? []), run])
+        rounds.get(variant)!.push(run)
         progress(
           `  ${HTTP_LABELS[variant].padEnd(40)} ${Math.round(run.requestsPerSec)} req/s, ` +
-            `${run.cpuPerRequest.toFixed(1)} µs CPU/req (round ${round + 1})`,
+            `${run.cpuPerRequest.toFixed(1)} µs CPU/req (process ${generation + 1}, round ${round + 1})`,
         )
-      }
-    }
-    for (const variant of variants) {
-      const runs = rounds.get(variant)!
-      const rps = runs.map((run) => run.requestsPerSec)
-      const cpu = runs.map((run) => run.cpuPerRequest)
-      result[variant] = {
-        requestsPerSec: median(rps),
-        rounds: rps,
-        spread: spread(rps),
-        p99: median(runs.map((run) => run.p99)),
-        cpuPerRequest: median(cpu),
-        cpuRounds: cpu,
-        errors: runs.reduce((sum, run) => sum + run.errors, 0),
       }
     }
   } finally {
     for (const app of apps.values()) await app.close()
   }
-  return result
 }

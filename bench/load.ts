@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { ROUTE } from './app-options.js'
+import { pinProcess } from './cpu-pinning.js'
 import { check, USER_ID } from './fixtures.js'
 import type { RunningApp } from './listen.js'
 import type { LoadAnswer, LoadRequest } from './load-client.js'
@@ -9,6 +10,8 @@ export interface LoadResult {
   requestsPerSec: number
   /** CPU time (user + system) of the app's process per answered request, in µs (autocannon runs apart). */
   cpuPerRequest: number
+  /** The user-space part of `cpuPerRequest` (the kernel's is the rest). */
+  userCpuPerRequest: number
   p50: number
   p99: number
   requests: number
@@ -54,6 +57,7 @@ function loadClient(): ChildProcess {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
+  pinProcess(child.pid, 'load')
   child.on('message', (answer: LoadAnswer) => {
     pending.get(answer.id)?.(answer)
     pending.delete(answer.id)
@@ -106,6 +110,7 @@ export async function load(
   return {
     requestsPerSec: result.ok / result.duration,
     cpuPerRequest: (cpu.user + cpu.system) / result.ok,
+    userCpuPerRequest: cpu.user / result.ok,
     p50: result.p50,
     p99: result.p99,
     requests: result.ok,

@@ -1,4 +1,5 @@
 import type { ColdStartResult } from './cold-start.js'
+import { describePinning } from './cpu-pinning.js'
 import type { Environment } from './environment.js'
 import { HTTP_LABELS, HTTP_VARIANTS, type HttpResult, type HttpVariant } from './http-suite.js'
 import type { MemoryResult } from './memory.js'
@@ -80,7 +81,11 @@ function goalRows(results: Results): Row[] {
     // machine disturbs it far less than the request rate, given beside it.
     const cpu = (a: HttpVariant, b: HttpVariant) => pairedRatio(http[b].cpuRounds, http[a].cpuRounds)
     const rps = (a: HttpVariant, b: HttpVariant) => pairedRatio(http[a].rounds, http[b].rounds)
-    const both = (a: HttpVariant, b: HttpVariant) => `CPU ${ratio(cpu(a, b))} (req/s ${ratio(rps(a, b))})`
+    // The user-space share alone, beside it: on loopback the kernel's share of a request also moves with
+    // how often the app's answers find autocannon asleep and must wake it (BENCHMARKS.md, item 11).
+    const user = (a: HttpVariant, b: HttpVariant) => pairedRatio(http[b].userCpuRounds, http[a].userCpuRounds)
+    const both = (a: HttpVariant, b: HttpVariant) =>
+      `CPU ${ratio(cpu(a, b))} (user ${ratio(user(a, b))}, req/s ${ratio(rps(a, b))})`
     for (const [framework, label, peer] of [
       ['express', 'Express', 'express-oauth2-jwt-bearer'],
       ['fastify', 'Fastify', '@fastify/jwt'],
@@ -211,18 +216,19 @@ function absoluteTables(results: Results): { title: string; table: Table }[] {
     })
   }
   if (http !== undefined) {
+    const processes = http[HTTP_VARIANTS[0]].processes
     tables.push({
-      title:
-        "HTTP (each app and autocannon in a process of its own, 127.0.0.1, keep-alive, one valid token; median of rounds; CPU: the app's process)",
+      title: `HTTP (each app and autocannon in a process of its own, ${describePinning()}; 127.0.0.1, keep-alive, one valid token; median of the rounds of ${processes === 1 ? 'one process' : `${processes} processes`} of each app; CPU: the app's process)`,
       table: {
-        head: ['app', 'req/s', 'spread', 'p99 ms', 'CPU µs/req'],
-        align: ['l', 'r', 'r', 'r', 'r'],
+        head: ['app', 'req/s', 'spread', 'p99 ms', 'CPU µs/req', 'of which user'],
+        align: ['l', 'r', 'r', 'r', 'r', 'r'],
         rows: HTTP_VARIANTS.map((variant) => [
           HTTP_LABELS[variant],
           count(http[variant].requestsPerSec),
           `${http[variant].spread.toFixed(0)} %`,
           String(http[variant].p99),
           http[variant].cpuPerRequest.toFixed(1),
+          http[variant].userCpuPerRequest.toFixed(1),
         ]),
       },
     })

@@ -11,7 +11,9 @@ export interface BenchSettings {
   microRounds: number
   /** tinybench time budget per task and round, in ms. */
   microTimeMs: number
-  /** Rounds of each HTTP app, alternating with the apps it is compared to. */
+  /** Processes of each HTTP app, one after another (each with the apps it is compared to). */
+  httpProcesses: number
+  /** Rounds of each HTTP app's process, alternating with the apps it is compared to. */
   httpRounds: number
   /** Seconds per autocannon run, and of the warm-up run before the first round. */
   httpSeconds: number
@@ -61,7 +63,11 @@ export function parseSettings(argv: readonly string[]): BenchSettings {
     // Many short rounds: the paired ratios compare runs seconds apart, and a median of 30 shrugs off a
     // disturbed round or two. 5 rounds of 3 s swung by ±0.1 on the quiet machine, and 15 of 1 s still by
     // ±0.05 (the empty-middleware rows, which run no plexauth code, over four runs: see BENCHMARKS.md).
-    httpRounds: quick ? 1 : 30,
+    // The 30 are spread over three processes of each app: two processes of the same app, pinned to the
+    // same CPU, still differ by up to 4 % in CPU per request (where V8 placed and when it optimised the
+    // code), a difference a single process would carry into every round.
+    httpProcesses: quick ? 1 : 3,
+    httpRounds: quick ? 1 : 10,
     httpSeconds: 1,
     httpWarmupSeconds: quick ? 0.5 : 2,
     connections: 50,
