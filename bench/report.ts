@@ -81,8 +81,8 @@ function goalRows(results: Results): Row[] {
     // machine disturbs it far less than the request rate, given beside it.
     const cpu = (a: HttpVariant, b: HttpVariant) => pairedRatio(http[b].cpuRounds, http[a].cpuRounds)
     const rps = (a: HttpVariant, b: HttpVariant) => pairedRatio(http[a].rounds, http[b].rounds)
-    // The user-space share alone, beside it: on loopback the kernel's share of a request also moves with
-    // how often the app's answers find autocannon asleep and must wake it (BENCHMARKS.md, item 11).
+    // The user-space part alone (JavaScript, V8, Node's C++), beside it: where the difference lies, with the
+    // kernel's share of a request (sockets, loopback delivery), the same for every app, left out.
     const user = (a: HttpVariant, b: HttpVariant) => pairedRatio(http[b].userCpuRounds, http[a].userCpuRounds)
     const both = (a: HttpVariant, b: HttpVariant) =>
       `CPU ${ratio(cpu(a, b))} (user ${ratio(user(a, b))}, req/s ${ratio(rps(a, b))})`
