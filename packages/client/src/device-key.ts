@@ -1,6 +1,10 @@
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto'
+import { createPrivateKey } from 'node:crypto'
 import type { Ed25519PublicJwk } from '@plexauth/core'
-import { ed25519Thumbprint, signDeviceJwt as signWithKey } from '@plexauth/core/plex-tv'
+import {
+  ed25519Thumbprint,
+  generateEd25519KeyPair,
+  signDeviceJwt as signWithKey,
+} from '@plexauth/core/plex-tv'
 import type { DeviceKey } from './client-state.js'
 
 /**
@@ -24,7 +28,7 @@ export type DevicePublicJwk = Ed25519PublicJwk
  * ```
  */
 export async function generateDeviceKey(): Promise<DeviceKey> {
-  const { privateKey } = generateKeyPairSync('ed25519')
+  const { privateKey } = generateEd25519KeyPair()
   // Node exports an Ed25519 private key's JWK with both halves, always.
   const { x, d } = privateKey.export({ format: 'jwk' }) as { x: string; d: string }
   return { kid: ed25519Thumbprint(x), privateJwk: { kty: 'OKP', crv: 'Ed25519', x, d } }

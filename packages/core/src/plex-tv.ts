@@ -4,6 +4,7 @@
 // option validators. Apps import `@plexauth/core` instead;
 // nothing here is needed to use plexauth, and it changes with plexauth's packages (not a stable API).
 
+export { generateEd25519KeyPair } from './jwt/ed25519-key.js'
 export type { DeviceJwtClaims, JwsAlgorithm } from './jwt/jws.js'
 export {
   decodeJws,

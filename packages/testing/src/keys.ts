@@ -1,6 +1,6 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import type { Ed25519PublicJwk } from '@plexauth/core'
-import { ed25519Thumbprint } from '@plexauth/core/plex-tv'
+import { ed25519Thumbprint, generateEd25519KeyPair } from '@plexauth/core/plex-tv'
 
 /** A public Ed25519 key in the shape plex.tv publishes it: core's type, re-exported for tests. */
 export type { Ed25519PublicJwk }
@@ -43,7 +43,7 @@ export interface Ed25519Key {
  * ```
  */
 export function generateEd25519Key(options: { kid?: string } = {}): Ed25519Key {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const { privateKey, publicKey } = generateEd25519KeyPair()
   // An Ed25519 public JWK always has its `x`.
   const x = publicKey.export({ format: 'jwk' }).x!
   const kid = options.kid ?? ed25519Thumbprint(x)
