@@ -1,6 +1,6 @@
 import { sign, verify } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { generateEd25519KeyPair } from '../src/jwt/ed25519-key.js'
+import { ed25519KeyPairFromSeed, generateEd25519KeyPair } from '../src/jwt/ed25519-key.js'
 
 describe('generateEd25519KeyPair', () => {
   it('makes an Ed25519 pair whose public half checks what the private half signs', () => {
@@ -29,5 +29,16 @@ describe('generateEd25519KeyPair', () => {
       Array.from({ length: 50 }, () => generateEd25519KeyPair().privateKey.export({ format: 'jwk' }).d),
     )
     expect(seeds.size).toBe(50)
+  })
+})
+
+describe('ed25519KeyPairFromSeed', () => {
+  it("is RFC 8032's key of a seed (test vector 1), and leaves the seed as it was", () => {
+    const seed = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex')
+    const { privateKey, publicKey } = ed25519KeyPairFromSeed(seed)
+    const x = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex')
+    expect(x).toBe('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a')
+    expect(Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url').equals(seed)).toBe(true)
+    expect(seed.toString('hex')).toBe('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60')
   })
 })

@@ -9,8 +9,8 @@ const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
  * half. Not `generateKeyPairSync('ed25519')`, which can deadlock the process on Node 20: the key
  * generation job locks the new key's mutex when it is destroyed (`~KeyPairGenConfig`), and when a garbage
  * collection destroys it while that same key is being exported as a JWK (which holds the mutex while it
- * allocates the JWK's strings), the main thread waits on itself for ever. Seen twice in this repository's
- * test runs: a vitest worker stuck in `KeyGenJob::~KeyGenJob`, called by the GC under `ExportJWKEdKey`.
+ * allocates the JWK's strings), the main thread waits on itself for ever. Seen in this repository's test
+ * runs: a vitest worker stuck in `KeyGenJob::~KeyGenJob`, called by the GC under `ExportJWKEdKey`.
  * A key parsed from bytes shares its mutex with no job.
  *
  * @example
@@ -20,7 +20,15 @@ const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
  * ```
  */
 export function generateEd25519KeyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
-  const der = Buffer.concat([PKCS8_ED25519_PREFIX, randomBytes(32)])
+  return ed25519KeyPairFromSeed(randomBytes(32))
+}
+
+/**
+ * The Ed25519 key pair of a 32-byte seed (RFC 8032's private key): for a random seed, or one derived from
+ * a secret (the device key of a sign-in).
+ */
+export function ed25519KeyPairFromSeed(seed: Uint8Array): { privateKey: KeyObject; publicKey: KeyObject } {
+  const der = Buffer.concat([PKCS8_ED25519_PREFIX, seed])
   try {
     const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
     return { privateKey, publicKey: createPublicKey(privateKey) }

@@ -1,4 +1,5 @@
-import { createHash, createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from 'node:crypto'
+import { createHash, hkdfSync, type KeyObject } from 'node:crypto'
+import { ed25519KeyPairFromSeed } from '../jwt/ed25519-key.js'
 import { signDeviceJwt as signWithKey } from '../jwt/jws.js'
 import type { PlexScope } from '../jwt/scopes.js'
 import type { Ed25519PublicJwk } from '../keys/key-set-types.js'
@@ -9,8 +10,6 @@ export interface DeviceKey {
   readonly jwk: Ed25519PublicJwk
 }
 
-// PKCS#8 of an Ed25519 private key, up to the 32-byte seed (RFC 8410).
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 /** The user fields asked for; scopes grant no rights on a server (plex-protocol.md §2). */
 const SCOPES: readonly PlexScope[] = ['username', 'email', 'friendly_name', 'restricted']
 
@@ -22,12 +21,8 @@ const SCOPES: readonly PlexScope[] = ['username', 'email', 'friendly_name', 'res
  */
 export function deriveDeviceKey(loginKey: Uint8Array, nonce: Buffer): DeviceKey {
   const seed = Buffer.from(hkdfSync('sha256', loginKey, nonce, 'plexauth device key v1', 32))
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([PKCS8_PREFIX, seed]),
-    format: 'der',
-    type: 'pkcs8',
-  })
-  const { x } = createPublicKey(privateKey).export({ format: 'jwk' }) as { x: string }
+  const { privateKey, publicKey } = ed25519KeyPairFromSeed(seed)
+  const { x } = publicKey.export({ format: 'jwk' }) as { x: string }
   // python-plexapi names its key by a SHA-256 of the key; any stable, unique name will do.
   const kid = createHash('sha256').update(x).digest('hex')
   return { privateKey, jwk: { kty: 'OKP', crv: 'Ed25519', x, kid, use: 'sig', alg: 'EdDSA' } }
