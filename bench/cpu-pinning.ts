@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process'
 /**
  * Where the HTTP benchmark's processes run: autocannon on one CPU, every app on another. Unpinned on this
  * 2-CPU machine, the scheduler moved apps and the load generator between the CPUs as it pleased, and five
- * processes of the same app (no auth, measured in alternating rounds) came out up to 40 % apart, the first
- * one warmed up always the dearest; pinned, they were 4 % apart. `undefined`: not pinned (not Linux, one
+ * processes of the same app (no auth, measured in alternating rounds) came out 4 to 11 % apart (43 % once),
+ * the first one warmed up always the dearest; pinned, within 5 % (BENCHMARKS.md, item 11). `undefined`: not pinned (not Linux, one
  * CPU allowed, or no `taskset`).
  */
 export interface CpuPinning {
@@ -16,7 +16,7 @@ export interface CpuPinning {
 
 let decided: { pinning: CpuPinning | undefined } | undefined
 
-/** The pinning this machine allows, decided once (by pinning this process's own CPU set to itself). */
+/** The pinning this machine allows, decided once from the CPUs this process may use. */
 export function cpuPinning(): CpuPinning | undefined {
   if (decided !== undefined) return decided.pinning
   let pinning: CpuPinning | undefined

@@ -57,7 +57,12 @@ function loadClient(): ChildProcess {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
-  pinProcess(child.pid, 'load')
+  try {
+    pinProcess(child.pid, 'load')
+  } catch (err) {
+    child.kill()
+    throw err
+  }
   child.on('message', (answer: LoadAnswer) => {
     pending.get(answer.id)?.(answer)
     pending.delete(answer.id)
