@@ -122,6 +122,37 @@ test('re-exports what an app needs from core, the very same objects', () => {
   expect(adapter.plexAuth).toBe(plexAuth)
 })
 
+describe.each(majors)('%s: tokens in logged URLs', (name) => {
+  test("routes after the plugin log their URL redacted under a logger without serializers; a route's own req serializer and its scope's others stay", async () => {
+    const secret = 'sEcReT-plex-token-4711'
+    const lines: { msg?: string; req?: Record<string, unknown>; res?: unknown }[] = []
+    const stream = { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) }
+    const logger = { level: 'info', stream }
+    const app =
+      name === 'Fastify 5' ? fastify5({ logger }) : (fastify4({ logger }) as unknown as FastifyInstance)
+    onTestFinished(() => app.close())
+    await app.register(plexAuth, { ...OFFLINE, tokenSources: ['authorization', 'x-plex-token', 'query'] })
+    const open = { config: { plexAuth: false as const } }
+    app.get('/open', open, async () => ({}))
+    app.get('/own', { ...open, logSerializers: { req: () => ({ own: true }) } }, async () => ({}))
+    const scoped = async (scope: FastifyInstance) => {
+      scope.get('/scoped', open, async () => ({}))
+    }
+    await app.register(scoped, { logSerializers: { res: () => 'scoped' } })
+    for (const path of ['/open', '/own', '/scoped']) {
+      expect((await app.inject({ url: `${path}?X-Plex-Token=${secret}&x=1` })).statusCode).toBe(200)
+    }
+    const incoming = lines.filter((line) => line.msg === 'incoming request').map((line) => line.req)
+    expect(incoming).toHaveLength(3)
+    expect(incoming[0]?.url).toBe('/open?X-Plex-Token=[REDACTED]&x=1')
+    expect(incoming[1]).toEqual({ own: true })
+    expect(incoming[2]?.url).toBe('/scoped?X-Plex-Token=[REDACTED]&x=1')
+    const completed = lines.filter((line) => line.msg === 'request completed').map((line) => line.res)
+    expect(completed[2]).toBe('scoped')
+    expect(JSON.stringify(lines)).not.toContain(secret)
+  })
+})
+
 describe.each(majors)('%s: outages in the log', (name) => {
   test('a 503 is logged through the request logger, with its code and no token, and nothing on the console', async () => {
     const lines: Record<string, unknown>[] = []
