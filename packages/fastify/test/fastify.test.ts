@@ -122,6 +122,36 @@ test('re-exports what an app needs from core, the very same objects', () => {
   expect(adapter.plexAuth).toBe(plexAuth)
 })
 
+describe.each(majors)('%s: legacy-token lookups', (name) => {
+  test("are budgeted per client by Fastify's request.ip, which honours trustProxy", async () => {
+    const plex = await createFakePlex()
+    onTestFinished(() => plex.close())
+    const app =
+      name === 'Fastify 5'
+        ? fastify5({ trustProxy: true })
+        : (fastify4({ trustProxy: true }) as unknown as FastifyInstance)
+    onTestFinished(() => app.close())
+    // A client's bucket starts with a burst of 3 lookups and, at this rate, does not refill during the test.
+    await app.register(plexAuth, {
+      jwksUrl: plex.jwksUrl,
+      plexTvUrl: plex.url,
+      clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
+      legacyTokens: true,
+      legacyLookupsPerClient: 0.01,
+    })
+    app.get('/me', async (request) => ({ id: request.plex?.user.id }))
+    const ask = async (client: string) => {
+      const headers = { 'x-plex-token': plex.createLegacyToken(), 'x-forwarded-for': client }
+      const answer = await app.inject({ url: '/me', headers })
+      return answer.statusCode === 200 ? 200 : (answer.json() as { code: string }).code
+    }
+    for (let i = 0; i < 3; i++) expect(await ask('203.0.113.1')).toBe(200)
+    // The fourth new token from the same address waits for its budget; another address has its own.
+    expect(await ask('203.0.113.1')).toBe('PLEX_UNAVAILABLE')
+    expect(await ask('203.0.113.2')).toBe(200)
+  })
+})
+
 describe.each(majors)('%s: tokens in logged URLs', (name) => {
   test("routes after the plugin log their URL redacted under a logger without serializers; a route's own req serializer and its scope's others stay", async () => {
     const secret = 'sEcReT-plex-token-4711'

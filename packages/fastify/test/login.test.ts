@@ -1,0 +1,120 @@
+import type { PlexLoginOptions } from '@plexauth/core'
+import { createFakePlex, type FakePlex } from '@plexauth/testing'
+import fastify5, { type FastifyInstance } from 'fastify'
+import fastify4 from 'fastify4'
+import { afterAll, afterEach, beforeAll, describe, expect, onTestFinished, test } from 'vitest'
+import { plexLogin } from '../src/index.js'
+
+// What only the Fastify adapter decides: which register options it leaves to Fastify, how the login
+// routes read a body, where an unknown login path goes, and how a bug is logged. The login routes
+// themselves are the contract table's (test/login).
+
+const SECRET = 'a-fastify-test-secret-of-32-characters!!'
+
+type LogLine = { msg?: string; err?: { message?: string } }
+
+const majors: [string, (options?: object) => FastifyInstance][] = [
+  ['Fastify 5', (options) => fastify5(options)],
+  ['Fastify 4', (options) => fastify4(options) as unknown as FastifyInstance],
+]
+
+let plex: FakePlex
+beforeAll(async () => {
+  plex = await createFakePlex()
+})
+afterAll(() => plex.close())
+afterEach(() => plex.reset())
+
+function loginOptions(extra: Partial<PlexLoginOptions> = {}): PlexLoginOptions {
+  return {
+    product: 'Fastify Login Test',
+    clientIdentifier: 'fastify-login-test',
+    session: { secret: SECRET },
+    pollInterval: 0.1,
+    plexTvUrl: plex.url,
+    clientsUrl: plex.url,
+    jwksUrl: plex.jwksUrl,
+    ...extra,
+  }
+}
+
+async function started(create: (options?: object) => FastifyInstance, options?: object) {
+  const app = create(options)
+  onTestFinished(() => app.close())
+  return app
+}
+
+describe.each(majors)('%s', (_name, create) => {
+  test("Fastify's own register options are not unknown options of plexLogin", async () => {
+    const app = await started(create)
+    await app.register(plexLogin, { ...loginOptions(), logLevel: 'warn', logSerializers: {} })
+    await expect(app.ready()).resolves.toBe(app)
+  })
+
+  test("POST /pin reads no body, whatever its type (malformed JSON too); the app's routes still parse JSON", async () => {
+    const app = await started(create)
+    await app.register(plexLogin, loginOptions())
+    app.post('/echo', async (request) => ({ body: request.body }))
+    const pin = await app.inject({
+      method: 'POST',
+      url: '/auth/plex/pin',
+      headers: { accept: 'application/json', 'content-type': 'application/json' },
+      payload: '{not json',
+    })
+    expect(pin.statusCode).toBe(201)
+    expect(pin.json()).toMatchObject({ id: expect.any(Number), code: expect.any(String) })
+    const echo = await app.inject({ method: 'POST', url: '/echo', payload: { a: 1 } })
+    expect(echo.json()).toEqual({ body: { a: 1 } })
+  })
+
+  test('a login request with a body over 4 KiB is refused with 413 before the login sees it', async () => {
+    const app = await started(create)
+    await app.register(plexLogin, loginOptions())
+    const before = plex.requests()
+    const answer = await app.inject({
+      method: 'POST',
+      url: '/auth/plex/pin',
+      headers: { accept: 'application/json', 'content-type': 'text/plain' },
+      payload: 'x'.repeat(4097),
+    })
+    expect(answer.statusCode).toBe(413)
+    expect(plex.requests()).toBe(before)
+  })
+
+  test("a path under basePath that the login does not serve goes to the app's not-found handler", async () => {
+    const app = await started(create)
+    app.setNotFoundHandler((_request, reply) => reply.code(404).send({ notFound: 'app' }))
+    await app.register(plexLogin, loginOptions())
+    const answer = await app.inject({ url: '/auth/plex/nothing-here' })
+    expect(answer.statusCode).toBe(404)
+    expect(answer.json()).toEqual({ notFound: 'app' })
+  })
+
+  test('a bug in onLogin: a bare 500, and the error in the request log', async () => {
+    const lines: LogLine[] = []
+    const stream = { write: (line: string) => lines.push(JSON.parse(line) as LogLine) }
+    const app = await started(create, { logger: { level: 'error', stream } })
+    const onLogin = () => {
+      throw new Error('onLogin bug 4711')
+    }
+    await app.register(plexLogin, loginOptions({ onLogin }))
+    const created = await app.inject({
+      method: 'POST',
+      url: '/auth/plex/pin',
+      headers: { accept: 'application/json' },
+    })
+    expect(created.statusCode).toBe(201)
+    const pin = created.json() as { id: number; code: string }
+    plex.approvePin(pin.code)
+    const cookie = created.cookies.map(({ name, value }) => `${name}=${value}`).join('; ')
+    const answer = await app.inject({
+      url: `/auth/plex/pin/${pin.id}`,
+      headers: { accept: 'application/json', cookie },
+    })
+    expect(answer.statusCode).toBe(500)
+    expect(answer.body).not.toMatch(/4711/)
+    const logged = lines.filter((line) => line.msg === 'plexauth: unexpected error')
+    expect(logged).toHaveLength(1)
+    expect(logged[0]?.err?.message).toBe('onLogin bug 4711')
+  })
+})
