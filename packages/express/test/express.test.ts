@@ -2,10 +2,13 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as core from '@plexauth/core'
-import express from 'express'
-import { describe, expect, test } from 'vitest'
+import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, DEFAULT_USER, PLEX_PATHS } from '@plexauth/testing'
+import express, { type Request, type Response } from 'express'
+import express4 from 'express4'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import * as adapter from '../src/index.js'
 import { plexAuth, requireAnyScope, requireScopes, requireUser } from '../src/index.js'
+import { start } from './serve.js'
 
 describe('misconfiguration throws TypeError when the app is built', () => {
   test.each([
@@ -48,3 +51,72 @@ test("forwarded errors keep status and WWW-Authenticate through Express's defaul
     server.close()
   }
 })
+
+test('a guard meeting a response already under way hands its error to next, and writes nothing', async () => {
+  const guard = requireScopes('email')
+  const req = { method: 'GET', url: '/mail', headers: {} } as unknown as Request
+  const forwarded = await new Promise<unknown>((resolve, reject) => {
+    const chain = { set: () => chain, json: () => chain }
+    const res = {
+      headersSent: true,
+      app: express(),
+      status: () => {
+        reject(new Error('the guard answered a response whose headers were sent'))
+        return chain
+      },
+    } as unknown as Response
+    guard(req, res, resolve)
+  })
+  expect(forwarded).toBeInstanceOf(core.PlexAuthError)
+  expect((forwarded as core.PlexAuthError).code).toBe('TOKEN_MISSING')
+})
+
+test.each([
+  ['Express 5', express],
+  ['Express 4', express4 as unknown as typeof express],
+])(
+  "%s: behind a proxy ('trust proxy'), legacy lookups are budgeted per client as req.ip reports it",
+  async (_name, create) => {
+    const plex = await createFakePlex()
+    onTestFinished(() => plex.close())
+    const app = create()
+    app.set('trust proxy', true)
+    app.use(
+      plexAuth({
+        jwksUrl: plex.jwksUrl,
+        clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
+        legacyTokens: true,
+        plexTvUrl: plex.url,
+        legacyLookupsPerClient: 1,
+      }),
+    )
+    app.get('/me', (req, res) => res.json({ id: req.plex?.user.id }))
+    const url = await start(app)
+    // No bucket refills while the clock stands still.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    onTestFinished(() => {
+      vi.useRealTimers()
+    })
+    const ask = async (client: string, token: string) => {
+      const res = await fetch(`${url}/me`, { headers: { 'x-forwarded-for': client, 'x-plex-token': token } })
+      return { status: res.status, body: await res.json() }
+    }
+    // One client spends its budget (a burst of 3) on tokens plex.tv refuses, then waits.
+    for (let i = 0; i < 3; i++) {
+      expect(await ask('203.0.113.1', `unknownLegacyToken${i}x`)).toMatchObject({
+        status: 401,
+        body: { code: 'TOKEN_INVALID' },
+      })
+    }
+    expect(await ask('203.0.113.1', 'unknownLegacyToken3x')).toMatchObject({
+      status: 503,
+      body: { code: 'PLEX_UNAVAILABLE' },
+    })
+    // Another client behind the same proxy (the same socket address) still has its own.
+    expect(await ask('203.0.113.2', plex.createLegacyToken())).toEqual({
+      status: 200,
+      body: { id: DEFAULT_USER.id },
+    })
+    expect(plex.requests(PLEX_PATHS.user)).toBe(4)
+  },
+)

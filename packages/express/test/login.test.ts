@@ -10,6 +10,7 @@ import { start } from './serve.js'
 // The login routes themselves are the contract table's (test/login).
 
 const SECRET = 'an-express-test-secret-of-32-characters!!'
+const NEW_SECRET = 'a-new-express-test-secret-of-32-characters'
 const CLIENT_IDENTIFIER = 'express-login-test'
 
 const majors: [string, typeof express5][] = [
@@ -132,6 +133,67 @@ describe.each(majors)('%s', (_name, express) => {
     expect(guarded.status).toBe(500)
     expect(await guarded.json()).not.toHaveProperty('reached')
     expect(logged).toEqual([['onLogin threw a string'], ['predicate threw an object']])
+  })
+
+  test('an Error without a stack is reported as its string', async () => {
+    const app = express()
+    app.set('env', 'production')
+    app.use(
+      plexLogin(
+        loginOptions({
+          onLogin: () => {
+            const err = new Error('onLogin bug 4715')
+            err.stack = undefined
+            throw err
+          },
+        }),
+      ),
+    )
+    const logged = stderr()
+    expect((await signIn(await start(app))).status).toBe(500)
+    expect(logged).toEqual([['Error: onLogin bug 4715']])
+  })
+
+  test("a cookie the app set before is kept beside the login routes' cookies and plexAuth's re-sealed one", async () => {
+    const app = express()
+    app.use((_req, res, next) => {
+      res.append('set-cookie', 'theme=dark; Path=/')
+      next()
+    })
+    app.use(plexLogin(loginOptions()))
+    // Opens what plexLogin sealed with SECRET, and seals it anew with NEW_SECRET.
+    app.use(
+      plexAuth({
+        clientIdentifier: CLIENT_IDENTIFIER,
+        jwksUrl: plex.jwksUrl,
+        session: { secret: [NEW_SECRET, SECRET] },
+      }),
+    )
+    app.get('/me', (req, res) => res.json({ id: req.plex?.user.id }))
+    const url = await start(app)
+    const signedIn = await signIn(url)
+    expect(signedIn.status).toBe(200)
+    const cookies = (res: Response) => res.headers.getSetCookie().map((line) => line.split(';')[0]!)
+    const session = cookies(signedIn).find((cookie) => cookie.startsWith('plexauth_session='))
+    expect(session).toBeDefined()
+    expect(cookies(signedIn)).toContain('theme=dark')
+    const me = await fetch(`${url}/me`, { headers: { cookie: session! } })
+    expect(me.status).toBe(200)
+    const resealed = cookies(me)
+    expect(resealed).toContain('theme=dark')
+    expect(resealed.filter((cookie) => cookie.startsWith('plexauth_session='))).toHaveLength(1)
+    expect(resealed).not.toContain(session)
+  })
+
+  test('a redirect of the login routes has no body and no JSON content type', async () => {
+    const app = express()
+    app.use(plexLogin(loginOptions({ authAppUrl: `${plex.url}/auth` })))
+    const url = await start(app)
+    const answer = await fetch(`${url}/auth/plex/start?returnTo=/home`, { redirect: 'manual' })
+    expect(answer.status).toBe(302)
+    expect(answer.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth/)
+    expect(answer.headers.get('content-type')).toBeNull()
+    expect(await answer.text()).toBe('')
   })
 
   test('a request under basePath that is no login route passes on, and plex.tv hears nothing', async () => {

@@ -1,3 +1,4 @@
+import type { PlexIdentity } from '@plexauth/core'
 import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, DEFAULT_USER, type FakePlex } from '@plexauth/testing'
 import express5, { type Request } from 'express'
 import express4 from 'express4'
@@ -25,12 +26,15 @@ describe.each(majors)('%s', (_name, express) => {
   test('req.plex is the identity, not a property of the request itself', async () => {
     const app = express()
     app.use(auth())
-    const seen: { own: boolean; id: unknown; keys: boolean }[] = []
+    const seen: { own: boolean; id: unknown; keys: boolean; forIn: boolean }[] = []
     app.get('/me', (req, res) => {
+      const forIn: string[] = []
+      for (const key in req) forIn.push(key)
       seen.push({
         own: Object.hasOwn(req, 'plex'),
         id: req.plex?.user.id,
         keys: Object.keys(req).includes('plex'),
+        forIn: forIn.includes('plex'),
       })
       res.json({ id: req.plex?.user.id })
     })
@@ -41,8 +45,8 @@ describe.each(majors)('%s', (_name, express) => {
       expect(await res.json()).toEqual({ id: DEFAULT_USER.id })
     }
     expect(seen).toEqual([
-      { own: false, id: DEFAULT_USER.id, keys: false },
-      { own: false, id: DEFAULT_USER.id, keys: false },
+      { own: false, id: DEFAULT_USER.id, keys: false, forIn: false },
+      { own: false, id: DEFAULT_USER.id, keys: false, forIn: false },
     ])
   })
 
@@ -87,6 +91,24 @@ describe.each(majors)('%s', (_name, express) => {
     const refused = await fetch(`${base}/admin`, { headers })
     expect(refused.status).toBe(403)
     expect(refused.headers.get('www-authenticate')).toContain('realm="own-realm"')
+  })
+
+  test('an app can set req.plex on a request plexAuth did not authenticate, and reads it back', async () => {
+    const app = express()
+    app.get('/me', auth(), (req, res) => res.json({ id: req.plex?.user.id }))
+    app.get(
+      '/own',
+      (req, _res, next) => {
+        req.plex = { kind: 'jwt', user: { id: 4242 } } as unknown as PlexIdentity
+        next()
+      },
+      (req, res) => res.json({ id: req.plex?.user.id ?? null, own: Object.hasOwn(req, 'plex') }),
+    )
+    const base = await start(app)
+    // The accessor is in place once plexAuth has seen a request.
+    const headers = { authorization: `Bearer ${plex.issueToken()}` }
+    expect(await (await fetch(`${base}/me`, { headers })).json()).toEqual({ id: DEFAULT_USER.id })
+    expect(await (await fetch(`${base}/own`)).json()).toEqual({ id: 4242, own: false })
   })
 
   test('a request without plexAuth has no identity, and the accessor reads none', async () => {

@@ -1,13 +1,29 @@
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { setImmediate as tick } from 'node:timers/promises'
+import type { PlexLoginOptions } from '@plexauth/core'
 import * as core from '@plexauth/core'
 import { AUTHENTICATOR_KEY } from '@plexauth/core/adapter'
+import {
+  createFakePlex,
+  DEFAULT_CLIENT_IDENTIFIER,
+  DEFAULT_USER,
+  type FakePlex,
+  PLEX_PATHS,
+} from '@plexauth/testing'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import * as adapter from '../src/index.js'
-import { type PlexAuthState, plexAuth, requireAnyScope, requireScopes, requireUser } from '../src/index.js'
+import {
+  type PlexAuthState,
+  plexAuth,
+  plexLogin,
+  requireAnyScope,
+  requireScopes,
+  requireUser,
+} from '../src/index.js'
 
 describe('misconfiguration throws TypeError when the app is built', () => {
   test.each([
@@ -84,5 +100,238 @@ describe.each([
     } finally {
       server.close()
     }
+  })
+})
+
+// What only the Koa adapter decides, on a running app: which address a client is, where a bug is reported,
+// what passes on to later middleware, and which headers an earlier middleware keeps.
+
+const SECRET = 'a-koa-test-secret-of-at-least-32-characters'
+const NEW_SECRET = 'a-new-koa-test-secret-of-at-least-32-chars'
+
+/** Listens on a free loopback port until the test ends; the app's URL. */
+async function serve(app: Koa3<PlexAuthState> | Koa2<PlexAuthState>): Promise<string> {
+  const server = createServer(app.callback()).listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  onTestFinished(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+async function fakePlex(): Promise<FakePlex> {
+  const plex = await createFakePlex()
+  onTestFinished(() => plex.close())
+  return plex
+}
+
+function loginOptions(plex: FakePlex, extra: Partial<PlexLoginOptions> = {}): PlexLoginOptions {
+  return {
+    product: 'Koa Login Test',
+    clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
+    session: { secret: SECRET },
+    pollInterval: 0.1,
+    plexTvUrl: plex.url,
+    clientsUrl: plex.url,
+    jwksUrl: plex.jwksUrl,
+    ...extra,
+  }
+}
+
+/** A browser's sign-in: `POST /pin`, the user approves at the fake plex.tv, one `GET /pin/:id`. */
+async function signIn(plex: FakePlex, url: string): Promise<Response> {
+  const created = await fetch(`${url}/auth/plex/pin`, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-length': '0' },
+  })
+  expect(created.status).toBe(201)
+  const pin = (await created.json()) as { id: number; code: string }
+  plex.approvePin(pin.code)
+  const cookie = created.headers.getSetCookie().map((line) => line.split(';')[0])
+  return fetch(`${url}/auth/plex/pin/${pin.id}`, {
+    headers: { accept: 'application/json', cookie: cookie.join('; ') },
+  })
+}
+
+/** The `name=value` part of each `Set-Cookie` line. */
+const cookiesOf = (res: Response): string[] => res.headers.getSetCookie().map((line) => line.split(';')[0]!)
+
+describe.each([
+  ['Koa 3', Koa3],
+  ['Koa 2', Koa2],
+])('%s: on a running app', (_name, KoaClass) => {
+  test('behind a proxy (app.proxy), legacy lookups are budgeted per client as ctx.ip reports it', async () => {
+    const plex = await fakePlex()
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    app.proxy = true
+    app.use(
+      plexAuth({
+        jwksUrl: plex.jwksUrl,
+        clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
+        legacyTokens: true,
+        plexTvUrl: plex.url,
+        legacyLookupsPerClient: 1,
+      }),
+    )
+    app.use((ctx) => {
+      ctx.body = { id: ctx.state.plex?.user.id }
+    })
+    const url = await serve(app)
+    // No bucket refills while the clock stands still.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    onTestFinished(() => {
+      vi.useRealTimers()
+    })
+    const ask = async (client: string, token: string) => {
+      const res = await fetch(url, { headers: { 'x-forwarded-for': client, 'x-plex-token': token } })
+      return { status: res.status, body: await res.json() }
+    }
+    // One client spends its budget (a burst of 3) on tokens plex.tv refuses, then waits.
+    for (let i = 0; i < 3; i++) {
+      expect(await ask('203.0.113.1', `unknownLegacyToken${i}x`)).toMatchObject({
+        status: 401,
+        body: { code: 'TOKEN_INVALID' },
+      })
+    }
+    expect(await ask('203.0.113.1', 'unknownLegacyToken3x')).toMatchObject({
+      status: 503,
+      body: { code: 'PLEX_UNAVAILABLE' },
+    })
+    // Another client behind the same proxy (the same socket address) still has its own.
+    expect(await ask('203.0.113.2', plex.createLegacyToken())).toEqual({
+      status: 200,
+      body: { id: DEFAULT_USER.id },
+    })
+    expect(plex.requests(PLEX_PATHS.user)).toBe(4)
+  })
+
+  test("a guard's bug is emitted as 'error' with the request's context", async () => {
+    const plex = await fakePlex()
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    const emitted: { message: unknown; path: unknown }[] = []
+    app.on('error', (err: Error, ctx?: { path?: string }) => {
+      emitted.push({ message: err.message, path: ctx?.path })
+    })
+    app.use(plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER }))
+    app.use(
+      requireUser(() => {
+        throw new Error('predicate bug 4713')
+      }),
+    )
+    const url = await serve(app)
+    const res = await fetch(`${url}/guarded`, { headers: { authorization: `Bearer ${plex.issueToken()}` } })
+    expect(res.status).toBe(500)
+    expect(await res.json()).toMatchObject({ code: 'INTERNAL_ERROR' })
+    expect(emitted).toEqual([{ message: 'predicate bug 4713', path: '/guarded' }])
+  })
+
+  test("a bug in onLogin: a bare 500, and the bug emitted as 'error' with the request's context", async () => {
+    const plex = await fakePlex()
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    const emitted: { message: unknown; path: unknown }[] = []
+    app.on('error', (err: Error, ctx?: { path?: string }) => {
+      emitted.push({ message: err.message, path: ctx?.path })
+    })
+    app.use(
+      plexLogin(
+        loginOptions(plex, {
+          onLogin: () => {
+            throw new Error('onLogin bug 4714')
+          },
+        }),
+      ),
+    )
+    const answer = await signIn(plex, await serve(app))
+    expect(answer.status).toBe(500)
+    expect(JSON.stringify(await answer.json())).not.toMatch(/4714/)
+    expect(emitted).toEqual([
+      { message: 'onLogin bug 4714', path: expect.stringMatching(/^\/auth\/plex\/pin\//) },
+    ])
+  })
+
+  test('a request under basePath that is no login route passes on, and plex.tv hears nothing', async () => {
+    const plex = await fakePlex()
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    app.use(plexLogin(loginOptions(plex)))
+    app.use((ctx) => {
+      ctx.status = 404
+      ctx.body = { passedOn: `${ctx.method} ${ctx.originalUrl}` }
+    })
+    const url = await serve(app)
+    const answers = await Promise.all([
+      fetch(`${url}/auth/plex/nowhere`),
+      fetch(`${url}/auth/plex/session`, { method: 'POST' }),
+      fetch(`${url}/auth/plex/pin/1`, { method: 'DELETE' }),
+    ])
+    expect(await Promise.all(answers.map(async (answer) => [answer.status, await answer.json()]))).toEqual([
+      [404, { passedOn: 'GET /auth/plex/nowhere' }],
+      [404, { passedOn: 'POST /auth/plex/session' }],
+      [404, { passedOn: 'DELETE /auth/plex/pin/1' }],
+    ])
+    expect(plex.requests()).toBe(0)
+  })
+
+  test('a session cookie re-sealed by plexAuth is added beside a cookie set before it', async () => {
+    const plex = await fakePlex()
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    app.use(plexLogin(loginOptions(plex)))
+    app.use((ctx, next) => {
+      ctx.append('set-cookie', 'theme=dark; Path=/')
+      return next()
+    })
+    // Opens what plexLogin sealed with SECRET, and seals it anew with NEW_SECRET.
+    app.use(
+      plexAuth({
+        jwksUrl: plex.jwksUrl,
+        clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
+        session: { secret: [NEW_SECRET, SECRET] },
+      }),
+    )
+    app.use((ctx) => {
+      ctx.body = { id: ctx.state.plex?.user.id }
+    })
+    const url = await serve(app)
+    const signedIn = await signIn(plex, url)
+    expect(signedIn.status).toBe(200)
+    const session = cookiesOf(signedIn).find((cookie) => cookie.startsWith('plexauth_session='))!
+    const res = await fetch(`${url}/me`, { headers: { cookie: session } })
+    expect(await res.json()).toEqual({ id: DEFAULT_USER.id })
+    const cookies = cookiesOf(res)
+    expect(cookies).toContain('theme=dark')
+    expect(cookies.filter((cookie) => cookie.startsWith('plexauth_session='))).toHaveLength(1)
+    expect(cookies).not.toContain(session)
+  })
+
+  test('a guard waits for the middleware after it: its answer and its errors reach the middleware before', async () => {
+    const plex = await fakePlex()
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    app.use(async (ctx, next) => {
+      try {
+        await next()
+      } catch (err) {
+        ctx.status = 500
+        ctx.body = { caught: (err as Error).message }
+      }
+    })
+    app.use(plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER }))
+    app.use(requireScopes('email'))
+    app.use(async (ctx) => {
+      await tick()
+      if (ctx.path === '/throws') throw new Error('handler failed later')
+      ctx.body = { id: ctx.state.plex?.user.id }
+    })
+    const url = await serve(app)
+    const headers = { authorization: `Bearer ${plex.issueToken()}` }
+    const answered = await fetch(`${url}/me`, { headers })
+    expect([answered.status, await answered.json()]).toEqual([200, { id: DEFAULT_USER.id }])
+    const failed = await fetch(`${url}/throws`, { headers })
+    expect([failed.status, await failed.json()]).toEqual([500, { caught: 'handler failed later' }])
   })
 })
