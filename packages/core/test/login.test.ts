@@ -63,6 +63,10 @@ describe('the login routes, against the fake plex.tv', () => {
     expect(login.matches('/login/pin')).toBe(true)
     expect(login.matches('/login')).toBe(false)
     expect(login.matches('/loginx/pin')).toBe(false)
+    // A URL is matched on its path: its query names no route.
+    expect(login.matches('/login/pin?x=1')).toBe(true)
+    expect(login.matches('/login?to=/login/pin')).toBe(false)
+    expect(login.matches('/other?next=/login/pin')).toBe(false)
     expect(await login.handle({ method: 'GET', url: '/other', headers: HOST })).toBeUndefined()
     expect(await login.handle({ method: 'DELETE', url: '/login/pin', headers: HOST })).toBeUndefined()
     expect(await login.handle({ method: 'GET', url: '/login/nope', headers: HOST })).toBeUndefined()

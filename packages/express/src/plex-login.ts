@@ -30,8 +30,7 @@ export function plexLogin(options: PlexLoginOptions): RequestHandler {
     // originalUrl (which Express always sets): the routes answer at basePath whatever path or router the
     // middleware is mounted on.
     const url = req.originalUrl
-    const query = url.indexOf('?')
-    if (!login.matches(query === -1 ? url : url.slice(0, query))) {
+    if (!login.matches(url)) {
       next()
       return
     }

@@ -22,15 +22,20 @@ import type { Middleware } from 'koa'
 export function plexLogin(options: PlexLoginOptions): Middleware {
   const login = createLoginHandler(options)
   return async (ctx, next) => {
-    // originalUrl: the routes answer at basePath whatever the middleware is mounted under.
+    // originalUrl, not ctx.path (which koa-mount rewrites): the routes answer at basePath whatever the
+    // middleware is mounted under.
     const url = ctx.originalUrl
-    if (!login.matches(ctx.path)) return next()
+    if (!login.matches(url)) return next()
     const answer = await login.handle(nodeLoginRequest(ctx.req, ctx, url))
     if (answer === undefined) return next()
     // The client gets a bare 500 (e.g. `onLogin` threw); the app still hears about its bug.
     if (answer.bug !== undefined) ctx.app.emit('error', answer.bug, ctx)
     ctx.status = answer.status
-    for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value)
+    // Cookies join those an earlier middleware set (as on Express and Fastify); other headers are the login's.
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (name === 'set-cookie') ctx.append(name, value)
+      else ctx.set(name, value)
+    }
     if (answer.body !== undefined) ctx.body = answer.body
   }
 }

@@ -276,6 +276,57 @@ describe.each([
     expect(plex.requests()).toBe(0)
   })
 
+  test("the login routes' cookies are added beside a cookie an earlier middleware set", async () => {
+    const plex = await fakePlex()
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    app.use((ctx, next) => {
+      ctx.cookies.set('theme', 'dark')
+      return next()
+    })
+    app.use(plexLogin(loginOptions(plex)))
+    const url = await serve(app)
+    const created = await fetch(`${url}/auth/plex/pin`, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-length': '0' },
+    })
+    expect(created.status).toBe(201)
+    const names = cookiesOf(created).map((cookie) => cookie.split('=')[0])
+    expect(names).toContain('theme')
+    expect(names).toContain('plexauth_login')
+  })
+
+  test('mounted under a prefix (ctx.path rewritten, as koa-mount does), the login still answers at basePath', async () => {
+    const plex = await fakePlex()
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    const login = plexLogin(loginOptions(plex))
+    // What koa-mount('/auth', login) does: ctx.path without the prefix while the middleware runs.
+    app.use(async (ctx, next) => {
+      if (!ctx.path.startsWith('/auth/')) return next()
+      const outer = ctx.path
+      ctx.path = ctx.path.slice('/auth'.length)
+      await login(ctx, async () => {
+        ctx.path = outer
+        await next()
+      })
+      ctx.path = outer
+    })
+    app.use((ctx) => {
+      ctx.status = 404
+      ctx.body = { passedOn: ctx.originalUrl }
+    })
+    const url = await serve(app)
+    const created = await fetch(`${url}/auth/plex/pin`, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-length': '0' },
+    })
+    expect(created.status).toBe(201)
+    expect(await created.json()).toMatchObject({ id: expect.any(Number), code: expect.any(String) })
+    const other = await fetch(`${url}/auth/other?next=/auth/plex/pin`)
+    expect([other.status, await other.json()]).toEqual([404, { passedOn: '/auth/other?next=/auth/plex/pin' }])
+  })
+
   test('a session cookie re-sealed by plexAuth is added beside a cookie set before it', async () => {
     const plex = await fakePlex()
     const app = new KoaClass<PlexAuthState>()

@@ -97,8 +97,8 @@ export interface LoginResponse {
  */
 export interface LoginHandler {
   readonly basePath: string
-  /** True when `path` (without query) is one of the login routes: only those are handled. */
-  matches(path: string): boolean
+  /** True when `url` (a path, with or without its query) is under `basePath`: only those are handled. */
+  matches(url: string): boolean
   /** The answer to a login route; `undefined` for any other request, which the adapter passes on. */
   handle(request: LoginRequest): Promise<LoginResponse | undefined>
 }
@@ -274,6 +274,12 @@ export function createLoginHandler(options: unknown): LoginHandler {
   return new Login(config, manager, checks, pins, verifier)
 }
 
+/** A request URL's path: what comes before its query. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
 class Login implements LoginHandler {
   readonly basePath: string
   readonly #config: ResolvedLoginOptions
@@ -310,17 +316,17 @@ class Login implements LoginHandler {
     this.#allowedOrigins = allowed
   }
 
-  matches(path: string): boolean {
+  matches(url: string): boolean {
+    const path = pathOf(url)
     return path.startsWith(`${this.basePath}/`) && path.length > this.basePath.length + 1
   }
 
   async handle(request: LoginRequest): Promise<LoginResponse | undefined> {
-    const query = request.url.indexOf('?')
-    const path = query === -1 ? request.url : request.url.slice(0, query)
+    const path = pathOf(request.url)
     if (!this.matches(path)) return undefined
     const route = path.slice(this.basePath.length)
     const method = (request.method ?? 'GET').toUpperCase()
-    const params = new URLSearchParams(query === -1 ? '' : request.url.slice(query + 1))
+    const params = new URLSearchParams(request.url.slice(path.length + 1))
     const context = requestContext(request, this.#config.publicOrigin)
     try {
       if (route === '/pin' && method === 'POST') return await this.#createPin(request, context)
