@@ -2,10 +2,11 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as core from '@plexauth/core'
-import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, DEFAULT_USER, PLEX_PATHS } from '@plexauth/testing'
+import { createFakePlex } from '@plexauth/testing'
 import express, { type Request, type Response } from 'express'
 import express4 from 'express4'
-import { describe, expect, onTestFinished, test, vi } from 'vitest'
+import { describe, expect, onTestFinished, test } from 'vitest'
+import { expectLegacyBudgetPerClient, legacyBudgetOptions } from '../../../test/login/adapter-helpers.js'
 import * as adapter from '../src/index.js'
 import { plexAuth, requireAnyScope, requireScopes, requireUser } from '../src/index.js'
 import { start } from './serve.js'
@@ -81,42 +82,12 @@ test.each([
     onTestFinished(() => plex.close())
     const app = create()
     app.set('trust proxy', true)
-    app.use(
-      plexAuth({
-        jwksUrl: plex.jwksUrl,
-        clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
-        legacyTokens: true,
-        plexTvUrl: plex.url,
-        legacyLookupsPerClient: 1,
-      }),
-    )
+    app.use(plexAuth(legacyBudgetOptions(plex)))
     app.get('/me', (req, res) => res.json({ id: req.plex?.user.id }))
     const url = await start(app)
-    // No bucket refills while the clock stands still.
-    vi.useFakeTimers({ toFake: ['Date'] })
-    onTestFinished(() => {
-      vi.useRealTimers()
-    })
-    const ask = async (client: string, token: string) => {
+    await expectLegacyBudgetPerClient(plex, async (client, token) => {
       const res = await fetch(`${url}/me`, { headers: { 'x-forwarded-for': client, 'x-plex-token': token } })
       return { status: res.status, body: await res.json() }
-    }
-    // One client spends its budget (a burst of 3) on tokens plex.tv refuses, then waits.
-    for (let i = 0; i < 3; i++) {
-      expect(await ask('203.0.113.1', `unknownLegacyToken${i}x`)).toMatchObject({
-        status: 401,
-        body: { code: 'TOKEN_INVALID' },
-      })
-    }
-    expect(await ask('203.0.113.1', 'unknownLegacyToken3x')).toMatchObject({
-      status: 503,
-      body: { code: 'PLEX_UNAVAILABLE' },
     })
-    // Another client behind the same proxy (the same socket address) still has its own.
-    expect(await ask('203.0.113.2', plex.createLegacyToken())).toEqual({
-      status: 200,
-      body: { id: DEFAULT_USER.id },
-    })
-    expect(plex.requests(PLEX_PATHS.user)).toBe(4)
   },
 )

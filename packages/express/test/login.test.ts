@@ -1,17 +1,23 @@
 import type { PlexLoginOptions } from '@plexauth/core'
-import { createFakePlex, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
+import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import express5 from 'express'
 import express4 from 'express4'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
+import {
+  cookiesOf as cookies,
+  LOGIN_SECRET,
+  loginOptions as sharedLoginOptions,
+  signIn as sharedSignIn,
+} from '../../../test/login/adapter-helpers.js'
 import { plexAuth, plexLogin, requireUser } from '../src/index.js'
 import { start } from './serve.js'
 
 // What only the Express adapter decides: how it reports a bug, what it passes on, and which URL it reads.
 // The login routes themselves are the contract table's (test/login).
 
-const SECRET = 'an-express-test-secret-of-32-characters!!'
+const SECRET = LOGIN_SECRET
 const NEW_SECRET = 'a-new-express-test-secret-of-32-characters'
-const CLIENT_IDENTIFIER = 'express-login-test'
+const CLIENT_IDENTIFIER = DEFAULT_CLIENT_IDENTIFIER
 
 const majors: [string, typeof express5][] = [
   ['Express 5', express5],
@@ -28,52 +34,34 @@ afterEach(() => {
   plex.reset()
 })
 
-function loginOptions(extra: Partial<PlexLoginOptions> = {}): PlexLoginOptions {
-  return {
-    product: 'Express Login Test',
-    clientIdentifier: CLIENT_IDENTIFIER,
-    session: { secret: SECRET },
-    pollInterval: 0.1,
-    plexTvUrl: plex.url,
-    clientsUrl: plex.url,
-    jwksUrl: plex.jwksUrl,
-    ...extra,
-  }
-}
-
-/** A browser's sign-in: `POST /pin`, the user approves at the fake plex.tv, one `GET /pin/:id`. */
-async function signIn(url: string, basePath = '/auth/plex'): Promise<Response> {
-  const created = await fetch(`${url}${basePath}/pin`, {
-    method: 'POST',
-    headers: { accept: 'application/json', 'content-length': '0' },
-  })
-  expect(created.status).toBe(201)
-  const pin = (await created.json()) as { id: number; code: string }
-  plex.approvePin(pin.code)
-  const cookie = created.headers.getSetCookie().map((line) => line.split(';')[0])
-  return fetch(`${url}${basePath}/pin/${pin.id}`, {
-    headers: { accept: 'application/json', cookie: cookie.join('; ') },
-  })
-}
+// The shared helpers, on this file's fake plex.tv.
+const loginOptions = (extra?: Partial<PlexLoginOptions>) => sharedLoginOptions(plex, extra)
+const signIn = (url: string, basePath?: string) => sharedSignIn(plex, url, basePath)
 
 /** console.error, silenced and recorded. */
 function stderr(): unknown[][] {
   return vi.spyOn(console, 'error').mockImplementation(() => {}).mock.calls
 }
 
+/** An app in production mode whose `onLogin` throws `bug`. */
+function failingLogin(express: typeof express5, bug: unknown): ReturnType<typeof express5> {
+  const app = express()
+  app.set('env', 'production')
+  app.use(
+    plexLogin(
+      loginOptions({
+        onLogin: () => {
+          throw bug
+        },
+      }),
+    ),
+  )
+  return app
+}
+
 describe.each(majors)('%s', (_name, express) => {
   test("a bug in onLogin: a bare 500, and its stack on stderr as Express reports errors (env not 'test')", async () => {
-    const app = express()
-    app.set('env', 'production')
-    app.use(
-      plexLogin(
-        loginOptions({
-          onLogin: () => {
-            throw new Error('onLogin bug 4711')
-          },
-        }),
-      ),
-    )
+    const app = failingLogin(express, new Error('onLogin bug 4711'))
     const logged = stderr()
     const answer = await signIn(await start(app))
     expect(answer.status).toBe(500)
@@ -136,19 +124,9 @@ describe.each(majors)('%s', (_name, express) => {
   })
 
   test('an Error without a stack is reported as its string', async () => {
-    const app = express()
-    app.set('env', 'production')
-    app.use(
-      plexLogin(
-        loginOptions({
-          onLogin: () => {
-            const err = new Error('onLogin bug 4715')
-            err.stack = undefined
-            throw err
-          },
-        }),
-      ),
-    )
+    const bug = new Error('onLogin bug 4715')
+    bug.stack = undefined
+    const app = failingLogin(express, bug)
     const logged = stderr()
     expect((await signIn(await start(app))).status).toBe(500)
     expect(logged).toEqual([['Error: onLogin bug 4715']])
@@ -173,7 +151,6 @@ describe.each(majors)('%s', (_name, express) => {
     const url = await start(app)
     const signedIn = await signIn(url)
     expect(signedIn.status).toBe(200)
-    const cookies = (res: Response) => res.headers.getSetCookie().map((line) => line.split(';')[0]!)
     const session = cookies(signedIn).find((cookie) => cookie.startsWith('plexauth_session='))
     expect(session).toBeDefined()
     expect(cookies(signedIn)).toContain('theme=dark')

@@ -4,6 +4,7 @@ import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, PLEX_PATHS } from '@plexauth
 import fastify5, { type FastifyInstance } from 'fastify'
 import fastify4 from 'fastify4'
 import { describe, expect, onTestFinished, test, vi } from 'vitest'
+import { expectLegacyBudgetPerClient, legacyBudgetOptions } from '../../../test/login/adapter-helpers.js'
 import * as adapter from '../src/index.js'
 import plexAuth, { type PlexAuthOptions, requireAnyScope, requireScopes, requireUser } from '../src/index.js'
 
@@ -131,24 +132,15 @@ describe.each(majors)('%s: legacy-token lookups', (name) => {
         ? fastify5({ trustProxy: true })
         : (fastify4({ trustProxy: true }) as unknown as FastifyInstance)
     onTestFinished(() => app.close())
-    // A client's bucket starts with a burst of 3 lookups and, at this rate, does not refill during the test.
-    await app.register(plexAuth, {
-      jwksUrl: plex.jwksUrl,
-      plexTvUrl: plex.url,
-      clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
-      legacyTokens: true,
-      legacyLookupsPerClient: 0.01,
-    })
+    await app.register(plexAuth, legacyBudgetOptions(plex))
     app.get('/me', async (request) => ({ id: request.plex?.user.id }))
-    const ask = async (client: string) => {
-      const headers = { 'x-plex-token': plex.createLegacyToken(), 'x-forwarded-for': client }
-      const answer = await app.inject({ url: '/me', headers })
-      return answer.statusCode === 200 ? 200 : (answer.json() as { code: string }).code
-    }
-    for (let i = 0; i < 3; i++) expect(await ask('203.0.113.1')).toBe(200)
-    // The fourth new token from the same address waits for its budget; another address has its own.
-    expect(await ask('203.0.113.1')).toBe('PLEX_UNAVAILABLE')
-    expect(await ask('203.0.113.2')).toBe(200)
+    await expectLegacyBudgetPerClient(plex, async (client, token) => {
+      const answer = await app.inject({
+        url: '/me',
+        headers: { 'x-forwarded-for': client, 'x-plex-token': token },
+      })
+      return { status: answer.statusCode, body: answer.json() }
+    })
   })
 })
 

@@ -3,13 +3,12 @@ import { createFakePlex, type FakePlex } from '@plexauth/testing'
 import fastify5, { type FastifyInstance } from 'fastify'
 import fastify4 from 'fastify4'
 import { afterAll, afterEach, beforeAll, describe, expect, onTestFinished, test } from 'vitest'
+import { loginOptions as sharedLoginOptions } from '../../../test/login/adapter-helpers.js'
 import { plexLogin } from '../src/index.js'
 
 // What only the Fastify adapter decides: which register options it leaves to Fastify, how the login
 // routes read a body, where an unknown login path goes, and how a bug is logged. The login routes
 // themselves are the contract table's (test/login).
-
-const SECRET = 'a-fastify-test-secret-of-32-characters!!'
 
 type LogLine = { msg?: string; err?: { message?: string } }
 
@@ -25,18 +24,8 @@ beforeAll(async () => {
 afterAll(() => plex.close())
 afterEach(() => plex.reset())
 
-function loginOptions(extra: Partial<PlexLoginOptions> = {}): PlexLoginOptions {
-  return {
-    product: 'Fastify Login Test',
-    clientIdentifier: 'fastify-login-test',
-    session: { secret: SECRET },
-    pollInterval: 0.1,
-    plexTvUrl: plex.url,
-    clientsUrl: plex.url,
-    jwksUrl: plex.jwksUrl,
-    ...extra,
-  }
-}
+// The shared helper, on this file's fake plex.tv.
+const loginOptions = (extra?: Partial<PlexLoginOptions>) => sharedLoginOptions(plex, extra)
 
 async function started(create: (options?: object) => FastifyInstance, options?: object) {
   const app = create(options)

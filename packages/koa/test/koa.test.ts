@@ -2,19 +2,21 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setImmediate as tick } from 'node:timers/promises'
-import type { PlexLoginOptions } from '@plexauth/core'
 import * as core from '@plexauth/core'
 import { AUTHENTICATOR_KEY } from '@plexauth/core/adapter'
-import {
-  createFakePlex,
-  DEFAULT_CLIENT_IDENTIFIER,
-  DEFAULT_USER,
-  type FakePlex,
-  PLEX_PATHS,
-} from '@plexauth/testing'
+import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, DEFAULT_USER, type FakePlex } from '@plexauth/testing'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
-import { describe, expect, onTestFinished, test, vi } from 'vitest'
+import { describe, expect, onTestFinished, test } from 'vitest'
+import {
+  cookiesOf,
+  createPin,
+  expectLegacyBudgetPerClient,
+  LOGIN_SECRET,
+  legacyBudgetOptions,
+  loginOptions,
+  signIn,
+} from '../../../test/login/adapter-helpers.js'
 import * as adapter from '../src/index.js'
 import {
   type PlexAuthState,
@@ -106,7 +108,7 @@ describe.each([
 // What only the Koa adapter decides, on a running app: which address a client is, where a bug is reported,
 // what passes on to later middleware, and which headers an earlier middleware keeps.
 
-const SECRET = 'a-koa-test-secret-of-at-least-32-characters'
+const SECRET = LOGIN_SECRET
 const NEW_SECRET = 'a-new-koa-test-secret-of-at-least-32-chars'
 
 /** Listens on a free loopback port until the test ends; the app's URL. */
@@ -126,36 +128,16 @@ async function fakePlex(): Promise<FakePlex> {
   return plex
 }
 
-function loginOptions(plex: FakePlex, extra: Partial<PlexLoginOptions> = {}): PlexLoginOptions {
-  return {
-    product: 'Koa Login Test',
-    clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
-    session: { secret: SECRET },
-    pollInterval: 0.1,
-    plexTvUrl: plex.url,
-    clientsUrl: plex.url,
-    jwksUrl: plex.jwksUrl,
-    ...extra,
-  }
-}
-
-/** A browser's sign-in: `POST /pin`, the user approves at the fake plex.tv, one `GET /pin/:id`. */
-async function signIn(plex: FakePlex, url: string): Promise<Response> {
-  const created = await fetch(`${url}/auth/plex/pin`, {
-    method: 'POST',
-    headers: { accept: 'application/json', 'content-length': '0' },
+/** What an app emits as 'error': each error's message, and the path of the request it came with. */
+function emittedErrors(
+  app: Koa3<PlexAuthState> | Koa2<PlexAuthState>,
+): { message: unknown; path: unknown }[] {
+  const emitted: { message: unknown; path: unknown }[] = []
+  app.on('error', (err: Error, ctx?: { path?: string }) => {
+    emitted.push({ message: err.message, path: ctx?.path })
   })
-  expect(created.status).toBe(201)
-  const pin = (await created.json()) as { id: number; code: string }
-  plex.approvePin(pin.code)
-  const cookie = created.headers.getSetCookie().map((line) => line.split(';')[0])
-  return fetch(`${url}/auth/plex/pin/${pin.id}`, {
-    headers: { accept: 'application/json', cookie: cookie.join('; ') },
-  })
+  return emitted
 }
-
-/** The `name=value` part of each `Set-Cookie` line. */
-const cookiesOf = (res: Response): string[] => res.headers.getSetCookie().map((line) => line.split(';')[0]!)
 
 describe.each([
   ['Koa 3', Koa3],
@@ -166,55 +148,22 @@ describe.each([
     const app = new KoaClass<PlexAuthState>()
     app.silent = true
     app.proxy = true
-    app.use(
-      plexAuth({
-        jwksUrl: plex.jwksUrl,
-        clientIdentifier: DEFAULT_CLIENT_IDENTIFIER,
-        legacyTokens: true,
-        plexTvUrl: plex.url,
-        legacyLookupsPerClient: 1,
-      }),
-    )
+    app.use(plexAuth(legacyBudgetOptions(plex)))
     app.use((ctx) => {
       ctx.body = { id: ctx.state.plex?.user.id }
     })
     const url = await serve(app)
-    // No bucket refills while the clock stands still.
-    vi.useFakeTimers({ toFake: ['Date'] })
-    onTestFinished(() => {
-      vi.useRealTimers()
-    })
-    const ask = async (client: string, token: string) => {
+    await expectLegacyBudgetPerClient(plex, async (client, token) => {
       const res = await fetch(url, { headers: { 'x-forwarded-for': client, 'x-plex-token': token } })
       return { status: res.status, body: await res.json() }
-    }
-    // One client spends its budget (a burst of 3) on tokens plex.tv refuses, then waits.
-    for (let i = 0; i < 3; i++) {
-      expect(await ask('203.0.113.1', `unknownLegacyToken${i}x`)).toMatchObject({
-        status: 401,
-        body: { code: 'TOKEN_INVALID' },
-      })
-    }
-    expect(await ask('203.0.113.1', 'unknownLegacyToken3x')).toMatchObject({
-      status: 503,
-      body: { code: 'PLEX_UNAVAILABLE' },
     })
-    // Another client behind the same proxy (the same socket address) still has its own.
-    expect(await ask('203.0.113.2', plex.createLegacyToken())).toEqual({
-      status: 200,
-      body: { id: DEFAULT_USER.id },
-    })
-    expect(plex.requests(PLEX_PATHS.user)).toBe(4)
   })
 
   test("a guard's bug is emitted as 'error' with the request's context", async () => {
     const plex = await fakePlex()
     const app = new KoaClass<PlexAuthState>()
     app.silent = true
-    const emitted: { message: unknown; path: unknown }[] = []
-    app.on('error', (err: Error, ctx?: { path?: string }) => {
-      emitted.push({ message: err.message, path: ctx?.path })
-    })
+    const emitted = emittedErrors(app)
     app.use(plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER }))
     app.use(
       requireUser(() => {
@@ -232,10 +181,7 @@ describe.each([
     const plex = await fakePlex()
     const app = new KoaClass<PlexAuthState>()
     app.silent = true
-    const emitted: { message: unknown; path: unknown }[] = []
-    app.on('error', (err: Error, ctx?: { path?: string }) => {
-      emitted.push({ message: err.message, path: ctx?.path })
-    })
+    const emitted = emittedErrors(app)
     app.use(
       plexLogin(
         loginOptions(plex, {
@@ -286,10 +232,7 @@ describe.each([
     })
     app.use(plexLogin(loginOptions(plex)))
     const url = await serve(app)
-    const created = await fetch(`${url}/auth/plex/pin`, {
-      method: 'POST',
-      headers: { accept: 'application/json', 'content-length': '0' },
-    })
+    const created = await createPin(url)
     expect(created.status).toBe(201)
     const names = cookiesOf(created).map((cookie) => cookie.split('=')[0])
     expect(names).toContain('theme')
@@ -317,10 +260,7 @@ describe.each([
       ctx.body = { passedOn: ctx.originalUrl }
     })
     const url = await serve(app)
-    const created = await fetch(`${url}/auth/plex/pin`, {
-      method: 'POST',
-      headers: { accept: 'application/json', 'content-length': '0' },
-    })
+    const created = await createPin(url)
     expect(created.status).toBe(201)
     expect(await created.json()).toMatchObject({ id: expect.any(Number), code: expect.any(String) })
     const other = await fetch(`${url}/auth/other?next=/auth/plex/pin`)
