@@ -44,7 +44,7 @@ describe('plexAuth with a session object no plexLogin shares: checks of its own'
     expect((await auth.authenticate(due.request))?.user.id).toBe(plex.account.id)
     expect(keyRequests(plex)).toBe(1)
     expect(due.set).toEqual([
-      expect.stringMatching(/^plexauth_session=ey[^;]+; Path=\/; Max-Age=\d+; HttpOnly/),
+      expect.stringMatching(/^plexauth_session=ey[^;]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/),
     ])
     expect(events.ofType('keys_fetched')).toHaveLength(1)
   })
@@ -111,6 +111,33 @@ describe('the session authenticator’s request handling', () => {
     expect((await post('https://app.example.com'))?.user.id).toBe(42)
     await expectCode(post('https://evil.example'), 'CSRF_REJECTED')
     expect(auth.peek?.(request(cookie).request)?.user.id).toBe(42)
+  })
+
+  test('POST, PUT, PATCH and DELETE, in any case, need the app’s origin; GET, HEAD and OPTIONS do not', async () => {
+    const session = { secret: SECRET }
+    const auth = createSessionAuthenticator({ clientIdentifier: CLIENT, session })
+    const { value } = await sessionManagerFor(session).create(legacyIdentity(), undefined, false, undefined)
+    const cookie = `plexauth_session=${value}`
+    const send = (method: string, origin: string) =>
+      auth.authenticate(request(cookie, { method, headers: { ...LOOPBACK, cookie, origin } }).request)
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'delete', 'Patch']) {
+      await expectCode(send(method, 'https://evil.example'), 'CSRF_REJECTED')
+      expect((await send(method, 'http://127.0.0.1:3000'))?.user.id).toBe(42)
+    }
+    for (const method of ['GET', 'HEAD', 'OPTIONS', 'get']) {
+      expect((await send(method, 'https://evil.example'))?.user.id).toBe(42)
+    }
+  })
+
+  test('the session cookie is HttpOnly, SameSite=Lax and Path=/; Secure with __Host- except on plain loopback http', async () => {
+    const auth = createSessionAuthenticator({ clientIdentifier: CLIENT, session: { secret: SECRET } })
+    const plain = request('plexauth_session=garbage')
+    await expectCode(auth.authenticate(plain.request), 'TOKEN_MISSING')
+    expect(plain.set).toEqual(['plexauth_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax'])
+    const cookie = '__Host-plexauth_session=garbage'
+    const tls = request(cookie, { encrypted: true, headers: { host: 'app.example.com', cookie } })
+    await expectCode(auth.authenticate(tls.request), 'TOKEN_MISSING')
+    expect(tls.set).toEqual(['__Host-plexauth_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure'])
   })
 
   test('with the query named as a token source, peek leaves a request with a query string to the token path', async () => {

@@ -69,6 +69,20 @@ describe('requestContext and the CSRF check', () => {
     expect(check({})).toBe(false)
     expect(check({}, true)).toBe(true)
     expect(check({ 'sec-fetch-site': 'cross-site' }, true)).toBe(false)
+    // `none` (typed in, a bookmark) counts only where a request with neither header would.
+    expect(check({ 'sec-fetch-site': 'none' })).toBe(false)
+    expect(check({ 'sec-fetch-site': 'none' }, true)).toBe(true)
+  })
+
+  test('the origin is lower-case, and only the first X-Forwarded-Proto (the hop the browser reached) counts', () => {
+    const allowed = new Set<string>()
+    const upper = { headers: { host: 'App.Example.com:8443', origin: 'http://app.example.com:8443' } }
+    expect(requestContext(upper, undefined).origin).toBe('http://app.example.com:8443')
+    expect(isSameOrigin(upper, requestContext(upper, undefined), allowed)).toBe(true)
+    const proto = (value: string) =>
+      requestContext({ headers: { host: 'app.example.com', 'x-forwarded-proto': value } }, undefined).origin
+    expect(proto('HTTPS, http')).toBe('https://app.example.com')
+    expect(proto('http, https')).toBe('http://app.example.com')
   })
 })
 
