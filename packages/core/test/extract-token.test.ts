@@ -193,6 +193,11 @@ describe('extractToken', () => {
       expect(extractToken(request({}), { sources })).toBeUndefined()
       expect(extractToken(request({}, { url: 42 as unknown as string }), { sources })).toBeUndefined()
     })
+
+    test('a path without "?" holds no query, whatever it looks like', () => {
+      expect(extractToken(request({}, { url: `/a&X-Plex-Token=${TOKEN}` }), { sources })).toBeUndefined()
+      expect(extractToken(request({}, { url: `X-Plex-Token=${TOKEN}` }), { sources })).toBeUndefined()
+    })
   })
 
   test('overlong tokens are REQUEST_INVALID; 8 KiB is the limit', () => {

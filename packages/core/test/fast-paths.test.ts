@@ -60,6 +60,12 @@ describe('bearerReader: a cached bearer token read without its syntax check', ()
     ]) {
       expect(peekBearer(headers(value), DEFAULT), String(value)).toBeUndefined()
     }
+    // A rawHeaders value that is no string (no Node request has one) is left to extractToken, not read.
+    for (const value of [42, null, [`Bearer ${TOKEN}`]]) {
+      expect(
+        peekBearer({ headers: {}, rawHeaders: ['authorization', value as never] }, DEFAULT),
+      ).toBeUndefined()
+    }
   })
 
   test('leaves the request to extractToken when another source could hold a token', () => {

@@ -1,4 +1,4 @@
-import { PlexAuthError, REDACTED, redactTokens, redactUrl } from '@plexauth/core'
+import { PlexAuthError, REDACTED, redactHeaders, redactTokens, redactUrl } from '@plexauth/core'
 import { authenticatorOf } from '@plexauth/core/adapter'
 import { describe, expect, test } from 'vitest'
 
@@ -17,6 +17,43 @@ describe('redaction edges', () => {
     expect(redactTokens('X-Plex-Token=abcdefgh12 X-Plex-Token=')).toBe(
       `X-Plex-Token=${REDACTED} X-Plex-Token=`,
     )
+  })
+
+  test('Proxy-Authorization is a credential header: replaced whole, whatever its scheme', () => {
+    expect(
+      redactHeaders({ 'Proxy-Authorization': 'Digest username="ann", response="6629fae49393a05397450978"' }),
+    ).toEqual({ 'Proxy-Authorization': REDACTED })
+  })
+
+  test('a parameter name with a percent-encoded letter is still X-Plex-Token', () => {
+    for (const name of ['X-Plex-T%4Fken', 'x-plex-t%6Fken', '%58-Plex-Token', '%2558-Plex-Token']) {
+      expect(redactTokens(`/web?${name}=2ffLuB84dqLswk9skLos&page=2`), name).toBe(
+        `/web?${name}=${REDACTED}&page=2`,
+      )
+    }
+  })
+
+  test('a value ends at a separator, which is kept; a broken escape does not end it', () => {
+    for (const end of ['&', '#', ' ', '"', "'", '<', '>', ',', ';', '\x7f', '%26', '%3B']) {
+      expect(redactTokens(`X-Plex-Token=2ffLuB84dqLswk9skLos${end}page=2`), end).toBe(
+        `X-Plex-Token=${REDACTED}${end}page=2`,
+      )
+    }
+    expect(redactTokens('X-Plex-Token=2ffLu%8zB84dqLswk9skLos&page=2')).toBe(
+      `X-Plex-Token=${REDACTED}&page=2`,
+    )
+  })
+
+  test('"X-Plex-Token" followed by "?", "/" or "&" before any "=" names no parameter', () => {
+    for (const text of ['/docs/X-Plex-Token?page=2', '/x-plex-token/help?page=2', '/a?X-Plex-Token&page=2']) {
+      expect(redactTokens(text)).toBe(text)
+    }
+  })
+
+  test('redactUrl replaces a token parameter’s whole value, up to its "&", a leading blank in its name too', () => {
+    for (const name of ['X-Plex-Token', '+X-Plex-Token', '%20x-plex-token']) {
+      expect(redactUrl(`/web?${name}=ab<cd"ef&page=2`), name).toBe(`/web?${name}=${REDACTED}&page=2`)
+    }
   })
 })
 

@@ -1,4 +1,12 @@
-import { ERROR_CODES, extractToken, PlexAuthError, type PlexAuthErrorCode, toHttpError } from '@plexauth/core'
+import {
+  createPlexVerifier,
+  ERROR_CODES,
+  extractToken,
+  PlexAuthError,
+  type PlexAuthErrorCode,
+  toHttpError,
+} from '@plexauth/core'
+import { createAuthenticator, type PlexAuthOptions } from '@plexauth/core/adapter'
 import { base64url } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
 import { plexClaims, rejection, staticSetup } from './helpers.js'
@@ -78,6 +86,9 @@ describe('toHttpError', () => {
     expect(toHttpError(new PlexAuthError('CSRF_REJECTED', { reason: 'refused' })).body).not.toHaveProperty(
       'reason',
     )
+    // A reason set on another code's error after construction is not sent either.
+    const other = Object.assign(new PlexAuthError('CSRF_REJECTED'), { reason: 'refused' })
+    expect(toHttpError(other).body).not.toHaveProperty('reason')
   })
 
   test('sign-in codes: 410 PIN_EXPIRED, 403 LOGIN_STATE_INVALID and CSRF_REJECTED, 429 with Retry-After', () => {
@@ -119,6 +130,9 @@ describe('toHttpError', () => {
     expect(retry(Number.NaN)).toBe('1')
     expect(retry(Number.POSITIVE_INFINITY)).toBe('1')
     expect(retry(-10)).toBe('1')
+    // delay-seconds stays digits: more than a day is a day.
+    expect(retry(86_400.5)).toBe('86400')
+    expect(retry(1e21)).toBe('86400')
   })
 
   test('only 503 and 429 carry Retry-After', () => {
@@ -221,5 +235,47 @@ describe('no attacker-controlled string is ever reflected', () => {
       expect(JSON.stringify(toHttpError(err, { realm: MARK }).body)).not.toContain(MARK)
     }
     expect(new Set(errors.map((err) => err.code)).size).toBeGreaterThan(3)
+  })
+})
+
+describe('createAuthenticator options', () => {
+  const OFFLINE = { clientIdentifier: 'my-app', jwks: { maxAge: 60 } } as const
+
+  test.each([
+    ['an unknown source', { tokenSources: ['cookie'] }],
+    ['an empty list', { tokenSources: [] }],
+    ['a string', { tokenSources: 'query' }],
+    ['a realm with a quote', { realm: 'my "app"' }],
+    ['a realm with a backslash', { realm: 'my\\app' }],
+    ['a realm with a line break', { realm: 'my\r\napp' }],
+    ['a realm of 129 characters', { realm: 'r'.repeat(129) }],
+    ['a realm that is no string', { realm: 42 }],
+    ['a misspelt option', { credentialRequired: false }],
+    ['options that are no object', 'my-app'],
+    ['null options', null],
+  ])('%s is a TypeError naming plexauth', (_name, options) => {
+    expect(() => createAuthenticator(options as PlexAuthOptions)).toThrow(/^plexauth: /)
+    expect(() => createAuthenticator(options as PlexAuthOptions)).toThrow(TypeError)
+  })
+
+  test('a realm of 128 printable characters is sent as it is', () => {
+    const realm = `${'r'.repeat(127)} `
+    const auth = createAuthenticator({ ...OFFLINE, realm })
+    expect(auth.toHttpError(new PlexAuthError('TOKEN_MISSING')).headers['www-authenticate']).toBe(
+      `Bearer realm="${realm}"`,
+    )
+  })
+
+  test('an adapter’s own option names pass; an option left undefined is no option', () => {
+    expect(createAuthenticator({ ...OFFLINE, mine: 1 } as PlexAuthOptions, ['mine']).realm).toBe('plex')
+    const verifier = createPlexVerifier(OFFLINE)
+    const shared = createAuthenticator({ verifier, clientIdentifier: undefined, realm: 'shared' })
+    expect(shared.verifier).toBe(verifier)
+    expect(() => createAuthenticator({ verifier, clientIdentifier: 'my-app' })).toThrow(TypeError)
+    expect(() => createAuthenticator({ verifier: {} as never })).toThrow(TypeError)
+    // A misspelt option is named as such, a shared verifier or not.
+    expect(() => createAuthenticator({ verifier, credentialRequired: false } as PlexAuthOptions)).toThrow(
+      'plexauth: unknown option credentialRequired',
+    )
   })
 })
