@@ -129,6 +129,21 @@ describe('the session authenticator’s request handling', () => {
     }
   })
 
+  test('a request carrying a token is authenticated by the token, not by its session cookie', async () => {
+    const plex = await startPlex()
+    const session = { secret: SECRET }
+    const auth = createSessionAuthenticator({ clientIdentifier: CLIENT, jwksUrl: plex.jwksUrl, session })
+    const { value } = await sessionManagerFor(session).create(legacyIdentity(), undefined, false, undefined)
+    const cookie = `plexauth_session=${value}`
+    const withToken = (authorization: string) =>
+      auth.authenticate(request(cookie, { headers: { ...LOOPBACK, cookie, authorization } }).request)
+    const identity = await withToken(`Bearer ${plex.issueToken()}`)
+    expect(identity?.user.id).toBe(plex.account.id)
+    expect(identity?.user.id).not.toBe(42)
+    // A bad token is refused, never made good by the cookie beside it.
+    await expectCode(withToken('Bearer a.b.c'), 'TOKEN_MALFORMED')
+  })
+
   test('the session cookie is HttpOnly, SameSite=Lax and Path=/; Secure with __Host- except on plain loopback http', async () => {
     const auth = createSessionAuthenticator({ clientIdentifier: CLIENT, session: { secret: SECRET } })
     const plain = request('plexauth_session=garbage')

@@ -294,6 +294,35 @@ describe('SessionManager', () => {
     })
   })
 
+  test('expiry is exact: a session ends at its exp second, and peek never serves it from memory past exp', async () => {
+    useFakeDate()
+    const { checks } = fakeChecks()
+    const sessions = manager({ maxAge: 60, revalidateAfter: 300 })
+    const { value } = await sessions.create(legacyIdentity(), undefined, false, undefined)
+    expect((await sessions.resolve(value, checks)).identity?.user.id).toBe(42)
+    advance(59.999)
+    expect(sessions.peek(value)?.user.id).toBe(42)
+    // Only this very cookie is served from memory, not another with the same tail.
+    expect(sessions.peek(`${value.startsWith('A') ? 'B' : 'A'}${value.slice(1)}`)).toBeUndefined()
+    advance(0.001)
+    expect(sessions.peek(value)).toBeUndefined()
+    expect(await manager({ maxAge: 60, revalidateAfter: 300 }).resolve(value, checks)).toEqual({
+      identity: undefined,
+      clear: true,
+    })
+  })
+
+  test('an outage serves the last check until revalidateAfter + staleIfError, exactly', async () => {
+    useFakeDate()
+    const { state, checks } = fakeChecks()
+    const { value } = await manager().create(legacyIdentity(), ACCESS, false, undefined)
+    state.verify = () => new PlexAuthError('PLEX_UNAVAILABLE')
+    advance(359.999)
+    expect((await manager().resolve(value, checks)).identity?.access?.stale).toBe(true)
+    advance(0.001)
+    await expect(manager().resolve(value, checks)).rejects.toMatchObject({ code: 'PLEX_UNAVAILABLE' })
+  })
+
   test('an app of 1 KiB still fits the cookie in 4 KiB', async () => {
     const app = { blob: 'x'.repeat(1000) }
     const { value } = await manager().create(legacyIdentity(), ACCESS, false, app)
