@@ -163,7 +163,15 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: 'main',
     guards: [{ kind: 'anyScope', scopes: ['email', 'restricted'] }],
   },
+  {
+    method: 'GET',
+    path: '/email-and-username',
+    auth: 'main',
+    guards: [{ kind: 'scopes', scopes: ['email', 'username'] }],
+  },
   { method: 'GET', path: '/owner', auth: 'main', guards: [{ kind: 'user', predicate: isOwner }] },
+  // A JavaScript app's predicate may answer a truthy value that is not `true`: only `true` lets a request in.
+  { method: 'GET', path: '/truthy', auth: 'main', guards: [{ kind: 'user', predicate: () => 1 as never }] },
   { method: 'GET', path: '/owner-async', auth: 'main', guards: [{ kind: 'user', predicate: isOwnerLater }] },
   {
     method: 'GET',
@@ -449,6 +457,16 @@ export const CASES: readonly ContractCase[] = [
     expect: missing,
   },
   {
+    name: 'requireScopes: every scope present',
+    request: (p) => get('/email-and-username', bearer(p.issueToken({ scopes: ['username', 'email'] }))),
+    expect: ok(OWNER_ID),
+  },
+  {
+    name: 'requireScopes: one of two missing',
+    request: (p) => get('/email-and-username', bearer(p.issueToken({ scopes: ['email'] }))),
+    expect: { status: 403, wwwAuthenticate: noScope('email username'), code: 'INSUFFICIENT_SCOPE' },
+  },
+  {
     name: 'requireAnyScope: one of them present',
     request: (p) => get('/any', bearer(p.issueToken({ scopes: ['restricted'] }))),
     expect: ok(OWNER_ID),
@@ -476,6 +494,11 @@ export const CASES: readonly ContractCase[] = [
   {
     name: 'requireUser: async predicate false',
     request: (p) => get('/owner-async', bearer(p.issueToken({ user: { id: 12 } }))),
+    expect: { status: 403, wwwAuthenticate: realm, code: 'ACCESS_DENIED' },
+  },
+  {
+    name: 'requireUser: a truthy answer that is not true',
+    request: (p) => get('/truthy', bearer(p.issueToken())),
     expect: { status: 403, wwwAuthenticate: realm, code: 'ACCESS_DENIED' },
   },
   {
