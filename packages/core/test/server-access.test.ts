@@ -270,6 +270,11 @@ describe("who decides ownership (issue 11): never the user's own device list", (
         body: forged(server.machineIdentifier, { owned: true, ownerId: null }),
       })
       await expectCode(guard({}, mode)(stranger), 'ACCESS_DENIED')
+      // Nor when that device names the owner's account: an entry the user owns is shared by nobody.
+      plex.fail(PLEX_PATHS.resources, {
+        body: forged(server.machineIdentifier, { owned: true, ownerId: plex.account.id }),
+      })
+      await expectCode(guard({ accessTtl: 0 }, mode)(stranger), 'ACCESS_DENIED')
     },
   )
 
