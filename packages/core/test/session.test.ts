@@ -231,6 +231,26 @@ describe('SessionManager', () => {
     expect(sessions.peek(String(checked.renewed?.value))).toBe(checked.identity)
   })
 
+  test("a legacy session's check takes plex.tv's current user and scopes, for this request and the re-sealed cookie", async () => {
+    useFakeDate()
+    const sessions = manager()
+    const { state, checks } = fakeChecks()
+    const { value } = await sessions.create(legacyIdentity(), ACCESS, false, undefined)
+    const renamed = { ...USER, username: 'renamed', restricted: true }
+    state.verify = () => {
+      const identity = { kind: 'legacy', user: renamed, scopes: ['username', 'email'] }
+      Object.defineProperty(identity, 'token', { value: 'legacy-token-0001', enumerable: false })
+      return identity as unknown as PlexIdentity
+    }
+    advance(61)
+    const checked = await sessions.resolve(value, checks)
+    expect(checked.identity).toMatchObject({ user: renamed, scopes: ['username', 'email'] })
+    // Another process opens the re-sealed cookie without a check, and finds the same.
+    const reopened = await manager().resolve(String(checked.renewed?.value), checks)
+    expect(state.verifyCalls).toBe(1)
+    expect(reopened.identity).toMatchObject({ user: renamed, scopes: ['username', 'email'] })
+  })
+
   test('concurrent requests with one due cookie share one check', async () => {
     useFakeDate()
     const sessions = manager()
