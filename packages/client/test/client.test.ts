@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PLEX_PATHS } from '@plexauth/testing'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { createPlexClient, fileStore } from '../src/index.js'
 import {
   advance,
@@ -130,18 +130,36 @@ describe('refresh', () => {
     const client = clientFor(plex, { store, maxRetries: 0, timeout: 0.2 })
     const first = await login(client, plex)
     advance(6 * DAY)
-    for (const mode of [{ status: 503 }, { status: 429 }, 'down', 'hang'] as const) {
+    const transient = [
+      { status: 503 },
+      { status: 429 },
+      'down',
+      'hang',
+      'garbage',
+      { hugeBytes: 2 * 1024 * 1024 },
+    ] as const
+    for (const mode of transient) {
       plex.fail(PLEX_PATHS.nonce, mode, { times: 1 })
       expect(await client.getToken(), JSON.stringify(mode)).toBe(first)
       expect(store.state()?.token).toBe(first)
       // The next try waits a minute, so that a failing plex.tv is not asked on every call.
       advance(61)
     }
+    // A refusal (4xx) is no passing trouble: it surfaces, ahead of expiry too.
+    plex.fail(PLEX_PATHS.nonce, { status: 400 }, { times: 1 })
+    expect(await errorCode(client.getToken())).toBe('HTTP_ERROR')
     plex.fail(PLEX_PATHS.nonce, { status: 500 })
     const nonceCalls = plex.requests(PLEX_PATHS.nonce)
     expect(await client.getToken()).toBe(first)
     expect(await client.getToken()).toBe(first)
     expect(plex.requests(PLEX_PATHS.nonce)).toBe(nonceCalls + 1)
+    // Tried again once a minute has passed on the clock since the failure, not a moment before.
+    vi.setSystemTime(Date.now() + 59_999)
+    expect(await client.getToken()).toBe(first)
+    expect(plex.requests(PLEX_PATHS.nonce)).toBe(nonceCalls + 1)
+    vi.setSystemTime(Date.now() + 1)
+    expect(await client.getToken()).toBe(first)
+    expect(plex.requests(PLEX_PATHS.nonce)).toBe(nonceCalls + 2)
     // Asked for explicitly, a refresh reports its failure.
     expect(await errorCode(client.getToken({ forceRefresh: true }))).toBe('HTTP_ERROR')
     // Once the stored token has expired, nothing is left to serve: the failure surfaces.
@@ -151,6 +169,39 @@ describe('refresh', () => {
     const second = await client.getToken()
     expect(second).not.toBe(first)
     expect(store.state()?.token).toBe(second)
+  })
+
+  test('served as it is while more than refreshWithin is left; refreshed from exactly refreshWithin on', async () => {
+    useFakeDate()
+    const plex = await startFake()
+    const client = clientFor(plex, { refreshWithin: 3600 })
+    const first = await login(client, plex)
+    const refreshFrom = decodeJwt(first).exp! * 1000 - 3_600_000
+    vi.setSystemTime(refreshFrom - 1)
+    expect(await client.getToken()).toBe(first)
+    expect(plex.requests(PLEX_PATHS.nonce)).toBe(0)
+    vi.setSystemTime(refreshFrom)
+    expect(await client.getToken()).not.toBe(first)
+    expect(plex.requests(PLEX_PATHS.nonce)).toBe(1)
+  })
+
+  test('a token that expires while its refresh fails is not served: the failure surfaces', async () => {
+    useFakeDate()
+    const plex = await startFake()
+    let expireDuringNonce = false
+    const slowFetch: typeof fetch = (input, init) => {
+      // The clock passes the token's expiry while plex.tv is asked for a nonce (which then fails).
+      if (expireDuringNonce && String(input).includes(PLEX_PATHS.nonce)) advance(2 * DAY)
+      return fetch(input, init)
+    }
+    const store = spyStore()
+    const client = clientFor(plex, { store, maxRetries: 0, fetch: slowFetch })
+    const first = await login(client, plex)
+    advance(6 * DAY + 60)
+    expireDuringNonce = true
+    plex.fail(PLEX_PATHS.nonce, { status: 503 }, { times: 1 })
+    expect(await errorCode(client.getToken())).toBe('HTTP_ERROR')
+    expect(store.state()?.token).toBe(first)
   })
 
   test('a rotated Plex key: a token signed by a new key verifies; one whose key was retired is replaced', async () => {
@@ -254,6 +305,18 @@ describe('refresh', () => {
     plex.fail(PLEX_PATHS.nonce, { status: 429, headers: { 'retry-after': '3600' } })
     expect(await errorCode(client.getToken({ forceRefresh: true }))).toBe('RATE_LIMITED')
     expect(sleeps).toHaveLength(3)
+  })
+
+  test('concurrent forced refreshes share one refresh: one nonce, one exchange, one token', async () => {
+    const plex = await startFake()
+    const client = clientFor(plex)
+    await login(client, plex)
+    const tokens = await Promise.all([
+      client.getToken({ forceRefresh: true }),
+      client.getToken({ forceRefresh: true }),
+    ])
+    expect(tokens[1]).toBe(tokens[0])
+    expect([plex.requests(PLEX_PATHS.nonce), plex.requests(PLEX_PATHS.token)]).toEqual([1, 1])
   })
 
   test('concurrent getToken() calls share one refresh: one nonce, one exchange', async () => {

@@ -1,6 +1,12 @@
 import { PLEX_PATHS, STRONG_PIN_LIFETIME } from '@plexauth/testing'
-import { describe, expect, test } from 'vitest'
-import { createPlexClient, isPlexClientError, PlexClientError } from '../src/index.js'
+import { describe, expect, test, vi } from 'vitest'
+import {
+  createPlexClient,
+  isPlexClientError,
+  PlexClientError,
+  type PlexClientState,
+  type PlexClientStore,
+} from '../src/index.js'
 import { advance, clientFor, errorCode, login, spyStore, startFake, useFakeDate } from './helpers.js'
 
 describe('account extras', () => {
@@ -151,6 +157,8 @@ describe('network limits', () => {
     await login(clientFor(plex, { store }), plex)
     plex.fail(PLEX_PATHS.keys, { status: 503 })
     expect(await errorCode(clientFor(plex, { store }).getToken())).toBe('KEYS_UNAVAILABLE')
+    // No new token is asked for that could not be checked either.
+    expect([plex.requests(PLEX_PATHS.nonce), plex.requests(PLEX_PATHS.token)]).toEqual([0, 0])
     expect(store.state()?.token).toBeDefined()
   })
 
@@ -188,6 +196,33 @@ describe('login edge cases', () => {
     const pin = await client.startLogin()
     advance(STRONG_PIN_LIFETIME + 1)
     expect(await errorCode(client.waitForLogin(pin))).toBe('LOGIN_EXPIRED')
+  })
+
+  test('a PIN whose expiry the clock has reached: LOGIN_EXPIRED without asking plex.tv', async () => {
+    useFakeDate()
+    const plex = await startFake()
+    const client = clientFor(plex)
+    const pin = await client.startLogin()
+    const polls = plex.requests(PLEX_PATHS.pin)
+    vi.setSystemTime(pin.expiresAt)
+    expect(await errorCode(client.waitForLogin(pin))).toBe('LOGIN_EXPIRED')
+    expect(plex.requests(PLEX_PATHS.pin)).toBe(polls)
+  })
+
+  test("waitForLogin waits the interval it is given between polls, not the client's pollInterval", async () => {
+    const plex = await startFake()
+    let code = ''
+    const sleeps: number[] = []
+    const client = clientFor(plex, {
+      sleep: async (ms) => {
+        sleeps.push(ms)
+        plex.approvePin(code)
+      },
+    })
+    const pin = await client.startLogin()
+    code = pin.code
+    await client.waitForLogin(pin, { interval: 5 })
+    expect(sleeps).toEqual([5000])
   })
 
   test('plex.tv answers 404 for the PIN (gone there: code 1020): LOGIN_EXPIRED at once, not polled again', async () => {
@@ -242,6 +277,128 @@ describe('login edge cases', () => {
     expect(await again.getClientIdentifier()).toBe(before.clientIdentifier)
     await login(again, plex)
     expect(store.state()?.device).toEqual(before.device)
+  })
+})
+
+describe('the state a client keeps', () => {
+  test('a store whose load resolves null holds nothing yet: an identifier is generated and saved', async () => {
+    const plex = await startFake()
+    let saved: PlexClientState | null = null
+    const store: PlexClientStore = {
+      load: () => saved,
+      save: (state) => {
+        saved = state
+      },
+    }
+    const clientIdentifier = await clientFor(plex, { store }).getClientIdentifier()
+    expect(saved).toEqual({ version: 1, clientIdentifier })
+  })
+
+  test('a store that failed to load is read again on the next call (the user may have fixed it)', async () => {
+    const plex = await startFake()
+    const inner = spyStore()
+    let failures = 1
+    const store: PlexClientStore = {
+      load: () => {
+        if (failures-- > 0) throw new Error('not mounted yet')
+        return inner.load()
+      },
+      save: (state) => inner.save(state),
+    }
+    const client = clientFor(plex, { store })
+    expect(await errorCode(client.getClientIdentifier())).toBe('STORE_FAILED')
+    const clientIdentifier = await client.getClientIdentifier()
+    expect(inner.state()).toEqual({ version: 1, clientIdentifier })
+  })
+
+  test('a change that leaves the state as it is writes nothing', async () => {
+    const plex = await startFake()
+    const store = spyStore()
+    const client = clientFor(plex, { store })
+    await client.logout()
+    expect(store.saves).toBe(0)
+    await client.getClientIdentifier()
+    expect(store.saves).toBe(1)
+    // Nothing to forget: no token, no device key.
+    await client.logout()
+    expect(store.saves).toBe(1)
+  })
+
+  test('what another process stored between the first load and a change is kept, never replaced by a new identifier or key', async () => {
+    const plex = await startFake()
+    const shared = spyStore()
+    await clientFor(plex, { store: shared }).startLogin()
+    const stored = shared.state()!
+    // The first load finds nothing; by the change's re-read, the other process has stored its key.
+    let loads = 0
+    const store: PlexClientStore = {
+      load: () => (loads++ === 0 ? undefined : shared.load()),
+      save: (state) => shared.save(state),
+    }
+    const pin = await clientFor(plex, { store }).startLogin()
+    expect(shared.state()).toEqual(stored)
+    expect(pin.authUrl).toContain(`clientID=${stored.clientIdentifier}&`)
+    loads = 0
+    expect(await clientFor(plex, { store }).getClientIdentifier()).toBe(stored.clientIdentifier)
+    expect(shared.state()).toEqual(stored)
+  })
+
+  test('changes of one process take turns: the identifier asked for during a first login is the one stored', async () => {
+    const plex = await startFake()
+    const store = spyStore()
+    const client = clientFor(plex, { store })
+    const [clientIdentifier, pin] = await Promise.all([client.getClientIdentifier(), client.startLogin()])
+    expect(store.state()?.clientIdentifier).toBe(clientIdentifier)
+    expect(pin.authUrl).toContain(`clientID=${clientIdentifier}&`)
+  })
+
+  test('a logout that could not be written still keeps a login under way from storing its token', async () => {
+    const plex = await startFake()
+    const inner = spyStore()
+    let savesFail = false
+    const store: PlexClientStore = {
+      load: () => inner.load(),
+      save: (state) => {
+        if (savesFail) throw new Error('disk full')
+        return inner.save(state)
+      },
+    }
+    const client = clientFor(plex, { store })
+    const pin = await client.startLogin()
+    const waiting = client.waitForLogin(pin)
+    savesFail = true
+    expect(await errorCode(client.logout())).toBe('STORE_FAILED')
+    savesFail = false
+    plex.approvePin(pin.code)
+    expect(await errorCode(waiting)).toBe('NOT_LOGGED_IN')
+    expect(inner.state()?.device).toBeDefined()
+    expect(inner.state()?.token).toBeUndefined()
+  })
+
+  test('a logout after startLogin, before any token, forgets the device key too', async () => {
+    const plex = await startFake()
+    const store = spyStore()
+    const client = clientFor(plex, { store })
+    await client.startLogin()
+    const { clientIdentifier, device } = store.state()!
+    expect(device).toBeDefined()
+    await client.logout()
+    expect(store.state()).toEqual({ version: 1, clientIdentifier })
+  })
+
+  test('the client keeps its own copy of what it saves: a store that changes the object it was given changes nothing', async () => {
+    const plex = await startFake()
+    const inner = spyStore()
+    const store: PlexClientStore = {
+      load: () => inner.load(),
+      save: (state) => {
+        inner.save(state)
+        state.clientIdentifier = 'changed-by-the-store'
+      },
+    }
+    const clientIdentifier = await clientFor(plex, { store }).getClientIdentifier()
+    expect(clientIdentifier).not.toBe('changed-by-the-store')
+    expect(inner.state()?.clientIdentifier).toBe(clientIdentifier)
   })
 })
 

@@ -84,3 +84,22 @@ describe('the client request: every failure becomes one coded PlexClientError', 
     expect(err).toMatchObject({ code: 'RATE_LIMITED', status: 429, retryAfter: 7 })
   })
 })
+
+describe('what the client request sends', () => {
+  test('a body goes as JSON with its content type; a request without one has none', async () => {
+    const seen: { body: unknown; type: string | null }[] = []
+    const http: HttpSettings = {
+      ...settings(async () => new Response('{}')),
+      fetch: async (_url, init) => {
+        seen.push({ body: init?.body, type: new Headers(init?.headers).get('content-type') })
+        return new Response('{}')
+      },
+    }
+    await send(http, { method: 'POST', url: GET.url, headers: {}, body: { jwk: { kty: 'OKP' } } })
+    await send(http, GET)
+    expect(seen).toEqual([
+      { body: '{"jwk":{"kty":"OKP"}}', type: 'application/json' },
+      { body: undefined, type: null },
+    ])
+  })
+})

@@ -178,10 +178,13 @@ describe('a logout stays a logout for every client sharing the store (plexauth l
   test('a lock file that cannot be created (its name too long): STORE_FAILED, nothing stored', async () => {
     const plex = await startFake()
     const dir = await tempDir()
-    // 250 characters are a valid file name; with `.lock` the lock's is over the 255 a name may have.
-    const path = join(dir, `${'p'.repeat(245)}.json`)
+    // 251 characters are a valid file name; with `.lock` the lock's is over the 255 a name may have.
+    const path = join(dir, `${'p'.repeat(246)}.json`)
     const client = clientFor(plex, { store: fileStore(path) })
-    expect(await errorCode(client.getClientIdentifier())).toBe('STORE_FAILED')
+    const failing = client.getClientIdentifier()
+    expect(await errorCode(failing)).toBe('STORE_FAILED')
+    // Refused at once with the reason, not taken for another process's lock and waited for.
+    await expect(failing).rejects.toMatchObject({ cause: { code: 'ENAMETOOLONG' } })
     expect(await readdir(dir)).toEqual([])
   })
 

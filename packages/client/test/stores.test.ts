@@ -6,6 +6,7 @@ import {
   open,
   readdir,
   readFile,
+  rename,
   stat,
   symlink,
   utimes,
@@ -13,10 +14,17 @@ import {
 } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, join } from 'node:path'
-import { describe, expect, onTestFinished, test } from 'vitest'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import { generateDeviceKey } from '../src/device-key.js'
 import { createPlexClient, fileStore, memoryStore, type PlexClientState } from '../src/index.js'
-import { errorCode, startFake, tempDir } from './helpers.js'
+import { advance, errorCode, startFake, tempDir, useFakeDate } from './helpers.js'
+
+// The store's own calls, passed through: a test can count them or make one fail.
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>()
+  return { ...fs, open: vi.fn(fs.open), rename: vi.fn(fs.rename) }
+})
 
 async function sampleState(): Promise<PlexClientState> {
   return { version: 1, clientIdentifier: 'c0ffee', device: await generateDeviceKey(), token: 'a.b.c' }
@@ -59,8 +67,16 @@ describe('fileStore', () => {
     // A write of another process sharing the file, still going on: left alone.
     await writeFile(inProgress, '{"version":1')
     await writeFile(join(dir, 'unrelated.tmp'), 'not the store file')
+    // Old, and named like the store, but not a save's temporary file: `.<file>.<something>.tmp`.
+    const notTemporary = ['.plex.json.tmp', '.plex.json.5d1e4a4e.bak']
+    for (const name of notTemporary) {
+      await writeFile(join(dir, name), 'not a save of the store')
+      await utimes(join(dir, name), anHourAgo, anHourAgo)
+    }
     await store.save({ ...state, token: 'd.e.f' })
-    expect((await readdir(dir)).sort()).toEqual([basename(inProgress), 'plex.json', 'unrelated.tmp'].sort())
+    expect((await readdir(dir)).sort()).toEqual(
+      [basename(inProgress), 'plex.json', 'unrelated.tmp', ...notTemporary].sort(),
+    )
     expect((await store.load())?.token).toBe('d.e.f')
   })
 
@@ -98,6 +114,20 @@ describe('fileStore', () => {
     },
   )
 
+  test('a save that fails removes its temporary file (it holds the private key); the stored state stays', async () => {
+    const dir = await tempDir()
+    const store = fileStore(join(dir, 'plex.json'))
+    const state = await sampleState()
+    await store.save(state)
+    const failure = Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' })
+    vi.mocked(rename).mockRejectedValueOnce(failure)
+    const saving = Promise.resolve().then(() => store.save({ ...state, token: 'd.e.f' }))
+    expect(await errorCode(saving)).toBe('STORE_FAILED')
+    await expect(saving).rejects.toMatchObject({ cause: failure })
+    expect(await readdir(dir)).toEqual(['plex.json'])
+    expect(await store.load()).toEqual(state)
+  })
+
   test('save refuses to replace a corrupted file; load reports it', async () => {
     const path = join(await tempDir(), 'plex.json')
     await writeFile(path, 'not json at all', { mode: 0o600 })
@@ -116,10 +146,93 @@ describe('fileStore', () => {
       'STORE_FAILED',
     )
     expect(fileStore('~/.config/x/plex.json').path).toBe(join(homedir(), '.config/x/plex.json'))
+    expect(fileStore('~').path).toBe(homedir())
+  })
+})
+
+describe("fileStore's lock", () => {
+  test("a change through the lock creates the store's folders with mode 0700", async () => {
+    const plex = await startFake()
+    const top = join(await tempDir(), 'config')
+    const dir = join(top, 'app')
+    const store = fileStore(join(dir, 'plex.json'))
+    await createPlexClient({ product: 'Store Test', baseUrl: plex.url, store }).getClientIdentifier()
+    expect((await stat(top)).mode & 0o777).toBe(0o700)
+    expect((await stat(dir)).mode & 0o777).toBe(0o700)
+    expect(await readdir(dir)).toEqual(['plex.json'])
+  })
+
+  test('a live lock: the change waits while the clock is short of 10 s, and gives up once it reaches them', async () => {
+    const path = join(await tempDir(), 'plex.json')
+    const lockPath = `${path}.lock`
+    await writeFile(lockPath, '', { mode: 0o600 })
+    useFakeDate()
+    const tries = () => vi.mocked(open).mock.calls.filter(([file]) => file === lockPath).length
+    const waitForTries = async (count: number) => {
+      while (tries() < count) await sleep(5)
+    }
+    let settled = false
+    const outcome = Promise.resolve()
+      .then(() => fileStore(path).lock?.(async () => {}))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      .finally(() => {
+        settled = true
+      })
+    // The clock stands still but for these jumps; the deadline is set before the first try.
+    await waitForTries(1)
+    advance(9.9)
+    await waitForTries(tries() + 2)
+    expect(settled).toBe(false)
+    advance(0.1)
+    for (let polls = 0; !settled && polls < 200; polls++) await sleep(10)
+    const gaveUp = settled
+    // A wrong wait ends here: the lock turns stale and is taken over.
+    advance(60)
+    expect(await outcome).toMatchObject({
+      name: 'PlexClientError',
+      code: 'STORE_FAILED',
+      cause: { message: `${lockPath} is held by another process` },
+    })
+    expect(gaveUp).toBe(true)
   })
 })
 
 describe('fileStore, what is not a store', () => {
+  test('a file of exactly 64 KiB is read; one byte more is STORE_CORRUPT', async () => {
+    const dir = await tempDir()
+    const json = JSON.stringify(await sampleState())
+    const limit = 64 * 1024
+    const exact = join(dir, 'exact.json')
+    await writeFile(exact, json + ' '.repeat(limit - json.length), { mode: 0o600 })
+    expect((await stat(exact)).size).toBe(limit)
+    expect(await fileStore(exact).load()).toEqual(JSON.parse(json))
+    const over = join(dir, 'over.json')
+    await writeFile(over, json + ' '.repeat(limit + 1 - json.length), { mode: 0o600 })
+    expect(await errorCode(Promise.resolve().then(() => fileStore(over).load()))).toBe('STORE_CORRUPT')
+  })
+
+  test('a file that holds more than its size said (one growing after the check) is STORE_CORRUPT', async () => {
+    const path = join(await tempDir(), 'plex.json')
+    const json = JSON.stringify(await sampleState())
+    // Valid JSON of 64 KiB and one byte: only the count of what was read can refuse it.
+    await writeFile(path, json + ' '.repeat(64 * 1024 + 1 - json.length), { mode: 0o600 })
+    const probe = await open(path, 'r')
+    const fileHandle = Object.getPrototypeOf(probe) as { stat: (this: unknown) => Promise<{ size: number }> }
+    await probe.close()
+    const realStat = fileHandle.stat
+    const lying = vi.spyOn(fileHandle, 'stat').mockImplementation(async function (this: unknown) {
+      return Object.assign(await realStat.call(this), { size: 100 }) as never
+    })
+    onTestFinished(() => {
+      lying.mockRestore()
+    })
+    expect(await errorCode(Promise.resolve().then(() => fileStore(path).load()))).toBe('STORE_CORRUPT')
+    expect(lying).toHaveBeenCalled()
+  })
+
   test('a file over 64 KiB is STORE_CORRUPT, never read; a path through a regular file is STORE_FAILED', async () => {
     const dir = await tempDir()
     const big = join(dir, 'big.json')
@@ -186,7 +299,7 @@ async function storeFile(mode: number): Promise<{ dir: string; path: string; tex
 
 describe.skipIf(!unix)('fileStore refuses a store that is not private to the user (as ssh does)', () => {
   test('a file group or others can read or write: STORE_INSECURE saying the path, the mode and the chmod to run', async () => {
-    for (const mode of [0o644, 0o640, 0o606, 0o660, 0o604, 0o620]) {
+    for (const mode of [0o644, 0o640, 0o606, 0o660, 0o604, 0o620, 0o610, 0o601]) {
       const { path, text } = await storeFile(mode)
       const store = fileStore(path)
       const message = await insecureError(Promise.resolve().then(() => store.load()))
@@ -259,6 +372,42 @@ describe.skipIf(!unix)('fileStore refuses a store that is not private to the use
     await chmod(dir, 0o700)
     await store.save({ version: 1, clientIdentifier: 'x' })
     expect((await store.load())?.clientIdentifier).toBe('x')
+  })
+
+  test.skipIf(!asRoot)(
+    'for a user other than root: a folder of their own or of root is fine, one of another user is not',
+    async () => {
+      const user = 1000
+      const getuid = vi.spyOn(process, 'getuid').mockReturnValue(user)
+      onTestFinished(() => {
+        getuid.mockRestore()
+      })
+      const { dir, path } = await storeFile(0o600)
+      await chown(path, user, user)
+      const store = fileStore(path)
+      expect((await stat(dir)).uid).toBe(0)
+      expect((await store.load())?.clientIdentifier).toBe('c0ffee')
+      await chown(dir, user, user)
+      expect((await store.load())?.clientIdentifier).toBe('c0ffee')
+      await chown(dir, OTHER_UID, OTHER_UID)
+      expect(await insecureError(Promise.resolve().then(() => store.load()))).toContain(
+        `the folder ${dir} is owned by uid ${OTHER_UID}, not by you (uid ${user}) or root`,
+      )
+    },
+  )
+
+  test('a lock is not taken in a folder others can write: STORE_INSECURE, nothing run, no lock file left', async () => {
+    const dir = await tempDir()
+    await chmod(dir, 0o777)
+    let ran = false
+    const locking = Promise.resolve().then(() =>
+      fileStore(join(dir, 'plex.json')).lock?.(async () => {
+        ran = true
+      }),
+    )
+    expect(await insecureError(locking)).toContain(`chmod 700 ${dir}`)
+    expect(ran).toBe(false)
+    expect(await readdir(dir)).toEqual([])
   })
 
   test("a sticky folder others can write (as /tmp) is fine for the user's own private file", async () => {
