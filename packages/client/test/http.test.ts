@@ -78,6 +78,45 @@ describe('the client request: every failure becomes one coded PlexClientError', 
     expect(refused).toEqual({ status: 503, body: undefined })
   })
 
+  test('a 429 without Retry-After waits 1 s, 2 s, 4 s… with the request signal, up to maxRetryDelay', async () => {
+    const signal = new AbortController().signal
+    const run = async (maxRetries: number, maxRetryDelayMs: number) => {
+      const waits: [number, AbortSignal | undefined][] = []
+      let sent = 0
+      const http: HttpSettings = {
+        ...settings(async () => {
+          sent++
+          return new Response('', { status: 429 })
+        }),
+        maxRetries,
+        maxRetryDelayMs,
+        sleep: async (ms, waitSignal) => {
+          waits.push([ms, waitSignal ?? undefined])
+        },
+      }
+      const err = await send(http, { ...GET, signal }).catch((error: unknown) => error)
+      expect(err).toMatchObject({ code: 'RATE_LIMITED', status: 429 })
+      expect((err as { retryAfter?: number }).retryAfter).toBeUndefined()
+      return { waits, sent }
+    }
+    expect(await run(3, 60_000)).toEqual({
+      waits: [
+        [1000, signal],
+        [2000, signal],
+        [4000, signal],
+      ],
+      sent: 4,
+    })
+    // A wait of exactly maxRetryDelay is made; the next, longer one is not.
+    expect(await run(5, 2000)).toEqual({
+      waits: [
+        [1000, signal],
+        [2000, signal],
+      ],
+      sent: 3,
+    })
+  })
+
   test('a 429 beyond the retries: RATE_LIMITED with its Retry-After', async () => {
     const http = settings(async () => new Response('', { status: 429, headers: { 'retry-after': '7' } }))
     const err = await send(http, GET).catch((error: unknown) => error)
