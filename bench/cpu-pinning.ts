@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { type ChildProcess, execFileSync } from 'node:child_process'
 
 /**
  * Where the HTTP benchmark's processes run: autocannon on one CPU, every app on another. Unpinned on this
@@ -43,13 +43,21 @@ export function cpuPinning(): CpuPinning | undefined {
   return pinning
 }
 
-/** Pins every thread of process `pid` to `cpu` (no-op without pinning). */
-export function pinProcess(pid: number | undefined, cpu: keyof CpuPinning): void {
+/**
+ * Pins every thread of the benchmark's child process to `cpu` (no-op without pinning). A child that cannot be
+ * pinned is killed and the error thrown: an unpinned process would measure something else.
+ */
+export function pinProcess(child: ChildProcess, cpu: keyof CpuPinning): void {
   const pinning = cpuPinning()
-  if (pinning === undefined || pid === undefined) return
-  execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', String(pinning[cpu]), String(pid)], {
-    stdio: 'ignore',
-  })
+  if (pinning === undefined || child.pid === undefined) return
+  try {
+    execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', String(pinning[cpu]), String(child.pid)], {
+      stdio: 'ignore',
+    })
+  } catch (err) {
+    child.kill()
+    throw err
+  }
 }
 
 /** How the report describes the pinning. */

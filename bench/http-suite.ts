@@ -140,12 +140,7 @@ async function startAppProcess(framework: Framework, auth: AuthMode, keys: AppKe
     child.kill()
     throw new Error(started.type === 'error' ? started.error : `unexpected answer ${started.type}`)
   }
-  try {
-    pinProcess(child.pid, 'app')
-  } catch (err) {
-    child.kill()
-    throw err
-  }
+  pinProcess(child, 'app')
   return {
     url: started.url,
     cpuUsage: async () => {

@@ -57,12 +57,7 @@ function loadClient(): ChildProcess {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
-  try {
-    pinProcess(child.pid, 'load')
-  } catch (err) {
-    child.kill()
-    throw err
-  }
+  pinProcess(child, 'load')
   child.on('message', (answer: LoadAnswer) => {
     pending.get(answer.id)?.(answer)
     pending.delete(answer.id)
