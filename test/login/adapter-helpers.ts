@@ -1,11 +1,28 @@
+import { once } from 'node:events'
+import { createServer, type RequestListener } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { PlexLoginOptions } from '@plexauth/core'
 import type { PlexAuthSessionOptions } from '@plexauth/core/adapter'
 import { DEFAULT_CLIENT_IDENTIFIER, DEFAULT_USER, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { expect, onTestFinished, vi } from 'vitest'
 
-// What each adapter's own tests (packages/*/test) share: the options of a login against the fake plex.tv, a
-// browser's sign-in over HTTP, and the legacy-lookup budget scenario that each adapter keys by its own idea
-// of the client's address.
+// What each adapter's own tests (packages/*/test) share: an app served on loopback for one test, the options
+// of a login against the fake plex.tv, a browser's sign-in over HTTP, and the legacy-lookup budget scenario
+// that each adapter keys by its own idea of the client's address.
+
+/**
+ * Serves `listener` (an Express app, or a Koa app's `callback()`) on a free loopback port until the test
+ * ends; the app's URL.
+ */
+export async function serve(listener: RequestListener): Promise<string> {
+  const server = createServer(listener).listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  onTestFinished(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
 
 /** The session secret of the adapters' own login tests. */
 export const LOGIN_SECRET = 'an-adapter-test-secret-of-32-characters!!'

@@ -1,15 +1,15 @@
-import { once } from 'node:events'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import * as core from '@plexauth/core'
 import { createFakePlex } from '@plexauth/testing'
 import express, { type Request, type Response } from 'express'
 import express4 from 'express4'
 import { describe, expect, onTestFinished, test } from 'vitest'
-import { expectLegacyBudgetPerClient, legacyBudgetOptions } from '../../../test/login/adapter-helpers.js'
+import {
+  expectLegacyBudgetPerClient,
+  legacyBudgetOptions,
+  serve,
+} from '../../../test/login/adapter-helpers.js'
 import * as adapter from '../src/index.js'
 import { plexAuth, requireAnyScope, requireScopes, requireUser } from '../src/index.js'
-import { start } from './serve.js'
 
 describe('misconfiguration throws TypeError when the app is built', () => {
   test.each([
@@ -41,16 +41,9 @@ test("forwarded errors keep status and WWW-Authenticate through Express's defaul
   const app = express()
   app.use(plexAuth({ jwksUrl: 'http://127.0.0.1:9/keys', clientIdentifier: 'test-app', forwardErrors: true }))
   app.get('/me', (_req, res) => res.json({ reached: true }))
-  const server = createServer(app).listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  try {
-    const { port } = server.address() as AddressInfo
-    const res = await fetch(`http://127.0.0.1:${port}/me`)
-    expect(res.status).toBe(401)
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="plex"')
-  } finally {
-    server.close()
-  }
+  const res = await fetch(`${await serve(app)}/me`)
+  expect(res.status).toBe(401)
+  expect(res.headers.get('www-authenticate')).toBe('Bearer realm="plex"')
 })
 
 test('a guard meeting a response already under way hands its error to next, and writes nothing', async () => {
@@ -84,7 +77,7 @@ test.each([
     app.set('trust proxy', true)
     app.use(plexAuth(legacyBudgetOptions(plex)))
     app.get('/me', (req, res) => res.json({ id: req.plex?.user.id }))
-    const url = await start(app)
+    const url = await serve(app)
     await expectLegacyBudgetPerClient(plex, async (client, token) => {
       const res = await fetch(`${url}/me`, { headers: { 'x-forwarded-for': client, 'x-plex-token': token } })
       return { status: res.status, body: await res.json() }

@@ -6,11 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vite
 import {
   cookiesOf as cookies,
   LOGIN_SECRET,
+  serve,
   loginOptions as sharedLoginOptions,
   signIn as sharedSignIn,
 } from '../../../test/login/adapter-helpers.js'
 import { plexAuth, plexLogin, requireUser } from '../src/index.js'
-import { start } from './serve.js'
 
 // What only the Express adapter decides: how it reports a bug, what it passes on, and which URL it reads.
 // The login routes themselves are the contract table's (test/login).
@@ -63,7 +63,7 @@ describe.each(majors)('%s', (_name, express) => {
   test("a bug in onLogin: a bare 500, and its stack on stderr as Express reports errors (env not 'test')", async () => {
     const app = failingLogin(express, new Error('onLogin bug 4711'))
     const logged = stderr()
-    const answer = await signIn(await start(app))
+    const answer = await signIn(await serve(app))
     expect(answer.status).toBe(500)
     const body = JSON.stringify(await answer.json())
     expect(body).not.toMatch(/4711/)
@@ -85,7 +85,7 @@ describe.each(majors)('%s', (_name, express) => {
       ),
     )
     const logged = stderr()
-    const answer = await signIn(await start(app))
+    const answer = await signIn(await serve(app))
     expect(answer.status).toBe(500)
     expect(logged).toEqual([])
   })
@@ -113,7 +113,7 @@ describe.each(majors)('%s', (_name, express) => {
       (_req, res) => res.json({ reached: true }),
     )
     const logged = stderr()
-    const url = await start(app)
+    const url = await serve(app)
     expect((await signIn(url)).status).toBe(500)
     const guarded = await fetch(`${url}/guarded`, {
       headers: { authorization: `Bearer ${plex.issueToken({ clientIdentifier: CLIENT_IDENTIFIER })}` },
@@ -128,7 +128,7 @@ describe.each(majors)('%s', (_name, express) => {
     bug.stack = undefined
     const app = failingLogin(express, bug)
     const logged = stderr()
-    expect((await signIn(await start(app))).status).toBe(500)
+    expect((await signIn(await serve(app))).status).toBe(500)
     expect(logged).toEqual([['Error: onLogin bug 4715']])
   })
 
@@ -148,7 +148,7 @@ describe.each(majors)('%s', (_name, express) => {
       }),
     )
     app.get('/me', (req, res) => res.json({ id: req.plex?.user.id }))
-    const url = await start(app)
+    const url = await serve(app)
     const signedIn = await signIn(url)
     expect(signedIn.status).toBe(200)
     const session = cookies(signedIn).find((cookie) => cookie.startsWith('plexauth_session='))
@@ -165,7 +165,7 @@ describe.each(majors)('%s', (_name, express) => {
   test('a redirect of the login routes has no body and no JSON content type', async () => {
     const app = express()
     app.use(plexLogin(loginOptions({ authAppUrl: `${plex.url}/auth` })))
-    const url = await start(app)
+    const url = await serve(app)
     const answer = await fetch(`${url}/auth/plex/start?returnTo=/home`, { redirect: 'manual' })
     expect(answer.status).toBe(302)
     expect(answer.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth/)
@@ -179,7 +179,7 @@ describe.each(majors)('%s', (_name, express) => {
     app.use((req, res) => {
       res.status(404).json({ passedOn: `${req.method} ${req.originalUrl}` })
     })
-    const url = await start(app)
+    const url = await serve(app)
     const answers = await Promise.all([
       fetch(`${url}/auth/plex/nowhere`),
       fetch(`${url}/auth/plex/session`, { method: 'POST' }),
@@ -201,7 +201,7 @@ describe.each(majors)('%s', (_name, express) => {
     router.use(plexLogin(loginOptions({ basePath: '/api/login' })))
     app.use('/auth', plexLogin(loginOptions()))
     app.use('/api', router)
-    const url = await start(app)
+    const url = await serve(app)
     expect((await signIn(url)).status).toBe(200)
     expect((await signIn(url, '/api/login')).status).toBe(200)
     expect(plex.requests(PLEX_PATHS.pins)).toBe(2)

@@ -3,8 +3,8 @@ import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER, DEFAULT_USER, type FakePlex 
 import express5, { type Request } from 'express'
 import express4 from 'express4'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { serve } from '../../../test/login/adapter-helpers.js'
 import { plexAuth, requireScopes } from '../src/index.js'
-import { start } from './serve.js'
 
 // plexAuth adds no property to Express's requests (see request-state.ts): `req.plex` is an accessor on
 // Express's request prototype. These tests pin what apps see through it, on Express 4 and 5.
@@ -38,7 +38,7 @@ describe.each(majors)('%s', (_name, express) => {
       })
       res.json({ id: req.plex?.user.id })
     })
-    const base = await start(app)
+    const base = await serve(app)
     const token = plex.issueToken()
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${token}` } })
@@ -66,7 +66,7 @@ describe.each(majors)('%s', (_name, express) => {
     app.get('/replaced', (req, res) =>
       res.json({ id: req.plex?.user.id ?? null, own: Object.hasOwn(req, 'plex') }),
     )
-    const base = await start(app)
+    const base = await serve(app)
     const headers = { authorization: `Bearer ${plex.issueToken()}` }
     const id = DEFAULT_USER.id
     expect(await (await fetch(`${base}/sub/me`, { headers })).json()).toEqual({ in: 'sub-app', id })
@@ -85,7 +85,7 @@ describe.each(majors)('%s', (_name, express) => {
     )
     app.get('/me', (req, res) => res.json({ id: req.plex?.user.id, own: Object.hasOwn(req, 'plex') }))
     app.get('/admin', requireScopes('no-such-scope'), (_req, res) => res.json({ reached: true }))
-    const base = await start(app)
+    const base = await serve(app)
     const headers = { authorization: `Bearer ${plex.issueToken()}` }
     expect(await (await fetch(`${base}/me`, { headers })).json()).toEqual({ id: DEFAULT_USER.id, own: true })
     const refused = await fetch(`${base}/admin`, { headers })
@@ -104,7 +104,7 @@ describe.each(majors)('%s', (_name, express) => {
       },
       (req, res) => res.json({ id: req.plex?.user.id ?? null, own: Object.hasOwn(req, 'plex') }),
     )
-    const base = await start(app)
+    const base = await serve(app)
     // The accessor is in place once plexAuth has seen a request.
     const headers = { authorization: `Bearer ${plex.issueToken()}` }
     expect(await (await fetch(`${base}/me`, { headers })).json()).toEqual({ id: DEFAULT_USER.id })
@@ -114,7 +114,7 @@ describe.each(majors)('%s', (_name, express) => {
   test('a request without plexAuth has no identity, and the accessor reads none', async () => {
     const app = express()
     app.get('/anon', (req, res) => res.json({ id: req.plex?.user.id ?? null }))
-    const base = await start(app)
+    const base = await serve(app)
     expect(await (await fetch(`${base}/anon`)).json()).toEqual({ id: null })
   })
 })

@@ -1,6 +1,3 @@
-import { once } from 'node:events'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { setImmediate as tick } from 'node:timers/promises'
 import * as core from '@plexauth/core'
 import { AUTHENTICATOR_KEY } from '@plexauth/core/adapter'
@@ -15,6 +12,7 @@ import {
   LOGIN_SECRET,
   legacyBudgetOptions,
   loginOptions,
+  serve as serveListener,
   signIn,
 } from '../../../test/login/adapter-helpers.js'
 import * as adapter from '../src/index.js'
@@ -26,6 +24,11 @@ import {
   requireScopes,
   requireUser,
 } from '../src/index.js'
+
+/** A Koa app served on a free loopback port until the test ends; its URL. */
+function serve(app: Koa3<PlexAuthState> | Koa2<PlexAuthState>): Promise<string> {
+  return serveListener(app.callback())
+}
 
 describe('misconfiguration throws TypeError when the app is built', () => {
   test.each([
@@ -61,19 +64,12 @@ describe.each([
     app.use((ctx) => {
       ctx.body = { reached: true }
     })
-    const server = createServer(app.callback()).listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    try {
-      const { port } = server.address() as AddressInfo
-      const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { 'x-plex-token': 'a b' } })
-      expect(res.status).toBe(400)
-      expect(res.headers.get('www-authenticate')).toBe(
-        'Bearer realm="plex", error="invalid_request", error_description="The request carries its credentials incorrectly"',
-      )
-      expect(await res.text()).toBe('The request carries its credentials incorrectly')
-    } finally {
-      server.close()
-    }
+    const res = await fetch(await serve(app), { headers: { 'x-plex-token': 'a b' } })
+    expect(res.status).toBe(400)
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer realm="plex", error="invalid_request", error_description="The request carries its credentials incorrectly"',
+    )
+    expect(await res.text()).toBe('The request carries its credentials incorrectly')
   })
 })
 
@@ -91,17 +87,10 @@ describe.each([
       return next()
     })
     app.use(requireScopes('email'))
-    const server = createServer(app.callback()).listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    try {
-      const { port } = server.address() as AddressInfo
-      const res = await fetch(`http://127.0.0.1:${port}/`)
-      expect(res.status).toBe(401)
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="koa-realm"')
-      expect(seen).toEqual([false, true])
-    } finally {
-      server.close()
-    }
+    const res = await fetch(await serve(app))
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="koa-realm"')
+    expect(seen).toEqual([false, true])
   })
 })
 
@@ -110,17 +99,6 @@ describe.each([
 
 const SECRET = LOGIN_SECRET
 const NEW_SECRET = 'a-new-koa-test-secret-of-at-least-32-chars'
-
-/** Listens on a free loopback port until the test ends; the app's URL. */
-async function serve(app: Koa3<PlexAuthState> | Koa2<PlexAuthState>): Promise<string> {
-  const server = createServer(app.callback()).listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  onTestFinished(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
 
 async function fakePlex(): Promise<FakePlex> {
   const plex = await createFakePlex()
