@@ -70,6 +70,23 @@ describe.each(majors)('%s', (_name, create) => {
     expect(plex.requests()).toBe(before)
   })
 
+  test("the login routes' cookies are added beside a cookie an earlier hook set", async () => {
+    const app = await started(create)
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.header('set-cookie', 'theme=dark; Path=/')
+    })
+    await app.register(plexLogin, loginOptions())
+    const created = await app.inject({
+      method: 'POST',
+      url: '/auth/plex/pin',
+      headers: { accept: 'application/json' },
+    })
+    expect(created.statusCode).toBe(201)
+    const names = created.cookies.map(({ name }) => name)
+    expect(names).toContain('theme')
+    expect(names).toContain('plexauth_login')
+  })
+
   test("a path under basePath that the login does not serve goes to the app's not-found handler", async () => {
     const app = await started(create)
     app.setNotFoundHandler((_request, reply) => reply.code(404).send({ notFound: 'app' }))
