@@ -49,7 +49,7 @@ describe('plexAuth with a session object no plexLogin shares: checks of its own'
     expect(events.ofType('keys_fetched')).toHaveLength(1)
   })
 
-  test('a due legacy session is confirmed by plex.tv’s /api/v2/user; without a clientIdentifier it cannot be', async () => {
+  test('a due legacy session is confirmed by plex.tv’s /api/v2/user, for the clientIdentifier it was sealed with when plexAuth has none', async () => {
     useFakeDate(Date.now())
     const plex = await startPlex()
     const session = { secret: SECRET, revalidateAfter: 60 }
@@ -67,12 +67,52 @@ describe('plexAuth with a session object no plexLogin shares: checks of its own'
     expect(plex.requests(PLEX_PATHS.user)).toBe(1)
     expect(due.set).toHaveLength(1)
 
+    // A plexAuth without a clientIdentifier (a shared verifier, or any audience) that does not share
+    // plexLogin's session object, as in another process: it asks for the identifier the token was checked for.
     const other = { secret: SECRET, revalidateAfter: 60 }
-    const anonymous = createSessionAuthenticator({ plexTvUrl: plex.url, session: other })
-    await expect(anonymous.authenticate(request(`plexauth_session=${value}`).request)).rejects.toThrow(
-      /legacy sessions need a clientIdentifier/,
+    const anyAudience = createSessionAuthenticator({
+      acceptAnyAudience: true,
+      jwksUrl: plex.jwksUrl,
+      plexTvUrl: plex.url,
+      session: other,
+    })
+    const again = request(`plexauth_session=${value}`)
+    expect(await anyAudience.authenticate(again.request)).toMatchObject({
+      kind: 'legacy',
+      user: { id: plex.account.id },
+      clientIdentifier: CLIENT,
+    })
+    expect(plex.requests(PLEX_PATHS.user)).toBe(2)
+    expect(again.set).toHaveLength(1)
+  })
+
+  test('a due legacy session sealed without a client identifier cannot be checked again: it ends, plex.tv not asked', async () => {
+    useFakeDate(Date.now())
+    const plex = await startPlex()
+    const session = { secret: SECRET, revalidateAfter: 60 }
+    const legacy = await createPlexVerifier({
+      clientIdentifier: CLIENT,
+      plexTvUrl: plex.url,
+      legacyTokens: true,
+    }).verify(plex.createLegacyToken())
+    // The token is not enumerable: a spread leaves it out.
+    const { clientIdentifier: _dropped, ...unnamed } = legacy
+    const { value } = await sessionManagerFor(session).create(
+      { ...unnamed, token: legacy.token },
+      undefined,
+      false,
+      undefined,
     )
-    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+    const auth = createSessionAuthenticator({ acceptAnyAudience: true, plexTvUrl: plex.url, session })
+    const fresh = await auth.authenticate(request(`plexauth_session=${value}`).request)
+    expect(fresh).toMatchObject({ kind: 'legacy', user: { id: plex.account.id } })
+    expect(fresh).not.toHaveProperty('clientIdentifier')
+    advance(61)
+    plex.resetCounters()
+    const due = request(`plexauth_session=${value}`)
+    await expectCode(auth.authenticate(due.request), 'TOKEN_MISSING')
+    expect(due.set).toEqual([expect.stringMatching(/^plexauth_session=; .*Max-Age=0/)])
+    expect(plex.requests(PLEX_PATHS.user)).toBe(0)
   })
 })
 

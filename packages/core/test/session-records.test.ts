@@ -186,7 +186,7 @@ describe('SessionManager edges', () => {
     const sessions = manager()
     const { value } = await sessions.create(legacyIdentity(), ACCESS, false, undefined)
     advance(61)
-    const bug = new Error('plexauth: legacy sessions need a clientIdentifier')
+    const bug = new TypeError('a bug in a check')
     const { checks, calls } = countingChecks(() => bug)
     await expect(sessions.resolve(value, checks)).rejects.toBe(bug)
     expect(calls.verify).toBe(1)

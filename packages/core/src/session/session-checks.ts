@@ -1,4 +1,5 @@
 import type { ServerAccess } from '../jwt/identity-types.js'
+import { PlexAuthError } from '../lib/errors.js'
 import type { PlexAuthEvent } from '../lib/event-types.js'
 import { ServerAccessChecker } from '../plex-tv/server-access.js'
 import { createPlexVerifier } from '../verifier/create-plex-verifier.js'
@@ -9,7 +10,7 @@ import type { SessionChecks } from './session-manager.js'
 export interface SessionChecksConfig {
   /** Verifies Plex JWTs locally (its key cache is reused). */
   verifier: PlexVerifier
-  /** Verifies legacy tokens through `/api/v2/user`; built on first use when absent. */
+  /** Verifies legacy tokens through `/api/v2/user` (plexLogin's); when absent, one per client identifier is built on first use. */
   legacyVerifier?: PlexVerifier
   clientIdentifier: string | undefined
   plexTvUrl: string | undefined
@@ -30,7 +31,7 @@ export interface SessionChecksConfig {
  * time loses the session within that bound.
  */
 export function createSessionChecks(config: SessionChecksConfig): SessionChecks {
-  let legacy = config.legacyVerifier
+  const legacyVerifiers = new Map<string, PlexVerifier>()
   const checkers = new Map<string, ServerAccessChecker>()
   const common = {
     ...(config.plexTvUrl === undefined ? {} : { plexTvUrl: config.plexTvUrl }),
@@ -39,18 +40,26 @@ export function createSessionChecks(config: SessionChecksConfig): SessionChecks 
   }
   const accessTtl = Math.floor(config.revalidateAfterMs / 1000)
   return {
-    verify(kind, token) {
+    verify(kind, token, sealedFor) {
       if (kind === 'jwt') return config.verifier.verify(token)
-      if (config.clientIdentifier === undefined) {
-        return Promise.reject(new Error('plexauth: legacy sessions need a clientIdentifier'))
+      if (config.legacyVerifier !== undefined) return config.legacyVerifier.verify(token)
+      // plex.tv answers no lookup without a client identifier: plexAuth's own, else (a plexAuth given none,
+      // beside a plexLogin in another process) the one plexLogin checked the token for, sealed in the session.
+      const clientIdentifier = config.clientIdentifier ?? sealedFor
+      // Every legacy session plexauth seals names it; one that does not cannot be checked again, so it ends.
+      if (clientIdentifier === undefined) return Promise.reject(new PlexAuthError('TOKEN_UNSUPPORTED'))
+      let legacy = legacyVerifiers.get(clientIdentifier)
+      if (legacy === undefined) {
+        legacy = createPlexVerifier({
+          ...common,
+          clientIdentifier,
+          legacyTokens: true,
+          legacyTokenTtl: 1,
+          legacyTokenNegativeTtl: 0,
+        })
+        // One client identifier, or a few apps sharing a secret: the bound keeps this map small regardless.
+        if (legacyVerifiers.size < 16) legacyVerifiers.set(clientIdentifier, legacy)
       }
-      legacy ??= createPlexVerifier({
-        ...common,
-        clientIdentifier: config.clientIdentifier,
-        legacyTokens: true,
-        legacyTokenTtl: 1,
-        legacyTokenNegativeTtl: 0,
-      })
       return legacy.verify(token)
     },
     access(identity, machineIdentifier): Promise<ServerAccess> {

@@ -39,8 +39,11 @@ export interface SessionRecord {
 
 /** The checks a session is put through again after `revalidateAfter`. Both throw `PlexAuthError`s. */
 export interface SessionChecks {
-  /** The identity the token gives now: a JWT verified locally (expiry included), a legacy token asked of plex.tv. */
-  verify(kind: SessionRecord['k'], token: string): Promise<PlexIdentity>
+  /**
+   * The identity the token gives now: a JWT verified locally (expiry included), a legacy token asked of
+   * plex.tv. `sealedFor` is the client identifier a legacy token was checked for when the session was sealed.
+   */
+  verify(kind: SessionRecord['k'], token: string, sealedFor?: string): Promise<PlexIdentity>
   /** The user's access to the server `machineIdentifier`; throws `ACCESS_DENIED` without. */
   access(identity: PlexIdentity, machineIdentifier: string): Promise<ServerAccess>
 }
@@ -321,7 +324,7 @@ export class SessionManager {
   ): Promise<SessionResult> {
     let next: SessionRecord
     try {
-      const current = await checks.verify(record.k, record.t)
+      const current = await checks.verify(record.k, record.t, record.c)
       let access: ServerAccess | undefined
       if (record.a !== undefined) {
         access = await checks.access(current, record.a.m)
