@@ -1,7 +1,8 @@
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
+import { type KeyObject, sign } from 'node:crypto'
 import type { PlexAuthErrorCode, PlexAuthEvent } from '@plexauth/core'
 import type { PlexAuthOptions } from '@plexauth/core/adapter'
 import { base64url, type Ed25519Key, type FakePlex } from '@plexauth/testing'
+import { fixedKeyPair } from '../keys/fixed-keys.js'
 
 /**
  * The vocabulary of the adversarial table: what a row is, the world it runs in, and helpers that build
@@ -209,10 +210,10 @@ export function signOther(alg: 'RS256' | 'ES256', header: object, payload: objec
   let key: KeyObject
   let signature: Buffer
   if (alg === 'RS256') {
-    key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+    key = fixedKeyPair('rsa2048').privateKey
     signature = sign('sha256', Buffer.from(input), key)
   } else {
-    key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+    key = fixedKeyPair('ecP256').privateKey
     signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
   }
   return `${input}.${signature.toString('base64url')}`

@@ -1,6 +1,7 @@
 // The JWT flow as a public Python gist runs it with python-plexapi and PyJWT: legacy PIN, then register a
 // device key, nonce, exchange, and verify the Plex JWT with the FIRST key of the key set only.
-import { generateKeyPairSync, sign } from 'node:crypto'
+import { sign } from 'node:crypto'
+import { generateEd25519KeyPair } from '@plexauth/core/plex-tv'
 import { createFakePlex, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { importJWK, jwtVerify } from 'jose'
 import { afterEach, beforeEach, expect, test } from 'vitest'
@@ -24,7 +25,7 @@ async function plexJwtByTheGist(): Promise<string> {
   ).json()) as {
     authToken: string
   }
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const { privateKey, publicKey } = generateEd25519KeyPair()
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'gist-device', use: 'sig', alg: 'EdDSA' }
   const registered = await fetch(`${plex.url}${PLEX_PATHS.jwk}`, {
     method: 'POST',

@@ -1,6 +1,7 @@
-import { createHmac, generateKeyPairSync, sign } from 'node:crypto'
+import { createHmac, sign } from 'node:crypto'
 import { base64url, generateEd25519Key } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
+import { fixedKeyPair } from '../../../test/keys/fixed-keys.js'
 import { expectCode, keyRequests, plexClaims, plexVerifier, startPlex } from './helpers.js'
 
 function segment(value: unknown): string {
@@ -62,7 +63,7 @@ describe('alg confusion: only EdDSA is ever honoured, decided before any key loo
     const payload = segment(plexClaims())
 
     const rs = `${segment({ kid, alg: 'RS256', typ: 'JWT' })}.${payload}`
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 })
+    const rsa = fixedKeyPair('rsa1024')
     const rsSig = sign('sha256', Buffer.from(rs), rsa.privateKey).toString('base64url')
     await expectCode(verifier.verify(`${rs}.${rsSig}`), 'TOKEN_MALFORMED')
     // An RS256 header over an Ed25519 signature of the right length.
@@ -73,7 +74,7 @@ describe('alg confusion: only EdDSA is ever honoured, decided before any key loo
 
     // ES256 signatures are 64 bytes in JOSE form: the same shape as Ed25519.
     const es = `${segment({ kid, alg: 'ES256', typ: 'JWT' })}.${payload}`
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const ec = fixedKeyPair('ecP256')
     const esSig = sign('sha256', Buffer.from(es), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' })
     expect(esSig).toHaveLength(64)
     await expectCode(verifier.verify(`${es}.${esSig.toString('base64url')}`), 'TOKEN_UNSUPPORTED')

@@ -1,5 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, test } from 'vitest'
+import { fixedKeyPair } from '../../../test/keys/fixed-keys.js'
+import { generateEd25519KeyPair } from '../src/jwt/ed25519-key.js'
 import {
   decodeJws,
   jwsAlgorithmOf,
@@ -11,8 +12,8 @@ import {
 } from '../src/jwt/jws.js'
 
 // One way to sign and check JWTs across plexauth's packages (core's sign-in, the client, the fake plex.tv).
-const ed = generateKeyPairSync('ed25519')
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const ed = generateEd25519KeyPair()
+const rsa = fixedKeyPair('rsa2048')
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
 describe('signJws / verifyJws', () => {
@@ -28,8 +29,7 @@ describe('signJws / verifyJws', () => {
         header: { alg, kid: 'k' },
         payload: { iss: 'plex.tv' },
       })
-      const other =
-        alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('rsa', { modulusLength: 2048 })
+      const other = alg === 'EdDSA' ? generateEd25519KeyPair() : fixedKeyPair('rsa2048Other')
       expect(verifyJws(token, other.publicKey)).toBeUndefined()
     },
   )
@@ -59,7 +59,7 @@ describe('signJws / verifyJws', () => {
     )
     expect(token.split('.')).toHaveLength(3)
     expect(decodeJws(token)).toBeUndefined()
-    expect(() => signJwsParts('a', 'b', generateKeyPairSync('x25519').privateKey)).toThrow(TypeError)
+    expect(() => signJwsParts('a', 'b', fixedKeyPair('x25519').privateKey)).toThrow(TypeError)
   })
 })
 

@@ -1,7 +1,8 @@
-import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto'
+import { createPublicKey, verify } from 'node:crypto'
 import { createPlexVerifier } from '@plexauth/core'
 import { base64url, type Ed25519Key, generateEd25519Key, signJwt } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
+import { fixedKeyPair } from '../../../test/keys/fixed-keys.js'
 import { importKeySet } from '../src/keys/import-key-set.js'
 import {
   CLIENT,
@@ -75,8 +76,8 @@ function pointMember(name: string, point: Buffer): Hostile {
 }
 
 function hostileMembers(): Hostile[] {
-  const x25519 = generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' })
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' })
+  const x25519 = fixedKeyPair('x25519').publicKey.export({ format: 'jwk' })
+  const ec = fixedKeyPair('ecP256').publicKey.export({ format: 'jwk' })
   const withPrivate = generateEd25519Key({ kid: 'kid-private' })
   const d = withPrivate.privateKey.export({ format: 'jwk' }).d
   const dupA = generateEd25519Key({ kid: 'kid-duplicate' })

@@ -1,6 +1,7 @@
-import { sign as cryptoSign, generateKeyPairSync } from 'node:crypto'
+import { sign as cryptoSign } from 'node:crypto'
 import { XMLParser } from 'fast-xml-parser'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { fixedKeyPair } from '../../../test/keys/fixed-keys.js'
 import { createFakePlex, type FakePlex, PIN_LIFETIME, PLEX_PATHS, STRONG_PIN_LIFETIME } from '../src/index.js'
 import { CLIENT_ID, plexHeaders } from './helpers.js'
 
@@ -273,7 +274,7 @@ describe('X-Plex-* values, booleans, content types, device keys, PIN lifetimes',
   })
 
   test('POST /api/v2/auth/jwk: 201, empty, JSON content type; an RS256 device key registers and exchanges', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const { privateKey, publicKey } = fixedKeyPair('rsa2048')
     const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'rsa-device', alg: 'RS256', use: 'sig' }
     const registered = await fetch(`${plex.url}${PLEX_PATHS.jwk}`, {
       method: 'POST',
@@ -308,7 +309,7 @@ describe('X-Plex-* values, booleans, content types, device keys, PIN lifetimes',
   })
 
   test('an RS256 device key on a PIN: the poll with an RS256 device JWT reveals the Plex JWT', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const { privateKey, publicKey } = fixedKeyPair('rsa2048Other')
     const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'rsa-pin', alg: 'RS256' }
     const created = await fetch(`${plex.url}${PLEX_PATHS.pins}`, {
       method: 'POST',
@@ -327,7 +328,7 @@ describe('X-Plex-* values, booleans, content types, device keys, PIN lifetimes',
     })
     const { authToken } = (await polled.json()) as { authToken: string }
     expect(authToken.split('.')).toHaveLength(3)
-    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' })
+    const small = fixedKeyPair('rsa1024').publicKey.export({ format: 'jwk' })
     const refused = await fetch(`${plex.url}${PLEX_PATHS.pins}`, {
       method: 'POST',
       headers: { ...plexHeaders(), 'content-type': 'application/json' },

@@ -1,6 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto'
 import { DEFAULT_CLIENT_IDENTIFIER, type Ed25519Key, generateEd25519Key } from '@plexauth/testing'
 import { expect } from 'vitest'
+import { fixedKeyPair } from '../../keys/fixed-keys.js'
 import {
   b64,
   genuineParts,
@@ -89,7 +89,7 @@ function keyWithUrlChars(): Ed25519Key {
 // The identity point: every signature (R = identity, S = 0) verifies under it, for any message.
 const IDENTITY_X = Buffer.concat([Buffer.from([1]), Buffer.alloc(31)]).toString('base64url')
 const FORGED_SIGNATURE = Buffer.concat([Buffer.from([1]), Buffer.alloc(63)]).toString('base64url')
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' })
+const rsa = fixedKeyPair('rsa2048').publicKey.export({ format: 'jwk' })
 
 /** A cold route of the row's own plex.tv that serves `response`: the whole set is refused, so 503. */
 function refusedSetRow(name: string, serve: Row['setup'], reason: string): Row {
