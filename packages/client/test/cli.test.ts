@@ -350,6 +350,63 @@ describe('plexauth command line, the rest of its surface', () => {
   })
 })
 
+describe('plexauth command line: its signal listeners, --refresh and $PLEXAUTH_BASE_URL', () => {
+  /** A login to `own` through the fake, approved by the test. */
+  async function loginTo(own: string): Promise<void> {
+    const run = plexauth(['login', '--base-url', plex.url, '--store', own])
+    const [, code] = await run.stdoutMatch(/^Code: (\S+)$/m)
+    plex.approvePin(code as string)
+    const { code: exit, stderr } = await run.exit
+    expect(exit, stderr).toBe(0)
+  }
+
+  test('login listens for SIGINT and SIGTERM only while it runs, whether it succeeds or fails', async () => {
+    const listeners = () => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]
+    const before = listeners()
+    const own = join(dir, 'listeners', 'plex.json')
+    const run = plexauth(['login', '--base-url', plex.url, '--store', own])
+    const [, code] = await run.stdoutMatch(/^Code: (\S+)$/m)
+    expect(listeners()).toEqual([before[0]! + 1, before[1]! + 1])
+    plex.approvePin(code as string)
+    const done = await run.exit
+    expect(done.code, done.stderr).toBe(0)
+    expect(listeners()).toEqual(before)
+
+    plex.fail(PLEX_PATHS.pins, { status: 503 }, { times: 1 })
+    const failed = await plexauth(['login', '--base-url', plex.url, '--store', own]).exit
+    expect(failed.code).toBe(5)
+    expect(listeners()).toEqual(before)
+  })
+
+  test('token --refresh asks plex.tv for a new token even when the stored one is fresh; token alone does not', async () => {
+    const own = join(dir, 'refresh', 'plex.json')
+    await loginTo(own)
+    const { token: first } = JSON.parse(await readFile(own, 'utf8'))
+    const nonces = plex.requests(PLEX_PATHS.nonce)
+    const plain = await plexauth(['token', '--store', own]).exit
+    expect([plain.code, plain.stdout]).toEqual([0, `${first}\n`])
+    expect(plex.requests(PLEX_PATHS.nonce)).toBe(nonces)
+
+    const refreshed = await plexauth(['token', '--refresh', '--store', own]).exit
+    expect(refreshed.code, refreshed.stderr).toBe(0)
+    const second = refreshed.stdout.trim()
+    expect(second).not.toBe(first)
+    expect(plex.requests(PLEX_PATHS.nonce)).toBe(nonces + 1)
+    expect(JSON.parse(await readFile(own, 'utf8')).token).toBe(second)
+  })
+
+  test('an empty $PLEXAUTH_BASE_URL counts as unset: the host stored with the login is used', async () => {
+    const own = join(dir, 'empty-base-url', 'plex.json')
+    await loginTo(own)
+    const keys = plex.requests(PLEX_PATHS.keys)
+    const whoami = await plexauth(['whoami', '--json', '--store', own], { env: { PLEXAUTH_BASE_URL: '' } })
+      .exit
+    expect(whoami.code, whoami.stderr).toBe(0)
+    expect(JSON.parse(whoami.stdout).user.username).toBe(plex.account.username)
+    expect(plex.requests(PLEX_PATHS.keys)).toBe(keys + 1)
+  })
+})
+
 describe('plexauth command line: where it keeps the login, what it prints, when things go wrong', () => {
   /** The store path a plain `whoami` (no --store) reads, from its "not logged in" message. */
   async function defaultStore(env: Record<string, string>): Promise<string> {

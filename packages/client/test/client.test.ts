@@ -74,6 +74,33 @@ describe('first login', () => {
     expect(await errorCode(clientFor(plex).registerDevice(legacy))).toBe('UNAUTHORIZED')
   })
 
+  test("the device's public JWK sent with the PIN and to /auth/jwk: an Ed25519 signing key (use sig, alg EdDSA)", async () => {
+    const plex = await startFake()
+    const sent: { path: string; body: { jwk?: Record<string, unknown> } }[] = []
+    const recordingFetch: typeof fetch = (input, init) => {
+      const { pathname } = new URL(String(input))
+      if (typeof init?.body === 'string') sent.push({ path: pathname, body: JSON.parse(init.body) })
+      return fetch(input, init)
+    }
+    const store = spyStore()
+    const client = clientFor(plex, { store, fetch: recordingFetch })
+    await client.startLogin()
+    await client.registerDevice(plex.createLegacyToken())
+    const { device } = store.state()!
+    const jwks = sent.filter((request) => request.body.jwk !== undefined)
+    expect(jwks.map((request) => request.path)).toEqual([PLEX_PATHS.pins, PLEX_PATHS.jwk])
+    for (const { body } of jwks) {
+      expect(body.jwk).toEqual({
+        kty: 'OKP',
+        crv: 'Ed25519',
+        x: device!.privateJwk.x,
+        kid: device!.kid,
+        use: 'sig',
+        alg: 'EdDSA',
+      })
+    }
+  })
+
   test('registerDevice with a key another device registered: THUMBPRINT_TAKEN, nothing stored', async () => {
     const plex = await startFake()
     const first = spyStore()
@@ -166,6 +193,35 @@ describe('refresh', () => {
     advance(1 * DAY)
     expect(await errorCode(client.getToken())).toBe('HTTP_ERROR')
     plex.recover()
+    const second = await client.getToken()
+    expect(second).not.toBe(first)
+    expect(store.state()?.token).toBe(second)
+  })
+
+  test('a refresh ahead of expiry whose new token cannot be checked (KEYS_UNAVAILABLE) serves the stored token', async () => {
+    useFakeDate()
+    const plex = await startFake()
+    let jumpDuringNonce = false
+    const slowFetch: typeof fetch = (input, init) => {
+      // The cached key set (fetched at login, usable for 10 min + 1 day) goes past its use while plex.tv
+      // is asked for a nonce: the refreshed token finds no usable key, and the key set is unreachable.
+      if (jumpDuringNonce && String(input).includes(PLEX_PATHS.nonce)) {
+        jumpDuringNonce = false
+        advance(10 * 60)
+      }
+      return fetch(input, init)
+    }
+    const store = spyStore()
+    const client = clientFor(plex, { store, refreshWithin: 6 * DAY, fetch: slowFetch })
+    const first = await login(client, plex)
+    plex.fail(PLEX_PATHS.keys, { status: 503 })
+    advance(1 * DAY + 5 * 60)
+    jumpDuringNonce = true
+    expect(await client.getToken()).toBe(first)
+    expect([plex.requests(PLEX_PATHS.nonce), plex.requests(PLEX_PATHS.token)]).toEqual([1, 1])
+    expect(store.state()?.token).toBe(first)
+    plex.recover()
+    advance(10 * 60)
     const second = await client.getToken()
     expect(second).not.toBe(first)
     expect(store.state()?.token).toBe(second)

@@ -1,4 +1,5 @@
 import { PLEX_PATHS, STRONG_PIN_LIFETIME } from '@plexauth/testing'
+import { decodeJwt } from 'jose'
 import { describe, expect, test, vi } from 'vitest'
 import {
   createPlexClient,
@@ -419,6 +420,24 @@ describe('options', () => {
       expect(() => createPlexClient(options as Parameters<typeof createPlexClient>[0])).toThrow(TypeError)
     }
     expect(() => createPlexClient({ product: 'X', scopes: ['username', 'joinedAt'] })).not.toThrow()
+  })
+
+  test('a scope listed twice is asked for once: in the device JWT and in the token', async () => {
+    const plex = await startFake()
+    const scopeClaims: unknown[] = []
+    const recordingFetch: typeof fetch = (input, init) => {
+      if (new URL(String(input)).pathname === PLEX_PATHS.token && typeof init?.body === 'string') {
+        scopeClaims.push(decodeJwt((JSON.parse(init.body) as { jwt: string }).jwt).scope)
+      }
+      return fetch(input, init)
+    }
+    const client = clientFor(plex, {
+      scopes: ['email', 'username', 'email', 'username'],
+      fetch: recordingFetch,
+    })
+    await client.registerDevice(plex.createLegacyToken())
+    expect(scopeClaims).toEqual(['email,username'])
+    expect((await client.getIdentity()).scopes).toEqual(['username', 'email'])
   })
 
   test('PlexClientError: fixed messages, a closed set of codes, cause kept', () => {

@@ -1,6 +1,6 @@
 import { createPlexVerifier, type KeyFetchFailure } from '@plexauth/core'
 import { type FailureMode, PLEX_PATHS } from '@plexauth/testing'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import { expectCode, keyRequests, plexVerifier, recordEvents, startPlex } from './helpers.js'
 
 type Case = [string, FailureMode | ((url: string) => FailureMode), KeyFetchFailure]
@@ -70,6 +70,83 @@ describe('hostile key endpoint responses are failed fetches: KEYS_UNAVAILABLE on
     await expect(plexVerifier(plex).verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
     plex.fail(PLEX_PATHS.keys, { hugeBytes: 256 * 1024 + 1 })
     await expectCode(plexVerifier(plex).verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+  })
+
+  test.each([
+    ['jwks.timeout (2 s)', { timeout: 2 }, 2000],
+    ['the default timeout (5 s)', {}, 5000],
+  ])(
+    'an endpoint that never answers fails at %s on the clock, not a millisecond before',
+    async (_name, jwks, ms) => {
+      const plex = await startPlex()
+      plex.fail(PLEX_PATHS.keys, 'hang')
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+      onTestFinished(() => {
+        vi.useRealTimers()
+      })
+      // The fetch's timer is set just before the request goes out.
+      let requested!: () => void
+      const requestSent = new Promise<void>((resolve) => {
+        requested = resolve
+      })
+      const { onEvent, ofType } = recordEvents()
+      const verifier = plexVerifier(plex, {
+        onEvent,
+        jwks,
+        fetch: (input, init) => {
+          requested()
+          return fetch(input, init)
+        },
+      })
+      let settled = false
+      const verifying = verifier.verify(plex.issueToken()).finally(() => {
+        settled = true
+      })
+      verifying.catch(() => {})
+      await requestSent
+      await vi.advanceTimersByTimeAsync(ms - 1)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(settled).toBe(false)
+      expect(ofType('keys_fetch_failed')).toEqual([])
+      await vi.advanceTimersByTimeAsync(1)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(settled).toBe(true)
+      await expectCode(verifying, 'KEYS_UNAVAILABLE')
+      expect(ofType('keys_fetch_failed')).toEqual([expect.objectContaining({ reason: 'timeout' })])
+    },
+  )
+
+  test('a key set whose Content-Length is exactly jwks.maxBytes is read; one byte more is refused (too_large)', async () => {
+    const plex = await startPlex()
+    const keySet = JSON.parse(await (await fetch(plex.jwksUrl)).text()) as object
+    /** The fake's key set, padded to exactly `bytes` bytes of JSON. */
+    const padded = (bytes: number) => {
+      const shell = Buffer.byteLength(JSON.stringify({ ...keySet, pad: '' }))
+      const body = JSON.stringify({ ...keySet, pad: 'x'.repeat(bytes - shell) })
+      expect(Buffer.byteLength(body)).toBe(bytes)
+      return body
+    }
+    plex.fail(PLEX_PATHS.keys, { status: 200, body: padded(2048) }, { times: 1 })
+    const atLimit = plexVerifier(plex, { jwks: { maxBytes: 2048 } })
+    await expect(atLimit.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+
+    plex.fail(PLEX_PATHS.keys, { status: 200, body: padded(2049) }, { times: 1 })
+    const { onEvent, ofType } = recordEvents()
+    const over = plexVerifier(plex, { onEvent, jwks: { maxBytes: 2048 } })
+    await expectCode(over.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+    expect(ofType('keys_fetch_failed')).toEqual([expect.objectContaining({ reason: 'too_large' })])
+
+    // A Content-Length one byte over is refused on the headers, without waiting for a body that never
+    // comes (a read would end in a timeout instead).
+    plex.fail(
+      PLEX_PATHS.keys,
+      { status: 200, headers: { 'content-length': '2049' }, body: '{' },
+      { times: 1 },
+    )
+    const declared = recordEvents()
+    const unread = plexVerifier(plex, { onEvent: declared.onEvent, jwks: { maxBytes: 2048, timeout: 1 } })
+    await expectCode(unread.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+    expect(declared.ofType('keys_fetch_failed')).toEqual([expect.objectContaining({ reason: 'too_large' })])
   })
 
   test('the fetch asks for JSON', async () => {

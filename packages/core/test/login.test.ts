@@ -84,7 +84,7 @@ describe('the login routes, against the fake plex.tv', () => {
     expect(new Set(kids).size).toBe(2)
     expect(created[0]?.body).toMatchObject({
       strong: true,
-      jwk: { kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' },
+      jwk: { kty: 'OKP', crv: 'Ed25519', use: 'sig', alg: 'EdDSA' },
     })
     expect(JSON.stringify(created[0]?.body)).not.toMatch(/"d"/)
     for (const request of sent) {

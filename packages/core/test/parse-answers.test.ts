@@ -64,6 +64,34 @@ describe('parseResources (GET /api/v2/resources)', () => {
     expect(() => parseResources(new Array(10_001).fill(device))).toThrow(PlexAnswerError)
     expect(parseResources(new Array(10_000).fill(device))).toHaveLength(10_000)
   })
+
+  test('strings of up to 8192 characters are read; a longer one is dropped, or the entry skipped', () => {
+    const at = 'a'.repeat(8192)
+    const past = 'a'.repeat(8193)
+    const fields = { name: at, accessToken: at, product: at, productVersion: at, platform: at }
+    const more = { publicAddress: at, sourceTitle: at }
+    const connection = { uri: at, protocol: at, address: at }
+    const [kept] = parseResources([
+      { ...device, ...fields, ...more, clientIdentifier: at, connections: [connection] },
+    ])
+    expect(kept).toMatchObject({ ...fields, ...more, clientIdentifier: at, connections: [connection] })
+
+    const [dropped] = parseResources([
+      {
+        ...device,
+        ...Object.fromEntries(Object.keys({ ...fields, ...more }).map((name) => [name, past])),
+        connections: [{ uri: past }, { uri: 'https://10.0.0.2:32400', protocol: past, address: past }],
+      },
+    ])
+    expect(dropped).toEqual({
+      name: '',
+      clientIdentifier: 'abc',
+      provides: ['server'],
+      owned: true,
+      connections: [{ uri: 'https://10.0.0.2:32400', local: false, relay: false, IPv6: false }],
+    })
+    expect(parseResources([{ ...device, clientIdentifier: past }])).toEqual([])
+  })
 })
 
 describe('parseAccount (GET /api/v2/user)', () => {
@@ -122,6 +150,39 @@ describe('parseAccount (GET /api/v2/user)', () => {
     expect(parsed.friendlyName).toBe('Alice')
   })
 
+  test('identity fields up to 512 characters are read, a longer one dropped; other strings up to 8192', () => {
+    const id = 'u'.repeat(512)
+    const long = 't'.repeat(8192)
+    const identity = { uuid: id, username: id, email: id, friendlyName: id }
+    const others = { title: long, thumb: long, subscription: { active: true, status: long, plan: long } }
+    expect(parseAccount({ ...account, ...identity, ...others })).toEqual({
+      ...account,
+      ...identity,
+      ...others,
+    })
+
+    const over = 'u'.repeat(513)
+    const dropped = parseAccount({
+      ...account,
+      username: over,
+      email: over,
+      friendlyName: over,
+      title: `${long}t`,
+      thumb: `${long}t`,
+      subscription: { active: true, status: `${long}t`, plan: `${long}t` },
+    })
+    expect(dropped).toEqual({
+      id: 42,
+      uuid: 'u-42',
+      joinedAt: 1_500_000_000,
+      restricted: false,
+      anonymous: false,
+      home: true,
+      subscription: { active: true },
+    })
+    expect(() => parseAccount({ ...account, uuid: over })).toThrow(PlexAnswerError)
+  })
+
   test('only own members count', () => {
     const inherited = Object.create({ id: 42, uuid: 'u' }) as object
     expect(() => parseAccount(inherited)).toThrow(PlexAnswerError)
@@ -158,6 +219,18 @@ describe('parsePin (POST and GET /api/v2/pins)', () => {
     expect(parsePin({ ...pin, authToken: undefined }, now).authToken).toBeNull()
     expect(parsePin({ ...pin, authToken: '' }, now).authToken).toBeNull()
     expect(parsePin({ ...pin, authToken: 'eyJ.a.b-token' }, now).authToken).toBe('eyJ.a.b-token')
+  })
+
+  test('an approved token of 8 to 8192 characters is read; a shorter or longer one is not a PIN', () => {
+    for (const length of [8, 8192]) {
+      const authToken = 'a'.repeat(length)
+      expect(parsePin({ ...pin, authToken }, now).authToken).toBe(authToken)
+    }
+    for (const length of [7, 8193]) {
+      expect(() => parsePin({ ...pin, authToken: 'a'.repeat(length) }, now), `${length}`).toThrow(
+        PlexAnswerError,
+      )
+    }
   })
 
   test('not a PIN: a bad id, code or token', () => {
