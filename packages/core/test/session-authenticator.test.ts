@@ -19,6 +19,19 @@ function request(cookie: string | undefined, extra: Record<string, unknown> = {}
   }
 }
 
+/** A fake plex.tv, a session object due for a check after 60 s, and a legacy identity verified for CLIENT. */
+async function legacySession() {
+  useFakeDate(Date.now())
+  const plex = await startPlex()
+  const session = { secret: SECRET, revalidateAfter: 60 }
+  const legacy = await createPlexVerifier({
+    clientIdentifier: CLIENT,
+    plexTvUrl: plex.url,
+    legacyTokens: true,
+  }).verify(plex.createLegacyToken())
+  return { plex, session, legacy }
+}
+
 describe('plexAuth with a session object no plexLogin shares: checks of its own', () => {
   test('a due JWT session is verified against the key endpoint and re-sealed', async () => {
     useFakeDate(Date.now())
@@ -50,14 +63,7 @@ describe('plexAuth with a session object no plexLogin shares: checks of its own'
   })
 
   test('a due legacy session is confirmed by plex.tv’s /api/v2/user, for the clientIdentifier it was sealed with when plexAuth has none', async () => {
-    useFakeDate(Date.now())
-    const plex = await startPlex()
-    const session = { secret: SECRET, revalidateAfter: 60 }
-    const legacy = await createPlexVerifier({
-      clientIdentifier: CLIENT,
-      plexTvUrl: plex.url,
-      legacyTokens: true,
-    }).verify(plex.createLegacyToken())
+    const { plex, session, legacy } = await legacySession()
     const { value } = await sessionManagerFor(session).create(legacy, undefined, false, undefined)
     advance(61)
     plex.resetCounters()
@@ -87,14 +93,7 @@ describe('plexAuth with a session object no plexLogin shares: checks of its own'
   })
 
   test('a due legacy session sealed without a client identifier cannot be checked again: it ends, plex.tv not asked', async () => {
-    useFakeDate(Date.now())
-    const plex = await startPlex()
-    const session = { secret: SECRET, revalidateAfter: 60 }
-    const legacy = await createPlexVerifier({
-      clientIdentifier: CLIENT,
-      plexTvUrl: plex.url,
-      legacyTokens: true,
-    }).verify(plex.createLegacyToken())
+    const { plex, session, legacy } = await legacySession()
     // The token is not enumerable: a spread leaves it out.
     const { clientIdentifier: _dropped, ...unnamed } = legacy
     const { value } = await sessionManagerFor(session).create(
