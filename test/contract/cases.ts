@@ -169,6 +169,12 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: 'main',
     guards: [{ kind: 'scopes', scopes: ['email', 'username'] }],
   },
+  {
+    method: 'GET',
+    path: '/email-twice',
+    auth: 'main',
+    guards: [{ kind: 'scopes', scopes: ['email', 'email'] }],
+  },
   { method: 'GET', path: '/owner', auth: 'main', guards: [{ kind: 'user', predicate: isOwner }] },
   // A JavaScript app's predicate may answer a truthy value that is not `true`: only `true` lets a request in.
   { method: 'GET', path: '/truthy', auth: 'main', guards: [{ kind: 'user', predicate: () => 1 as never }] },
@@ -465,6 +471,11 @@ export const CASES: readonly ContractCase[] = [
     name: 'requireScopes: one of two missing',
     request: (p) => get('/email-and-username', bearer(p.issueToken({ scopes: ['email'] }))),
     expect: { status: 403, wwwAuthenticate: noScope('email username'), code: 'INSUFFICIENT_SCOPE' },
+  },
+  {
+    name: 'requireScopes: a scope named twice is asked for once',
+    request: (p) => get('/email-twice', bearer(p.issueToken({ scopes: ['username'] }))),
+    expect: { status: 403, wwwAuthenticate: noScope('email'), code: 'INSUFFICIENT_SCOPE' },
   },
   {
     name: 'requireAnyScope: one of them present',
