@@ -102,6 +102,7 @@ describe('createRedisStore: options', () => {
       { ...good, url: 'not a url' },
       { ...good, url: 6379 },
       { ...good, prefix: 'has space' },
+      { ...good, prefix: 'p'.repeat(129) },
       { ...good, timeout: 0 },
       { ...good, localCacheSize: 1.5 },
       { ...good, onEvent: 'log' },
@@ -115,6 +116,8 @@ describe('createRedisStore: options', () => {
     }
     // The documented form with a user and password is accepted (the read-only test connects with one).
     await createRedisStore({ ...good, url: 'redis://reader:pass@127.0.0.1:1' }).close()
+    // TLS, and the longest prefix.
+    await createRedisStore({ ...good, url: 'rediss://127.0.0.1:1', prefix: 'p'.repeat(128) }).close()
     for (const options of [undefined, null, 'redis://127.0.0.1:1']) {
       expect(() => createRedisStore(options as unknown as RedisStoreOptions), String(options)).toThrow(
         TypeError,
@@ -275,6 +278,9 @@ describe('a Redis an attacker can write to cannot mint an identity', () => {
     expect(await rotated.revocations.isRevoked(query)).toBe(true)
     const stranger = await store({ prefix, secret: SECRET })
     expect(await stranger.keyStore.load()).toBeUndefined()
+    // The first secret names and seals what is written: an instance with only the new secret reads it.
+    await rotated.cache.set('after-rotation', 'v', 60)
+    expect(await stranger.cache.get('after-rotation')).toBe('v')
   })
 })
 
@@ -284,6 +290,7 @@ describe('values that are not what plexauth wrote', () => {
     ['not sealed', 'garbage'],
     ['a MAC and nothing after it', `${MAC}.`],
     ['oversized', `${MAC}.${'x'.repeat(8 * 1024 * 1024)}`],
+    ['a MAC of characters that are not ASCII', `${'é'.repeat(43)}.{}`],
   ])(
     '%s: the cache, the key set and a revocation count it as absent, and each is reported',
     async (_, garbage) => {
@@ -500,6 +507,23 @@ describe('session revocation', () => {
     expect(await b.revocations.isRevoked(session('s5', 3))).toBe(false)
   })
 
+  test('an instance whose subscription dropped catches up from the index when it is back', async () => {
+    const prefix = 'revoke-reconnect:'
+    const a = await store({ prefix })
+    await a.revocations.revoke('while-away', 60)
+    // The revocation as an instance that missed its message would find it: only in the index.
+    const [entry] = (await redis.command('ZRANGE', `${prefix}revocations:index`, '0', '-1')) as string[]
+    expect(typeof entry).toBe('string')
+    await redis.command('DEL', `${prefix}revocations:index`)
+    const b = await store({ prefix })
+    const query = { sessionId: 'while-away', userId: 1, issuedAt: 0 }
+    expect(b.revocations.isKnownRevoked?.(query)).toBe(false)
+    await redis.command('ZADD', `${prefix}revocations:index`, String(Date.now() + 60_000), entry!)
+    // Drops every subscriber connection (this file's other stores are closed): node-redis reconnects.
+    await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await vi.waitFor(() => expect(b.revocations.isKnownRevoked?.(query)).toBe(true), { timeout: 5_000 })
+  })
+
   test('a revocation ends with its TTL', async () => {
     const [a, b] = await Promise.all([store({ prefix: 'revoke-ttl:' }), store({ prefix: 'revoke-ttl:' })])
     await a.revocations.revoke('short', 0.2)
@@ -512,6 +536,11 @@ describe('session revocation', () => {
     const shared = await store()
     await expect(shared.revocations.revoke('', 60)).rejects.toThrow(TypeError)
     await expect(shared.revocations.revoke('s', 0)).rejects.toThrow(TypeError)
+    await expect(shared.revocations.revoke('s', 366 * 86_400 + 1)).rejects.toThrow(TypeError)
+    await expect(shared.revocations.revoke('s', '60' as unknown as number)).rejects.toThrow(TypeError)
+    await expect(shared.revocations.revoke('x'.repeat(513), 60)).rejects.toThrow(TypeError)
+    // The bounds themselves are accepted.
+    expect(await shared.revocations.revoke('x'.repeat(512), 366 * 86_400)).toBe(true)
     await expect(shared.revocations.revokeUser({} as unknown as number, 60)).rejects.toThrow(TypeError)
     await expect(shared.revocations.revokeUser('', 60)).rejects.toThrow(TypeError)
     await expect(shared.revocations.revokeUser('x'.repeat(513), 60)).rejects.toThrow(TypeError)
@@ -578,6 +607,23 @@ describe('Redis down, slow, and back', () => {
     expect(await code(verifier.verify(plex.issueToken()))).toBe('ok')
     expect(plex.requests(PLEX_PATHS.user)).toBe(1)
     await nowhere.close()
+  })
+
+  test('ready(timeoutSeconds) gives up after that many seconds, not before', async () => {
+    const nowhere = createRedisStore({ url: `redis://127.0.0.1:${await freePort()}`, secret: SECRET })
+    onTestFinished(() => nowhere.close())
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    onTestFinished(() => {
+      vi.useRealTimers()
+    })
+    let answer: boolean | undefined
+    void nowhere.ready(2).then((ready) => {
+      answer = ready
+    })
+    await vi.advanceTimersByTimeAsync(1_999)
+    expect(answer).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(answer).toBe(false)
   })
 
   test('hung: after one timeout, a flood of requests sends Redis nothing', async () => {
@@ -704,5 +750,6 @@ describe('Redis down, slow, and back', () => {
     // Both of the store's connections are gone (this count includes the connection that asks).
     await vi.waitFor(async () => expect(await info('clients', 'connected_clients')).toBe(connections - 2))
     await shared.close()
+    expect(await shared.ready(0.01)).toBe(false)
   })
 })
