@@ -9,6 +9,7 @@ import {
 } from '@plexauth/core'
 import { type FailureMode, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
+import { isLegacyToken } from '../src/plex-tv/legacy-tokens.js'
 import { advance, CLIENT, expectCode, plexVerifier, recordEvents, startPlex, useFakeDate } from './helpers.js'
 
 /** A verifier accepting legacy tokens, asking the fake. */
@@ -313,6 +314,70 @@ describe('legacy tokens: how often plex.tv is asked', () => {
   })
 })
 
+describe('legacy tokens: what is a legacy token, and the budgets of lookups', () => {
+  test('8 to 64 characters of A-Z a-z 0-9 _ -', () => {
+    expect(isLegacyToken('a'.repeat(7))).toBe(false)
+    expect(isLegacyToken('a'.repeat(8))).toBe(true)
+    expect(isLegacyToken('a'.repeat(64))).toBe(true)
+    expect(isLegacyToken('a'.repeat(65))).toBe(false)
+  })
+
+  test('an account answer of 64 KiB is read; one byte more is PLEX_UNAVAILABLE, never an identity', async () => {
+    const plex = await startPlex()
+    const verifier = legacyVerifier(plex)
+    plex.fail(PLEX_PATHS.user, { hugeBytes: 64 * 1024 }, { times: 1 })
+    await expect(verifier.verify(plex.createLegacyToken())).resolves.toMatchObject({ kind: 'legacy' })
+    plex.fail(PLEX_PATHS.user, { hugeBytes: 64 * 1024 + 1 }, { times: 1 })
+    await expectCode(verifier.verify(plex.createLegacyToken()), 'PLEX_UNAVAILABLE')
+  })
+
+  test('a client may spend its legacyLookupsPerClient at once (at least 3); then it waits as long as its bucket says', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const verifier = legacyVerifier(plex, { legacyLookupsPerSecond: 1000, legacyLookupsPerClient: 10 })
+    for (let i = 0; i < 10; i++)
+      await expectCode(verifier.verify(randomLegacyToken(), { client: 'a' }), 'TOKEN_INVALID')
+    await expectCode(verifier.verify(randomLegacyToken(), { client: 'a' }), 'PLEX_UNAVAILABLE')
+    const slow = legacyVerifier(plex, { legacyLookupsPerSecond: 1000, legacyLookupsPerClient: 0.25 })
+    for (let i = 0; i < 3; i++)
+      await expectCode(slow.verify(randomLegacyToken(), { client: 'b' }), 'TOKEN_INVALID')
+    const waiting = await expectCode(slow.verify(randomLegacyToken(), { client: 'b' }), 'PLEX_UNAVAILABLE')
+    expect(waiting.retryAfter).toBe(4)
+    expect(userCalls(plex)).toBe(13)
+  })
+
+  test('with a shared budget, each client still has its own: beyond it, the budget is not asked', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    let taken = 0
+    const budget = {
+      take: () => {
+        taken++
+        return 0
+      },
+    }
+    const verifier = legacyVerifier(plex, { legacyLookupBudget: budget, legacyLookupsPerClient: 1 })
+    for (let i = 0; i < 3; i++)
+      await expectCode(verifier.verify(randomLegacyToken(), { client: 'a' }), 'TOKEN_INVALID')
+    await expectCode(verifier.verify(randomLegacyToken(), { client: 'a' }), 'PLEX_UNAVAILABLE')
+    expect(taken).toBe(3)
+    expect(userCalls(plex)).toBe(3)
+  })
+
+  test('a token plex.tv backs off from costs no budget while it waits: the other users keep theirs', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const verifier = legacyVerifier(plex, { legacyLookupsPerSecond: 2 })
+    const unlucky = plex.createLegacyToken()
+    plex.fail(PLEX_PATHS.user, 'garbage', { times: 1 })
+    await expectCode(verifier.verify(unlucky), 'PLEX_UNAVAILABLE')
+    for (let i = 0; i < 5; i++) await expectCode(verifier.verify(unlucky), 'PLEX_UNAVAILABLE')
+    // The clock has not moved: one lookup is left in the bucket of two, for somebody else.
+    await expect(verifier.verify(plex.createLegacyToken())).resolves.toMatchObject({ kind: 'legacy' })
+    expect(userCalls(plex)).toBe(2)
+  })
+})
+
 describe('legacy tokens: the cache store', () => {
   /** A store that keeps JSON, like Redis would, and records what it was given. */
   function jsonStore(): CacheStore & { keys: string[]; values: string[] } {
@@ -375,6 +440,10 @@ describe('legacy tokens: the cache store', () => {
     ['no user', { valid: true, user: null, scopes: [] }],
     ['a user that is no object', { valid: true, user: 'admin', scopes: [] }],
     ['a user that is no Plex account', { valid: true, user: { id: 1 }, scopes: [] }],
+    [
+      'a frozen record whose user is not frozen (not what this process stores)',
+      Object.freeze({ valid: true, user: { id: 1, uuid: 5 }, scopes: Object.freeze([]) }),
+    ],
     [
       'a frozen record (as this process stores them) with a bad id',
       Object.freeze({ valid: true, user: Object.freeze({ id: 'admin' }), scopes: Object.freeze([]) }),

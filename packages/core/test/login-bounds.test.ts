@@ -68,8 +68,8 @@ describe('PIN bounds', () => {
     })
     expect(other).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED' } })
     expect(counts.polled).toBe(0)
-    // Expired PINs are forgotten: room again.
-    advance(1801)
+    // Expired PINs are forgotten, from their very expiry: room again.
+    advance(1800)
     expect((await createPin(login))?.status).toBe(201)
     expect(counts.created).toBe(10_001)
     // Sealing 10,000 login states takes seconds of CPU: room for a loaded machine.

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http'
-import type { PlexAuthEvent, PlexLoginOptions } from '@plexauth/core'
-import { createLoginHandler, type LoginHandler } from '@plexauth/core/adapter'
+import { PlexAuthError, type PlexAuthEvent, type PlexLoginOptions } from '@plexauth/core'
+import { createLoginHandler, type LoginHandler, type LoginResponse } from '@plexauth/core/adapter'
 import { type FakePlex, PLEX_PATHS } from '@plexauth/testing'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import { nodeLoginRequest } from '../src/login/login-handler.js'
-import { deriveKeys, seal } from '../src/session/seal.js'
+import { deriveKeys, seal, unseal } from '../src/session/seal.js'
 import { advance, startPlex, useFakeDate } from './helpers.js'
 import { cookieOf, cookiesOf, createPin, HOST, LOGIN_SECRET, loginHandler, poll } from './login-helpers.js'
 
@@ -78,6 +78,21 @@ describe('login state cookies', () => {
   )
 })
 
+describe('login state cookies: bounded', () => {
+  test('a login state over 4096 characters is refused unread (403 LOGIN_STATE_INVALID), even sealed by this app', async () => {
+    const plex = await startPlex()
+    const login = handler(plex, { flow: 'legacy' })
+    const state = { v: 1, p: 77, c: 'ABCD1234', f: 'legacy', e: Math.floor(Date.now() / 1000) + 600 }
+    const long = `plexauth_login=${await seal(deriveKeys([SECRET], 'login'), { ...state, r: `/${'a'.repeat(3000)}` })}`
+    expect(long.length).toBeGreaterThan(4096 + 'plexauth_login='.length)
+    expect(await poll(login, 77, long)).toMatchObject({ status: 403, body: { code: 'LOGIN_STATE_INVALID' } })
+    expect(plex.requests()).toBe(0)
+    // The same state with a short return path reaches plex.tv (which knows no PIN 77).
+    const short = `plexauth_login=${await seal(deriveKeys([SECRET], 'login'), { ...state, r: '/a' })}`
+    expect(await poll(login, 77, short)).toMatchObject({ status: 410, body: { code: 'PIN_EXPIRED' } })
+  })
+})
+
 describe('routes', () => {
   test('a request without a method is a GET; /session without a cookie is 401 TOKEN_MISSING', async () => {
     const plex = await startPlex()
@@ -119,6 +134,10 @@ describe('routes', () => {
     await createPin(login)
     expect(headers[0]).toMatchObject({ 'x-plex-version': '2.5.0' })
     expect(() => handler(plex, { version: 'a\nb' })).toThrow(TypeError)
+    // At the bounds: a 256-character product and server identifier are taken.
+    expect(() =>
+      handler(plex, { product: 'P'.repeat(256), access: { machineIdentifier: 's'.repeat(256) } }),
+    ).not.toThrow()
     expect(() => handler(plex, { access: { machineIdentifier: 'srv-1', ownerToken: '' } })).toThrow(TypeError)
   })
 
@@ -133,6 +152,38 @@ describe('routes', () => {
       { product: 'A', clientIdentifier: 'a', session: { secret: SECRET }, rateLimit: 10 },
       /rateLimit must be an object/,
     ],
+    [
+      {
+        product: 'A',
+        clientIdentifier: 'a',
+        session: { secret: SECRET },
+        access: { machineIdentifier: 's', ownerId: 0 },
+      },
+      /access.ownerId must be a Plex account id/,
+    ],
+    [
+      {
+        product: 'A',
+        clientIdentifier: 'a',
+        session: { secret: SECRET },
+        access: { machineIdentifier: 's'.repeat(257) },
+      },
+      /access.machineIdentifier must be the server identifier/,
+    ],
+    [
+      {
+        product: 'A',
+        clientIdentifier: 'a',
+        session: { secret: SECRET },
+        access: { machineIdentifier: 's', owner: 1 },
+      },
+      /unknown option access.owner/,
+    ],
+    [
+      { product: 'A'.repeat(257), clientIdentifier: 'a', session: { secret: SECRET } },
+      /product must be 1 to 256/,
+    ],
+    [{ product: 'A', clientIdentifier: 'a' }, /plexLogin needs a session option/],
   ])('plexLogin %j → TypeError', (options, message) => {
     expect(() => createLoginHandler(options)).toThrow(TypeError)
     expect(() => createLoginHandler(options)).toThrow(message)
@@ -154,7 +205,6 @@ describe('finishing a sign-in', () => {
     advance(60)
     plex.resetCounters()
     const answer = await poll(login, pin.id, state)
-    console.log('DEBUG', JSON.stringify(answer), JSON.stringify(plex.log))
     expect(answer?.status).toBe(200)
     expect(cookieOf(answer, 'plexauth_session')).toBeDefined()
   })
@@ -344,4 +394,562 @@ describe('plex.tv’s PIN endpoints misbehaving', () => {
       expect(events).toMatchObject([{ type: 'plex_request_failed', reason }])
     }
   })
+})
+
+describe('answers and cookies', () => {
+  test('every answer is no-store (JSON and redirects); only a 401 carries WWW-Authenticate', async () => {
+    const plex = await startPlex()
+    const login = handler(plex)
+    const created = await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST })
+    expect(created?.status).toBe(201)
+    expect(created?.headers['cache-control']).toBe('no-store')
+    const start = await login.handle({ method: 'GET', url: '/auth/plex/start', headers: HOST })
+    expect(start?.status).toBe(302)
+    expect(start?.headers['cache-control']).toBe('no-store')
+    const refused = await login.handle({
+      method: 'POST',
+      url: '/auth/plex/pin',
+      headers: { ...HOST, origin: 'https://evil.example' },
+    })
+    expect(refused).toMatchObject({ status: 403, body: { code: 'CSRF_REJECTED' } })
+    expect(refused?.headers['cache-control']).toBe('no-store')
+    expect(refused?.headers).not.toHaveProperty('www-authenticate')
+    const { pin, state } = await createPin(login)
+    plex.denyPin(pin.code)
+    const gone = await poll(login, pin.id, state)
+    expect(gone).toMatchObject({ status: 410, body: { code: 'PIN_EXPIRED' } })
+    expect(gone?.headers).not.toHaveProperty('www-authenticate')
+  })
+
+  test('POST /pin: expiresAt is when the PIN expires, and the login-state cookie lives exactly that long', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const answer = await handler(plex).handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST })
+    const expiresAt = Date.parse((answer?.body as { expiresAt?: string } | undefined)?.expiresAt ?? '')
+    expect(expiresAt).toBeGreaterThan(Date.now())
+    const line = cookiesOf(answer).find((cookie) => cookie.startsWith('plexauth_login='))
+    expect(line).toContain(`; Max-Age=${Math.floor((expiresAt - Date.now()) / 1000)};`)
+  })
+
+  test('every end of a sign-in clears the login state: signed in by poll or /callback, refused at /callback, an unreadable state', async () => {
+    const plex = await startPlex()
+    const cleared = expect.stringMatching(/^plexauth_login=; Path=\/; Max-Age=0/)
+    const login = handler(plex)
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code)
+    const polled = await poll(login, pin.id, state)
+    expect(polled?.status).toBe(200)
+    expect(cookiesOf(polled)).toEqual([cleared, expect.stringMatching(/^plexauth_session=[^;]/)])
+
+    const first = await startAt(login, '/home')
+    plex.approvePin(first.code)
+    const back = await callback(login, first.state)
+    expect(back).toMatchObject({ status: 303, headers: { location: '/home' } })
+    expect(cookiesOf(back)).toEqual([cleared, expect.stringMatching(/^plexauth_session=[^;]/)])
+
+    const refusing = handler(plex, { onLogin: () => false })
+    const second = await startAt(refusing, '/home')
+    plex.approvePin(second.code)
+    const refused = await callback(refusing, second.state)
+    expect(refused?.headers.location).toBe('/home?plexauth_error=ACCESS_DENIED')
+    expect(cookiesOf(refused)).toEqual([cleared])
+
+    const unreadable = await callback(login, 'plexauth_login=not-a-sealed-state')
+    expect(unreadable?.headers.location).toBe('/?plexauth_error=LOGIN_STATE_INVALID')
+    expect(cookiesOf(unreadable)).toEqual([cleared])
+  })
+
+  test('/session: a cookie that opens to no session is cleared; a re-sealed one keeps its remaining life', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const old = handler(plex)
+    const dead = await old.handle({
+      method: 'GET',
+      url: '/auth/plex/session',
+      headers: { ...HOST, cookie: 'plexauth_session=not-a-session' },
+    })
+    expect(dead).toMatchObject({ status: 401, body: { code: 'TOKEN_MISSING' } })
+    expect(cookiesOf(dead)).toEqual([expect.stringMatching(/^plexauth_session=; Path=\/; Max-Age=0/)])
+
+    const { pin, state } = await createPin(old)
+    plex.approvePin(pin.code)
+    const signedIn = await poll(old, pin.id, state)
+    const line = (answer: LoginResponse | undefined) =>
+      String(cookiesOf(answer).find((cookie) => cookie.startsWith('plexauth_session=')))
+    const maxAge = /; Max-Age=(\d+);/.exec(line(signedIn))?.[1]
+    expect(Number(maxAge)).toBeGreaterThan(3600)
+    advance(30)
+    const rotated = handler(plex, { session: { secret: ['a-brand-new-secret-of-32-characters!!', SECRET] } })
+    const renewed = await rotated.handle({
+      method: 'GET',
+      url: '/auth/plex/session',
+      headers: { ...HOST, cookie: String(cookieOf(signedIn, 'plexauth_session')) },
+    })
+    expect(renewed?.status).toBe(200)
+    expect(line(renewed)).toContain(`; Max-Age=${Number(maxAge) - 30};`)
+  })
+
+  test('/logout ends the session in the revocation store; on https it clears the __Host- cookie', async () => {
+    const plex = await startPlex()
+    const revoked = new Set<string>()
+    const revocations = {
+      revoke: (sid: string) => {
+        revoked.add(sid)
+      },
+      revokeUser: () => {},
+      isRevoked: ({ sessionId }: { sessionId: string }) => revoked.has(sessionId),
+    }
+    const login = handler(plex, { session: { secret: SECRET, revocations } })
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code)
+    const session = String(cookieOf(await poll(login, pin.id, state), 'plexauth_session'))
+    const out = await login.handle({
+      method: 'POST',
+      url: '/auth/plex/logout',
+      headers: { ...HOST, cookie: session },
+    })
+    expect(out?.status).toBe(204)
+    expect(revoked.size).toBe(1)
+    const after = await login.handle({
+      method: 'GET',
+      url: '/auth/plex/session',
+      headers: { ...HOST, cookie: session },
+    })
+    expect(after).toMatchObject({ status: 401, body: { code: 'TOKEN_MISSING' } })
+
+    const secure = await login.handle({
+      method: 'POST',
+      url: '/auth/plex/logout',
+      headers: { host: 'app.example.com' },
+      encrypted: true,
+    })
+    expect(cookiesOf(secure)).toEqual([
+      expect.stringMatching(/^__Host-plexauth_session=; Path=\/; Max-Age=0;.*Secure/),
+    ])
+  })
+
+  test('behind a proxy (publicUrl): its origin may POST /pin whatever the Host, and forwardUrl is built on it', async () => {
+    const plex = await startPlex()
+    const login = handler(plex, { publicUrl: 'https://app.example.com' })
+    const created = await login.handle({
+      method: 'POST',
+      url: '/auth/plex/pin',
+      headers: { host: '127.0.0.1:3000', origin: 'https://app.example.com' },
+    })
+    expect(created?.status).toBe(201)
+    const start = await login.handle({
+      method: 'GET',
+      url: '/auth/plex/start',
+      headers: { host: '127.0.0.1:3000' },
+    })
+    const params = new URLSearchParams(String(start?.headers.location).split('#?')[1])
+    expect(params.get('forwardUrl')).toBe('https://app.example.com/auth/plex/callback')
+  })
+
+  test('PIN creation is budgeted per client address: one client waiting (Retry-After to its next PIN) leaves another its own', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const login = handler(plex, { rateLimit: { perClient: 2, total: 1000 } })
+    const send = (remoteAddress: string) =>
+      login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST, remoteAddress })
+    expect((await send('10.9.0.1'))?.status).toBe(201)
+    const limited = await send('10.9.0.1')
+    expect(limited).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED' } })
+    // Two a minute, one at a time: the next in 30 seconds.
+    expect(limited?.headers['retry-after']).toBe('30')
+    expect((await send('10.9.0.2'))?.status).toBe(201)
+  })
+
+  test('the defaults: 5 PINs at once per client (10 a minute), pollInterval 2 seconds', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const login = handler(plex, { rateLimit: undefined, pollInterval: undefined })
+    const statuses: number[] = []
+    let body: unknown
+    for (let i = 0; i < 6; i++) {
+      const answer = await login.handle({
+        method: 'POST',
+        url: '/auth/plex/pin',
+        headers: HOST,
+        remoteAddress: '10.9.1.1',
+      })
+      statuses.push(answer?.status ?? 0)
+      body ??= answer?.body
+    }
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 429])
+    expect(body).toMatchObject({ pollInterval: 2 })
+    // 60 a minute in total, 20 at once: the 21st client waits.
+    const total = handler(plex, { rateLimit: undefined })
+    const all: number[] = []
+    for (let i = 0; i < 21; i++) {
+      const answer = await total.handle({
+        method: 'POST',
+        url: '/auth/plex/pin',
+        headers: HOST,
+        remoteAddress: `10.9.2.${i}`,
+      })
+      all.push(answer?.status ?? 0)
+    }
+    expect(all.filter((status) => status === 201)).toHaveLength(20)
+    expect(all[20]).toBe(429)
+  })
+})
+
+describe('finishing a sign-in: what is final', () => {
+  test('onLogin: exactly 1 KiB of JSON is kept in the session as app; 1 KiB and a byte is a bare 500', async () => {
+    const plex = await startPlex()
+    // {"b":"…"}: 8 bytes around the value.
+    for (const [size, status] of [
+      [1024, 200],
+      [1025, 500],
+    ] as const) {
+      const login = handler(plex, { onLogin: () => ({ b: 'x'.repeat(size - 8) }) })
+      const { pin, state } = await createPin(login)
+      plex.approvePin(pin.code)
+      const answer = await poll(login, pin.id, state)
+      expect(answer?.status).toBe(status)
+      if (status === 200)
+        expect(answer?.body).toMatchObject({ identity: { app: { b: 'x'.repeat(size - 8) } } })
+    }
+  })
+
+  test('onLogin throwing a bug ends the PIN: the same login state polled again is the same 500, onLogin not run again', async () => {
+    const plex = await startPlex()
+    let calls = 0
+    const login = handler(plex, {
+      onLogin: () => {
+        calls++
+        if (calls === 1) throw new Error('a bug')
+      },
+    })
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code)
+    expect(await poll(login, pin.id, state)).toMatchObject({ status: 500, body: { code: 'INTERNAL_ERROR' } })
+    plex.resetCounters()
+    expect(await poll(login, pin.id, state)).toMatchObject({ status: 500, body: { code: 'INTERNAL_ERROR' } })
+    expect(calls).toBe(1)
+    expect(plex.requests()).toBe(0)
+  })
+
+  test('an outage while finishing is retried by the very next poll, without waiting for pollInterval', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    let calls = 0
+    const login = handler(plex, {
+      onLogin: () => {
+        calls++
+        if (calls === 1) throw new PlexAuthError('PLEX_UNAVAILABLE', { retryAfter: 1 })
+      },
+    })
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code)
+    const failed = await poll(login, pin.id, state)
+    expect(failed).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
+    expect(cookiesOf(failed)).toEqual([])
+    // The clock has not moved: the next poll asks plex.tv again at once.
+    const answer = await poll(login, pin.id, state)
+    expect(answer?.status).toBe(200)
+    expect(calls).toBe(2)
+  })
+
+  test('the legacy flow refuses a PIN that yields a Plex JWT (403, no session), though the JWT is valid', async () => {
+    const plex = await startPlex()
+    const login = handler(plex, { flow: 'legacy' })
+    const { pin, state } = await createPin(login)
+    const token = plex.issueToken({ clientIdentifier: 'core-login-test' })
+    plex.fail(PLEX_PATHS.pin, { body: { id: pin.id, code: pin.code, authToken: token, expiresIn: 600 } })
+    const answer = await poll(login, pin.id, state)
+    expect(answer).toMatchObject({ status: 403, body: { code: 'ACCESS_DENIED', reason: 'refused' } })
+    expect(cookieOf(answer, 'plexauth_session')).toBeUndefined()
+    // The same token signs in with the jwt flow: only the flow refused it.
+    const jwt = handler(plex)
+    const other = await createPin(jwt)
+    plex.fail(PLEX_PATHS.pin, {
+      body: { id: other.pin.id, code: other.pin.code, authToken: token, expiresIn: 600 },
+    })
+    expect((await poll(jwt, other.pin.id, other.state))?.status).toBe(200)
+  })
+
+  test('an ownerOnly sign-in seals a session that only the owner may keep (its record says ownerOnly)', async () => {
+    const plex = await startPlex()
+    const server = plex.addServer()
+    const login = handler(plex, {
+      access: { machineIdentifier: server.machineIdentifier, ownerId: plex.account.id, ownerOnly: true },
+    })
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code)
+    const answer = await poll(login, pin.id, state)
+    expect(answer?.status).toBe(200)
+    const value = String(cookieOf(answer, 'plexauth_session')).slice('plexauth_session='.length)
+    const opened = await unseal(deriveKeys([SECRET], 'session'), value, 8192)
+    expect(opened?.payload).toMatchObject({ oo: true, a: { m: server.machineIdentifier, o: true } })
+  })
+
+  test('legacy: the token plex.tv gives is confirmed by plex.tv at each sign-in (no answer kept beyond a second)', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const login = handler(plex, { flow: 'legacy' })
+    const token = plex.createLegacyToken()
+    for (let i = 0; i < 2; i++) {
+      const { pin, state } = await createPin(login)
+      plex.fail(PLEX_PATHS.pin, { body: { id: pin.id, code: pin.code, authToken: token, expiresIn: 600 } })
+      expect((await poll(login, pin.id, state))?.status).toBe(200)
+      advance(2)
+    }
+    expect(plex.requests(PLEX_PATHS.user)).toBe(2)
+  })
+
+  test('/callback polls plex.tv a few times: an approval that shows on the second poll signs in', async () => {
+    const plex = await startPlex()
+    let code = ''
+    let polls = 0
+    const login = handler(plex, {
+      pollInterval: 0.1,
+      fetch: async (input, init) => {
+        const answer = await globalThis.fetch(input, init)
+        if (
+          (init?.method ?? 'GET') === 'GET' &&
+          new URL(String(input)).pathname.startsWith('/api/v2/pins/')
+        ) {
+          polls++
+          if (polls === 1) plex.approvePin(code)
+        }
+        return answer
+      },
+    })
+    const started = await startAt(login, '/home')
+    code = started.code
+    const back = await callback(login, started.state)
+    expect(back).toMatchObject({ status: 303, headers: { location: '/home' } })
+    expect(cookieOf(back, 'plexauth_session')).toBeDefined()
+    expect(polls).toBe(2)
+  })
+})
+
+describe('plex.tv’s PIN endpoints: what is sent and what is believed', () => {
+  function recorded(plex: FakePlex, options: Partial<PlexLoginOptions> = {}) {
+    const events: PlexAuthEvent[] = []
+    const sent: { method: string; url: string; headers: Record<string, string> }[] = []
+    const login = handler(plex, {
+      onEvent: (event) => events.push(event),
+      fetch: (input, init) => {
+        sent.push({
+          method: init?.method ?? 'GET',
+          url: String(input),
+          headers: (init?.headers ?? {}) as Record<string, string>,
+        })
+        return globalThis.fetch(input, init)
+      },
+      ...options,
+    })
+    return { events, sent, login }
+  }
+
+  test('a legacy PIN is a strong one (?strong=true); a JSON body goes with its content type, a poll has neither', async () => {
+    const plex = await startPlex()
+    for (const flow of ['legacy', 'jwt'] as const) {
+      const { sent, login } = recorded(plex, { flow })
+      const { pin, state } = await createPin(login)
+      await poll(login, pin.id, state)
+      const [create, polled] = sent
+      expect(create?.method).toBe('POST')
+      if (flow === 'legacy') {
+        expect(create?.url).toBe(`${plex.url}/api/v2/pins?strong=true`)
+        expect(create?.headers).not.toHaveProperty('content-type')
+      } else {
+        expect(create?.headers['content-type']).toBe('application/json')
+      }
+      expect(polled?.method).toBe('GET')
+      expect(polled?.headers).not.toHaveProperty('content-type')
+    }
+  })
+
+  test('a PIN created with 200 instead of 201 is taken; a PIN said to live a day is believed for an hour', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const { login } = recorded(plex, { flow: 'legacy' })
+    plex.fail(PLEX_PATHS.pins, {
+      status: 200,
+      body: { id: 4242, code: 'ABCD1234', authToken: null, expiresIn: 86_400 },
+    })
+    const answer = await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST })
+    expect(answer).toMatchObject({ status: 201, body: { id: 4242, code: 'ABCD1234' } })
+    const expiresAt = Date.parse((answer?.body as { expiresAt?: string } | undefined)?.expiresAt ?? '')
+    expect(expiresAt - Date.now()).toBe(3600_000)
+    expect(cookiesOf(answer)[0]).toContain('; Max-Age=3600;')
+  })
+
+  test('a PIN answer of 64 KiB is read; one byte more is PLEX_UNAVAILABLE (too_large, Retry-After 1)', async () => {
+    const plex = await startPlex()
+    const { events, login } = recorded(plex, { flow: 'legacy' })
+    plex.fail(PLEX_PATHS.pins, { hugeBytes: 64 * 1024 }, { times: 1 })
+    expect((await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST }))?.status).toBe(201)
+    plex.fail(PLEX_PATHS.pins, { hugeBytes: 64 * 1024 + 1 }, { times: 1 })
+    const answer = await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST })
+    expect(answer).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
+    expect(answer?.headers['retry-after']).toBe('1')
+    expect(events).toMatchObject([{ type: 'plex_request_failed', reason: 'too_large' }])
+  })
+
+  test('plex.tv not answering PIN creation within timeout: PLEX_UNAVAILABLE, reason timeout', async () => {
+    const plex = await startPlex()
+    const { events, login } = recorded(plex, { flow: 'legacy', timeout: 0.05 })
+    plex.fail(PLEX_PATHS.pins, 'hang')
+    const answer = await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST })
+    expect(answer).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
+    expect(events).toMatchObject([{ type: 'plex_request_failed', reason: 'timeout' }])
+  })
+
+  test.each([
+    ['401', { status: 401 }],
+    ['410', { status: 410 }],
+    ['201 with an approved PIN', { status: 201 }],
+  ])(
+    'a poll answered %s proves nothing: PLEX_UNAVAILABLE, the login state kept, no session',
+    async (_name, mode) => {
+      const plex = await startPlex()
+      const { login } = recorded(plex, { flow: 'legacy' })
+      const { pin, state } = await createPin(login)
+      const token = plex.createLegacyToken()
+      plex.fail(PLEX_PATHS.pin, {
+        ...mode,
+        body: { id: pin.id, code: pin.code, authToken: token, expiresIn: 600 },
+      })
+      const answer = await poll(login, pin.id, state)
+      expect(answer).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
+      expect(cookiesOf(answer)).toEqual([])
+    },
+  )
+})
+
+test('the defaults: PINs at https://clients.plex.tv (jwt) and https://plex.tv (legacy), X-Plex-Version 1.0, the sign-in page at https://app.plex.tv/auth', async () => {
+  const plex = await startPlex()
+  const sent: { url: string; headers: Record<string, string> }[] = []
+  const fetchImpl: typeof globalThis.fetch = async (input, init) => {
+    sent.push({ url: String(input), headers: (init?.headers ?? {}) as Record<string, string> })
+    return Response.json({ id: 1, code: 'ABCD1234', authToken: null, expiresIn: 600 }, { status: 201 })
+  }
+  const defaults = { plexTvUrl: undefined, clientsUrl: undefined, authAppUrl: undefined, fetch: fetchImpl }
+  for (const flow of ['jwt', 'legacy'] as const) {
+    const answer = await handler(plex, { ...defaults, flow }).handle({
+      method: 'POST',
+      url: '/auth/plex/pin',
+      headers: HOST,
+    })
+    expect(
+      String((answer?.body as { authUrl?: string } | undefined)?.authUrl).startsWith(
+        'https://app.plex.tv/auth#?',
+      ),
+    ).toBe(true)
+  }
+  expect(sent.map((request) => request.url)).toEqual([
+    'https://clients.plex.tv/api/v2/pins',
+    'https://plex.tv/api/v2/pins?strong=true',
+  ])
+  for (const request of sent) expect(request.headers['x-plex-version']).toBe('1.0')
+})
+
+test('each jwt sign-in has a nonce of its own, 16 random bytes, sealed in its login state', async () => {
+  const plex = await startPlex()
+  const login = handler(plex)
+  const nonces: Buffer[] = []
+  for (let i = 0; i < 2; i++) {
+    const { state } = await createPin(login)
+    const opened = await unseal(deriveKeys([SECRET], 'login'), state.slice('plexauth_login='.length), 4096)
+    nonces.push(Buffer.from(String(opened?.payload.n), 'base64url'))
+  }
+  expect(nonces.map((nonce) => nonce.length)).toEqual([16, 16])
+  expect(nonces[0]?.equals(nonces[1] as Buffer)).toBe(false)
+})
+
+test('what goes wrong while finishing a sign-in reaches onEvent: Plex’s keys unreachable, plex.tv failing the access check', async () => {
+  const plex = await startPlex()
+  const server = plex.addServer()
+  const events: PlexAuthEvent[] = []
+  const onEvent = (event: PlexAuthEvent) => events.push(event)
+  const login = handler(plex, { onEvent })
+  const first = await createPin(login)
+  plex.approvePin(first.pin.code)
+  plex.fail(PLEX_PATHS.keys, 'down')
+  expect((await poll(login, first.pin.id, first.state))?.status).toBe(503)
+  expect(events).toContainEqual(expect.objectContaining({ type: 'keys_fetch_failed', url: plex.jwksUrl }))
+  plex.recover()
+  const guarded = handler(plex, { onEvent, access: { machineIdentifier: server.machineIdentifier } })
+  const second = await createPin(guarded)
+  plex.approvePin(second.pin.code)
+  plex.fail(PLEX_PATHS.resources, 'down')
+  expect((await poll(guarded, second.pin.id, second.state))?.status).toBe(503)
+  expect(events).toContainEqual(
+    expect.objectContaining({
+      type: 'plex_request_failed',
+      url: expect.stringContaining(PLEX_PATHS.resources),
+    }),
+  )
+})
+
+test('PIN creation that plex.tv never answers fails at the default timeout (5 s) on the clock, not a millisecond before', async () => {
+  const plex = await startPlex()
+  plex.fail(PLEX_PATHS.pins, 'hang')
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+  onTestFinished(() => {
+    vi.useRealTimers()
+  })
+  // The fetch's timer is set just before the request goes out.
+  let requested!: () => void
+  const requestSent = new Promise<void>((resolve) => {
+    requested = resolve
+  })
+  const login = handler(plex, {
+    flow: 'legacy',
+    fetch: (input, init) => {
+      requested()
+      return globalThis.fetch(input, init)
+    },
+  })
+  let answer: LoginResponse | undefined
+  let settled = false
+  const creating = login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST }).then((result) => {
+    answer = result
+    settled = true
+  })
+  await requestSent
+  await vi.advanceTimersByTimeAsync(4999)
+  await new Promise((resolve) => setImmediate(resolve))
+  expect(settled).toBe(false)
+  await vi.advanceTimersByTimeAsync(1)
+  await creating
+  expect(answer).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
+})
+
+test('onLogin’s object is kept as JSON, the same in the sign-in answer as in every later one', async () => {
+  const plex = await startPlex()
+  const login = handler(plex, { onLogin: () => ({ role: 'viewer', since: new Date(0) }) })
+  const { pin, state } = await createPin(login)
+  plex.approvePin(pin.code)
+  const signedIn = await poll(login, pin.id, state)
+  const app = { role: 'viewer', since: '1970-01-01T00:00:00.000Z' }
+  expect((signedIn?.body as { identity?: { app: unknown } } | undefined)?.identity?.app).toEqual(app)
+  const session = await login.handle({
+    method: 'GET',
+    url: '/auth/plex/session',
+    headers: { ...HOST, cookie: String(cookieOf(signedIn, 'plexauth_session')) },
+  })
+  expect((session?.body as { app?: unknown } | undefined)?.app).toEqual(app)
+})
+
+test('a PIN is expired from its very expiry second: 410 without asking plex.tv', async () => {
+  useFakeDate()
+  const plex = await startPlex()
+  const login = handler(plex)
+  const { pin, state } = await createPin(login)
+  const opened = await unseal(deriveKeys([SECRET], 'login'), state.slice('plexauth_login='.length), 4096)
+  const expiresAt = Number(opened?.payload.e) * 1000
+  advance((expiresAt - Date.now() - 1) / 1000)
+  plex.resetCounters()
+  expect((await poll(login, pin.id, state))?.status).toBe(202)
+  expect(plex.requests(PLEX_PATHS.pin)).toBe(1)
+  advance(0.001)
+  plex.resetCounters()
+  expect(await poll(login, pin.id, state)).toMatchObject({ status: 410, body: { code: 'PIN_EXPIRED' } })
+  expect(plex.requests()).toBe(0)
 })

@@ -2,6 +2,7 @@ import type { PlexLoginOptions } from '@plexauth/core'
 import type { LoginHandler } from '@plexauth/core/adapter'
 import { createFakePlex, type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { deriveDeviceKey } from '../src/login/device-key.js'
 import { safeReturnTo } from '../src/login/login-handler.js'
 import { advance, useFakeDate } from './helpers.js'
 import { cookieOf, createPin, HOST, LOGIN_SECRET, loginHandler, poll } from './login-helpers.js'
@@ -45,6 +46,12 @@ describe('safeReturnTo', () => {
     ['https://evil.example', '/'],
     ['/x\r\nSet-Cookie: a=b', '/'],
     [`/${'a'.repeat(3000)}`, '/'],
+    // At most 2048 characters.
+    [`/${'a'.repeat(2047)}`, `/${'a'.repeat(2047)}`],
+    [`/${'a'.repeat(2048)}`, '/'],
+    // No backslash anywhere, not even where a URL parser would keep it (the query) or turn it into "/".
+    ['/a\\b', '/'],
+    ['/?q=\\x', '/'],
     // Dot segments that, once removed, would leave a protocol-relative path (another host).
     ['/.//evil.example', '/'],
     ['/..//evil.example/x', '/'],
@@ -62,6 +69,7 @@ describe('the login routes, against the fake plex.tv', () => {
     const login = handler({ basePath: '/login' })
     expect(login.matches('/login/pin')).toBe(true)
     expect(login.matches('/login')).toBe(false)
+    expect(login.matches('/login/')).toBe(false)
     expect(login.matches('/loginx/pin')).toBe(false)
     // A URL is matched on its path: its query names no route.
     expect(login.matches('/login/pin?x=1')).toBe(true)
@@ -70,6 +78,22 @@ describe('the login routes, against the fake plex.tv', () => {
     expect(await login.handle({ method: 'GET', url: '/other', headers: HOST })).toBeUndefined()
     expect(await login.handle({ method: 'DELETE', url: '/login/pin', headers: HOST })).toBeUndefined()
     expect(await login.handle({ method: 'GET', url: '/login/nope', headers: HOST })).toBeUndefined()
+    // Each route answers its own method only: a GET never logs out, a POST never starts or finishes a sign-in.
+    plex.resetCounters()
+    for (const [method, url] of [
+      ['GET', '/login/logout'],
+      ['POST', '/login/start'],
+      ['POST', '/login/callback'],
+      ['POST', '/login/pin/1'],
+    ] as const) {
+      expect(await login.handle({ method, url, headers: HOST }), `${method} ${url}`).toBeUndefined()
+    }
+    expect(plex.requests()).toBe(0)
+    // Methods are compared case-insensitively.
+    expect(await login.handle({ method: 'get', url: '/login/session', headers: HOST })).toMatchObject({
+      status: 401,
+      body: { code: 'TOKEN_MISSING' },
+    })
   })
 
   test('one client identifier end to end, X-Plex-* product headers, a device key of its own for each PIN', async () => {
@@ -94,6 +118,28 @@ describe('the login routes, against the fake plex.tv', () => {
         'x-plex-product': 'Core Test',
       })
     }
+  })
+
+  test('a PIN device key comes from the secret and the nonce: same inputs, same key; another secret, another key', () => {
+    const nonce = Buffer.alloc(16, 7)
+    const key = (secret: number) => deriveDeviceKey(Buffer.alloc(32, secret), nonce).jwk
+    expect(key(1)).toEqual(key(1))
+    expect(key(2).x).not.toBe(key(1).x)
+    expect(deriveDeviceKey(Buffer.alloc(32, 1), Buffer.alloc(16, 8)).jwk.x).not.toBe(key(1).x)
+  })
+
+  test('the jwt flow asks for username, email, friendly_name and restricted: the identity carries them', async () => {
+    const login = handler()
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code)
+    const answer = await poll(login, pin.id, state)
+    expect(answer?.body).toMatchObject({
+      identity: {
+        kind: 'jwt',
+        scopes: ['username', 'email', 'friendly_name', 'restricted'],
+        user: { restricted: expect.any(Boolean) },
+      },
+    })
   })
 
   test('polls reach plex.tv at most once per pollInterval per PIN, however often the browser asks', async () => {
@@ -180,7 +226,7 @@ describe('the login routes, against the fake plex.tv', () => {
   })
 
   test('onLogin: a result over 1 KiB, or not an object, is a bare 500 and no session', async () => {
-    for (const result of [{ blob: 'x'.repeat(2000) }, 'admin', ['a']]) {
+    for (const result of [{ blob: 'x'.repeat(2000) }, 'admin', ['a'], null]) {
       const login = handler({ onLogin: () => result })
       const { pin, state } = await createPin(login)
       plex.approvePin(pin.code)
@@ -204,7 +250,7 @@ describe('the login routes, against the fake plex.tv', () => {
     const { pin, state } = await createPin(login)
     plex.approvePin(pin.code)
     const marker = { framework: true }
-    await Promise.all(
+    const answers = await Promise.all(
       [1, 2, 3].map(() =>
         login.handle({
           method: 'GET',
@@ -215,6 +261,8 @@ describe('the login routes, against the fake plex.tv', () => {
       ),
     )
     expect(seen).toEqual([{ id: plex.account.id, token: true, request: marker }])
+    // Returning nothing lets the user in.
+    expect(answers.map((answer) => answer?.status)).toEqual([200, 200, 200])
   })
 
   test('managed and Home users: empty email and username are absent; restricted and home are kept', async () => {
