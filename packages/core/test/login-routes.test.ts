@@ -822,134 +822,136 @@ describe('plex.tv’s PIN endpoints: what is sent and what is believed', () => {
   )
 })
 
-test('the defaults: PINs at https://clients.plex.tv (jwt) and https://plex.tv (legacy), X-Plex-Version 1.0, the sign-in page at https://app.plex.tv/auth', async () => {
-  const plex = await startPlex()
-  const sent: { url: string; headers: Record<string, string> }[] = []
-  const fetchImpl: typeof globalThis.fetch = async (input, init) => {
-    sent.push({ url: String(input), headers: (init?.headers ?? {}) as Record<string, string> })
-    return Response.json({ id: 1, code: 'ABCD1234', authToken: null, expiresIn: 600 }, { status: 201 })
-  }
-  const defaults = { plexTvUrl: undefined, clientsUrl: undefined, authAppUrl: undefined, fetch: fetchImpl }
-  for (const flow of ['jwt', 'legacy'] as const) {
-    const answer = await handler(plex, { ...defaults, flow }).handle({
-      method: 'POST',
-      url: '/auth/plex/pin',
-      headers: HOST,
+describe('defaults, nonces, events and expiry of a sign-in', () => {
+  test('the defaults: PINs at https://clients.plex.tv (jwt) and https://plex.tv (legacy), X-Plex-Version 1.0, the sign-in page at https://app.plex.tv/auth', async () => {
+    const plex = await startPlex()
+    const sent: { url: string; headers: Record<string, string> }[] = []
+    const fetchImpl: typeof globalThis.fetch = async (input, init) => {
+      sent.push({ url: String(input), headers: (init?.headers ?? {}) as Record<string, string> })
+      return Response.json({ id: 1, code: 'ABCD1234', authToken: null, expiresIn: 600 }, { status: 201 })
+    }
+    const defaults = { plexTvUrl: undefined, clientsUrl: undefined, authAppUrl: undefined, fetch: fetchImpl }
+    for (const flow of ['jwt', 'legacy'] as const) {
+      const answer = await handler(plex, { ...defaults, flow }).handle({
+        method: 'POST',
+        url: '/auth/plex/pin',
+        headers: HOST,
+      })
+      expect(
+        String((answer?.body as { authUrl?: string } | undefined)?.authUrl).startsWith(
+          'https://app.plex.tv/auth#?',
+        ),
+      ).toBe(true)
+    }
+    expect(sent.map((request) => request.url)).toEqual([
+      'https://clients.plex.tv/api/v2/pins',
+      'https://plex.tv/api/v2/pins?strong=true',
+    ])
+    for (const request of sent) expect(request.headers['x-plex-version']).toBe('1.0')
+  })
+
+  test('each jwt sign-in has a nonce of its own, 16 random bytes, sealed in its login state', async () => {
+    const plex = await startPlex()
+    const login = handler(plex)
+    const nonces: Buffer[] = []
+    for (let i = 0; i < 2; i++) {
+      const { state } = await createPin(login)
+      const opened = await unseal(deriveKeys([SECRET], 'login'), state.slice('plexauth_login='.length), 4096)
+      nonces.push(Buffer.from(String(opened?.payload.n), 'base64url'))
+    }
+    expect(nonces.map((nonce) => nonce.length)).toEqual([16, 16])
+    expect(nonces[0]?.equals(nonces[1] as Buffer)).toBe(false)
+  })
+
+  test('what goes wrong while finishing a sign-in reaches onEvent: Plex’s keys unreachable, plex.tv failing the access check', async () => {
+    const plex = await startPlex()
+    const server = plex.addServer()
+    const events: PlexAuthEvent[] = []
+    const onEvent = (event: PlexAuthEvent) => events.push(event)
+    const login = handler(plex, { onEvent })
+    const first = await createPin(login)
+    plex.approvePin(first.pin.code)
+    plex.fail(PLEX_PATHS.keys, 'down')
+    expect((await poll(login, first.pin.id, first.state))?.status).toBe(503)
+    expect(events).toContainEqual(expect.objectContaining({ type: 'keys_fetch_failed', url: plex.jwksUrl }))
+    plex.recover()
+    const guarded = handler(plex, { onEvent, access: { machineIdentifier: server.machineIdentifier } })
+    const second = await createPin(guarded)
+    plex.approvePin(second.pin.code)
+    plex.fail(PLEX_PATHS.resources, 'down')
+    expect((await poll(guarded, second.pin.id, second.state))?.status).toBe(503)
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'plex_request_failed',
+        url: expect.stringContaining(PLEX_PATHS.resources),
+      }),
+    )
+  })
+
+  test('PIN creation that plex.tv never answers fails at the default timeout (5 s) on the clock, not a millisecond before', async () => {
+    const plex = await startPlex()
+    plex.fail(PLEX_PATHS.pins, 'hang')
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    onTestFinished(() => {
+      vi.useRealTimers()
     })
-    expect(
-      String((answer?.body as { authUrl?: string } | undefined)?.authUrl).startsWith(
-        'https://app.plex.tv/auth#?',
-      ),
-    ).toBe(true)
-  }
-  expect(sent.map((request) => request.url)).toEqual([
-    'https://clients.plex.tv/api/v2/pins',
-    'https://plex.tv/api/v2/pins?strong=true',
-  ])
-  for (const request of sent) expect(request.headers['x-plex-version']).toBe('1.0')
-})
+    // The fetch's timer is set just before the request goes out.
+    let requested!: () => void
+    const requestSent = new Promise<void>((resolve) => {
+      requested = resolve
+    })
+    const login = handler(plex, {
+      flow: 'legacy',
+      fetch: (input, init) => {
+        requested()
+        return globalThis.fetch(input, init)
+      },
+    })
+    let answer: LoginResponse | undefined
+    let settled = false
+    const creating = login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST }).then((result) => {
+      answer = result
+      settled = true
+    })
+    await requestSent
+    await vi.advanceTimersByTimeAsync(4999)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    await creating
+    expect(answer).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
+  })
 
-test('each jwt sign-in has a nonce of its own, 16 random bytes, sealed in its login state', async () => {
-  const plex = await startPlex()
-  const login = handler(plex)
-  const nonces: Buffer[] = []
-  for (let i = 0; i < 2; i++) {
-    const { state } = await createPin(login)
+  test('onLogin’s object is kept as JSON, the same in the sign-in answer as in every later one', async () => {
+    const plex = await startPlex()
+    const login = handler(plex, { onLogin: () => ({ role: 'viewer', since: new Date(0) }) })
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code)
+    const signedIn = await poll(login, pin.id, state)
+    const app = { role: 'viewer', since: '1970-01-01T00:00:00.000Z' }
+    expect((signedIn?.body as { identity?: { app: unknown } } | undefined)?.identity?.app).toEqual(app)
+    const session = await login.handle({
+      method: 'GET',
+      url: '/auth/plex/session',
+      headers: { ...HOST, cookie: String(cookieOf(signedIn, 'plexauth_session')) },
+    })
+    expect((session?.body as { app?: unknown } | undefined)?.app).toEqual(app)
+  })
+
+  test('a PIN is expired from its very expiry second: 410 without asking plex.tv', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const login = handler(plex)
+    const { pin, state } = await createPin(login)
     const opened = await unseal(deriveKeys([SECRET], 'login'), state.slice('plexauth_login='.length), 4096)
-    nonces.push(Buffer.from(String(opened?.payload.n), 'base64url'))
-  }
-  expect(nonces.map((nonce) => nonce.length)).toEqual([16, 16])
-  expect(nonces[0]?.equals(nonces[1] as Buffer)).toBe(false)
-})
-
-test('what goes wrong while finishing a sign-in reaches onEvent: Plex’s keys unreachable, plex.tv failing the access check', async () => {
-  const plex = await startPlex()
-  const server = plex.addServer()
-  const events: PlexAuthEvent[] = []
-  const onEvent = (event: PlexAuthEvent) => events.push(event)
-  const login = handler(plex, { onEvent })
-  const first = await createPin(login)
-  plex.approvePin(first.pin.code)
-  plex.fail(PLEX_PATHS.keys, 'down')
-  expect((await poll(login, first.pin.id, first.state))?.status).toBe(503)
-  expect(events).toContainEqual(expect.objectContaining({ type: 'keys_fetch_failed', url: plex.jwksUrl }))
-  plex.recover()
-  const guarded = handler(plex, { onEvent, access: { machineIdentifier: server.machineIdentifier } })
-  const second = await createPin(guarded)
-  plex.approvePin(second.pin.code)
-  plex.fail(PLEX_PATHS.resources, 'down')
-  expect((await poll(guarded, second.pin.id, second.state))?.status).toBe(503)
-  expect(events).toContainEqual(
-    expect.objectContaining({
-      type: 'plex_request_failed',
-      url: expect.stringContaining(PLEX_PATHS.resources),
-    }),
-  )
-})
-
-test('PIN creation that plex.tv never answers fails at the default timeout (5 s) on the clock, not a millisecond before', async () => {
-  const plex = await startPlex()
-  plex.fail(PLEX_PATHS.pins, 'hang')
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-  onTestFinished(() => {
-    vi.useRealTimers()
+    const expiresAt = Number(opened?.payload.e) * 1000
+    advance((expiresAt - Date.now() - 1) / 1000)
+    plex.resetCounters()
+    expect((await poll(login, pin.id, state))?.status).toBe(202)
+    expect(plex.requests(PLEX_PATHS.pin)).toBe(1)
+    advance(0.001)
+    plex.resetCounters()
+    expect(await poll(login, pin.id, state)).toMatchObject({ status: 410, body: { code: 'PIN_EXPIRED' } })
+    expect(plex.requests()).toBe(0)
   })
-  // The fetch's timer is set just before the request goes out.
-  let requested!: () => void
-  const requestSent = new Promise<void>((resolve) => {
-    requested = resolve
-  })
-  const login = handler(plex, {
-    flow: 'legacy',
-    fetch: (input, init) => {
-      requested()
-      return globalThis.fetch(input, init)
-    },
-  })
-  let answer: LoginResponse | undefined
-  let settled = false
-  const creating = login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST }).then((result) => {
-    answer = result
-    settled = true
-  })
-  await requestSent
-  await vi.advanceTimersByTimeAsync(4999)
-  await new Promise((resolve) => setImmediate(resolve))
-  expect(settled).toBe(false)
-  await vi.advanceTimersByTimeAsync(1)
-  await creating
-  expect(answer).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
-})
-
-test('onLogin’s object is kept as JSON, the same in the sign-in answer as in every later one', async () => {
-  const plex = await startPlex()
-  const login = handler(plex, { onLogin: () => ({ role: 'viewer', since: new Date(0) }) })
-  const { pin, state } = await createPin(login)
-  plex.approvePin(pin.code)
-  const signedIn = await poll(login, pin.id, state)
-  const app = { role: 'viewer', since: '1970-01-01T00:00:00.000Z' }
-  expect((signedIn?.body as { identity?: { app: unknown } } | undefined)?.identity?.app).toEqual(app)
-  const session = await login.handle({
-    method: 'GET',
-    url: '/auth/plex/session',
-    headers: { ...HOST, cookie: String(cookieOf(signedIn, 'plexauth_session')) },
-  })
-  expect((session?.body as { app?: unknown } | undefined)?.app).toEqual(app)
-})
-
-test('a PIN is expired from its very expiry second: 410 without asking plex.tv', async () => {
-  useFakeDate()
-  const plex = await startPlex()
-  const login = handler(plex)
-  const { pin, state } = await createPin(login)
-  const opened = await unseal(deriveKeys([SECRET], 'login'), state.slice('plexauth_login='.length), 4096)
-  const expiresAt = Number(opened?.payload.e) * 1000
-  advance((expiresAt - Date.now() - 1) / 1000)
-  plex.resetCounters()
-  expect((await poll(login, pin.id, state))?.status).toBe(202)
-  expect(plex.requests(PLEX_PATHS.pin)).toBe(1)
-  advance(0.001)
-  plex.resetCounters()
-  expect(await poll(login, pin.id, state)).toMatchObject({ status: 410, body: { code: 'PIN_EXPIRED' } })
-  expect(plex.requests()).toBe(0)
 })
