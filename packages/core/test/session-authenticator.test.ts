@@ -241,6 +241,31 @@ describe('createSessionChecks: one access checker per server, owner details for 
     expect(plex.requests(PLEX_PATHS.resources)).toBe(2)
   })
 
+  test('an access answer is kept for revalidateAfter and no longer: a friend unshared is refused once it has passed', async () => {
+    useFakeDate(Date.now())
+    const plex = await startPlex()
+    const friend = plex.addAccount({ username: 'friend' })
+    const server = plex.addServer({ sharedWith: [friend.id] })
+    const checks = createSessionChecks({
+      verifier: createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }),
+      clientIdentifier: CLIENT,
+      plexTvUrl: plex.url,
+      fetch: undefined,
+      onEvent: undefined,
+      revalidateAfterMs: 60_000,
+    })
+    const identity = await checks.verify('jwt', plex.issueToken({ user: { id: friend.id } }))
+    expect(await checks.access(identity, server.machineIdentifier)).toMatchObject({ owner: false })
+    server.unshare(friend.id)
+    advance(59)
+    plex.resetCounters()
+    expect(await checks.access(identity, server.machineIdentifier)).toMatchObject({ owner: false })
+    expect(plex.requests(PLEX_PATHS.resources)).toBe(0)
+    advance(1)
+    await expectCode(checks.access(identity, server.machineIdentifier), 'ACCESS_DENIED')
+    expect(plex.requests(PLEX_PATHS.resources)).toBe(1)
+  })
+
   test('the owner token is used for its own server only', async () => {
     const plex = await startPlex()
     const friend = plex.addAccount({ username: 'friend' })
