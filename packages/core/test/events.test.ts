@@ -73,6 +73,27 @@ describe('onEvent', () => {
     )
   })
 
+  test('kid_unknown names a kid only when it is 1 to 64 base64url characters', async () => {
+    const plex = await startPlex()
+    const { onEvent, ofType } = recordEvents()
+    const verifier = plexVerifier(plex, { onEvent })
+    await verifier.ready()
+    const kids = ['k'.repeat(64), 'k'.repeat(65), 'header.payload', 'a+b/c=']
+    for (const kid of kids) {
+      const key = generateEd25519Key({ kid })
+      await expectCode(
+        verifier.verify(plex.issueToken({ header: { kid }, signWith: key })),
+        'TOKEN_KEY_UNKNOWN',
+      )
+    }
+    expect(ofType('kid_unknown').map((event) => event.kid)).toEqual([
+      'k'.repeat(64),
+      undefined,
+      undefined,
+      undefined,
+    ])
+  })
+
   test('a throwing onEvent does not break verification', async () => {
     useFakeDate()
     const plex = await startPlex()

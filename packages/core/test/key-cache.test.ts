@@ -1,6 +1,6 @@
 import { toHttpError } from '@plexauth/core'
-import { PLEX_PATHS } from '@plexauth/testing'
-import { describe, expect, test } from 'vitest'
+import { generateEd25519Key, PLEX_PATHS } from '@plexauth/testing'
+import { describe, expect, test, vi } from 'vitest'
 import {
   advance,
   expectCode,
@@ -89,6 +89,24 @@ describe('cold start', () => {
     await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
   })
 
+  test('ready() on keys past maxAge honours the backoff of a failed refresh: resolved at once, no fetch', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const verifier = plexVerifier(plex, { jwks: { maxAge: 100 } })
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    // At maxAge on the dot, the keys are no longer fresh: refreshed.
+    advance(100)
+    await verifier.ready()
+    expect(keyRequests(plex)).toBe(2)
+    // A readiness probe during the outage: the keys are usable, the failed refresh backs off for 1 s.
+    for (let i = 0; i < 20; i++) await expect(verifier.ready()).resolves.toBeUndefined()
+    expect(keyRequests(plex)).toBe(2)
+    advance(1)
+    await expect(verifier.ready()).resolves.toBeUndefined()
+    expect(keyRequests(plex)).toBe(3)
+  })
+
   test('ready() rejects with KEYS_UNAVAILABLE when no keys can be had', async () => {
     const plex = await startPlex()
     plex.fail(PLEX_PATHS.keys, { status: 500 })
@@ -107,6 +125,9 @@ describe('Cache-Control max-age', () => {
     ['no-store (clamped up)', 60],
     ['max-age=999999 (clamped down)', 86_400],
     ['s-maxage=5 (not max-age: the default)', 600],
+    ['no-cache (clamped up)', 60],
+    ['x-max-age=5 (another directive: the default)', 600],
+    ['max-age=120x (unreadable: the default)', 600],
     [undefined, 600],
   ])('%s → keys are fresh for %i s, refreshed from 80%% of that', async (cacheControl, maxAge) => {
     useFakeDate()
@@ -216,6 +237,47 @@ describe('backoff after a failed fetch', () => {
     expect(verifier.stats()).toMatchObject({ keyFetches: 4, keyFetchFailures: 3 })
   })
 
+  test('Retry-After rounds the backoff left up, and KEYS_UNAVAILABLE carries the failed fetch as its cause', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    const verifier = plexVerifier(plex)
+    const first = await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+    expect(first.cause).toMatchObject({ reason: 'status' })
+    advance(1)
+    const second = await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+    expect(second.retryAfter).toBe(2)
+    expect(second.cause).toMatchObject({ reason: 'status' })
+    // 1.5 s of the 2 s backoff left: Retry-After says 2, never a second too early.
+    vi.setSystemTime(Date.now() + 500)
+    const waiting = await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+    expect(waiting.retryAfter).toBe(2)
+    expect(keyRequests(plex)).toBe(2)
+  })
+
+  test('a success resets the backoff: the next failure backs off 1 s again', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const { onEvent, ofType, next } = recordEvents()
+    const verifier = plexVerifier(plex, { onEvent, jwks: { maxAge: 100 } })
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    await expectCode(verifier.ready(), 'KEYS_UNAVAILABLE')
+    advance(1)
+    await expectCode(verifier.ready(), 'KEYS_UNAVAILABLE')
+    advance(2)
+    await expectCode(verifier.ready(), 'KEYS_UNAVAILABLE')
+    plex.recover()
+    advance(4)
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    advance(80)
+    const failed = next('keys_fetch_failed')
+    await verifier.verify(plex.issueToken())
+    await failed
+    expect(ofType('keys_fetch_failed').map((event) => event.retryIn)).toEqual([1, 2, 4, 1])
+    expect(keyRequests(plex)).toBe(5)
+  })
+
   test('the backoff is capped at 60 s', async () => {
     useFakeDate()
     const plex = await startPlex()
@@ -279,6 +341,25 @@ describe('rotation', () => {
     await verifier.verify(plex.issueToken())
     expect(keyRequests(plex)).toBe(2)
     await expectCode(verifier.verify(old), 'TOKEN_KEY_UNKNOWN')
+  })
+
+  test('a kid republished with another key verifies with the new key only', async () => {
+    useFakeDate()
+    const plex = await startPlex({ keyCount: 1 })
+    const verifier = plexVerifier(plex, { tokenCacheSize: 0 })
+    const kid = plex.signingKey.kid
+    const before = plex.issueToken()
+    await verifier.verify(before)
+    const replacement = generateEd25519Key({ kid })
+    plex.setKeysResponse({ keys: [replacement.publicJwk] })
+    advance(481)
+    await verifier.verify(before)
+    // Wait for the background refresh started at 80% of maxAge.
+    await vi.waitFor(() => expect(keyRequests(plex)).toBe(2))
+    await vi.waitFor(() => expectCode(verifier.verify(before), 'TOKEN_SIGNATURE_INVALID'))
+    await expect(verifier.verify(plex.issueToken({ signWith: replacement }))).resolves.toMatchObject({
+      kind: 'jwt',
+    })
   })
 
   test('the signing key need not be first in the set', async () => {

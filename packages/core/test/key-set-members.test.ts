@@ -113,6 +113,7 @@ function hostileMembers(): Hostile[] {
     { name: 'a numeric kid', jwk: { ...generateEd25519Key().publicJwk, kid: 42 } },
     { name: 'an empty kid', jwk: { ...generateEd25519Key().publicJwk, kid: '' } },
     { name: 'no kid', jwk: (({ kid: _kid, ...jwk }) => jwk)(generateEd25519Key().publicJwk) },
+    { name: 'a kid over 128 characters', jwk: { ...generateEd25519Key().publicJwk, kid: 'k'.repeat(129) } },
     { name: 'null', jwk: null },
     { name: 'a string', jwk: 'OKP' },
     { name: 'an array', jwk: [generateEd25519Key().publicJwk] },
@@ -234,6 +235,18 @@ describe('importKeySet: a kid shared by members drops every one of them', () => 
     expect([...imported.keys.keys()]).toEqual(['kid-good'])
     expect(imported.dropped).toBe(3)
     expect(imported.jwks.keys).toEqual([expect.objectContaining({ kid: 'kid-good', x: good.publicJwk.x })])
+  })
+
+  test('a 128-character kid and the alg Ed25519 (RFC 9864) are kept', () => {
+    const long = generateEd25519Key({ kid: 'k'.repeat(128) })
+    const fullySpecified = generateEd25519Key({ kid: 'kid-ed25519' })
+    const imported = importKeySet(
+      { keys: [long.publicJwk, { ...fullySpecified.publicJwk, alg: 'Ed25519' }] },
+      10,
+    )
+    if (typeof imported === 'string') expect.fail(imported)
+    expect([...imported.keys.keys()]).toEqual(['k'.repeat(128), 'kid-ed25519'])
+    expect(imported.dropped).toBe(0)
   })
 
   test('a set made only of members sharing kids has no usable key', () => {

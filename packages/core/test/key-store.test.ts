@@ -107,6 +107,17 @@ describe('keyStore', () => {
     expect(memory.saves).toHaveLength(1)
   })
 
+  test('stored keys answer a kid they hold without a kid_unknown event', async () => {
+    const plex = await startPlex()
+    const memory = memoryStore(plex.keys)
+    const { onEvent, ofType } = recordEvents()
+    plex.fail(PLEX_PATHS.keys, 'down')
+    const verifier = plexVerifier(plex, { keyStore: memory.store, onEvent })
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+    expect(ofType('keys_loaded')).toHaveLength(1)
+    expect(ofType('kid_unknown')).toEqual([])
+  })
+
   const identityX = Buffer.from(SMALL_ORDER_POINTS['identity 0x01 00..00 (order 1)']!, 'hex').toString(
     'base64url',
   )

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import type { FakePlex } from '@plexauth/testing'
-import { generateEd25519Key } from '@plexauth/testing'
+import { generateEd25519Key, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
 import {
   advance,
   expectCode,
   keyRequests,
   plexVerifier,
+  recordEvents,
   rejection,
   startPlex,
   useFakeDate,
@@ -81,6 +82,32 @@ describe('unknown-kid floods', () => {
     advance(60)
     await expectCode(verifier.verify(randomKidToken(plex)), 'TOKEN_KEY_UNKNOWN')
     expect(keyRequests(plex)).toBe(2)
+  })
+
+  test('with jwks.cooldown 0, unknown kids still wait for the backoff of a failed refetch', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const { onEvent, ofType } = recordEvents()
+    const verifier = plexVerifier(plex, { onEvent, jwks: { cooldown: 0 } })
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    await expectCode(verifier.verify(randomKidToken(plex)), 'TOKEN_KEY_UNKNOWN')
+    // The refetch failed: 1 s of backoff, however many unknown kids arrive.
+    expect(keyRequests(plex)).toBe(2)
+    for (let i = 0; i < 100; i++) await expectCode(verifier.verify(randomKidToken(plex)), 'TOKEN_KEY_UNKNOWN')
+    expect(keyRequests(plex)).toBe(2)
+    expect(ofType('kid_unknown').map((event) => event.refetch)).toEqual([true, ...Array(100).fill(false)])
+    // The backoff ends on the dot, then doubles.
+    advance(1)
+    await expectCode(verifier.verify(randomKidToken(plex)), 'TOKEN_KEY_UNKNOWN')
+    expect(keyRequests(plex)).toBe(3)
+    advance(1)
+    await expectCode(verifier.verify(randomKidToken(plex)), 'TOKEN_KEY_UNKNOWN')
+    expect(keyRequests(plex)).toBe(3)
+    advance(1)
+    await expectCode(verifier.verify(randomKidToken(plex)), 'TOKEN_KEY_UNKNOWN')
+    expect(keyRequests(plex)).toBe(4)
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
   })
 
   test('a cold flood of unknown kids makes exactly one fetch', async () => {

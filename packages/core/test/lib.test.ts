@@ -5,6 +5,8 @@ import { createMemoryCacheStore } from '../src/lib/cache-store.js'
 import { hashSecret } from '../src/lib/hash-secret.js'
 import { Lru } from '../src/lib/lru.js'
 import { durationMs, fetchOption, headerValue, optionNames, parseUrl } from '../src/lib/options.js'
+import { TokenBucket } from '../src/lib/token-bucket.js'
+import { T0, useFakeDate } from './helpers.js'
 
 describe('Lru', () => {
   test('forgets the least recently used entry beyond its bound; get refreshes, peek does not', () => {
@@ -135,6 +137,91 @@ describe('edges of the shared helpers', () => {
     expect(await fetchBounded('http://127.0.0.1:9/x', options)).toMatchObject({ status: 200, text: 'ok' })
     expect(calls).toBe(2)
     expect(seen).toEqual([{}, {}])
+  })
+})
+
+describe('fetchBounded', () => {
+  const URL_ = 'http://127.0.0.1:9/x'
+  /** Options whose fetch answers `response`, recording each request's init. */
+  const answering = (response: unknown, seen: RequestInit[] = []) => ({
+    fetch: (async (_url: string, init: RequestInit) => {
+      seen.push(init)
+      return response
+    }) as unknown as typeof globalThis.fetch,
+    timeoutMs: 1000,
+    maxBytes: 100,
+  })
+
+  test('every 3xx and an opaque redirect are refused, with their status; a 400 is an answer', async () => {
+    for (const status of [300, 302, 399]) {
+      await expect(fetchBounded(URL_, answering(new Response(null, { status })))).rejects.toMatchObject({
+        reason: 'redirect',
+        status,
+      })
+    }
+    const opaque = { status: 0, type: 'opaqueredirect', body: null, headers: new Headers() }
+    await expect(fetchBounded(URL_, answering(opaque))).rejects.toMatchObject({
+      reason: 'redirect',
+      status: 0,
+    })
+    await expect(fetchBounded(URL_, answering(new Response('no', { status: 400 })))).resolves.toMatchObject({
+      status: 400,
+      text: undefined,
+    })
+  })
+
+  test('bodies are read for 200 and readStatuses only; a 200 without a body is empty', async () => {
+    const read = async (status: number, readStatuses?: readonly number[] | 'all') =>
+      (await fetchBounded(URL_, { ...answering(new Response('body', { status })), readStatuses })).text
+    expect(await read(200)).toBe('body')
+    expect(await read(401)).toBeUndefined()
+    expect(await read(401, [401])).toBe('body')
+    expect(await read(401, 'all')).toBe('body')
+    expect(await read(500, [401])).toBeUndefined()
+    expect((await fetchBounded(URL_, answering(new Response(null, { status: 200 })))).text).toBe('')
+  })
+
+  test('sends the method and body asked for, GET without a body by default', async () => {
+    const seen: RequestInit[] = []
+    await fetchBounded(URL_, { ...answering(new Response('ok'), seen), method: 'POST', body: '{"a":1}' })
+    await fetchBounded(URL_, answering(new Response('ok'), seen))
+    expect(seen.map(({ method, body }) => ({ method, body }))).toEqual([
+      { method: 'POST', body: '{"a":1}' },
+      { method: 'GET', body: undefined },
+    ])
+  })
+
+  test("the caller's signal aborted during the request fails it as network", async () => {
+    const controller = new AbortController()
+    const fetchImpl = ((_url: string, init: RequestInit) =>
+      new Promise((_resolve, reject) => {
+        init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))
+        controller.abort()
+      })) as unknown as typeof globalThis.fetch
+    await expect(
+      fetchBounded(URL_, { fetch: fetchImpl, timeoutMs: 60_000, maxBytes: 100, signal: controller.signal }),
+    ).rejects.toMatchObject({ reason: 'network' })
+  })
+})
+
+describe('TokenBucket', () => {
+  test('saves up at most its capacity (the rate, at least 1), and rounds a wait up', () => {
+    useFakeDate()
+    const bucket = new TokenBucket(2)
+    expect([bucket.take(T0), bucket.take(T0), bucket.take(T0)]).toEqual([0, 0, 500])
+    // Idle for 10 s: 2 tokens saved, not 20.
+    expect([0, 0, 0].map(() => bucket.take(T0 + 10_000))).toEqual([0, 0, 500])
+    const third = new TokenBucket(3)
+    expect([0, 0, 0, 0].map(() => third.take(T0))).toEqual([0, 0, 0, 334])
+    expect(new TokenBucket(0.5).take(T0)).toBe(0)
+  })
+
+  test('a clock going back neither takes tokens away nor gives them again', () => {
+    useFakeDate()
+    const bucket = new TokenBucket(2)
+    expect([bucket.take(T0 + 10_000), bucket.take(T0 + 10_000)]).toEqual([0, 0])
+    expect(bucket.take(T0)).toBe(500)
+    expect(bucket.take(T0 + 10_000)).toBe(500)
   })
 })
 

@@ -11,6 +11,22 @@ import {
   useFakeDate,
 } from './helpers.js'
 
+/** The real fetch, and a way to wait for every call it started (background refreshes included) to finish. */
+function settledFetch() {
+  const inflight = new Set<Promise<unknown>>()
+  const fetch: typeof globalThis.fetch = (input, init) => {
+    const call = globalThis.fetch(input, init)
+    inflight.add(call)
+    return call
+  }
+  const settle = async () => {
+    await Promise.allSettled(inflight)
+    inflight.clear()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return { fetch, settle }
+}
+
 describe('key endpoint outages after a warm start', () => {
   test('a 10-minute simulated outage after a warm start keeps verifying', async () => {
     useFakeDate()
@@ -93,6 +109,70 @@ describe('key endpoint outages after a warm start', () => {
     plex.recover()
     advance(err.retryAfter!)
     await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+  })
+
+  test('a failed background refresh backs off: requests during the backoff start no fetch', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const { onEvent, ofType } = recordEvents()
+    const { fetch, settle } = settledFetch()
+    const verifier = plexVerifier(plex, { onEvent, fetch })
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    advance(600 * 0.8)
+    let user = 1
+    const verifyAndSettle = async () => {
+      await expect(verifier.verify(plex.issueToken({ user: { id: user++ } }))).resolves.toMatchObject({
+        kind: 'jwt',
+      })
+      await settle()
+    }
+    await verifyAndSettle()
+    expect(keyRequests(plex)).toBe(2)
+    for (let i = 0; i < 20; i++) await verifyAndSettle()
+    expect(keyRequests(plex)).toBe(2)
+    advance(1)
+    await verifyAndSettle()
+    expect(keyRequests(plex)).toBe(3)
+    advance(1)
+    await verifyAndSettle()
+    expect(keyRequests(plex)).toBe(3)
+    expect(ofType('keys_fetch_failed').map((event) => event.retryIn)).toEqual([1, 2])
+  })
+
+  test('keys_stale is reported once per key set, once past maxAge: not at the refresh from 80%, not on each retry', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const { onEvent, ofType } = recordEvents()
+    const { fetch, settle } = settledFetch()
+    const verifier = plexVerifier(plex, { onEvent, fetch })
+    await verifier.ready()
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    let user = 1
+    const verifyAfter = async (seconds: number) => {
+      advance(seconds)
+      await expect(verifier.verify(plex.issueToken({ user: { id: user++ } }))).resolves.toMatchObject({
+        kind: 'jwt',
+      })
+      await settle()
+    }
+    await verifyAfter(480)
+    expect(ofType('keys_stale')).toEqual([])
+    await verifyAfter(121)
+    await verifyAfter(2)
+    await verifyAfter(4)
+    expect(ofType('keys_fetch_failed')).toHaveLength(4)
+    expect(ofType('keys_stale')).toEqual([{ type: 'keys_stale', age: 601 }])
+    // A new set, stale in its turn, is reported again.
+    plex.recover()
+    await verifyAfter(8)
+    expect(ofType('keys_fetched')).toHaveLength(2)
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    await verifyAfter(601)
+    expect(ofType('keys_stale')).toEqual([
+      { type: 'keys_stale', age: 601 },
+      { type: 'keys_stale', age: 601 },
+    ])
   })
 
   test('the default staleIfError is 24 hours', async () => {

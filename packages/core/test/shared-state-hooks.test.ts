@@ -9,7 +9,17 @@ import {
 } from '@plexauth/core'
 import { type FakePlex, generateEd25519Key, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test, vi } from 'vitest'
-import { CLIENT, expectCode, keyRequests, plexVerifier, recordEvents, startPlex } from './helpers.js'
+import {
+  advance,
+  CLIENT,
+  expectCode,
+  keyRequests,
+  plexVerifier,
+  recordEvents,
+  startPlex,
+  T0,
+  useFakeDate,
+} from './helpers.js'
 
 const userCalls = (plex: FakePlex) => plex.requests(PLEX_PATHS.user)
 const randomLegacyToken = () => randomBytes(15).toString('base64url')
@@ -190,6 +200,82 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
     expect(keyRequests(plex)).toBe(1)
   })
 
+  test('a sharing store is never loaded nor saved to', async () => {
+    const plex = await startPlex()
+    const store = sharingStore()
+    const { onEvent, ofType } = recordEvents()
+    const verifier = plexVerifier(plex, { keyStore: store, onEvent })
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(ofType('keys_fetched')).toHaveLength(1)
+    expect(ofType('key_store_failed')).toEqual([])
+  })
+
+  test("a store that runs this instance's fetch but hands out another set installs the set it hands out", async () => {
+    const plex = await startPlex({ keyCount: 1 })
+    const other = generateEd25519Key()
+    const handedOut: SharedKeySet = { jwks: { keys: [other.publicJwk] }, fetchedAt: Date.now(), maxAge: 600 }
+    const store: SharingKeyStore = {
+      load: () => undefined,
+      save: () => {},
+      share: async (_newerThan, fetchKeys) => {
+        await fetchKeys()
+        return handedOut
+      },
+    }
+    const { onEvent, ofType } = recordEvents()
+    const verifier = plexVerifier(plex, { keyStore: store, onEvent })
+    await expect(
+      verifier.verify(plex.issueToken({ kid: other.kid, signWith: other.privateKey })),
+    ).resolves.toMatchObject({ kind: 'jwt' })
+    await expectCode(verifier.verify(plex.issueToken()), 'TOKEN_KEY_UNKNOWN')
+    expect(keyRequests(plex)).toBe(1)
+    expect(ofType('keys_loaded')).toEqual([{ type: 'keys_loaded', source: 'keyStore', keyCount: 1 }])
+    expect(ofType('keys_fetched')).toEqual([])
+  })
+
+  test.each([
+    ['a fetch time in the future counts from now', { fetchedAt: T0 + 86_400_000, maxAge: 600 }, 480],
+    ['a maxAge over a day counts as a day', { fetchedAt: T0, maxAge: 10 * 86_400 }, 86_400 * 0.8],
+  ])('a shared set: %s', async (_name, times, refreshAfter) => {
+    useFakeDate()
+    const plex = await startPlex()
+    let calls = 0
+    const store: SharingKeyStore = {
+      load: () => undefined,
+      save: () => {},
+      share: async () => {
+        calls++
+        return { jwks: plex.keys as never, ...times }
+      },
+    }
+    const verifier = plexVerifier(plex, { keyStore: store })
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+    advance(refreshAfter - 1)
+    await expect(verifier.verify(plex.issueToken({ user: { id: 2 } }))).resolves.toMatchObject({
+      kind: 'jwt',
+    })
+    expect(calls).toBe(1)
+    advance(1)
+    await expect(verifier.verify(plex.issueToken({ user: { id: 3 } }))).resolves.toMatchObject({
+      kind: 'jwt',
+    })
+    await vi.waitFor(() => expect(calls).toBe(2))
+    expect(keyRequests(plex)).toBe(0)
+  })
+
+  test('a shared set already past its usable time answers 503, never 401, and the next request asks for a newer one', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const fetchedAt = Date.now() - 700_000
+    const store = sharingStore({ jwks: plex.keys, fetchedAt, maxAge: 600 })
+    const verifier = plexVerifier(plex, { keyStore: store, jwks: { staleIfError: 0 } })
+    await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+    await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+    expect(store.asked).toEqual([undefined, fetchedAt])
+    expect(keyRequests(plex)).toBe(1)
+  })
+
   test('a store that cannot tell (undefined) leaves the fetch to the verifier', async () => {
     const plex = await startPlex()
     const store: SharingKeyStore = { load: () => undefined, save: () => {}, share: async () => undefined }
@@ -210,6 +296,17 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
       'no fetch time',
       (plex: FakePlex) => ({ jwks: plex.keys as never, fetchedAt: Number.NaN, maxAge: 600 }),
       'invalid_jwks',
+    ],
+    [
+      'more than jwks.maxKeys keys',
+      (plex: FakePlex) => ({
+        jwks: {
+          keys: [...Array.from({ length: 32 }, () => generateEd25519Key().publicJwk), ...plex.keys.keys],
+        },
+        fetchedAt: Date.now(),
+        maxAge: 600,
+      }),
+      'too_many_keys',
     ],
   ])('a shared set with %s is a failed fetch: nothing installed, no download', async (_name, set, reason) => {
     const plex = await startPlex()

@@ -105,8 +105,11 @@ export class KeySetCache {
   async ready(): Promise<void> {
     if (this.#config.url === undefined) return
     await this.#loadStoreOnce()
-    if (this.#usable(Date.now()) && Date.now() < this.#current!.freshUntil) return
-    if (this.#usable(Date.now())) {
+    const now = Date.now()
+    if (this.#usable(now)) {
+      // Keys past maxAge are refreshed, unless a failed fetch backs off: a readiness probe through an
+      // outage neither fetches on each call nor waits for each fetch.
+      if (now < this.#current!.freshUntil || (this.#inflight === undefined && now < this.#retryAt)) return
       await this.#refresh().catch(() => {})
       return
     }
@@ -126,6 +129,8 @@ export class KeySetCache {
       if (this.#usable(Date.now())) return
       throw this.#unavailable(Date.now(), err)
     }
+    // A shared set can be past its usable time already: no usable key, which says nothing about a token.
+    if (!this.#usable(Date.now())) throw this.#unavailable(Date.now())
   }
 
   #unavailable(now: number, cause?: unknown): PlexAuthError {
