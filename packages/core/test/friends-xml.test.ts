@@ -89,11 +89,20 @@ describe('the friends list (GET /api/users, XML)', () => {
     ['a tag without a name', '<MediaContainer>< User id="1"/></MediaContainer>', /bad tag/],
     ['65 attributes on one element', `<MediaContainer${attributes(65)}/>`, /too many attributes/],
     ['200,001 elements', `<MediaContainer>${'<U/>'.repeat(200_000)}</MediaContainer>`, /too many elements/],
+    ['a DOCTYPE', '<!DOCTYPE MediaContainer><MediaContainer/>', /DOCTYPE and CDATA/],
+    ['CDATA inside the root', '<MediaContainer><![CDATA[x]]></MediaContainer>', /DOCTYPE and CDATA/],
+    [
+      '17 elements open at once',
+      `<MediaContainer>${'<a>'.repeat(16)}${'</a>'.repeat(16)}</MediaContainer>`,
+      /nested too deeply/,
+    ],
   ])('refuses %s, saying why', (_name, xml, message) => {
     expect(() => parseFriends(xml, MID)).toThrow(message)
   })
 
-  test('up to the limits: 64 attributes on an element, 200,000 elements', () => {
+  test('up to the limits: 64 attributes on an element, 200,000 elements, 16 elements open at once', () => {
+    const deepest = `<MediaContainer>${'<a>'.repeat(15)}<User id="3"/>${'</a>'.repeat(15)}</MediaContainer>`
+    expect(parseFriends(deepest, MID)).toEqual([])
     expect(parseFriends(`<MediaContainer${attributes(64)}/>`, MID)).toEqual([])
     expect(parseFriends(`<MediaContainer>${'<U/>'.repeat(199_999)}</MediaContainer>`, MID)).toEqual([])
     expect(parseFriends(`<MediaContainer a="" b=''/>`, MID)).toEqual([])
