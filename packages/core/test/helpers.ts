@@ -227,3 +227,50 @@ export function offCurvePoint(): Buffer {
     }
   }
 }
+
+/**
+ * Fakes setTimeout for the rest of the test and gives a fetch whose `sent` resolves once its request has gone
+ * out (a bounded fetch starts its timer just before), so that the test can step the clock to a timeout.
+ */
+export function fetchOnFakeTimers(): { fetch: typeof globalThis.fetch; sent: Promise<void> } {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+  onTestFinished(() => {
+    vi.useRealTimers()
+  })
+  let requested!: () => void
+  const sent = new Promise<void>((resolve) => {
+    requested = resolve
+  })
+  const fetch: typeof globalThis.fetch = (input, init) => {
+    requested()
+    return globalThis.fetch(input, init)
+  }
+  return { fetch, sent }
+}
+
+/**
+ * Steps the faked clock to `ms` - 1, where `promise` must still be pending (`whilePending` then runs the test's
+ * own checks), and then to `ms`, where it must have settled.
+ */
+export async function expectSettledAt(
+  promise: Promise<unknown>,
+  ms: number,
+  whilePending: () => void = () => {},
+): Promise<void> {
+  let settled = false
+  promise.then(
+    () => {
+      settled = true
+    },
+    () => {
+      settled = true
+    },
+  )
+  await vi.advanceTimersByTimeAsync(ms - 1)
+  await new Promise((resolve) => setImmediate(resolve))
+  expect(settled).toBe(false)
+  whilePending()
+  await vi.advanceTimersByTimeAsync(1)
+  await new Promise((resolve) => setImmediate(resolve))
+  expect(settled).toBe(true)
+}

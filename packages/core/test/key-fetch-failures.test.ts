@@ -1,7 +1,15 @@
 import { createPlexVerifier, type KeyFetchFailure } from '@plexauth/core'
 import { type FailureMode, PLEX_PATHS } from '@plexauth/testing'
-import { describe, expect, onTestFinished, test, vi } from 'vitest'
-import { expectCode, keyRequests, plexVerifier, recordEvents, startPlex } from './helpers.js'
+import { describe, expect, test } from 'vitest'
+import {
+  expectCode,
+  expectSettledAt,
+  fetchOnFakeTimers,
+  keyRequests,
+  plexVerifier,
+  recordEvents,
+  startPlex,
+} from './helpers.js'
 
 type Case = [string, FailureMode | ((url: string) => FailureMode), KeyFetchFailure]
 
@@ -80,37 +88,15 @@ describe('hostile key endpoint responses are failed fetches: KEYS_UNAVAILABLE on
     async (_name, jwks, ms) => {
       const plex = await startPlex()
       plex.fail(PLEX_PATHS.keys, 'hang')
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-      onTestFinished(() => {
-        vi.useRealTimers()
-      })
-      // The fetch's timer is set just before the request goes out.
-      let requested!: () => void
-      const requestSent = new Promise<void>((resolve) => {
-        requested = resolve
-      })
+      const { fetch, sent } = fetchOnFakeTimers()
       const { onEvent, ofType } = recordEvents()
-      const verifier = plexVerifier(plex, {
-        onEvent,
-        jwks,
-        fetch: (input, init) => {
-          requested()
-          return fetch(input, init)
-        },
-      })
-      let settled = false
-      const verifying = verifier.verify(plex.issueToken()).finally(() => {
-        settled = true
-      })
+      const verifier = plexVerifier(plex, { onEvent, jwks, fetch })
+      const verifying = verifier.verify(plex.issueToken())
       verifying.catch(() => {})
-      await requestSent
-      await vi.advanceTimersByTimeAsync(ms - 1)
-      await new Promise((resolve) => setImmediate(resolve))
-      expect(settled).toBe(false)
-      expect(ofType('keys_fetch_failed')).toEqual([])
-      await vi.advanceTimersByTimeAsync(1)
-      await new Promise((resolve) => setImmediate(resolve))
-      expect(settled).toBe(true)
+      await sent
+      await expectSettledAt(verifying, ms, () => {
+        expect(ofType('keys_fetch_failed')).toEqual([])
+      })
       await expectCode(verifying, 'KEYS_UNAVAILABLE')
       expect(ofType('keys_fetch_failed')).toEqual([expect.objectContaining({ reason: 'timeout' })])
     },

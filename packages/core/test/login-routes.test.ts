@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http'
 import { PlexAuthError, type PlexAuthEvent, type PlexLoginOptions } from '@plexauth/core'
 import { createLoginHandler, type LoginHandler, type LoginResponse } from '@plexauth/core/adapter'
 import { type FakePlex, PLEX_PATHS } from '@plexauth/testing'
-import { describe, expect, onTestFinished, test, vi } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { nodeLoginRequest } from '../src/login/login-handler.js'
 import { deriveKeys, seal, unseal } from '../src/session/seal.js'
-import { advance, startPlex, useFakeDate } from './helpers.js'
+import { advance, expectSettledAt, fetchOnFakeTimers, startPlex, useFakeDate } from './helpers.js'
 import { cookieOf, cookiesOf, createPin, HOST, LOGIN_SECRET, loginHandler, poll } from './login-helpers.js'
 
 const SECRET = LOGIN_SECRET
@@ -891,34 +891,12 @@ describe('defaults, nonces, events and expiry of a sign-in', () => {
   test('PIN creation that plex.tv never answers fails at the default timeout (5 s) on the clock, not a millisecond before', async () => {
     const plex = await startPlex()
     plex.fail(PLEX_PATHS.pins, 'hang')
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-    onTestFinished(() => {
-      vi.useRealTimers()
-    })
-    // The fetch's timer is set just before the request goes out.
-    let requested!: () => void
-    const requestSent = new Promise<void>((resolve) => {
-      requested = resolve
-    })
-    const login = handler(plex, {
-      flow: 'legacy',
-      fetch: (input, init) => {
-        requested()
-        return globalThis.fetch(input, init)
-      },
-    })
-    let answer: LoginResponse | undefined
-    let settled = false
-    const creating = login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST }).then((result) => {
-      answer = result
-      settled = true
-    })
-    await requestSent
-    await vi.advanceTimersByTimeAsync(4999)
-    await new Promise((resolve) => setImmediate(resolve))
-    expect(settled).toBe(false)
-    await vi.advanceTimersByTimeAsync(1)
-    await creating
+    const { fetch, sent } = fetchOnFakeTimers()
+    const login = handler(plex, { flow: 'legacy', fetch })
+    const creating = login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST })
+    await sent
+    await expectSettledAt(creating, 5000)
+    const answer = await creating
     expect(answer).toMatchObject({ status: 503, body: { code: 'PLEX_UNAVAILABLE' } })
   })
 

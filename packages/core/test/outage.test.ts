@@ -33,17 +33,7 @@ describe('key endpoint outages after a warm start', () => {
     const plex = await startPlex()
     const { onEvent, ofType } = recordEvents()
     // Lets the test wait for background refreshes to finish, so each step sees their outcome.
-    const inflight = new Set<Promise<unknown>>()
-    const fetch: typeof globalThis.fetch = (input, init) => {
-      const call = globalThis.fetch(input, init)
-      inflight.add(call)
-      return call
-    }
-    const settle = async () => {
-      await Promise.allSettled(inflight)
-      inflight.clear()
-      await new Promise((resolve) => setImmediate(resolve))
-    }
+    const { fetch, settle } = settledFetch()
     const verifier = plexVerifier(plex, { onEvent, fetch })
     await verifier.ready()
     plex.fail(PLEX_PATHS.keys, 'down')

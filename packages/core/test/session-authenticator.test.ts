@@ -1,8 +1,8 @@
 import { createPlexVerifier, type PlexIdentity } from '@plexauth/core'
 import { createSessionAuthenticator } from '@plexauth/core/adapter'
-import { PLEX_PATHS } from '@plexauth/testing'
+import { type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
-import { createSessionChecks } from '../src/session/session-checks.js'
+import { createSessionChecks, type SessionChecksConfig } from '../src/session/session-checks.js'
 import { sessionManagerFor } from '../src/session/session-manager.js'
 import { advance, CLIENT, expectCode, keyRequests, recordEvents, startPlex, useFakeDate } from './helpers.js'
 
@@ -217,17 +217,23 @@ function legacyIdentity(): PlexIdentity {
 }
 
 describe('createSessionChecks: one access checker per server, owner details for the configured one only', () => {
-  test('at most 16 servers keep a checker (and its cache); a 17th is asked of plex.tv every time', async () => {
-    const plex = await startPlex()
-    const servers = Array.from({ length: 17 }, () => plex.addServer())
-    const checks = createSessionChecks({
+  /** Session checks against the fake plex.tv, revalidateAfter 60 s, for CLIENT unless `extra` says otherwise. */
+  function checksOf(plex: FakePlex, extra: Partial<SessionChecksConfig> = {}) {
+    return createSessionChecks({
       verifier: createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }),
-      clientIdentifier: undefined,
+      clientIdentifier: CLIENT,
       plexTvUrl: plex.url,
       fetch: undefined,
       onEvent: undefined,
       revalidateAfterMs: 60_000,
+      ...extra,
     })
+  }
+
+  test('at most 16 servers keep a checker (and its cache); a 17th is asked of plex.tv every time', async () => {
+    const plex = await startPlex()
+    const servers = Array.from({ length: 17 }, () => plex.addServer())
+    const checks = checksOf(plex, { clientIdentifier: undefined })
     const identity = await checks.verify('jwt', plex.issueToken())
     for (const server of servers) {
       expect(await checks.access(identity, server.machineIdentifier)).toMatchObject({ owner: true })
@@ -246,14 +252,7 @@ describe('createSessionChecks: one access checker per server, owner details for 
     const plex = await startPlex()
     const friend = plex.addAccount({ username: 'friend' })
     const server = plex.addServer({ sharedWith: [friend.id] })
-    const checks = createSessionChecks({
-      verifier: createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }),
-      clientIdentifier: CLIENT,
-      plexTvUrl: plex.url,
-      fetch: undefined,
-      onEvent: undefined,
-      revalidateAfterMs: 60_000,
-    })
+    const checks = checksOf(plex)
     const identity = await checks.verify('jwt', plex.issueToken({ user: { id: friend.id } }))
     expect(await checks.access(identity, server.machineIdentifier)).toMatchObject({ owner: false })
     server.unshare(friend.id)
@@ -271,14 +270,8 @@ describe('createSessionChecks: one access checker per server, owner details for 
     const friend = plex.addAccount({ username: 'friend' })
     const owned = plex.addServer({ sharedWith: [friend.id] })
     const elsewhere = plex.addServer({ sharedWith: [friend.id] })
-    const checks = createSessionChecks({
-      verifier: createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }),
-      clientIdentifier: CLIENT,
-      plexTvUrl: plex.url,
-      fetch: undefined,
-      onEvent: undefined,
+    const checks = checksOf(plex, {
       owner: { machineIdentifier: owned.machineIdentifier, token: plex.createLegacyToken(), id: undefined },
-      revalidateAfterMs: 60_000,
     })
     const identity = await checks.verify('jwt', plex.issueToken({ user: { id: friend.id } }))
     plex.resetCounters()
