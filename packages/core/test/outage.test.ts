@@ -27,6 +27,18 @@ function settledFetch() {
   return { fetch, settle }
 }
 
+/** A verifier warmed on the fake plex.tv, whose key endpoint then answers 500; fake time. */
+async function warmThenFailing() {
+  useFakeDate()
+  const plex = await startPlex()
+  const { onEvent, ofType } = recordEvents()
+  const { fetch, settle } = settledFetch()
+  const verifier = plexVerifier(plex, { onEvent, fetch })
+  await verifier.ready()
+  plex.fail(PLEX_PATHS.keys, { status: 500 })
+  return { plex, verifier, ofType, settle }
+}
+
 describe('key endpoint outages after a warm start', () => {
   test('a 10-minute simulated outage after a warm start keeps verifying', async () => {
     useFakeDate()
@@ -102,13 +114,7 @@ describe('key endpoint outages after a warm start', () => {
   })
 
   test('a failed background refresh backs off: requests during the backoff start no fetch', async () => {
-    useFakeDate()
-    const plex = await startPlex()
-    const { onEvent, ofType } = recordEvents()
-    const { fetch, settle } = settledFetch()
-    const verifier = plexVerifier(plex, { onEvent, fetch })
-    await verifier.ready()
-    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    const { plex, verifier, ofType, settle } = await warmThenFailing()
     advance(600 * 0.8)
     let user = 1
     const verifyAndSettle = async () => {
@@ -131,13 +137,7 @@ describe('key endpoint outages after a warm start', () => {
   })
 
   test('keys_stale is reported once per key set, once past maxAge: not at the refresh from 80%, not on each retry', async () => {
-    useFakeDate()
-    const plex = await startPlex()
-    const { onEvent, ofType } = recordEvents()
-    const { fetch, settle } = settledFetch()
-    const verifier = plexVerifier(plex, { onEvent, fetch })
-    await verifier.ready()
-    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    const { plex, verifier, ofType, settle } = await warmThenFailing()
     let user = 1
     const verifyAfter = async (seconds: number) => {
       advance(seconds)
