@@ -109,7 +109,7 @@ export class KeySetCache {
     if (this.#usable(now)) {
       // Keys past maxAge are refreshed, unless a failed fetch backs off: a readiness probe through an
       // outage neither fetches on each call nor waits for each fetch.
-      if (now < this.#current!.freshUntil || (this.#inflight === undefined && now < this.#retryAt)) return
+      if (now < this.#current!.freshUntil || this.#backingOff(now)) return
       await this.#refresh().catch(() => {})
       return
     }
@@ -120,9 +120,14 @@ export class KeySetCache {
     return this.#current !== undefined && now < this.#current.usableUntil
   }
 
+  /** A failed fetch's backoff is running and no fetch is under way (one under way is joined instead). */
+  #backingOff(now: number): boolean {
+    return this.#inflight === undefined && now < this.#retryAt
+  }
+
   async #refreshOrThrow(): Promise<void> {
     const now = Date.now()
-    if (this.#inflight === undefined && now < this.#retryAt) throw this.#unavailable(now)
+    if (this.#backingOff(now)) throw this.#unavailable(now)
     try {
       await this.#refresh()
     } catch (err) {

@@ -317,13 +317,17 @@ class Login implements LoginHandler {
   }
 
   matches(url: string): boolean {
-    const path = pathOf(url)
+    return this.#isRoute(pathOf(url))
+  }
+
+  /** A path (no query) under basePath, longer than `basePath/`. */
+  #isRoute(path: string): boolean {
     return path.startsWith(`${this.basePath}/`) && path.length > this.basePath.length + 1
   }
 
   async handle(request: LoginRequest): Promise<LoginResponse | undefined> {
     const path = pathOf(request.url)
-    if (!this.matches(path)) return undefined
+    if (!this.#isRoute(path)) return undefined
     const route = path.slice(this.basePath.length)
     const method = (request.method ?? 'GET').toUpperCase()
     const params = new URLSearchParams(request.url.slice(path.length + 1))

@@ -48,25 +48,21 @@ export function createSessionChecks(config: SessionChecksConfig): SessionChecks 
       const clientIdentifier = config.clientIdentifier ?? sealedFor
       // Every legacy session plexauth seals names it; one that does not cannot be checked again, so it ends.
       if (clientIdentifier === undefined) return Promise.reject(new PlexAuthError('TOKEN_UNSUPPORTED'))
-      let legacy = legacyVerifiers.get(clientIdentifier)
-      if (legacy === undefined) {
-        legacy = createPlexVerifier({
+      const legacy = kept(legacyVerifiers, clientIdentifier, () =>
+        createPlexVerifier({
           ...common,
           clientIdentifier,
           legacyTokens: true,
           legacyTokenTtl: 1,
           legacyTokenNegativeTtl: 0,
-        })
-        // One client identifier, or a few apps sharing a secret: the bound keeps this map small regardless.
-        if (legacyVerifiers.size < 16) legacyVerifiers.set(clientIdentifier, legacy)
-      }
+        }),
+      )
       return legacy.verify(token)
     },
     access(identity, machineIdentifier): Promise<ServerAccess> {
-      let checker = checkers.get(machineIdentifier)
-      if (checker === undefined) {
+      const checker = kept(checkers, machineIdentifier, () => {
         const owner = config.owner?.machineIdentifier === machineIdentifier ? config.owner : undefined
-        checker = new ServerAccessChecker({
+        return new ServerAccessChecker({
           ...common,
           machineIdentifier,
           ...(config.clientIdentifier === undefined ? {} : { clientIdentifier: config.clientIdentifier }),
@@ -74,10 +70,22 @@ export function createSessionChecks(config: SessionChecksConfig): SessionChecks 
           ...(owner?.id === undefined ? {} : { ownerId: owner.id }),
           accessTtl,
         })
-        // Sessions name a handful of servers at most; a bound keeps a forged-looking record from growing this.
-        if (checkers.size < 16) checkers.set(machineIdentifier, checker)
-      }
+      })
       return checker.check(identity)
     },
   }
+}
+
+// Sessions name a handful of servers and client identifiers at most (one app, or a few sharing a secret):
+// past this many, a new one is built for each use instead of kept, so no set of records grows these maps.
+const MAX_KEPT = 16
+
+/** `map`'s value for `key`, made by `make` when absent and kept while the map has room. */
+function kept<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let value = map.get(key)
+  if (value === undefined) {
+    value = make()
+    if (map.size < MAX_KEPT) map.set(key, value)
+  }
+  return value
 }
