@@ -1,5 +1,5 @@
 import { toHttpError } from '@plexauth/core'
-import { PLEX_PATHS } from '@plexauth/testing'
+import { type FailureMode, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
 import {
   advance,
@@ -27,28 +27,22 @@ function settledFetch() {
   return { fetch, settle }
 }
 
-/** A verifier warmed on the fake plex.tv, whose key endpoint then answers 500; fake time. */
-async function warmThenFailing() {
+/** A verifier warmed on the fake plex.tv, whose key endpoint then fails as `mode` says; fake time. */
+async function warmThenFailing(mode: FailureMode = { status: 500 }) {
   useFakeDate()
   const plex = await startPlex()
   const { onEvent, ofType } = recordEvents()
   const { fetch, settle } = settledFetch()
   const verifier = plexVerifier(plex, { onEvent, fetch })
   await verifier.ready()
-  plex.fail(PLEX_PATHS.keys, { status: 500 })
+  plex.fail(PLEX_PATHS.keys, mode)
   return { plex, verifier, ofType, settle }
 }
 
 describe('key endpoint outages after a warm start', () => {
   test('a 10-minute simulated outage after a warm start keeps verifying', async () => {
-    useFakeDate()
-    const plex = await startPlex()
-    const { onEvent, ofType } = recordEvents()
-    // Lets the test wait for background refreshes to finish, so each step sees their outcome.
-    const { fetch, settle } = settledFetch()
-    const verifier = plexVerifier(plex, { onEvent, fetch })
-    await verifier.ready()
-    plex.fail(PLEX_PATHS.keys, 'down')
+    // settle lets the test wait for background refreshes to finish, so each step sees their outcome.
+    const { plex, verifier, ofType, settle } = await warmThenFailing('down')
     for (let elapsed = 0; elapsed <= 600; elapsed += 15) {
       const identity = await verifier.verify(plex.issueToken({ user: { id: 1000 + elapsed } }))
       expect(identity.user.id).toBe(1000 + elapsed)
