@@ -1,10 +1,21 @@
 import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import { backoffMs, parseRetryAfter } from '../src/lib/backoff.js'
 import { BoundedFetchError, fetchBounded } from '../src/lib/bounded-fetch.js'
-import { createMemoryCacheStore } from '../src/lib/cache-store.js'
+import { createMemoryCacheStore, SafeStore } from '../src/lib/cache-store.js'
 import { hashSecret } from '../src/lib/hash-secret.js'
 import { Lru } from '../src/lib/lru.js'
-import { durationMs, fetchOption, headerValue, optionNames, parseUrl } from '../src/lib/options.js'
+import {
+  durationMs,
+  fetchOption,
+  headerValue,
+  isLoopback,
+  isPrivateLan,
+  optionNames,
+  parseUrl,
+  secretList,
+  validateBaseUrl,
+  validateEndpointUrl,
+} from '../src/lib/options.js'
 import { TokenBucket } from '../src/lib/token-bucket.js'
 import { T0, useFakeDate } from './helpers.js'
 
@@ -33,6 +44,51 @@ describe('Lru', () => {
     lru.set('c', 3)
     expect(lru.peek('a')).toBe(10)
     expect(lru.peek('b')).toBeUndefined()
+  })
+
+  test('deleting the newest entry keeps the order of the others; deleting a missing key is false', () => {
+    const lru = new Lru<number>(2)
+    lru.set('a', 1)
+    lru.set('b', 2)
+    expect(lru.delete('b')).toBe(true)
+    expect(lru.delete('b')).toBe(false)
+    lru.set('c', 3)
+    lru.set('d', 4) // forgets a, the oldest left
+    expect([lru.peek('a'), lru.peek('c'), lru.peek('d'), lru.size]).toEqual([undefined, 3, 4, 2])
+  })
+
+  test('answers as a Map kept in recency order would, over a long seeded run of set, get, peek and delete', () => {
+    for (const max of [1, 2, 3, 5]) {
+      const lru = new Lru<number>(max)
+      const model = new Map<string, number>()
+      let seed = max
+      const random = (n: number) => {
+        seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0
+        return (seed >>> 16) % n // the high bits: the low ones of this generator repeat every few calls
+      }
+      for (let i = 0; i < 3000; i++) {
+        const key = `k${random(8)}`
+        const op = random(4)
+        if (op === 0) {
+          lru.set(key, i)
+          model.delete(key)
+          model.set(key, i)
+          if (model.size > max) model.delete(model.keys().next().value!)
+        } else if (op === 1) {
+          const value = model.get(key)
+          if (value !== undefined) {
+            model.delete(key)
+            model.set(key, value)
+          }
+          expect(lru.get(key), `get ${key} (max ${max}, op ${i})`).toBe(value)
+        } else if (op === 2) {
+          expect(lru.peek(key), `peek ${key} (max ${max}, op ${i})`).toBe(model.get(key))
+        } else {
+          expect(lru.delete(key), `delete ${key} (max ${max}, op ${i})`).toBe(model.delete(key))
+        }
+        expect(lru.size).toBe(model.size)
+      }
+    }
   })
 })
 
@@ -231,12 +287,199 @@ describe('parseUrl', () => {
       new TypeError('plexauth: jwksUrl must not contain credentials'),
     )
     expect(() => parseUrl('jwksUrl', 'https://user@example.com/keys')).toThrow(TypeError)
+    expect(() => parseUrl('jwksUrl', 'https://:pw@example.com/keys')).toThrow(
+      new TypeError('plexauth: jwksUrl must not contain credentials'),
+    )
     expect(parseUrl('url', 'redis://app:secret@127.0.0.1:6379', 'allowed').password).toBe('secret')
     expect(() => parseUrl('url', 'not a url', 'allowed')).toThrow(
       new TypeError('plexauth: url is not a valid URL'),
     )
     expect(() => parseUrl('url', 6379, 'allowed')).toThrow(
       new TypeError('plexauth: url must be a URL string'),
+    )
+  })
+})
+
+describe('createMemoryCacheStore', () => {
+  test('an entry lives for its TTL in seconds: still there a millisecond before, gone at the instant it expires', () => {
+    useFakeDate()
+    const store = createMemoryCacheStore<string>()
+    expect(store.get('k')).toBeUndefined()
+    store.set('k', 'v', 10)
+    vi.setSystemTime(T0 + 9999)
+    expect(store.get('k')).toBe('v')
+    vi.setSystemTime(T0 + 10_000)
+    expect(store.get('k')).toBeUndefined()
+  })
+
+  test('an expired entry, once read, is dropped: it holds no slot a live entry needs', () => {
+    useFakeDate()
+    const store = createMemoryCacheStore<string>({ maxEntries: 2 })
+    store.set('old', 'x', 1)
+    store.set('live', 'y', 100)
+    vi.setSystemTime(T0 + 1000)
+    expect(store.get('old')).toBeUndefined()
+    store.set('new', 'z', 100)
+    expect([store.get('live'), store.get('new')]).toEqual(['y', 'z'])
+  })
+
+  test('a TTL that is not positive removes the key, and stores nothing that could push a live entry out', () => {
+    useFakeDate()
+    const store = createMemoryCacheStore<string>({ maxEntries: 1 })
+    store.set('a', 'kept', 100)
+    store.set('b', 'never', 0)
+    expect(store.get('a')).toBe('kept')
+    for (const ttl of [0, -1, Number.NaN]) {
+      store.set('a', 'kept', 100)
+      store.set('a', 'gone', ttl)
+      expect(store.get('a'), String(ttl)).toBeUndefined()
+    }
+  })
+
+  test('maxEntries: an integer from 1, 10000 by default; the least recently used goes first', () => {
+    expect(() => createMemoryCacheStore({ maxEntries: 0 })).toThrow(
+      new TypeError('plexauth: maxEntries must be a number from 1 to 9007199254740991'),
+    )
+    expect(() => createMemoryCacheStore({ maxEntries: 1.5 })).toThrow(
+      new TypeError('plexauth: maxEntries must be an integer'),
+    )
+    const one = createMemoryCacheStore<number>({ maxEntries: 1 })
+    one.set('a', 1, 60)
+    one.set('b', 2, 60)
+    expect([one.get('a'), one.get('b')]).toEqual([undefined, 2])
+    const byDefault = createMemoryCacheStore<number>()
+    for (let i = 0; i < 10_000; i++) byDefault.set(`k${i}`, i, 60)
+    expect(byDefault.get('k0')).toBe(0)
+    byDefault.set('one more', 1, 60) // forgets k1, now the least recently used
+    expect([byDefault.get('k0'), byDefault.get('k1')]).toEqual([0, undefined])
+  })
+})
+
+describe('SafeStore', () => {
+  test("a store's null is a miss; TTLs go to the store in seconds; a failing store is a miss or a no-op, reported", async () => {
+    const ttls: number[] = []
+    const failures: string[] = []
+    const store = new SafeStore<string>(
+      { get: () => null as never, set: (_key, _value, ttlSeconds) => void ttls.push(ttlSeconds) },
+      (operation) => failures.push(operation),
+    )
+    await expect(store.get('k')).resolves.toBeUndefined()
+    await store.set('k', 'v', 1500)
+    expect(ttls).toEqual([1.5])
+    const failing = new SafeStore<string>(
+      {
+        get: () => {
+          throw new Error('down')
+        },
+        set: async () => {
+          throw new Error('down')
+        },
+      },
+      (operation) => failures.push(operation),
+    )
+    await expect(failing.get('k')).resolves.toBeUndefined()
+    await expect(failing.set('k', 'v', 1000)).resolves.toBeUndefined()
+    expect(failures).toEqual(['get', 'set'])
+  })
+})
+
+describe('hosts and endpoint URLs', () => {
+  test('isLoopback: localhost, [::1] and 127.x.y.z as a whole host name, nothing that merely contains one', () => {
+    for (const host of ['localhost', '[::1]', '127.0.0.1', '127.255.0.9'])
+      expect(isLoopback(host), host).toBe(true)
+    for (const host of ['a127.0.0.1', 'my127.0.0.1', '127.0.0.1.nip.io', 'localhost.example.com', '[::2]']) {
+      expect(isLoopback(host), host).toBe(false)
+    }
+  })
+
+  test('isPrivateLan: 10/8, 172.16/12, 192.168/16 and fc00::/7, as URL writes them; nothing around them', () => {
+    for (const host of [
+      '10.0.0.1',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.20',
+      '[fc00::1]',
+      '[fd12:3456::1]',
+    ]) {
+      expect(isPrivateLan(host), host).toBe(true)
+    }
+    for (const host of [
+      '11.0.0.1',
+      '172.15.0.1',
+      '172.32.0.1',
+      '192.169.1.1',
+      '192.167.1.1',
+      '127.0.0.1',
+      '8.10.0.1',
+      '10.0.0.1.nip.io',
+      '[fe80::1]',
+      '[fec0::1]',
+      '[fc::1]',
+      '[::1]',
+    ]) {
+      expect(isPrivateLan(host), host).toBe(false)
+    }
+  })
+
+  test('validateEndpointUrl: https, or http to a loopback host (and a private-LAN one when asked); as URL writes it', () => {
+    expect(validateEndpointUrl('jwksUrl', 'HTTPS://Clients.Plex.TV/keys')).toBe(
+      'https://clients.plex.tv/keys',
+    )
+    expect(validateEndpointUrl('serverUrl', 'http://192.168.1.20:32400/', 'lan')).toBe(
+      'http://192.168.1.20:32400/',
+    )
+    for (const url of ['ftp://127.0.0.1/keys', 'ws://localhost/keys']) {
+      expect(() => validateEndpointUrl('jwksUrl', url), url).toThrow(
+        new TypeError('plexauth: jwksUrl must use https (http is allowed for loopback hosts only)'),
+      )
+    }
+    expect(() => validateEndpointUrl('serverUrl', 'http://8.8.8.8:32400', 'lan')).toThrow(
+      new TypeError(
+        'plexauth: serverUrl must use https (http is allowed for loopback and private-LAN addresses only)',
+      ),
+    )
+  })
+
+  test('validateBaseUrl: drops every trailing slash, and takes http to a private-LAN address when asked', () => {
+    expect(validateBaseUrl('plexTvUrl', 'https://plex.tv//')).toBe('https://plex.tv')
+    expect(validateBaseUrl('baseUrl', 'https://plex.example/api///')).toBe('https://plex.example/api')
+    expect(validateBaseUrl('serverUrl', 'http://192.168.1.20:32400/', 'lan')).toBe(
+      'http://192.168.1.20:32400',
+    )
+    expect(() => validateBaseUrl('serverUrl', 'http://192.168.1.20:32400/')).toThrow(TypeError)
+  })
+})
+
+describe('secretList', () => {
+  const SECRET = 'a-session-secret-of-at-least-32-chars'
+  test('a frozen copy: the list given is neither frozen nor shared', () => {
+    const given = [SECRET]
+    const list = secretList('session.secret', given)
+    expect(list).toEqual([SECRET])
+    expect(Object.isFrozen(list)).toBe(true)
+    expect(list).not.toBe(given)
+    expect(Object.isFrozen(given)).toBe(false)
+  })
+
+  test('1 to 16 strings of at least 32 characters, none twice', () => {
+    expect(secretList('s', 'x'.repeat(32))).toEqual(['x'.repeat(32)])
+    const sixteen = Array.from({ length: 16 }, (_, i) => `${SECRET}-${i}`)
+    expect(secretList('s', sixteen)).toEqual(sixteen)
+    const list = 's must be a string of at least 32 characters, or a non-empty list of such'
+    for (const bad of [[], [...sixteen, `${SECRET}-16`], 42, undefined, { length: 1, 0: SECRET }]) {
+      expect(() => secretList('s', bad), JSON.stringify(bad)).toThrow(new TypeError(`plexauth: ${list}`))
+    }
+    const short = 's must be at least 32 characters long (a random value kept private, never a public one)'
+    for (const bad of [
+      'x'.repeat(31),
+      [SECRET, 'x'.repeat(31)],
+      [SECRET, 42],
+      [SECRET, Array(40).fill('x')],
+    ]) {
+      expect(() => secretList('s', bad), JSON.stringify(bad)).toThrow(new TypeError(`plexauth: ${short}`))
+    }
+    expect(() => secretList('s', [SECRET, `${SECRET}-other`, SECRET])).toThrow(
+      new TypeError('plexauth: s lists a secret twice'),
     )
   })
 })

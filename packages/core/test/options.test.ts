@@ -83,6 +83,33 @@ describe('createPlexVerifier options', () => {
     expect(build(options)).toThrow(TypeError)
   })
 
+  test('the TypeError names the option and what it must be', () => {
+    const keyStoreMessage = 'keyStore must have load() and save() methods'
+    const cases: [unknown, string][] = [
+      [{ acceptAnyAudience: 'yes' }, 'acceptAnyAudience must be a boolean'],
+      [{ legacyTokens: 1 }, 'legacyTokens must be a boolean'],
+      [{ issuer: 1 }, 'issuer must be a non-empty string without surrounding spaces'],
+      [
+        { clientIdentifier: ['ok', 7] },
+        'clientIdentifier must be a non-empty string without surrounding spaces',
+      ],
+      [{ keyStore: null }, keyStoreMessage],
+      [
+        { keyStore: Object.assign(() => undefined, { load: () => undefined, save: () => {} }) },
+        keyStoreMessage,
+      ],
+      [{ jwks: { maxKeys: 2.5 } }, 'jwks.maxKeys must be an integer'],
+      [{ jwks: { maxKeys: 0 } }, 'jwks.maxKeys must be a number from 1 to 1000'],
+      [
+        { jwksUrl: 'ftp://127.0.0.1/keys' },
+        'jwksUrl must use https (http is allowed for loopback hosts only)',
+      ],
+    ]
+    for (const [options, message] of cases) {
+      expect(build(options), message).toThrow(new TypeError(`plexauth: ${message}`))
+    }
+  })
+
   describe('jwksUrl', () => {
     test.each([
       'https://clients.plex.tv/api/v2/auth/keys',
