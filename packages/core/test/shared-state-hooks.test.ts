@@ -130,7 +130,7 @@ describe('legacyLookupBudget: a pluggable budget for legacy lookups', () => {
           clientIdentifier: CLIENT,
           legacyLookupBudget,
         } as unknown as PlexVerifierOptions),
-      ).toThrow(TypeError)
+      ).toThrow(new TypeError('plexauth: legacyLookupBudget must have a take() method'))
     }
   })
 })

@@ -160,7 +160,8 @@ export function withMethods<T>(name: string, value: unknown, methods: readonly s
   if (value === undefined) return undefined
   const object = value as Record<string, unknown> | null
   if (typeof object !== 'object' || object === null || methods.some((m) => typeof object[m] !== 'function')) {
-    fail(`${name} must have ${methods.map((m) => `${m}()`).join(' and ')} methods`)
+    const listed = methods.map((m) => `${m}()`).join(' and ')
+    fail(`${name} must have ${methods.length === 1 ? `a ${listed} method` : `${listed} methods`}`)
   }
   return value as T
 }
