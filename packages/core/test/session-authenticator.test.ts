@@ -208,6 +208,35 @@ describe('the session authenticator’s request handling', () => {
     // authenticate still reads the cookie when the query holds no token.
     expect((await auth.authenticate(request(cookie, { url: '/me?page=2' }).request))?.user.id).toBe(42)
   })
+
+  test('an http publicUrl: the plain cookie is read and cleared without Secure, whatever the Host', async () => {
+    const session = { secret: SECRET }
+    const auth = createSessionAuthenticator({
+      clientIdentifier: CLIENT,
+      publicUrl: 'http://localhost:3000',
+      session,
+    })
+    const { value } = await sessionManagerFor(session).create(legacyIdentity(), undefined, false, undefined)
+    const behindProxy = (cookie: string) =>
+      request(cookie, { headers: { host: 'app.internal:8080', cookie } })
+    expect((await auth.authenticate(behindProxy(`plexauth_session=${value}`).request))?.user.id).toBe(42)
+    const garbage = behindProxy('plexauth_session=garbage')
+    await expectCode(auth.authenticate(garbage.request), 'TOKEN_MISSING')
+    expect(garbage.set).toEqual(['plexauth_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax'])
+  })
+
+  test('peek: a cross-origin unsafe request gets no identity; a request with an X-Plex-Token header is left to the token path', async () => {
+    const session = { secret: SECRET }
+    const auth = createSessionAuthenticator({ clientIdentifier: CLIENT, session })
+    const { value } = await sessionManagerFor(session).create(legacyIdentity(), undefined, false, undefined)
+    const cookie = `plexauth_session=${value}`
+    const post = (origin: string) =>
+      auth.peek?.(request(cookie, { method: 'POST', headers: { ...LOOPBACK, cookie, origin } }).request)
+    expect(post('http://127.0.0.1:3000')?.user.id).toBe(42)
+    expect(post('https://evil.example')).toBeUndefined()
+    const withToken = request(cookie, { headers: { ...LOOPBACK, cookie, 'x-plex-token': 'not-a-token' } })
+    expect(auth.peek?.(withToken.request)).toBeUndefined()
+  })
 })
 
 function legacyIdentity(): PlexIdentity {

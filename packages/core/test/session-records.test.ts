@@ -1,5 +1,6 @@
 import { PlexAuthError, type PlexIdentity, type ServerAccess } from '@plexauth/core'
 import { describe, expect, test } from 'vitest'
+import { serializeCookie } from '../src/session/cookies.js'
 import { deriveKeys, seal, unseal } from '../src/session/seal.js'
 import { type SessionChecks, SessionManager, sessionManagerFor } from '../src/session/session-manager.js'
 import { resolveSessionOptions } from '../src/session/session-options.js'
@@ -234,6 +235,87 @@ describe('SessionManager edges', () => {
       expect(() => sessionManagerFor(bad)).toThrow(TypeError)
     }
   })
+
+  test('a revocation store is asked with the session’s issue time, not its last check', async () => {
+    useFakeDate()
+    const asked: unknown[] = []
+    const revocations = {
+      isRevoked: (query: unknown) => {
+        asked.push(query)
+        return false
+      },
+      revoke: () => {},
+    }
+    const sessions = manager({ revocations })
+    const issued = nowSeconds() - 100
+    const value = await seal(sessions.sessionKeys, record({ iat: issued }))
+    expect((await sessions.resolve(value, countingChecks().checks)).identity?.user.id).toBe(42)
+    expect(asked).toEqual([{ sessionId: 'session-id-1', userId: 42, issuedAt: issued }])
+  })
+
+  test('logout tells the store the session’s remaining life as the revocation’s time to live', async () => {
+    useFakeDate()
+    const told: unknown[] = []
+    const revocations = {
+      isRevoked: () => false,
+      revoke: (sid: string, ttl: number) => void told.push([sid, ttl]),
+    }
+    const sessions = manager({ revocations })
+    const value = await seal(sessions.sessionKeys, record())
+    advance(600)
+    await sessions.end(value)
+    expect(told).toEqual([['session-id-1', 3000]])
+  })
+
+  test('an isKnownRevoked that throws never ends a session served from memory', async () => {
+    const revocations = {
+      isRevoked: () => false,
+      isKnownRevoked: () => {
+        throw new Error('store down')
+      },
+      revoke: () => {},
+    }
+    const sessions = manager({ revocations })
+    const { value, identity } = await sessions.create(legacyIdentity(), undefined, false, undefined)
+    expect(sessions.peek(value)).toBe(identity)
+  })
+
+  test('after a check the old cookie value is served from memory too, until the browser has the new one', async () => {
+    useFakeDate()
+    const sessions = manager()
+    const { calls, checks } = countingChecks()
+    const { value } = await sessions.create(legacyIdentity(), ACCESS, false, undefined)
+    advance(61)
+    const checked = await sessions.resolve(value, checks)
+    expect(sessions.peek(value)).toBe(checked.identity)
+    expect(calls.verify).toBe(1)
+  })
+
+  test('the app object is copied into the identity: the caller’s object is neither frozen nor shared', async () => {
+    const app = { role: 'admin', tags: ['a'] }
+    const { identity } = await manager().create(legacyIdentity(), undefined, false, app)
+    expect(identity.app).toEqual({ role: 'admin', tags: ['a'] })
+    expect(identity.app).not.toBe(app)
+    expect(Object.isFrozen(app)).toBe(false)
+    expect(Object.isFrozen(app.tags)).toBe(false)
+  })
+
+  test('the largest session sealed still fits, as a __Host- cookie with all its attributes, in 4096 bytes', async () => {
+    const sessions = manager({ maxAge: 400 * 86_400 })
+    let largest = ''
+    let refused: unknown
+    for (let size = 2400; refused === undefined; size += 8) {
+      try {
+        largest = (await sessions.create(legacyIdentity(), ACCESS, false, { blob: 'x'.repeat(size) })).value
+      } catch (err) {
+        refused = err
+      }
+    }
+    expect(refused).toEqual(new Error('plexauth: the session does not fit in a cookie'))
+    const line = serializeCookie('__Host-plexauth_session', largest, { secure: true, maxAge: 400 * 86_400 })
+    expect(line.length).toBeGreaterThan(3900)
+    expect(line.length).toBeLessThanOrEqual(4096)
+  })
 })
 
 describe('session options and sealing edges', () => {
@@ -275,6 +357,53 @@ describe('session options and sealing edges', () => {
     }
     for (const payload of [[1, 2], 'text', null, 3]) {
       expect(await unseal(keys, await seal(keys, payload as object), 4096)).toBeUndefined()
+    }
+  })
+
+  test('defaults, and each bound taken exactly; one past it is a TypeError naming the range', () => {
+    expect(resolveSessionOptions({ secret: SECRET })).toMatchObject({
+      maxAgeMs: 7 * 86_400_000,
+      revalidateAfterMs: 600_000,
+      staleIfErrorMs: 3_600_000,
+      cacheSize: 10_000,
+    })
+    const bounds = [
+      ['maxAge', 60, 400 * 86_400, 1],
+      ['revalidateAfter', 0, 86_400, 0.001],
+      ['staleIfError', 0, 30 * 86_400, 0.001],
+      ['cacheSize', 1, 10_000_000, 1],
+    ] as const
+    for (const [name, min, max, step] of bounds) {
+      expect(() => resolveSessionOptions({ secret: SECRET, [name]: min })).not.toThrow()
+      expect(() => resolveSessionOptions({ secret: SECRET, [name]: max })).not.toThrow()
+      const error = new TypeError(`plexauth: session.${name} must be a number from ${min} to ${max}`)
+      expect(() => resolveSessionOptions({ secret: SECRET, [name]: min - step })).toThrow(error)
+      expect(() => resolveSessionOptions({ secret: SECRET, [name]: max + step })).toThrow(error)
+    }
+  })
+
+  test('a revocation store needs both isRevoked() and revoke()', () => {
+    const error = new TypeError('plexauth: session.revocations must have isRevoked() and revoke() methods')
+    expect(() => resolveSessionOptions({ secret: SECRET, revocations: { isRevoked: () => false } })).toThrow(
+      error,
+    )
+    expect(() => resolveSessionOptions({ secret: SECRET, revocations: { revoke: () => {} } })).toThrow(error)
+  })
+
+  test('a sealed value with base64url padding or whitespace added (which a lenient decoder skips) does not open', async () => {
+    const keys = deriveKeys([SECRET], 'session')
+    const value = await seal(keys, { a: 1 })
+    const [header, , iv, ciphertext, tag] = value.split('.')
+    expect(await unseal(keys, [header, '', iv, ciphertext, tag].join('.'), 4096)).toEqual({
+      payload: { a: 1 },
+      rotated: false,
+    })
+    for (const bad of [
+      `${value}==`,
+      [header, '', ` ${iv}`, ciphertext, tag].join('.'),
+      `${value.slice(0, -4)}\n${value.slice(-4)}`,
+    ]) {
+      expect(await unseal(keys, bad, 4096)).toBeUndefined()
     }
   })
 })
