@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest'
 import { createSessionChecks, type SessionChecksConfig } from '../src/session/session-checks.js'
 import { sessionManagerFor } from '../src/session/session-manager.js'
 import { advance, CLIENT, expectCode, keyRequests, recordEvents, startPlex, useFakeDate } from './helpers.js'
+import { loginHandler } from './login-helpers.js'
 
 const SECRET = 'a-session-secret-of-at-least-32-chars'
 const LOOPBACK = { host: '127.0.0.1:3000' }
@@ -112,6 +113,60 @@ describe('plexAuth with a session object no plexLogin shares: checks of its own'
     await expectCode(auth.authenticate(due.request), 'TOKEN_MISSING')
     expect(due.set).toEqual([expect.stringMatching(/^plexauth_session=; .*Max-Age=0/)])
     expect(plex.requests(PLEX_PATHS.user)).toBe(0)
+  })
+})
+
+describe('plexAuth beside a plexLogin: whose checks a due session goes through', () => {
+  test('sharing plexLogin’s session object, plexAuth re-checks with plexLogin’s checks: its owner token reads who owns the server', async () => {
+    useFakeDate(Date.now())
+    const plex = await startPlex()
+    const friend = plex.addAccount({ username: 'friend' })
+    const server = plex.addServer({ sharedWith: [friend.id] })
+    const session = { secret: SECRET, revalidateAfter: 60 }
+    loginHandler(plex, {
+      clientIdentifier: CLIENT,
+      session,
+      access: { machineIdentifier: server.machineIdentifier, ownerToken: plex.createLegacyToken() },
+    })
+    const auth = createSessionAuthenticator({
+      clientIdentifier: CLIENT,
+      jwksUrl: plex.jwksUrl,
+      plexTvUrl: plex.url,
+      session,
+    })
+    const identity = await createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }).verify(
+      plex.issueToken({ user: { id: friend.id } }),
+    )
+    const access = {
+      machineIdentifier: server.machineIdentifier,
+      owner: false,
+      source: 'resources',
+      stale: false,
+    } as const
+    const { value } = await sessionManagerFor(session).create(identity, access, false, undefined)
+    advance(61)
+    plex.resetCounters()
+    const due = request(`plexauth_session=${value}`)
+    expect((await auth.authenticate(due.request))?.access).toMatchObject({ owner: false })
+    expect(plex.requests(PLEX_PATHS.resources)).toBe(1)
+    // Checks of plexAuth's own know no owner token: they would not ask /api/v2/user who owns the server.
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+    expect(due.set).toHaveLength(1)
+  })
+
+  test('a plexAuth of its own asks plex.tv about a due legacy session with its own clientIdentifier, not the sealed one', async () => {
+    const { plex, session, legacy } = await legacySession()
+    const { value } = await sessionManagerFor(session).create(legacy, undefined, false, undefined)
+    advance(61)
+    plex.resetCounters()
+    const auth = createSessionAuthenticator({
+      clientIdentifier: ['other-app', CLIENT],
+      plexTvUrl: plex.url,
+      session,
+    })
+    expect((await auth.authenticate(request(`plexauth_session=${value}`).request))?.kind).toBe('legacy')
+    const lookups = plex.log.filter((entry) => entry.path === PLEX_PATHS.user)
+    expect(lookups.map((entry) => entry.headers['x-plex-client-identifier'])).toEqual(['other-app'])
   })
 })
 
