@@ -113,6 +113,7 @@ describe('alg confusion: only EdDSA is ever honoured, decided before any key loo
       { x5u: 'https://evil.example/cert.pem' },
       { x5c: ['MIIB'] },
       { x5t: 'abc' },
+      { 'x5t#S256': 'abc' },
       { crit: ['exp'] },
       { crit: [] },
       { b64: false, crit: ['b64'] },

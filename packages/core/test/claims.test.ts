@@ -89,6 +89,25 @@ describe('claim types: anything but the exact shape is TOKEN_CLAIMS_INVALID', ()
   })
 })
 
+describe('the limits are inclusive: a claim at its bound verifies', () => {
+  const max = 'x'.repeat(512)
+  const atBound: [string, Record<string, unknown>][] = [
+    ['a 512-character thumbprint', { thumbprint: max }],
+    ['a 512-character aud entry', { aud: ['plex.tv', CLIENT, max] }],
+    ['aud with 16 entries', { aud: ['plex.tv', CLIENT, ...Array.from({ length: 14 }, (_, i) => `a${i}`)] }],
+    ['a 512-character user.uuid', withUser({ uuid: max })],
+    ['a 512-character user.username', withUser({ username: max })],
+    ['scope with 64 entries', { scope: Array.from({ length: 64 }, (_, i) => `s${i}`) }],
+    ['scope with a 512-character entry', { scope: ['username', max] }],
+    ['nbf 0', { nbf: 0 }],
+    ['user.joinedAt 0', withUser({ joinedAt: 0 })],
+  ]
+  test.each(atBound)('%s', async (_name, overrides) => {
+    const { verifier, sign } = staticSetup()
+    await expect(verifier.verify(sign(plexClaims(overrides)))).resolves.toMatchObject({ kind: 'jwt' })
+  })
+})
+
 describe('issuer', () => {
   test.each([
     'https://plex.tv',

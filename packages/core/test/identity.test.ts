@@ -69,6 +69,7 @@ describe('the identity handed to the app', () => {
       ['commas and spaces', ' username, email ,, friendly_name ', ['username', 'email', 'friendly_name']],
       ['an array', ['username', 'restricted'], ['username', 'restricted']],
       ['duplicates', 'email,email email', ['email']],
+      ['tabs and line breaks', 'username\temail\nfriendly_name', ['username', 'email', 'friendly_name']],
       ['an empty string', '', []],
       ['an empty array', [], []],
     ])('from a scope claim that is %s', async (_name, scope, expected) => {

@@ -49,6 +49,12 @@ describe('signJws / verifyJws', () => {
     for (const bad of ['', 'a.b', 'a.b.c.d', `${head}..${signature}`, `${head}.${b64([1])}.${signature}`]) {
       expect(verifyJws(bad, ed.publicKey), bad).toBeUndefined()
     }
+    // Characters outside base64url, which Buffer's decoder would skip, even under a valid signature.
+    const prefixed = signJwsParts(`!${b64({ alg: 'EdDSA' })}`, b64({}), ed.privateKey)
+    expect(verifyJws(prefixed, ed.publicKey)).toBeUndefined()
+    expect(decodeJws(prefixed)).toBeUndefined()
+    // A fourth segment.
+    expect(decodeJws(`${signJws({ alg: 'EdDSA' }, {}, ed.privateKey)}.${signature}`)).toBeUndefined()
   })
 
   test('signJwsParts signs the parts as given, even when they are not JSON', () => {
@@ -86,6 +92,11 @@ describe('device JWTs', () => {
     expect(verifyDeviceJwt(jwt, pair.publicKey, 'my-app', now)).toMatchObject({ nonce: 'n-1' })
     expect(verifyDeviceJwt(jwt, pair.publicKey, 'other-app', now)).toBeUndefined()
     expect(verifyDeviceJwt(jwt, pair.publicKey, 'my-app', now + 300_000)).toBeUndefined()
+  })
+
+  test('iat is the current second, rounded down; exp follows it by 300 seconds', () => {
+    const payload = decodeJws(signDeviceJwt(ed.privateKey, 'k', claims, now + 999))?.payload
+    expect(payload).toMatchObject({ iat: now / 1000, exp: now / 1000 + 300 })
   })
 
   test('without a nonce (PIN polling), a random one', () => {

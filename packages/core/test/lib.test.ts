@@ -159,6 +159,13 @@ test('splitScopes reads Plex (commas) and OAuth (spaces) scope claims alike', as
   expect(splitScopes('')).toEqual([])
 })
 
+test("ed25519Thumbprint is RFC 7638's: RFC 8037's example key (appendix A.3)", async () => {
+  const { ed25519Thumbprint } = await import('../src/jwt/thumbprint.js')
+  expect(ed25519Thumbprint('11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo')).toBe(
+    'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k',
+  )
+})
+
 describe('edges of the shared helpers', () => {
   test('fetchOption: without a global fetch and no fetch option, a TypeError', () => {
     vi.stubGlobal('fetch', undefined)

@@ -1,6 +1,15 @@
-import { base64url, generateEd25519Key } from '@plexauth/testing'
+import { createPlexVerifier } from '@plexauth/core'
+import { base64url, generateEd25519Key, signRaw } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
-import { expectCode, keyRequests, plexVerifier, startPlex } from './helpers.js'
+import {
+  CLIENT,
+  expectCode,
+  forbiddenFetch,
+  keyRequests,
+  plexClaims,
+  plexVerifier,
+  startPlex,
+} from './helpers.js'
 
 const L = 2n ** 252n + 27742317777372353535851937790883648493n
 
@@ -127,6 +136,97 @@ describe('strict compact form, checked before keys or network', () => {
     expect(keyRequests(plex)).toBe(0)
     // The untouched token still verifies: the check is not rejecting every signature.
     await expect(verifier.verify(token)).resolves.toMatchObject({ kind: 'jwt' })
+  })
+})
+
+describe('one spelling per token, even when Plex signed it', () => {
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+  /** `json` followed by spaces (still the same JSON) until its base64url form has `length % 4 === mod`. */
+  function encodedWithLength(json: string, mod: number): string {
+    let text = json
+    while (base64url(text).length % 4 !== mod) text += ' '
+    return base64url(text)
+  }
+
+  /** The same bytes spelt with some of the unused low bits of the last character set. */
+  function withTrailingBits(segment: string, bits: number): string {
+    const last = ALPHABET.indexOf(segment.at(-1)!)
+    return segment.slice(0, -1) + ALPHABET[last | bits]
+  }
+
+  /** `json` and spaces, spelt with 2 characters left over: the last one is 'A', a space's low 2 bits. */
+  function spaced(json: string): string {
+    const segment = encodedWithLength(`${json} `, 2)
+    expect(segment.at(-1)).toBe('A')
+    return segment
+  }
+
+  test('non-zero trailing bits, an extra character or the +/ alphabet in a signed header or payload are TOKEN_MALFORMED', async () => {
+    const plex = await startPlex()
+    const verifier = plexVerifier(plex)
+    const header = JSON.stringify({ kid: plex.signingKey.kid, typ: 'JWT', alg: 'EdDSA' })
+    const payload = JSON.stringify(plexClaims())
+    const h = (mod: number) => encodedWithLength(header, mod)
+    const p = (mod: number) => encodedWithLength(payload, mod)
+    const spellings: Record<string, [string, string]> = {
+      // Two characters left over carry one byte: the last one's 4 low bits are unused.
+      'header, 2 left over, low bit': [withTrailingBits(h(2), 1), p(0)],
+      'header, 2 left over, bit 3': [withTrailingBits(h(2), 4), p(0)],
+      'payload, 2 left over, low bit': [h(0), withTrailingBits(p(2), 1)],
+      'payload, 2 left over, bit 3': [h(0), withTrailingBits(p(2), 4)],
+      // Three characters left over carry two bytes: the last one's 2 low bits are unused.
+      'header, 3 left over, low bit': [withTrailingBits(h(3), 1), p(0)],
+      'header, 3 left over, bit 2': [withTrailingBits(h(3), 2), p(0)],
+      'payload, 3 left over, low bit': [h(0), withTrailingBits(p(3), 1)],
+      'payload, 3 left over, bit 2': [h(0), withTrailingBits(p(3), 2)],
+      // One character left over carries no whole byte: no length is 1 more than a multiple of 4.
+      'header with one extra character': [`${h(0)}A`, p(0)],
+      'payload with one extra character': [h(0), `${p(0)}A`],
+      // The standard alphabet's + and / in place of an 'A' (a trailing space spelt canonically).
+      'header with a /': [`${spaced(header).slice(0, -1)}/`, p(0)],
+      'payload with a +': [h(0), `${spaced(payload).slice(0, -1)}+`],
+    }
+    for (const [name, [headerSegment, payloadSegment]] of Object.entries(spellings)) {
+      const token = plex.signRaw(headerSegment, payloadSegment)
+      const err = await expectCode(verifier.verify(token), 'TOKEN_MALFORMED').catch((cause: unknown) => {
+        throw new Error(`${name}: ${String(cause)}`)
+      })
+      expect(err.code, name).toBe('TOKEN_MALFORMED')
+    }
+    expect(keyRequests(plex)).toBe(0)
+    // The canonical spellings of the same JSON, with each length, verify: the checks are not refusing them.
+    for (const mod of [0, 2, 3]) {
+      await expect(verifier.verify(plex.signRaw(h(mod), p(mod)))).resolves.toMatchObject({ kind: 'jwt' })
+    }
+  })
+
+  test('the bounds are inclusive: a token of exactly 8192 characters and a kid of 128 characters verify', async () => {
+    const key = generateEd25519Key()
+    const kid = 'k'.repeat(128)
+    const verifier = createPlexVerifier({
+      keys: { keys: [{ ...key.publicJwk, kid }] },
+      clientIdentifier: CLIENT,
+      fetch: forbiddenFetch(),
+    })
+    // Padding in an extra claim until the token is 8192 characters long (86 for the signature, 2 dots); no
+    // base64url length is 1 more than a multiple of 4, so the header may need a space after its JSON.
+    const size = (header: string, pad: string) =>
+      header.length + base64url(JSON.stringify(plexClaims({ pad }))).length + 88
+    let header = ''
+    let pad = ''
+    for (const space of ['', ' ', '  ']) {
+      header = base64url(JSON.stringify({ kid, typ: 'JWT', alg: 'EdDSA' }) + space)
+      pad = ''
+      while (size(header, pad) < 8192) pad += 'x'
+      if (size(header, pad) === 8192) break
+    }
+    const token = signRaw(header, base64url(JSON.stringify(plexClaims({ pad }))), key)
+    expect(token).toHaveLength(8192)
+    await expect(verifier.verify(token)).resolves.toMatchObject({ kind: 'jwt' })
+    const longer = signRaw(header, base64url(JSON.stringify(plexClaims({ pad: `${pad}xx` }))), key)
+    expect(longer.length).toBeGreaterThan(8192)
+    await expectCode(verifier.verify(longer), 'TOKEN_MALFORMED')
   })
 })
 
