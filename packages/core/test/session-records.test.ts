@@ -37,6 +37,19 @@ function countingChecks(
   return { calls, checks }
 }
 
+/** A revocation store that revokes nothing and keeps every query it was asked. */
+function askingRevocations() {
+  const asked: unknown[] = []
+  const revocations = {
+    isRevoked: (query: unknown) => {
+      asked.push(query)
+      return false
+    },
+    revoke: () => {},
+  }
+  return { asked, revocations }
+}
+
 function manager(extra: Record<string, unknown> = {}) {
   return new SessionManager(
     resolveSessionOptions({ secret: SECRET, revalidateAfter: 60, staleIfError: 300, ...extra }),
@@ -106,14 +119,7 @@ describe('a cookie sealed with the secret but holding no valid record (an older 
   })
 
   test('a revocation store is asked about such a JWT record with user 0, or not at all when its token has no payload', async () => {
-    const asked: unknown[] = []
-    const revocations = {
-      isRevoked: (query: unknown) => {
-        asked.push(query)
-        return false
-      },
-      revoke: () => {},
-    }
+    const { asked, revocations } = askingRevocations()
     const sessions = manager({ revocations })
     const { checks } = countingChecks()
     const noUser = await seal(sessions.sessionKeys, record({ k: 'jwt', t: `e30.${b64({ user: {} })}.sig` }))
@@ -238,14 +244,7 @@ describe('SessionManager edges', () => {
 
   test('a revocation store is asked with the session’s issue time, not its last check', async () => {
     useFakeDate()
-    const asked: unknown[] = []
-    const revocations = {
-      isRevoked: (query: unknown) => {
-        asked.push(query)
-        return false
-      },
-      revoke: () => {},
-    }
+    const { asked, revocations } = askingRevocations()
     const sessions = manager({ revocations })
     const issued = nowSeconds() - 100
     const value = await seal(sessions.sessionKeys, record({ iat: issued }))
