@@ -96,3 +96,15 @@ describe('a key outage without onEvent', () => {
     expect(warn).not.toHaveBeenCalled()
   })
 })
+
+describe('stats', () => {
+  test('a snapshot: rejections after it leave it as it was', async () => {
+    const plex = await startPlex()
+    const verifier = plexVerifier(plex)
+    await expectCode(verifier.verify('not-a-token'), 'TOKEN_MALFORMED')
+    const before = verifier.stats()
+    await expectCode(verifier.verify('not-a-token'), 'TOKEN_MALFORMED')
+    expect(before.rejected).toEqual({ TOKEN_MALFORMED: 1 })
+    expect(verifier.stats().rejected).toEqual({ TOKEN_MALFORMED: 2 })
+  })
+})

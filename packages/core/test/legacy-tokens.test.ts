@@ -32,6 +32,18 @@ describe('legacy tokens: off by default', () => {
     expect(userCalls(plex)).toBe(0)
   })
 
+  test('legacy settings without legacyTokens: true do not turn legacy tokens on', async () => {
+    const plex = await startPlex()
+    const verifier = plexVerifier(plex, {
+      plexTvUrl: plex.url,
+      legacyTokenTtl: 60,
+      legacyLookupsPerSecond: 5,
+    })
+    await expectCode(verifier.verify(plex.createLegacyToken()), 'TOKEN_MALFORMED')
+    expect(userCalls(plex)).toBe(0)
+    expect(verifier.stats().legacyLookups).toBe(0)
+  })
+
   test('options are validated at construction, even while legacy tokens are off', () => {
     const bad: [string, Record<string, unknown>][] = [
       ['legacyTokens not a boolean', { legacyTokens: 'yes' }],
@@ -100,6 +112,15 @@ describe('legacy tokens: what plex.tv answers', () => {
     const entry = plex.log.find((logged) => logged.path === PLEX_PATHS.user)
     expect(entry?.headers).toMatchObject({ accept: 'application/json', 'x-plex-client-identifier': CLIENT })
     expect(verifier.stats()).toMatchObject({ verified: 1, legacyLookups: 1 })
+  })
+
+  test('with several client identifiers, the lookup sends the first, and the identity names it', async () => {
+    const plex = await startPlex()
+    const verifier = legacyVerifier(plex, { clientIdentifier: ['first-app', 'second-app'] })
+    const identity = await verifier.verify(plex.createLegacyToken())
+    expect(identity.clientIdentifier).toBe('first-app')
+    const entry = plex.log.find((logged) => logged.path === PLEX_PATHS.user)
+    expect(entry?.headers).toMatchObject({ 'x-plex-client-identifier': 'first-app' })
   })
 
   test('fields plex.tv leaves empty are absent, and so are their scopes', async () => {
@@ -274,6 +295,20 @@ describe('legacy tokens: how often plex.tv is asked', () => {
     expect(userCalls(plex)).toBe(1)
     expect(verifier.stats()).toMatchObject({ verified: 11, cacheHits: 10, legacyLookups: 1 })
     advance(11)
+    await verifier.verify(token)
+    expect(userCalls(plex)).toBe(2)
+  })
+
+  test('legacyTokenTtl defaults to 300 s', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const verifier = legacyVerifier(plex)
+    const token = plex.createLegacyToken()
+    await verifier.verify(token)
+    advance(299)
+    await verifier.verify(token)
+    expect(userCalls(plex)).toBe(1)
+    advance(2)
     await verifier.verify(token)
     expect(userCalls(plex)).toBe(2)
   })

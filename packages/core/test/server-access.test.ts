@@ -221,6 +221,12 @@ describe('requireServerAccess: who may use the server', () => {
     })
     expect(await asCheck(guard)(identity)).toMatchObject({ kind: 'legacy', access: { owner: false } })
   })
+
+  test("the clientIdentifier option is sent rather than the identity's", async () => {
+    const { plex, friend, guard } = await setup()
+    expect((await guard({ clientIdentifier: 'guard-app' })(friend))?.access?.owner).toBe(false)
+    expect(plex.log.at(-1)?.headers).toMatchObject({ 'x-plex-client-identifier': 'guard-app' })
+  })
 })
 
 describe('requireServerOwner', () => {
@@ -327,6 +333,14 @@ describe("who decides ownership (issue 11): never the user's own device list", (
     const err = await expectCode(check(friend), 'PLEX_UNAVAILABLE')
     expect(err.retryAfter).toBeGreaterThan(1)
     expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+  })
+
+  test("the owner is the account with the owner's id, whatever the owned flag of its own list says", async () => {
+    const { plex, server, owner, guard } = await setup()
+    plex.fail(PLEX_PATHS.resources, {
+      body: forged(server.machineIdentifier, { owned: false, ownerId: plex.account.id }),
+    })
+    expect((await guard({}, 'owner')(owner))?.access).toMatchObject({ owner: true, source: 'resources' })
   })
 })
 
@@ -442,6 +456,20 @@ describe("revocation: a token plex.tv refuses never rides its user's cached answ
     advance(15)
     await expectCode(check(revoked), 'TOKEN_INVALID')
     expect(resourceCalls(plex)).toBe(3)
+  })
+
+  test('a good and a refused token of one user asked at once: each token gets its own lookup and answer', async () => {
+    const { plex, friend, guard } = await setup()
+    const revokedKey = plex.addKey()
+    const revoked = await plexVerifier(plex).verify(
+      plex.issueToken({ user: { id: friend.user.id }, kid: revokedKey.kid }),
+    )
+    plex.removeKey(revokedKey.kid)
+    const check = guard()
+    const [good, refused] = await Promise.allSettled([check(friend), check(revoked)])
+    expect(good).toMatchObject({ status: 'fulfilled', value: { access: { owner: false } } })
+    expect(refused).toMatchObject({ status: 'rejected', reason: { code: 'TOKEN_INVALID' } })
+    expect(resourceCalls(plex)).toBe(2)
   })
 })
 
@@ -650,5 +678,61 @@ describe('options and stores', () => {
       expect.stringMatching(/^friends:[^:]+:[A-Za-z0-9_-]{43}$/),
       expect.stringMatching(new RegExp(`^access:[^:]+:${friend.user.id}$`)),
     ])
+  })
+})
+
+describe('a store that keeps entries longer than asked (e.g. one rounding TTLs up): the recorded times decide', () => {
+  /** Keeps every entry forever, whatever TTL it is given. */
+  function keepingStore(): CacheStore {
+    const entries = new Map<string, unknown>()
+    return {
+      get: (key) => entries.get(key),
+      set: (key, value) => {
+        entries.set(key, value)
+      },
+    }
+  }
+
+  test('the friends list is read again once accessTtl has passed: an ended share ends', async () => {
+    useFakeDate()
+    const { plex, server, friend, guard } = await setup()
+    const check = guard({ cache: keepingStore(), ownerToken: plex.createLegacyToken(), accessTtl: 60 })
+    plex.fail(PLEX_PATHS.resources, { body: [] })
+    expect((await check(friend))?.access?.source).toBe('friends')
+    server.unshare(friend.user.id)
+    advance(61)
+    await expectCode(check(friend), 'ACCESS_DENIED')
+    expect(friendsCalls(plex)).toBe(2)
+  })
+
+  test("a token plex.tv accepted more than accessTtl ago does not ride its user's fresh answer", async () => {
+    useFakeDate()
+    const { plex, friend, guard } = await setup()
+    const revokedKey = plex.addKey()
+    const revoked = await plexVerifier(plex).verify(
+      plex.issueToken({ user: { id: friend.user.id }, kid: revokedKey.kid }),
+    )
+    const check = guard({ cache: keepingStore(), accessTtl: 60 })
+    expect((await check(revoked))?.access?.owner).toBe(false)
+    plex.removeKey(revokedKey.kid)
+    // The good token refreshes the user's answer 50 s later…
+    advance(50)
+    expect((await check(friend))?.access?.owner).toBe(false)
+    // …which is fresh 70 s after the revoked token was last accepted: plex.tv is asked again, and refuses it.
+    advance(20)
+    await expectCode(check(revoked), 'TOKEN_INVALID')
+    expect(resourceCalls(plex)).toBe(3)
+  })
+
+  test('a stale answer serves until exactly accessTtl + staleIfError after it was obtained, not at that instant', async () => {
+    useFakeDate()
+    const { plex, friend, guard } = await setup()
+    const check = guard({ cache: keepingStore(), accessTtl: 60, staleIfError: 100 })
+    await check(friend)
+    plex.fail(PLEX_PATHS.resources, { status: 500 })
+    advance(159)
+    expect((await check(friend))?.access?.stale).toBe(true)
+    advance(1)
+    await expectCode(check(friend), 'PLEX_UNAVAILABLE')
   })
 })
