@@ -121,6 +121,8 @@ describe('extractToken', () => {
       ['a control character', `${TOKEN}\u0007`],
       ['a space', `${TOKEN} x`],
       ['an empty string', ''],
+      ['an "=" before the end', 'ab=cd'],
+      ['padding alone', '=='],
     ])('a malformed value (%s) is REQUEST_INVALID and never crashes', (_name, value) => {
       invalid(request({ 'x-plex-token': value }))
     })

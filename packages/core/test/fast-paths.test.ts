@@ -237,6 +237,18 @@ describe('peekRequest: only the fields of the request the check needs, each read
   })
 })
 
+describe('nodeRequest: what the authenticator reads of a Node request', () => {
+  test('a connection is TLS only when its socket says encrypted: true', () => {
+    const encrypted = (socket: unknown) =>
+      nodeRequest({ headers: {}, rawHeaders: [], socket } as never).encrypted
+    expect(encrypted({ encrypted: true })).toBe(true)
+    expect(encrypted({ encrypted: false })).toBe(false)
+    expect(encrypted({ encrypted: 1 })).toBe(false)
+    expect(encrypted({})).toBe(false)
+    expect(encrypted(undefined)).toBe(false)
+  })
+})
+
 describe('TokenCache: filed under the tail of the signature, confirmed on the whole token', () => {
   test('a token sharing the tail of a cached one is a miss, and replaces it when stored', () => {
     const cache = new TokenCache(10)

@@ -25,6 +25,14 @@ describe('redaction edges', () => {
     ).toEqual({ 'Proxy-Authorization': REDACTED })
   })
 
+  test('a Bearer or Basic credential is replaced whatever the case of its scheme', () => {
+    for (const scheme of ['bearer', 'BEARER', 'basic', 'BASIC']) {
+      expect(redactTokens(`upstream refused ${scheme} 2ffLuB84dqLswk9skLos here`), scheme).toBe(
+        `upstream refused ${scheme} ${REDACTED} here`,
+      )
+    }
+  })
+
   test('a parameter name with a percent-encoded letter is still X-Plex-Token', () => {
     for (const name of ['X-Plex-T%4Fken', 'x-plex-t%6Fken', '%58-Plex-Token', '%2558-Plex-Token']) {
       expect(redactTokens(`/web?${name}=2ffLuB84dqLswk9skLos&page=2`), name).toBe(
