@@ -41,6 +41,20 @@ function scriptedBudget(...answers: (number | undefined | Error)[]): RateBudget 
   return budget
 }
 
+/** A key store with nothing of its own to load or save: only `share`, whose calls it counts. */
+function sharingOnly(share: SharingKeyStore['share']) {
+  let calls = 0
+  const store: SharingKeyStore = {
+    load: () => undefined,
+    save: () => {},
+    share: (newerThan, fetchKeys) => {
+      calls++
+      return share(newerThan, fetchKeys)
+    },
+  }
+  return { store, calls: () => calls }
+}
+
 /** A sharing key store over one in-memory slot, recording each `share` call's `newerThan`. */
 function sharingStore(initial?: SharedKeySet) {
   let slot = initial
@@ -215,14 +229,10 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
     const plex = await startPlex({ keyCount: 1 })
     const other = generateEd25519Key()
     const handedOut: SharedKeySet = { jwks: { keys: [other.publicJwk] }, fetchedAt: Date.now(), maxAge: 600 }
-    const store: SharingKeyStore = {
-      load: () => undefined,
-      save: () => {},
-      share: async (_newerThan, fetchKeys) => {
-        await fetchKeys()
-        return handedOut
-      },
-    }
+    const { store } = sharingOnly(async (_newerThan, fetchKeys) => {
+      await fetchKeys()
+      return handedOut
+    })
     const { onEvent, ofType } = recordEvents()
     const verifier = plexVerifier(plex, { keyStore: store, onEvent })
     await expect(
@@ -240,27 +250,19 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
   ])('a shared set: %s', async (_name, times, refreshAfter) => {
     useFakeDate()
     const plex = await startPlex()
-    let calls = 0
-    const store: SharingKeyStore = {
-      load: () => undefined,
-      save: () => {},
-      share: async () => {
-        calls++
-        return { jwks: plex.keys as never, ...times }
-      },
-    }
+    const { store, calls } = sharingOnly(async () => ({ jwks: plex.keys as never, ...times }))
     const verifier = plexVerifier(plex, { keyStore: store })
     await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
     advance(refreshAfter - 1)
     await expect(verifier.verify(plex.issueToken({ user: { id: 2 } }))).resolves.toMatchObject({
       kind: 'jwt',
     })
-    expect(calls).toBe(1)
+    expect(calls()).toBe(1)
     advance(1)
     await expect(verifier.verify(plex.issueToken({ user: { id: 3 } }))).resolves.toMatchObject({
       kind: 'jwt',
     })
-    await vi.waitFor(() => expect(calls).toBe(2))
+    await vi.waitFor(() => expect(calls()).toBe(2))
     expect(keyRequests(plex)).toBe(0)
   })
 
@@ -278,7 +280,7 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
 
   test('a store that cannot tell (undefined) leaves the fetch to the verifier', async () => {
     const plex = await startPlex()
-    const store: SharingKeyStore = { load: () => undefined, save: () => {}, share: async () => undefined }
+    const { store } = sharingOnly(async () => undefined)
     await expect(plexVerifier(plex, { keyStore: store }).verify(plex.issueToken())).resolves.toMatchObject({
       kind: 'jwt',
     })
@@ -310,11 +312,7 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
     ],
   ])('a shared set with %s is a failed fetch: nothing installed, no download', async (_name, set, reason) => {
     const plex = await startPlex()
-    const store: SharingKeyStore = {
-      load: () => undefined,
-      save: () => {},
-      share: async () => set(plex) as SharedKeySet,
-    }
+    const { store } = sharingOnly(async () => set(plex) as SharedKeySet)
     const { onEvent, ofType } = recordEvents()
     await expectCode(
       plexVerifier(plex, { keyStore: store, onEvent }).verify(plex.issueToken()),
@@ -328,7 +326,7 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
   test('the same shared set with its fetch time and maxAge is installed as is', async () => {
     const plex = await startPlex()
     const set = { jwks: plex.keys as never, fetchedAt: Date.now(), maxAge: 600 }
-    const store: SharingKeyStore = { load: () => undefined, save: () => {}, share: async () => set }
+    const { store } = sharingOnly(async () => set)
     const { onEvent, ofType } = recordEvents()
     await expect(
       plexVerifier(plex, { keyStore: store, onEvent }).verify(plex.issueToken()),
@@ -341,20 +339,14 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
 
   test('a store that rejects counts as a failed fetch and backs off', async () => {
     const plex = await startPlex()
-    let calls = 0
-    const store: SharingKeyStore = {
-      load: () => undefined,
-      save: () => {},
-      share: async () => {
-        calls++
-        throw new Error('another instance failed')
-      },
-    }
+    const { store, calls } = sharingOnly(async () => {
+      throw new Error('another instance failed')
+    })
     const { onEvent, ofType } = recordEvents()
     const verifier = plexVerifier(plex, { keyStore: store, onEvent })
     await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
     await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
-    expect(calls).toBe(1)
+    expect(calls()).toBe(1)
     expect(ofType('keys_fetch_failed')).toMatchObject([{ reason: 'network', retryIn: 1 }])
     expect(keyRequests(plex)).toBe(0)
   })
