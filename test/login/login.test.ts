@@ -332,6 +332,29 @@ describe.each(LOGIN_FRAMEWORKS)('login routes on $name', (framework) => {
     expect((await browser.send('/me')).status).toBe(200)
   })
 
+  // No body of the login's own: Express and Fastify send none, Koa its status text (as for any bodiless answer).
+  test('the redirects of /start and /callback and the 204 of /logout carry no JSON', async () => {
+    const browser = new Browser(apps.main.url)
+    const start = await browser.send('/auth/plex/start?returnTo=/home')
+    const params = new URLSearchParams(String(start.headers.location).split('#?')[1])
+    apps.plex.approvePin(String(params.get('code')), { user: { id: FRIEND_ID } })
+    const back = await browser.send('/auth/plex/callback')
+    const logout = await browser.send('/auth/plex/logout', {
+      method: 'POST',
+      headers: { origin: apps.main.url },
+    })
+    const bodiless = [start, back, logout].map((answer) => [
+      answer.status,
+      /json/.test(String(answer.headers['content-type'])),
+      typeof answer.body,
+    ])
+    expect(bodiless).toEqual([
+      [302, false, expect.stringMatching(/^(undefined|string)$/)],
+      [303, false, expect.stringMatching(/^(undefined|string)$/)],
+      [204, false, 'undefined'],
+    ])
+  })
+
   test.each(['https://evil.example/steal', '//evil.example/steal', '/\\evil.example', 'javascript:alert(1)'])(
     'an open redirect is refused: returnTo %s becomes /',
     async (returnTo) => {

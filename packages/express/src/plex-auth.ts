@@ -42,7 +42,8 @@ export function reject(authenticator: Authenticator, err: unknown, res: Response
   }
   if (!isPlexAuthError(err)) reportBug(res.app, err)
   const { status, headers, body } = authenticator.toHttpError(err)
-  res.status(status).set(headers).json(body)
+  // JSON whatever content type an earlier middleware gave the response, as on Fastify and Koa.
+  res.status(status).set(headers).type('json').json(body)
 }
 
 /**

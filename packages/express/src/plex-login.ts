@@ -7,7 +7,11 @@ function send(res: Response, answer: LoginResponse): void {
   // The client gets a bare 500 (e.g. `onLogin` threw); the app still hears about its bug.
   if (answer.bug !== undefined) reportBug(res.app, answer.bug)
   res.status(answer.status)
-  for (const [name, value] of Object.entries(answer.headers)) res.append(name, value)
+  // Cookies join those an earlier middleware set; other headers are the login's, as on Fastify and Koa.
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (name === 'set-cookie') res.append(name, value)
+    else res.set(name, value)
+  }
   if (answer.body === undefined) res.end()
   else res.json(answer.body)
 }

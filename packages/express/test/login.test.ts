@@ -123,6 +123,47 @@ describe.each(majors)('%s', (_name, express) => {
     expect(logged).toEqual([['onLogin threw a string'], ['predicate threw an object']])
   })
 
+  test("the login's other headers replace those an earlier middleware set, and plexAuth's refusals are JSON", async () => {
+    const app = express()
+    app.use((_req, res, next) => {
+      res.set('cache-control', 'public, max-age=60')
+      res.type('html')
+      next()
+    })
+    app.use(plexLogin(loginOptions()))
+    app.use(plexAuth({ clientIdentifier: CLIENT_IDENTIFIER, jwksUrl: plex.jwksUrl }))
+    app.get('/page', (_req, res) => res.send('<p>hi</p>'))
+    const url = await serve(app)
+    const session = await fetch(`${url}/auth/plex/session`)
+    const refused = await fetch(`${url}/page`)
+    const seen = [session, refused].map((answer) => [
+      answer.status,
+      answer.headers.get('content-type'),
+      answer.headers.get('cache-control'),
+    ])
+    expect(seen).toEqual([
+      [401, 'application/json; charset=utf-8', 'no-store'],
+      [401, 'application/json; charset=utf-8', 'public, max-age=60'],
+    ])
+    expect(await refused.json()).toMatchObject({ code: 'TOKEN_MISSING' })
+  })
+
+  test("onLogin gets Express's request, with what Express added to it", async () => {
+    const seen: unknown[] = []
+    const app = express()
+    app.use(
+      plexLogin(
+        loginOptions({
+          onLogin: (context) => {
+            seen.push((context.request as { originalUrl?: unknown } | undefined)?.originalUrl)
+          },
+        }),
+      ),
+    )
+    expect((await signIn(await serve(app))).status).toBe(200)
+    expect(seen).toEqual([expect.stringMatching(/^\/auth\/plex\/pin\/\d+$/)])
+  })
+
   test('an Error without a stack is reported as its string', async () => {
     const bug = new Error('onLogin bug 4715')
     bug.stack = undefined

@@ -111,6 +111,23 @@ describe.each(majors)('%s', (_name, express) => {
     expect(await (await fetch(`${base}/own`)).json()).toEqual({ id: 4242, own: false })
   })
 
+  test("the accessor stays configurable: an app can still redefine `plex` on Express's request prototype", async () => {
+    const app = express()
+    app.get('/me', auth(), (req, res) => res.json({ id: req.plex?.user.id ?? null }))
+    const base = await serve(app)
+    const headers = { authorization: `Bearer ${plex.issueToken()}` }
+    expect(await (await fetch(`${base}/me`, { headers })).json()).toEqual({ id: DEFAULT_USER.id })
+    const accessor = Object.getOwnPropertyDescriptor(express.request, 'plex')
+    expect(accessor?.get).toBeTypeOf('function')
+    Object.defineProperty(express.request, 'plex', { ...accessor, get: () => undefined })
+    try {
+      expect((await (await fetch(`${base}/me`, { headers })).json()) as unknown).toEqual({ id: null })
+    } finally {
+      Object.defineProperty(express.request, 'plex', accessor as PropertyDescriptor)
+    }
+    expect(await (await fetch(`${base}/me`, { headers })).json()).toEqual({ id: DEFAULT_USER.id })
+  })
+
   test('a request without plexAuth has no identity, and the accessor reads none', async () => {
     const app = express()
     app.get('/anon', (req, res) => res.json({ id: req.plex?.user.id ?? null }))

@@ -28,7 +28,7 @@ describe.each(majors)('%s', (_name, create) => {
 
   test("Fastify's own register options are not unknown options", async () => {
     const app = create()
-    await app.register(plexAuth, { ...OFFLINE, prefix: '/api', logLevel: 'warn' })
+    await app.register(plexAuth, { ...OFFLINE, prefix: '/api', logLevel: 'warn', logSerializers: {} })
     expect(app.hasRequestDecorator('plex')).toBe(true)
   })
 
@@ -84,6 +84,19 @@ describe.each(majors)('%s', (_name, create) => {
       code: 'TOKEN_MISSING',
     })
     expect([parsed, handled]).toEqual([0, 0])
+  })
+
+  test('a refusal is JSON even when an earlier hook gave the reply another content type', async () => {
+    const app = create()
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.type('text/html; charset=utf-8')
+    })
+    await app.register(plexAuth, OFFLINE)
+    app.get('/page', async () => '<p>hi</p>')
+    const res = await app.inject({ url: '/page' })
+    expect(res.statusCode).toBe(401)
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(res.json()).toMatchObject({ code: 'TOKEN_MISSING' })
   })
 
   test("forwarded errors keep status and WWW-Authenticate through Fastify's default error handler", async () => {
@@ -201,5 +214,60 @@ describe.each(majors)('%s: outages in the log', (name) => {
       warn.mockRestore()
       await app.close()
     }
+  })
+
+  test("a guard's bug is logged once, as an error with the request's id, and not as an outage", async () => {
+    const lines: Record<string, unknown>[] = []
+    const stream = { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) }
+    const logger = { level: 'warn', stream }
+    const app =
+      name === 'Fastify 5' ? fastify5({ logger }) : (fastify4({ logger }) as unknown as FastifyInstance)
+    onTestFinished(() => app.close())
+    const plex = await createFakePlex()
+    onTestFinished(() => plex.close())
+    await app.register(plexAuth, { jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER })
+    const bug = requireUser(() => {
+      throw new Error('predicate bug 4716')
+    })
+    app.get('/bug', { preHandler: bug }, async () => ({ reached: true }))
+    const answer = await app.inject({
+      url: '/bug',
+      headers: { authorization: `Bearer ${plex.issueToken()}` },
+    })
+    expect(answer.statusCode).toBe(500)
+    expect(
+      lines.map((line) => [line.level, line.msg, (line.err as { message?: string } | undefined)?.message]),
+    ).toEqual([[50, 'plexauth: unexpected error', 'predicate bug 4716']])
+    expect(lines[0]?.reqId).toBeDefined()
+  })
+
+  test("a refusal that cannot be answered (its log line throws) goes to Fastify's error path, and the request is not left open", async () => {
+    let thrown = 0
+    const stream = {
+      write: (line: string) => {
+        if (thrown === 0 && line.includes('"plexauth":"KEYS_UNAVAILABLE"')) {
+          thrown++
+          throw new Error('log sink down')
+        }
+      },
+    }
+    const logger = { level: 'warn', stream }
+    const app =
+      name === 'Fastify 5' ? fastify5({ logger }) : (fastify4({ logger }) as unknown as FastifyInstance)
+    onTestFinished(() => app.close())
+    const plex = await createFakePlex()
+    onTestFinished(() => plex.close())
+    plex.fail(PLEX_PATHS.keys, { status: 503 })
+    await app.register(plexAuth, { jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER })
+    let handled = 0
+    app.get('/me', async () => {
+      handled++
+      return { ok: true }
+    })
+    const answer = await app.inject({ url: '/me', headers: { authorization: `Bearer ${plex.issueToken()}` } })
+    expect(thrown).toBe(1)
+    expect(answer.statusCode).toBe(500)
+    expect(answer.json()).toMatchObject({ message: 'log sink down' })
+    expect(handled).toBe(0)
   })
 })

@@ -36,7 +36,7 @@ async function started(create: (options?: object) => FastifyInstance, options?: 
 describe.each(majors)('%s', (_name, create) => {
   test("Fastify's own register options are not unknown options of plexLogin", async () => {
     const app = await started(create)
-    await app.register(plexLogin, { ...loginOptions(), logLevel: 'warn', logSerializers: {} })
+    await app.register(plexLogin, { ...loginOptions(), prefix: '/api', logLevel: 'warn', logSerializers: {} })
     await expect(app.ready()).resolves.toBe(app)
   })
 
@@ -94,6 +94,29 @@ describe.each(majors)('%s', (_name, create) => {
     const answer = await app.inject({ url: '/auth/plex/nothing-here' })
     expect(answer.statusCode).toBe(404)
     expect(answer.json()).toEqual({ notFound: 'app' })
+  })
+
+  test("onLogin gets Fastify's request, not Node's", async () => {
+    const seen: unknown[] = []
+    const app = await started(create)
+    const onLogin = (context: { request: unknown }) => {
+      seen.push(Object.hasOwn(context.request as object, 'raw') ? 'fastify request' : context.request)
+    }
+    await app.register(plexLogin, loginOptions({ onLogin }))
+    const created = await app.inject({
+      method: 'POST',
+      url: '/auth/plex/pin',
+      headers: { accept: 'application/json' },
+    })
+    const pin = created.json() as { id: number; code: string }
+    plex.approvePin(pin.code)
+    const cookie = created.cookies.map(({ name, value }) => `${name}=${value}`).join('; ')
+    const answer = await app.inject({
+      url: `/auth/plex/pin/${pin.id}`,
+      headers: { accept: 'application/json', cookie },
+    })
+    expect(answer.statusCode).toBe(200)
+    expect(seen).toEqual(['fastify request'])
   })
 
   test('a bug in onLogin: a bare 500, and the error in the request log', async () => {

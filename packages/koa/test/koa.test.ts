@@ -217,6 +217,32 @@ describe.each([
     expect(names).toContain('plexauth_login')
   })
 
+  test("the login's other headers replace those an earlier middleware set, and onLogin gets Koa's context", async () => {
+    const plex = await fakePlex()
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    app.use((ctx, next) => {
+      ;(ctx.state as { mark?: string }).mark = 'koa context'
+      ctx.set('cache-control', 'public, max-age=60')
+      ctx.type = 'html'
+      return next()
+    })
+    const seen: unknown[] = []
+    const onLogin = (context: { request: unknown }) => {
+      seen.push((context.request as { state?: { mark?: unknown } }).state?.mark)
+    }
+    app.use(plexLogin(loginOptions(plex, { onLogin })))
+    const url = await serve(app)
+    const created = await createPin(url)
+    expect(created.status).toBe(201)
+    expect([created.headers.get('cache-control'), created.headers.get('content-type')]).toEqual([
+      'no-store',
+      'application/json; charset=utf-8',
+    ])
+    expect((await signIn(plex, url)).status).toBe(200)
+    expect(seen).toEqual(['koa context'])
+  })
+
   test('mounted under a prefix (ctx.path rewritten, as koa-mount does), the login still answers at basePath', async () => {
     const plex = await fakePlex()
     const app = new KoaClass<PlexAuthState>()
