@@ -1,13 +1,15 @@
-import { toHttpError } from '@plexauth/core'
+import { createPlexVerifier, toHttpError } from '@plexauth/core'
 import { generateEd25519Key, PLEX_PATHS } from '@plexauth/testing'
-import { describe, expect, test, vi } from 'vitest'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import {
   advance,
+  CLIENT,
   expectCode,
   keyRequests,
   plexVerifier,
   recordEvents,
   startPlex,
+  T0,
   useFakeDate,
 } from './helpers.js'
 
@@ -128,6 +130,12 @@ describe('Cache-Control max-age', () => {
     ['no-cache (clamped up)', 60],
     ['x-max-age=5 (another directive: the default)', 600],
     ['max-age=120x (unreadable: the default)', 600],
+    ['No-Store (in any case: clamped up)', 60],
+    ['private, no-store (after another directive: clamped up)', 60],
+    ['no-cache="set-cookie", max-age=300 (no-cache of one field only)', 300],
+    ['max-age="120" (quoted)', 120],
+    ['max-age = 120 (spaces around =)', 120],
+    ['max-age=99999999999 (eleven digits: unreadable, the default)', 600],
     [undefined, 600],
   ])('%s → keys are fresh for %i s, refreshed from 80%% of that', async (cacheControl, maxAge) => {
     useFakeDate()
@@ -182,6 +190,25 @@ describe('refresh ahead of expiry', () => {
     expect(keyRequests(plex)).toBe(2)
   })
 
+  test('a refresh started before maxAge and still under way past it is joined: no keys_stale, no second fetch', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const { fetch, state, release } = gatedFetch()
+    const { onEvent, ofType, next } = recordEvents()
+    const verifier = plexVerifier(plex, { fetch, onEvent })
+    await verifier.ready()
+    advance(600 * 0.85)
+    await verifier.verify(plex.issueToken())
+    expect(state.pending).toBe(1)
+    advance(600 * 0.2)
+    const refreshed = next('keys_fetched')
+    await verifier.verify(plex.issueToken({ user: { id: 2 } }))
+    release()
+    await refreshed
+    expect(ofType('keys_stale')).toEqual([])
+    expect(state.calls).toBe(2)
+  })
+
   test('before 80% of maxAge nothing is fetched', async () => {
     useFakeDate()
     const plex = await startPlex()
@@ -196,6 +223,21 @@ describe('refresh ahead of expiry', () => {
 })
 
 describe('backoff after a failed fetch', () => {
+  test('retryIn rounds the backoff left up: a millisecond passing while the failure is reported never makes it 0', async () => {
+    let now = T0
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now++)
+    onTestFinished(() => clock.mockRestore())
+    const { onEvent, ofType } = recordEvents()
+    const verifier = createPlexVerifier({
+      jwksUrl: 'http://127.0.0.1:9/keys',
+      clientIdentifier: CLIENT,
+      onEvent,
+      fetch: async () => new Response('', { status: 500 }),
+    })
+    await expectCode(verifier.ready(), 'KEYS_UNAVAILABLE')
+    expect(ofType('keys_fetch_failed')).toEqual([expect.objectContaining({ reason: 'status', retryIn: 1 })])
+  })
+
   test('on a cold cache, requests during the backoff get 503 at once with Retry-After, without a fetch', async () => {
     useFakeDate()
     const plex = await startPlex()

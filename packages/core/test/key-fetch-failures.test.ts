@@ -143,6 +143,28 @@ describe('hostile key endpoint responses are failed fetches: KEYS_UNAVAILABLE on
     expect(plex.log[0]!.headers.accept).toBe('application/json')
   })
 
+  test('KEYS_UNAVAILABLE carries the failure down to its source: the JSON error of a garbage body, the TypeError of a fetch without a response', async () => {
+    const plex = await startPlex()
+    plex.fail(PLEX_PATHS.keys, 'garbage')
+    const quiet = { onEvent: () => {} }
+    const garbage = await expectCode(plexVerifier(plex, quiet).verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+    expect(garbage.cause).toMatchObject({ name: 'KeyFetchError', reason: 'invalid_json' })
+    const unparsed = (garbage.cause as Error).cause
+    expect(unparsed).toMatchObject({ name: 'KeyFetchError', reason: 'invalid_json' })
+    expect((unparsed as Error).cause).toBeInstanceOf(SyntaxError)
+
+    const verifier = createPlexVerifier({
+      jwksUrl: 'http://127.0.0.1:9/keys',
+      clientIdentifier: 'plexauth-test-app',
+      ...quiet,
+      fetch: async () => undefined as unknown as Response,
+    })
+    const empty = await expectCode(verifier.ready(), 'KEYS_UNAVAILABLE')
+    const unanswered = (empty.cause as Error).cause
+    expect(unanswered).toMatchObject({ name: 'KeyFetchError', reason: 'network' })
+    expect((unanswered as Error).cause).toBeInstanceOf(TypeError)
+  })
+
   test('a thrown fetch implementation is a failed fetch too', async () => {
     const { onEvent, ofType } = recordEvents()
     const verifier = createPlexVerifier({

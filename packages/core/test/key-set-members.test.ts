@@ -249,6 +249,24 @@ describe('importKeySet: a kid shared by members drops every one of them', () => 
     expect(imported.dropped).toBe(0)
   })
 
+  test('use, alg and key_ops are optional, a key_ops listing verify is kept, and the kept members are stored complete', () => {
+    const bare = generateEd25519Key({ kid: 'kid-bare' })
+    const ops = generateEd25519Key({ kid: 'kid-ops' })
+    const { use: _use, alg: _alg, ...bareJwk } = bare.publicJwk
+    const imported = importKeySet({ keys: [bareJwk, { ...ops.publicJwk, key_ops: ['sign', 'verify'] }] }, 10)
+    if (typeof imported === 'string') expect.fail(imported)
+    expect([...imported.keys.keys()]).toEqual(['kid-bare', 'kid-ops'])
+    expect(imported.dropped).toBe(0)
+    expect(imported.jwks.keys[0]).toEqual({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: bare.publicJwk.x,
+      kid: 'kid-bare',
+      use: 'sig',
+      alg: 'EdDSA',
+    })
+  })
+
   test('a set made only of members sharing kids has no usable key', () => {
     const keys = ['a', 'a', 'b', 'b', 'b'].map((kid) => generateEd25519Key({ kid }).publicJwk)
     expect(importKeySet({ keys }, 10)).toBe('no_usable_keys')

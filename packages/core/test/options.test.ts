@@ -1,4 +1,5 @@
 import { createPlexVerifier, PLEX_JWKS_URL, type PlexVerifierOptions } from '@plexauth/core'
+import { JWKS_LIMITS } from '@plexauth/core/plex-tv'
 import { generateEd25519Key } from '@plexauth/testing'
 import { describe, expect, onTestFinished, test, vi } from 'vitest'
 
@@ -62,6 +63,21 @@ describe('createPlexVerifier options', () => {
     ['fractional tokenCacheSize', { tokenCacheSize: 1.5 }],
   ])('TypeError for %s', (_name, options) => {
     expect(build(options)).toThrow(TypeError)
+  })
+
+  test('jwks.maxBytes and jwks.timeout are accepted up to the bounds of JWKS_LIMITS, refused just past them', () => {
+    const { minBytes, maxBytes, maxTimeoutSeconds } = JWKS_LIMITS
+    expect({ minBytes, maxBytes, maxTimeoutSeconds }).toEqual({
+      minBytes: 1024,
+      maxBytes: 16 * 1024 * 1024,
+      maxTimeoutSeconds: 120,
+    })
+    for (const jwks of [{ maxBytes: 1024 }, { maxBytes: 16 * 1024 * 1024 }, { timeout: 120 }]) {
+      expect(build({ jwks, acceptAnyAudience: true }), JSON.stringify(jwks)).not.toThrow()
+    }
+    for (const jwks of [{ maxBytes: 1023 }, { maxBytes: 16 * 1024 * 1024 + 1 }, { timeout: 120.001 }]) {
+      expect(build({ jwks, acceptAnyAudience: true }), JSON.stringify(jwks)).toThrow(TypeError)
+    }
   })
 
   test.each([

@@ -159,6 +159,24 @@ describe('key endpoint outages after a warm start', () => {
     ])
   })
 
+  test('keys_stale is reported from exactly maxAge on, its age rounded to the nearest second', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const atMaxAge = recordEvents()
+    const later = recordEvents()
+    const first = plexVerifier(plex, { onEvent: atMaxAge.onEvent })
+    const second = plexVerifier(plex, { onEvent: later.onEvent })
+    await first.ready()
+    await second.ready()
+    plex.fail(PLEX_PATHS.keys, { status: 500 })
+    advance(600)
+    await expect(first.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+    expect(atMaxAge.ofType('keys_stale')).toEqual([{ type: 'keys_stale', age: 600 }])
+    advance(0.6)
+    await expect(second.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
+    expect(later.ofType('keys_stale')).toEqual([{ type: 'keys_stale', age: 601 }])
+  })
+
   test('the default staleIfError is 24 hours', async () => {
     useFakeDate()
     const plex = await startPlex()

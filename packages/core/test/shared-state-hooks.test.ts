@@ -161,6 +161,18 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
     expect(store.slot()?.jwks.keys.map((key) => key.kid)).toEqual(plex.keys.keys.map((key) => key.kid))
   })
 
+  test("the set fetched for the fleet carries the clamped maxAge, not the header's", async () => {
+    for (const [cacheControl, maxAge] of [
+      ['max-age=999999', 86_400],
+      ['max-age=5', 60],
+    ] as const) {
+      const plex = await startPlex({ cacheControl })
+      const store = sharingStore()
+      await plexVerifier(plex, { keyStore: store }).ready()
+      expect(store.slot(), cacheControl).toMatchObject({ maxAge })
+    }
+  })
+
   test('a second verifier on the same store verifies without fetching', async () => {
     const plex = await startPlex()
     const store = sharingStore()
@@ -272,7 +284,9 @@ describe('SharingKeyStore: one key fetch for the fleet', () => {
     const fetchedAt = Date.now() - 700_000
     const store = sharingStore({ jwks: plex.keys, fetchedAt, maxAge: 600 })
     const verifier = plexVerifier(plex, { keyStore: store, jwks: { staleIfError: 0 } })
-    await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+    const expired = await expectCode(verifier.verify(plex.issueToken()), 'KEYS_UNAVAILABLE')
+    // No failed fetch, so no backoff: Retry-After is the least it can be, never 0.
+    expect(expired.retryAfter).toBe(1)
     await expect(verifier.verify(plex.issueToken())).resolves.toMatchObject({ kind: 'jwt' })
     expect(store.asked).toEqual([undefined, fetchedAt])
     expect(keyRequests(plex)).toBe(1)
