@@ -93,6 +93,7 @@ describe('call', () => {
       'mon, 30 nov 2026 12:01:00 gmt',
       'Mon, 30 Nov 2026 12:01:00 UTC',
       'Mon, 30 Nov 2026 12:01:00',
+      'Mon, 30 Nov 2026 12:01:00 GMT+0100',
       'Mon, 32 Foo 2026 12:01:00 GMT',
       'Monday, 30-Nov-26 12:01:00 GMT',
       'Sunday, 06-Nov-94 08:49:37 GMT',
@@ -146,6 +147,17 @@ describe('refusal', () => {
     expect([state.code, state.status, state.reason]).toEqual(['NETWORK', 403, 'LOGIN_STATE_INVALID'])
     const silent = refusal({ status: 0, body: undefined, retryAfter: undefined })
     expect([silent.code, silent.status]).toEqual(['NETWORK', undefined])
+    // Only strings are kept as reason: whatever else the server sent in code or reason is dropped.
+    const odd = refusal({ status: 500, body: { code: 42 }, retryAfter: undefined })
+    expect([odd.code, odd.status, odd.reason]).toEqual(['NETWORK', 500, undefined])
+    const oddReason = refusal({
+      status: 403,
+      body: { code: 'ACCESS_DENIED', reason: { html: '<b>no</b>' } },
+      retryAfter: undefined,
+    })
+    expect([oddReason.code, oddReason.reason]).toEqual(['ACCESS_DENIED', undefined])
+    // No cause given, none set (not even an undefined one).
+    expect('cause' in expired).toBe(false)
   })
 
   it('never puts what the server sent into the message', () => {
@@ -156,6 +168,17 @@ describe('refusal', () => {
     })
     expect(err.message).toBe('Plex sign-in was refused')
     expect(err.name).toBe('PlexSignInError')
+  })
+
+  it('has one fixed message per code', () => {
+    const codes = ['POPUP_BLOCKED', 'PIN_EXPIRED', 'ACCESS_DENIED', 'CANCELLED', 'NETWORK'] as const
+    expect(codes.map((code) => new PlexSignInError(code, { reason: 'x', status: 500 }).message)).toEqual([
+      'The Plex sign-in window could not be opened',
+      'The Plex sign-in code expired or was declined',
+      'Plex sign-in was refused',
+      'Plex sign-in was cancelled',
+      'The server could not be reached',
+    ])
   })
 })
 
@@ -178,6 +201,37 @@ describe('getSession and signOut', () => {
     }
   })
 
+  it('getSession: only 401 means nobody; another refusal is NETWORK, even one that carries a user', async () => {
+    // Routes not mounted, or a proxy refusing: the server can't say, which is not "signed out".
+    for (const status of [403, 404]) {
+      handler = answer(status, { code: 'NOT_FOUND' })
+      const err = await rejection(getSession({ basePath: base }))
+      expect([err.code, err.status]).toEqual(['NETWORK', status])
+    }
+    for (const status of [202, 403, 500]) {
+      handler = answer(status, { user: { id: 7 } })
+      const err = await rejection(getSession({ basePath: base }))
+      expect([err.code, err.status]).toEqual(['NETWORK', status])
+    }
+  })
+
+  it('a basePath with several trailing slashes loses them all', async () => {
+    handler = answer(204)
+    await signOut({ basePath: `${base}//` })
+    expect(seen.at(-1)).toMatchObject({ method: 'POST', url: '/auth/plex/logout' })
+  })
+
+  it('getSession and signOut stop on the signal: CANCELLED, with its reason', async () => {
+    handler = () => undefined // never answers
+    for (const run of [getSession, signOut]) {
+      const controller = new AbortController()
+      const pending = run({ basePath: base, signal: controller.signal })
+      controller.abort('user')
+      const err = await rejection(pending)
+      expect([err.code, err.cause]).toEqual(['CANCELLED', 'user'])
+    }
+  })
+
   it('signOut posts to logout; a refusal is an error', async () => {
     handler = answer(204)
     await signOut({ basePath: base })
@@ -185,5 +239,8 @@ describe('getSession and signOut', () => {
     handler = answer(403, { code: 'CSRF_REJECTED' })
     const err = await rejection(signOut({ basePath: base }))
     expect([err.code, err.reason]).toEqual(['NETWORK', 'CSRF_REJECTED'])
+    // A 3xx that reaches the page (one fetch did not follow) is no confirmation either.
+    handler = answer(300)
+    expect((await rejection(signOut({ basePath: base }))).status).toBe(300)
   })
 })

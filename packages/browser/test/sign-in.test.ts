@@ -156,6 +156,32 @@ describe('the popup sign-in', () => {
     expect(page.routes.requests.filter((r) => r.method === 'POST')).toHaveLength(2)
   })
 
+  it('a sign-in that failed is over: the next call starts afresh, it does not get the failure again', async () => {
+    page.routes.polls = [denied('PIN_EXPIRED')]
+    const first = signIn()
+    await advance(1000)
+    expect(failure(first).code).toBe('PIN_EXPIRED')
+    page.routes.polls = [signedIn]
+    page.nextPopup = new FakePopup()
+    const again = signIn()
+    await advance(1000)
+    expect(again.value).toEqual(identity)
+    expect(page.opened).toHaveLength(2)
+  })
+
+  it('a second call with an aborted signal while a sign-in is under way is CANCELLED, and leaves that one be', async () => {
+    page.routes.polls = [pending, signedIn]
+    const popup = page.nextPopup!
+    const run = signIn()
+    const second = signIn({ signal: AbortSignal.abort('user') })
+    await advance(0)
+    const err = failure(second)
+    expect([err.code, err.cause]).toEqual(['CANCELLED', 'user'])
+    expect(popup.focusCalls).toBe(0)
+    await advance(2000)
+    expect(run.value).toEqual(identity)
+  })
+
   it("mode 'redirect' while a popup sign-in is under way redirects rather than joining it", async () => {
     page.routes.polls = [pending, signedIn]
     const run = signIn()
@@ -186,6 +212,8 @@ describe('answers that end a popup sign-in', () => {
     // An app's index.html served for every path: a 200, but no identity.
     ['200 with HTML', { status: 200, text: '<!doctype html><title>App</title>' }, 'NETWORK', 200, undefined],
     ['200 without an identity', { status: 200, body: { status: 'signed_in' } }, 'NETWORK', 200, undefined],
+    // Only 202 means "still pending": another 2xx is nothing the server sends.
+    ['204', { status: 204 }, 'NETWORK', 204, undefined],
   ] satisfies [string, Reply, string, number, string | undefined][])(
     'a poll answered %s',
     async (_label, reply, code, status, reason) => {
@@ -218,6 +246,19 @@ describe('answers that end a popup sign-in', () => {
       undefined,
     ],
     ['sends no authUrl', { status: 201, body: { id: '1' } }, 201, undefined],
+    // The scheme must open the URL: an https:// further in does not make a javascript: URL safe.
+    [
+      'sends a javascript: authUrl holding an https:// URL',
+      { status: 201, body: { id: '1', authUrl: 'javascript:alert("https://app.plex.tv/")' } },
+      201,
+      undefined,
+    ],
+    [
+      'sends an authUrl without //',
+      { status: 201, body: { id: '1', authUrl: 'https:app.plex.tv/auth' } },
+      201,
+      undefined,
+    ],
   ] satisfies [string, Reply, number | undefined, string | undefined][])(
     'creating the PIN fails with NETWORK when the server %s; the popup is closed, never pointed anywhere',
     async (_label, reply, status, reason) => {
@@ -265,6 +306,14 @@ describe('a struggling server: Retry-After, backoff, giving up', () => {
     await advance(1000)
     expect(run.value).toEqual(identity)
     expect(page.routes.polled).toHaveLength(4)
+  })
+
+  it('Retry-After: 0 means poll again at once', async () => {
+    page.routes.polls = [{ status: 503, body: {}, retryAfter: '0' }, signedIn]
+    const run = signIn()
+    await advance(1000)
+    expect(page.routes.polled).toHaveLength(2)
+    expect(run.value).toEqual(identity)
   })
 
   it('never waits longer than a minute, whatever Retry-After says', async () => {
@@ -348,6 +397,21 @@ describe('the popup closed: believed only once seen on Plex’s page for a secon
     expect(page.routes.polled).toHaveLength(2)
   })
 
+  it('the poll after closing failing (503, no answer) is not an answer: polling goes on until one comes', async () => {
+    page.routes.polls = [pending, { status: 503, body: {}, retryAfter: '1' }, 'network-error', signedIn]
+    const popup = page.nextPopup!
+    const run = signIn()
+    await advance(1500)
+    popup.closed = true
+    await advance(500)
+    expect(page.routes.polled).toHaveLength(2)
+    expect(run.settled).toBe(false)
+    // 503 with Retry-After 1 s, then no answer (backoff 4 s), then the approval that had landed.
+    await advance(1000 + 4000)
+    expect(page.routes.polled).toHaveLength(4)
+    expect(run.value).toEqual(identity)
+  })
+
   it('an approval that landed just before the window closed still signs in (the poll after closing)', async () => {
     page.routes.polls = [pending, signedIn]
     const popup = page.nextPopup!
@@ -356,6 +420,37 @@ describe('the popup closed: believed only once seen on Plex’s page for a secon
     popup.closed = true
     await advance(500)
     expect(run.value).toEqual(identity)
+  })
+
+  it('seen on Plex’s page for exactly a second is enough: closed right after, the next poll cancels', async () => {
+    const popup = page.nextPopup!
+    const run = signIn()
+    // The watch tick at 1000 ms, just before the first poll, is the last one to see the popup open.
+    await advance(1000)
+    expect(page.routes.polled).toHaveLength(1)
+    popup.closed = true
+    await advance(1000)
+    expect(failure(run).code).toBe('CANCELLED')
+    expect(page.routes.polled).toHaveLength(2)
+  })
+
+  it('closed while a poll is on its way: a pending answer to that poll is not the last word, one more poll is', async () => {
+    page.routes.polls = [pending, pending, signedIn]
+    const popup = page.nextPopup!
+    const { fetch } = page.routes
+    vi.stubGlobal('fetch', (input: string, init?: RequestInit) => {
+      // The user closes the window as the second poll leaves: the approval may land after the server read the PIN.
+      if (init?.method === 'GET' && page.routes.polled.length === 1) popup.closed = true
+      return fetch(input, init)
+    })
+    const run = signIn()
+    await advance(2000)
+    expect(page.routes.polled).toHaveLength(2)
+    expect(popup.closed).toBe(true)
+    expect(run.settled).toBe(false)
+    await advance(1000)
+    expect(run.value).toEqual(identity)
+    expect(page.routes.polled).toHaveLength(3)
   })
 
   it('a page whose location the opener can read counts as Plex’s page too', async () => {
@@ -454,9 +549,10 @@ describe('the signal', () => {
     const controller = new AbortController()
     const run = signIn({ signal: controller.signal })
     await advance(1100)
-    controller.abort()
+    controller.abort('user')
     await advance(250)
-    expect(failure(run).code).toBe('CANCELLED')
+    const err = failure(run)
+    expect([err.code, err.cause]).toEqual(['CANCELLED', 'user'])
     expect(popup.closeCalls).toBe(1)
     await advance(10_000)
     expect(page.routes.polled).toHaveLength(1)
@@ -522,6 +618,9 @@ describe('no popup: blocked, or the redirect flow', () => {
 
   const iPhone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148'
   const mac = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Safari/605.1.15'
+  const iPadOS12 = 'Mozilla/5.0 (iPad; CPU OS 12_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148'
+  const android =
+    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36'
   it.each([
     ['navigator.standalone', { standalone: true }, 'redirect'],
     ['an iPhone in display-mode standalone', { userAgent: iPhone, displayStandalone: true }, 'redirect'],
@@ -530,10 +629,18 @@ describe('no popup: blocked, or the redirect flow', () => {
       { userAgent: mac, maxTouchPoints: 5, displayStandalone: true },
       'redirect',
     ],
+    // iOS 12 and older: no navigator.maxTouchPoints, and the iPad names itself.
+    ['an iPad on iOS 12, standalone', { userAgent: iPadOS12, displayStandalone: true }, 'redirect'],
     ['an iPhone in Safari', { userAgent: iPhone, standalone: false, displayStandalone: false }, 'popup'],
     ['a Mac without touch', { userAgent: mac, maxTouchPoints: 0, displayStandalone: true }, 'popup'],
     ['a Mac with one touch point', { userAgent: mac, maxTouchPoints: 1, displayStandalone: true }, 'popup'],
     ['Chrome on Linux, even standalone', { displayStandalone: true }, 'popup'],
+    // Touch alone is not iOS: an installed web app on Android opens popups that work.
+    [
+      'an Android phone, standalone',
+      { userAgent: android, maxTouchPoints: 5, displayStandalone: true },
+      'popup',
+    ],
   ] as const)("mode 'auto' on %s: %s", async (_label, options, expected) => {
     page = installFakePage(options)
     page.routes.polls = [signedIn]
