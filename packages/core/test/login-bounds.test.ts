@@ -45,9 +45,11 @@ describe('PIN bounds', () => {
     useFakeDate()
     const { counts, fetchImpl } = pinFetch()
     const login = handler({ fetch: fetchImpl })
+    let first: LoginResponse | undefined
     for (let i = 0; i < 10_000; i++) {
       const answer = await createPin(login, `10.0.${i >> 8}.${i & 255}`)
       if (answer?.status !== 201) expect.fail(`PIN ${i}: ${answer?.status}`)
+      first ??= answer
     }
     const full = await createPin(login)
     expect(full).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED' } })
@@ -68,10 +70,22 @@ describe('PIN bounds', () => {
     })
     expect(other).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED' } })
     expect(counts.polled).toBe(0)
-    // Expired PINs are forgotten, from their very expiry: room again.
-    advance(1800)
+    // A PIN plex.tv no longer knows (withdrawn or denied) is forgotten at once: room for one more.
+    const firstState = [first?.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0]
+    const gone = await login.handle({
+      method: 'GET',
+      url: '/auth/plex/pin/1',
+      headers: { ...HOST, cookie: String(firstState) },
+    })
+    expect(gone).toMatchObject({ status: 410, body: { code: 'PIN_EXPIRED' } })
     expect((await createPin(login))?.status).toBe(201)
-    expect(counts.created).toBe(10_001)
+    expect((await createPin(login))?.status).toBe(429)
+    // Expired PINs are forgotten, from their very expiry (not a second later): room again.
+    advance(1799)
+    expect((await createPin(login))?.status).toBe(429)
+    advance(1)
+    expect((await createPin(login))?.status).toBe(201)
+    expect(counts.created).toBe(10_002)
     // Sealing 10,000 login states takes seconds of CPU: room for a loaded machine.
   }, 120_000)
 

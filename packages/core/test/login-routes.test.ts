@@ -78,6 +78,21 @@ describe('login state cookies', () => {
   )
 })
 
+describe('login state cookies: bound to their PIN', () => {
+  test('a login state polls its own PIN only: another PIN id is 403 LOGIN_STATE_INVALID, plex.tv not asked', async () => {
+    const plex = await startPlex()
+    const login = handler(plex)
+    const mine = await createPin(login)
+    const theirs = await createPin(login)
+    const asked = plex.requests()
+    plex.approvePin(theirs.pin.code)
+    const answer = await poll(login, theirs.pin.id, mine.state)
+    expect(answer).toMatchObject({ status: 403, body: { code: 'LOGIN_STATE_INVALID' } })
+    expect(cookieOf(answer, 'plexauth_session')).toBeUndefined()
+    expect(plex.requests()).toBe(asked)
+  })
+})
+
 describe('login state cookies: bounded', () => {
   test('a login state over 4096 characters is refused unread (403 LOGIN_STATE_INVALID), even sealed by this app', async () => {
     const plex = await startPlex()
@@ -275,6 +290,25 @@ describe('finishing a sign-in', () => {
     })
   })
 
+  test('access without ownerOnly lets in a user the server is shared with; with ownerOnly that user is 403 not_owner', async () => {
+    const plex = await startPlex()
+    const friend = plex.addAccount({ username: 'friend' })
+    const server = plex.addServer({ sharedWith: [friend.id] })
+    const access = { machineIdentifier: server.machineIdentifier, ownerId: plex.account.id }
+    const signIn = async (login: LoginHandler) => {
+      const { pin, state } = await createPin(login)
+      plex.approvePin(pin.code, { user: { id: friend.id } })
+      return poll(login, pin.id, state)
+    }
+    const shared = await signIn(handler(plex, { access }))
+    expect(shared?.status).toBe(200)
+    expect(shared?.body).toMatchObject({ identity: { user: { id: friend.id }, access: { owner: false } } })
+    expect(await signIn(handler(plex, { access: { ...access, ownerOnly: true } }))).toMatchObject({
+      status: 403,
+      body: { code: 'ACCESS_DENIED', reason: 'not_owner' },
+    })
+  })
+
   test('/callback: plex.tv down while finishing sends the browser back with the code; onLogin throwing is a bare 500', async () => {
     const plex = await startPlex()
     const login = handler(plex, { flow: 'legacy', pollInterval: 0.1 })
@@ -419,6 +453,20 @@ describe('answers and cookies', () => {
     const gone = await poll(login, pin.id, state)
     expect(gone).toMatchObject({ status: 410, body: { code: 'PIN_EXPIRED' } })
     expect(gone?.headers).not.toHaveProperty('www-authenticate')
+    // A PIN that ended ends its login state.
+    expect(cookiesOf(gone)).toEqual([expect.stringMatching(/^plexauth_login=; Path=\/; Max-Age=0/)])
+  })
+
+  test('a pending poll sets no cookie: its headers are the JSON ones and nothing else', async () => {
+    const plex = await startPlex()
+    const login = handler(plex)
+    const { pin, state } = await createPin(login)
+    const pending = await poll(login, pin.id, state)
+    expect(pending).toMatchObject({ status: 202, body: { status: 'pending' } })
+    expect(pending?.headers).toEqual({
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+    })
   })
 
   test('POST /pin: expiresAt is when the PIN expires, and the login-state cookie lives exactly that long', async () => {
@@ -429,6 +477,21 @@ describe('answers and cookies', () => {
     expect(expiresAt).toBeGreaterThan(Date.now())
     const line = cookiesOf(answer).find((cookie) => cookie.startsWith('plexauth_login='))
     expect(line).toContain(`; Max-Age=${Math.floor((expiresAt - Date.now()) / 1000)};`)
+  })
+
+  test('a PIN expiring mid-second is taken to expire at that second: expiresAt and Max-Age round down', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const expiresAt = new Date(Date.now() + 600_500).toISOString()
+    const login = handler(plex, {
+      fetch: async () =>
+        Response.json({ id: 1, code: 'ABCD1234', authToken: null, expiresAt }, { status: 201 }),
+    })
+    const answer = await login.handle({ method: 'POST', url: '/auth/plex/pin', headers: HOST })
+    expect(answer?.status).toBe(201)
+    expect(answer?.body).toMatchObject({ expiresAt: new Date(Date.now() + 600_000).toISOString() })
+    const line = cookiesOf(answer).find((cookie) => cookie.startsWith('plexauth_login='))
+    expect(line).toContain('; Max-Age=600;')
   })
 
   test('every end of a sign-in clears the login state: signed in by poll or /callback, refused at /callback, an unreadable state', async () => {
@@ -544,6 +607,10 @@ describe('answers and cookies', () => {
     })
     const params = new URLSearchParams(String(start?.headers.location).split('#?')[1])
     expect(params.get('forwardUrl')).toBe('https://app.example.com/auth/plex/callback')
+    // Plex's sign-in page is told the client identifier, the PIN's code and the product's name.
+    expect(params.get('clientID')).toBe('core-login-test')
+    expect(params.get('code')).toMatch(/./)
+    expect(params.get('context[device][product]')).toBe('Core Test')
   })
 
   test('PIN creation is budgeted per client address: one client waiting (Retry-After to its next PIN) leaves another its own', async () => {
@@ -558,6 +625,26 @@ describe('answers and cookies', () => {
     // Two a minute, one at a time: the next in 30 seconds.
     expect(limited?.headers['retry-after']).toBe('30')
     expect((await send('10.9.0.2'))?.status).toBe(201)
+  })
+
+  test('a client’s Retry-After is rounded up to the second: 7 a minute is one every 8.57 s, so 9', async () => {
+    useFakeDate()
+    const plex = await startPlex()
+    const login = handler(plex, { rateLimit: { perClient: 7, total: 1000 } })
+    const statuses: number[] = []
+    let limited: LoginResponse | undefined
+    for (let i = 0; i < 5; i++) {
+      limited = await login.handle({
+        method: 'POST',
+        url: '/auth/plex/pin',
+        headers: HOST,
+        remoteAddress: '10.9.3.1',
+      })
+      statuses.push(limited?.status ?? 0)
+    }
+    // 4 at once (half of 7, rounded up), then a wait of 60/7 seconds.
+    expect(statuses).toEqual([201, 201, 201, 201, 429])
+    expect(limited?.headers['retry-after']).toBe('9')
   })
 
   test('the defaults: 5 PINs at once per client (10 a minute), pollInterval 2 seconds', async () => {
@@ -848,6 +935,25 @@ describe('defaults, nonces, events and expiry of a sign-in', () => {
       'https://plex.tv/api/v2/pins?strong=true',
     ])
     for (const request of sent) expect(request.headers['x-plex-version']).toBe('1.0')
+  })
+
+  test('by default Plex’s keys come from https://clients.plex.tv/api/v2/auth/keys', async () => {
+    const plex = await startPlex()
+    const urls: string[] = []
+    const login = handler(plex, {
+      plexTvUrl: undefined,
+      clientsUrl: undefined,
+      jwksUrl: undefined,
+      fetch: (input, init) => {
+        const url = String(input)
+        urls.push(url.split('?')[0] ?? url)
+        return globalThis.fetch(url.replace(/^https:\/\/(?:clients\.)?plex\.tv/, plex.url), init)
+      },
+    })
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code)
+    expect((await poll(login, pin.id, state))?.status).toBe(200)
+    expect(urls).toContain('https://clients.plex.tv/api/v2/auth/keys')
   })
 
   test('each jwt sign-in has a nonce of its own, 16 random bytes, sealed in its login state', async () => {

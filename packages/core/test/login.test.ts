@@ -116,6 +116,9 @@ describe('the login routes, against the fake plex.tv', () => {
         accept: 'application/json',
         'x-plex-client-identifier': 'core-login-test',
         'x-plex-product': 'Core Test',
+        'x-plex-platform': 'Web',
+        'x-plex-device': 'plexauth',
+        'x-plex-device-name': 'Core Test',
       })
     }
   })

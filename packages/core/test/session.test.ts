@@ -155,9 +155,31 @@ describe('options', () => {
     [{ ...login, pollInterval: 0 }, /pollInterval/],
     [{ ...login, rateLimit: { perMinute: 3 } }, /unknown option rateLimit.perMinute/],
     [{ ...login, colour: 'blue' }, /unknown option colour/],
+    [{ ...login, basePath: '' }, /basePath/],
+    [{ ...login, access: { machineIdentifier: 123 } }, /machineIdentifier/],
+    [{ ...login, access: { machineIdentifier: 'abc', ownerId: 1.5 } }, /ownerId/],
+    [{ ...login, rateLimit: { budget: {} } }, /rateLimit.budget must have a take\(\) method/],
+    // Each bound is in the message: both ends of the range are checked.
+    [{ ...login, pollInterval: 61 }, /pollInterval must be a number from 0.1 to 60$/],
+    [{ ...login, rateLimit: { perClient: 0 } }, /rateLimit.perClient must be a number from 1 to 100000$/],
+    [{ ...login, rateLimit: { total: 0 } }, /rateLimit.total must be a number from 1 to 1000000$/],
+    [{ ...login, timeout: 0 }, /timeout must be a number from 0.001 to 120$/],
   ])('plexLogin %j → TypeError', (options, message) => {
     expect(() => createLoginHandler(options)).toThrow(TypeError)
     expect(() => createLoginHandler(options)).toThrow(message)
+  })
+
+  test('plexLogin at the bounds of its options: taken', () => {
+    for (const options of [
+      { pollInterval: 0.1, timeout: 0.001, rateLimit: { perClient: 1, total: 1 } },
+      { pollInterval: 60, timeout: 120, rateLimit: { perClient: 100_000, total: 1_000_000 } },
+      // ":" is part of a server identifier; ownerOnly needs only one of ownerId and ownerToken.
+      { access: { machineIdentifier: 'srv:1', ownerOnly: true, ownerToken: 'owner-token' } },
+      { access: { machineIdentifier: 'srv', ownerOnly: true, ownerId: 1 } },
+      { rateLimit: { budget: { take: () => 0 } } },
+    ]) {
+      expect(() => createLoginHandler({ ...login, ...options })).not.toThrow()
+    }
   })
 })
 
