@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { PlexAuthError, type PlexAuthEvent, type PlexLoginOptions } from '@plexauth/core'
 import { createLoginHandler, type LoginHandler, type LoginResponse } from '@plexauth/core/adapter'
 import { type FakePlex, PLEX_PATHS } from '@plexauth/testing'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { nodeLoginRequest } from '../src/login/login-handler.js'
 import { deriveKeys, seal, unseal } from '../src/session/seal.js'
 import { advance, expectSettledAt, fetchOnFakeTimers, startPlex, useFakeDate } from './helpers.js'
@@ -810,6 +810,34 @@ describe('finishing a sign-in: what is final', () => {
     expect(back).toMatchObject({ status: 303, headers: { location: '/home' } })
     expect(cookieOf(back, 'plexauth_session')).toBeDefined()
     expect(polls).toBe(2)
+  })
+
+  test('/callback polls plex.tv three times, even when its timer fires early by the clock', async () => {
+    const plex = await startPlex()
+    let polls = 0
+    const login = handler(plex, {
+      pollInterval: 0.2,
+      fetch: async (input, init) => {
+        if ((init?.method ?? 'GET') === 'GET' && new URL(String(input)).pathname.startsWith('/api/v2/pins/'))
+          polls++
+        return globalThis.fetch(input, init)
+      },
+    })
+    const started = await startAt(login, '/home')
+    // libuv's timers run on the loop's clock, not Date.now(): a wait can end a little before Date.now() says
+    // the poll interval has passed. Here every wait of 50 ms or more ends 40 ms early.
+    const realSetTimeout = globalThis.setTimeout
+    const early = vi
+      .spyOn(globalThis, 'setTimeout')
+      .mockImplementation(((run: () => void, ms?: number) =>
+        realSetTimeout(run, ms !== undefined && ms >= 50 ? ms - 40 : ms)) as typeof setTimeout)
+    try {
+      const back = await callback(login, started.state)
+      expect(back?.headers.location).toBe('/home?plexauth_error=PIN_EXPIRED')
+    } finally {
+      early.mockRestore()
+    }
+    expect(polls).toBe(3)
   })
 })
 

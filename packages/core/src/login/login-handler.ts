@@ -594,9 +594,21 @@ class Login implements LoginHandler {
         return current.finishing as Promise<Outcome>
       }
       if (attempt + 1 >= attempts) return 'pending'
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.max(50, this.#config.pollIntervalMs - (Date.now() - entry.lastPoll))),
-      )
+      await this.#untilDue(entry)
+    }
+  }
+
+  /**
+   * Waits (50 ms at least) until the PIN's next poll is due or another request's poll or finish is under
+   * way. A timer can end a few milliseconds before `Date.now()` says its time has passed (libuv's timers run
+   * on the loop's clock), and another request may poll meanwhile: waiting on until due keeps every one of
+   * `/callback`'s attempts a poll instead of spending one on an interval not quite over.
+   */
+  async #untilDue(entry: PinEntry): Promise<void> {
+    let wait = Math.max(50, this.#config.pollIntervalMs - (Date.now() - entry.lastPoll))
+    while (wait > 0 && entry.polling === undefined && entry.finishing === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, wait))
+      wait = this.#config.pollIntervalMs - (Date.now() - entry.lastPoll)
     }
   }
 
