@@ -157,14 +157,27 @@ describe.each(majors)('%s: legacy-token lookups', (name) => {
   })
 })
 
+/** An app of that major logging at `level`: its JSON lines parsed into `lines`, or handed to `write`. */
+function loggedApp<Line = Record<string, unknown>>(
+  name: string,
+  level: string,
+  write?: (line: string) => void,
+) {
+  const lines: Line[] = []
+  const stream = { write: write ?? ((line: string) => lines.push(JSON.parse(line) as Line)) }
+  const logger = { level, stream }
+  const app =
+    name === 'Fastify 5' ? fastify5({ logger }) : (fastify4({ logger }) as unknown as FastifyInstance)
+  return { app, lines }
+}
+
 describe.each(majors)('%s: tokens in logged URLs', (name) => {
   test("routes after the plugin log their URL redacted under a logger without serializers; a route's own req serializer and its scope's others stay", async () => {
     const secret = 'sEcReT-plex-token-4711'
-    const lines: { msg?: string; req?: Record<string, unknown>; res?: unknown }[] = []
-    const stream = { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) }
-    const logger = { level: 'info', stream }
-    const app =
-      name === 'Fastify 5' ? fastify5({ logger }) : (fastify4({ logger }) as unknown as FastifyInstance)
+    const { app, lines } = loggedApp<{ msg?: string; req?: Record<string, unknown>; res?: unknown }>(
+      name,
+      'info',
+    )
     onTestFinished(() => app.close())
     await app.register(plexAuth, { ...OFFLINE, tokenSources: ['authorization', 'x-plex-token', 'query'] })
     const open = { config: { plexAuth: false as const } }
@@ -190,11 +203,7 @@ describe.each(majors)('%s: tokens in logged URLs', (name) => {
 
 describe.each(majors)('%s: outages in the log', (name) => {
   test('a 503 is logged through the request logger, with its code and no token, and nothing on the console', async () => {
-    const lines: Record<string, unknown>[] = []
-    const stream = { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) }
-    const logger = { level: 'warn', stream }
-    const app =
-      name === 'Fastify 5' ? fastify5({ logger }) : (fastify4({ logger }) as unknown as FastifyInstance)
+    const { app, lines } = loggedApp(name, 'warn')
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     try {
       const plex = await createFakePlex()
@@ -217,11 +226,7 @@ describe.each(majors)('%s: outages in the log', (name) => {
   })
 
   test("a guard's bug is logged once, as an error with the request's id, and not as an outage", async () => {
-    const lines: Record<string, unknown>[] = []
-    const stream = { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) }
-    const logger = { level: 'warn', stream }
-    const app =
-      name === 'Fastify 5' ? fastify5({ logger }) : (fastify4({ logger }) as unknown as FastifyInstance)
+    const { app, lines } = loggedApp(name, 'warn')
     onTestFinished(() => app.close())
     const plex = await createFakePlex()
     onTestFinished(() => plex.close())
@@ -251,9 +256,7 @@ describe.each(majors)('%s: outages in the log', (name) => {
         }
       },
     }
-    const logger = { level: 'warn', stream }
-    const app =
-      name === 'Fastify 5' ? fastify5({ logger }) : (fastify4({ logger }) as unknown as FastifyInstance)
+    const { app } = loggedApp(name, 'warn', stream.write)
     onTestFinished(() => app.close())
     const plex = await createFakePlex()
     onTestFinished(() => plex.close())

@@ -33,6 +33,20 @@ async function started(create: (options?: object) => FastifyInstance, options?: 
   return app
 }
 
+/** A PIN created, approved at the fake plex.tv and polled with its login-state cookie: the poll's answer. */
+async function signInByPoll(app: FastifyInstance) {
+  const created = await app.inject({
+    method: 'POST',
+    url: '/auth/plex/pin',
+    headers: { accept: 'application/json' },
+  })
+  expect(created.statusCode).toBe(201)
+  const pin = created.json() as { id: number; code: string }
+  plex.approvePin(pin.code)
+  const cookie = created.cookies.map(({ name, value }) => `${name}=${value}`).join('; ')
+  return app.inject({ url: `/auth/plex/pin/${pin.id}`, headers: { accept: 'application/json', cookie } })
+}
+
 describe.each(majors)('%s', (_name, create) => {
   test("Fastify's own register options are not unknown options of plexLogin", async () => {
     const app = await started(create)
@@ -103,18 +117,7 @@ describe.each(majors)('%s', (_name, create) => {
       seen.push(Object.hasOwn(context.request as object, 'raw') ? 'fastify request' : context.request)
     }
     await app.register(plexLogin, loginOptions({ onLogin }))
-    const created = await app.inject({
-      method: 'POST',
-      url: '/auth/plex/pin',
-      headers: { accept: 'application/json' },
-    })
-    const pin = created.json() as { id: number; code: string }
-    plex.approvePin(pin.code)
-    const cookie = created.cookies.map(({ name, value }) => `${name}=${value}`).join('; ')
-    const answer = await app.inject({
-      url: `/auth/plex/pin/${pin.id}`,
-      headers: { accept: 'application/json', cookie },
-    })
+    const answer = await signInByPoll(app)
     expect(answer.statusCode).toBe(200)
     expect(seen).toEqual(['fastify request'])
   })
@@ -127,19 +130,7 @@ describe.each(majors)('%s', (_name, create) => {
       throw new Error('onLogin bug 4711')
     }
     await app.register(plexLogin, loginOptions({ onLogin }))
-    const created = await app.inject({
-      method: 'POST',
-      url: '/auth/plex/pin',
-      headers: { accept: 'application/json' },
-    })
-    expect(created.statusCode).toBe(201)
-    const pin = created.json() as { id: number; code: string }
-    plex.approvePin(pin.code)
-    const cookie = created.cookies.map(({ name, value }) => `${name}=${value}`).join('; ')
-    const answer = await app.inject({
-      url: `/auth/plex/pin/${pin.id}`,
-      headers: { accept: 'application/json', cookie },
-    })
+    const answer = await signInByPoll(app)
     expect(answer.statusCode).toBe(500)
     expect(answer.body).not.toMatch(/4711/)
     const logged = lines.filter((line) => line.msg === 'plexauth: unexpected error')
