@@ -41,6 +41,42 @@ describe('GET /api/v2/user', () => {
     expect(body).toMatchObject({ id: friend.id, username: 'friend', uuid: friend.uuid })
   })
 
+  test('a Plex JWT of a known account answers the stored account, with the fields its scopes left out', async () => {
+    const { status, body } = await get(
+      PLEX_PATHS.user,
+      plex.issueToken({ clientIdentifier: CLIENT_ID, scopes: [] }),
+    )
+    expect(status).toBe(200)
+    expect(body).toMatchObject({
+      id: plex.account.id,
+      username: plex.account.username,
+      email: plex.account.email,
+      friendlyName: plex.account.friendly_name,
+    })
+  })
+
+  test('restricted comes from the account; the legacy account dates joined_at as ISO 8601', async () => {
+    const child = plex.addAccount({ username: 'child', restricted: true })
+    const token = plex.createLegacyToken({ accountId: child.id })
+    expect((await get(PLEX_PATHS.user, token)).body).toMatchObject({ id: child.id, restricted: true })
+    expect((await get(PLEX_PATHS.legacyAccountJson, token)).body).toMatchObject({
+      user: { id: child.id, restricted: true, joined_at: '2017-07-14T02:40:00Z' },
+    })
+  })
+
+  test('the subscription of the JSON account lists its features; a legacy token needs a known account', async () => {
+    const { body } = await get(PLEX_PATHS.user, plex.createLegacyToken())
+    expect((body as { subscription: unknown }).subscription).toEqual({
+      active: false,
+      subscribedAt: null,
+      status: 'Inactive',
+      paymentService: null,
+      plan: null,
+      features: [],
+    })
+    expect(() => plex.createLegacyToken({ accountId: 999_999 })).toThrow('no account with id 999999')
+  })
+
   test('an expired JWT: 498', async () => {
     const expired = plex.issueToken({ issuedAt: Math.floor(Date.now() / 1000) - 700_000 })
     expect((await get(PLEX_PATHS.user, expired)).status).toBe(498)

@@ -83,7 +83,15 @@ describe('POST /api/v2/pins', () => {
 
   test('a jwk that is not a public Ed25519 key with a kid is refused', async () => {
     const { publicJwk } = newDevice()
-    for (const jwk of [{ ...publicJwk, kid: undefined }, { ...publicJwk, d: publicJwk.x }, { kty: 'RSA' }]) {
+    const refused = [
+      { ...publicJwk, kid: undefined },
+      { ...publicJwk, kid: '' },
+      { ...publicJwk, kid: 'k'.repeat(129) },
+      { ...publicJwk, x: `${publicJwk.x}=` },
+      { ...publicJwk, d: publicJwk.x },
+      { kty: 'RSA' },
+    ]
+    for (const jwk of refused) {
       expect((await call('POST', PLEX_PATHS.pins, { body: { jwk } })).status).toBe(422)
     }
   })
@@ -279,6 +287,36 @@ describe('POST /api/v2/auth/token', () => {
       deviceJwt(key, { nonce: undefined }),
     ]
     for (const jwt of cases) expect(await exchange(jwt)).toMatchObject({ status: 422, body: signatureFailed })
+  })
+
+  test('a device JWT without a scope claim: the Plex JWT carries the default user fields', async () => {
+    const { key } = await registeredDevice()
+    const { status, body } = await exchange(deviceJwt(key, { nonce: await nonce(), scope: undefined }))
+    expect(status).toBe(200)
+    const { payload } = await verifyPlexToken((body as { auth_token: string }).auth_token)
+    expect(payload.user).toEqual({
+      id: plex.account.id,
+      uuid: plex.account.uuid,
+      username: plex.account.username,
+      email: plex.account.email,
+      friendly_name: plex.account.friendly_name,
+    })
+  })
+
+  test("a client's new device key replaces its earlier one, whose kid is then free for another client", async () => {
+    const { key: first } = await registeredDevice()
+    const { key: second } = await registeredDevice()
+    expect(await exchange(deviceJwt(first, { nonce: await nonce() }))).toMatchObject({
+      status: 422,
+      body: signatureFailed,
+    })
+    expect((await exchange(deviceJwt(second, { nonce: await nonce() }))).status).toBe(200)
+    const other = await call('POST', PLEX_PATHS.jwk, {
+      token: plex.createLegacyToken(),
+      body: { jwk: first.publicJwk },
+      clientIdentifier: 'other',
+    })
+    expect(other.status).toBe(201)
   })
 
   test('a bad signature does not use up the nonce', async () => {

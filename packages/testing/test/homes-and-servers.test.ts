@@ -40,6 +40,14 @@ describe('Plex Home', () => {
     expect(plex.accounts).toHaveLength(before.length)
   })
 
+  test('user fields given to addHomeUser win over the managed defaults', () => {
+    expect(plex.addHomeUser({ title: 'Teen', user: { restricted: false, username: 'teen' } })).toMatchObject({
+      friendly_name: 'Teen',
+      restricted: false,
+      username: 'teen',
+    })
+  })
+
   test("the v1 account document (XML) of a home's admin and member: home, and the home's size", async () => {
     plex.addHomeUser({ title: 'Kid' })
     const partner = plex.addHomeUser({ managed: false, user: { username: 'partner' } })

@@ -101,6 +101,20 @@ describe('key management', () => {
     await expect(verifyNow(plex.issueToken({ kid: own.kid }))).resolves.toBeDefined()
   })
 
+  test('keyCount 0 still publishes one key, the signing key', async () => {
+    await using none = await createFakePlex({ keyCount: 0 })
+    expect(none.keys.keys.map((key) => key.kid)).toEqual([none.signingKey.kid])
+  })
+
+  test('addKey of a key already published moves it to the end, never publishing it twice', async () => {
+    const added = plex.addKey()
+    const signing = plex.signingKey
+    expect(plex.addKey(signing)).toBe(signing)
+    expect(await kids()).toEqual([added.kid, signing.kid])
+    plex.addKey(signing)
+    expect(await kids()).toEqual([added.kid, signing.kid])
+  })
+
   test('removeKey unpublishes; removing the signing key leaves tokens with an unknown kid', async () => {
     const first = plex.addKey().kid
     expect(plex.removeKey(first!)).toBe(true)
@@ -114,7 +128,12 @@ describe('key management', () => {
 
 describe('request counters', () => {
   test('count per path, in all, and reset; the log leaves credentials out', async () => {
-    const headers = { authorization: 'Bearer secret', 'x-plex-token': 'secret', 'x-plex-product': 'Test' }
+    const headers = {
+      authorization: 'Bearer secret',
+      'x-plex-token': 'secret',
+      cookie: 'session=secret',
+      'x-plex-product': 'Test',
+    }
     await fetch(plex.jwksUrl, { headers })
     await fetch(`${plex.jwksUrl}?X-Plex-Token=secret`)
     await fetch(`${plex.url}/nowhere`)

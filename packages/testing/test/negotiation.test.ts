@@ -220,6 +220,27 @@ describe('legacy account, PIN link, home users', () => {
     ).json()) as Tree
     expect(user).toMatchObject({ home: true, homeAdmin: true, homeSize: 3 })
   })
+  test('home users: only a managed user lacks a password and has a restriction profile; a member is no homeAdmin; a member added twice counts once', async () => {
+    const kid = plex.addHomeUser({ title: 'Kid' })
+    const partner = plex.addHomeUser({ managed: false, user: { username: 'partner' } })
+    plex.addHomeUser({ managed: false, user: { id: partner.id } })
+    const asJson = async (path: string, accountId: number) =>
+      (await (
+        await fetch(`${plex.url}${path}`, { headers: plexHeaders(plex.createLegacyToken({ accountId })) })
+      ).json()) as Tree
+    const home = (await asJson(PLEX_PATHS.homeUsers, partner.id)) as { users: Tree[] }
+    expect(home.users.map((user) => [user.id, user.hasPassword, user.restrictionProfile])).toEqual([
+      [plex.account.id, true, null],
+      [kid.id, false, 'little_kid'],
+      [partner.id, true, null],
+    ])
+    expect(await asJson(PLEX_PATHS.user, partner.id)).toMatchObject({
+      home: true,
+      homeAdmin: false,
+      homeSize: 3,
+    })
+    expect(await asJson(PLEX_PATHS.user, plex.account.id)).toMatchObject({ homeAdmin: true, homeSize: 3 })
+  })
 })
 
 describe('X-Plex-* values, booleans, content types, device keys, PIN lifetimes', () => {
@@ -271,6 +292,103 @@ describe('X-Plex-* values, booleans, content types, device keys, PIN lifetimes',
     expect([await poll(short.id), await poll(strong.id)]).toEqual([404, 200])
     vi.setSystemTime(Date.now() + (STRONG_PIN_LIFETIME - PIN_LIFETIME) * 1000)
     expect(await poll(strong.id)).toBe(404)
+  })
+
+  test('PIN lifetimes in plex.tv numbers: 900 s and 1800 s; a PIN is gone at its expiresAt, not a millisecond later', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 0, 2, 3, 4, 5) })
+    const create = async (strong: boolean) =>
+      (await (
+        await fetch(`${plex.url}${PLEX_PATHS.pins}?strong=${strong}`, {
+          method: 'POST',
+          headers: plexHeaders(),
+        })
+      ).json()) as { id: number }
+    const [short, strong] = [await create(false), await create(true)]
+    expect(short).toMatchObject({
+      expiresIn: 900,
+      createdAt: '2026-01-02T03:04:05Z',
+      expiresAt: '2026-01-02T03:19:05Z',
+    })
+    expect(strong).toMatchObject({ expiresIn: 1800, expiresAt: '2026-01-02T03:34:05Z' })
+    const poll = async (id: number) =>
+      (await fetch(`${plex.url}${PLEX_PATHS.pins}/${id}`, { headers: plexHeaders() })).status
+    vi.setSystemTime(Date.UTC(2026, 0, 2, 3, 19, 4, 999))
+    expect(await poll(short.id)).toBe(200)
+    vi.setSystemTime(Date.UTC(2026, 0, 2, 3, 19, 5))
+    expect(await poll(short.id)).toBe(404)
+  })
+
+  test('X-Plex-* query names in any case; an empty X-Plex-Client-Identifier counts as missing', async () => {
+    const query = new URLSearchParams({
+      'x-plex-client-identifier': 'lower-client',
+      'x-plex-product': 'Lower App',
+    })
+    const created = await fetch(`${plex.url}${PLEX_PATHS.pins}?${query}`, {
+      method: 'POST',
+      headers: { accept: 'application/json' },
+    })
+    expect(created.status).toBe(201)
+    expect(await created.json()).toMatchObject({ clientIdentifier: 'lower-client', product: 'Lower App' })
+    const empty = await fetch(`${plex.url}${PLEX_PATHS.pins}`, {
+      method: 'POST',
+      headers: { ...plexHeaders(), 'x-plex-client-identifier': '' },
+    })
+    expect(empty.status).toBe(400)
+    expect(await empty.json()).toEqual({
+      errors: [{ code: 1000, message: 'X-Plex-Client-Identifier is missing', status: 400 }],
+    })
+  })
+
+  test('an Accept naming JSON in another case (Application/JSON) gets JSON', async () => {
+    const response = await fetch(`${plex.url}${PLEX_PATHS.pins}`, {
+      method: 'POST',
+      headers: { ...plexHeaders(), accept: 'Application/JSON' },
+    })
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(await response.json()).toMatchObject({ clientIdentifier: CLIENT_ID })
+  })
+
+  test('the auth/* endpoints answer JSON without Accept: application/json, their errors too', async () => {
+    const response = await fetch(`${plex.url}${PLEX_PATHS.token}`, {
+      method: 'POST',
+      headers: { ...pythonHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify({ jwt: 'a.b.c' }),
+    })
+    expect(response.status).toBe(422)
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(await response.json()).toEqual({
+      errors: [{ code: 422, message: 'Signature Verification Failed', status: 422 }],
+    })
+  })
+
+  test("a new PIN carries every field of plex.tv's PIN, location included", async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 0, 2, 3, 4, 5) })
+    const response = await fetch(`${plex.url}${PLEX_PATHS.pins}`, { method: 'POST', headers: plexHeaders() })
+    const pin = (await response.json()) as { code: string }
+    expect(pin).toEqual({
+      id: expect.any(Number),
+      code: expect.stringMatching(/^[A-Z2-9]{4}$/),
+      product: 'Route Test',
+      trusted: false,
+      qr: `https://plex.tv/api/v2/pins/qr/${pin.code}`,
+      clientIdentifier: CLIENT_ID,
+      expiresIn: 900,
+      createdAt: '2026-01-02T03:04:05Z',
+      expiresAt: '2026-01-02T03:19:05Z',
+      authToken: null,
+      newRegistration: null,
+      location: { code: 'US', european_union_member: false, continent_code: 'NA', country: 'United States' },
+    })
+  })
+
+  test('strong as JSON 1 or a padded " True ": a strong PIN', async () => {
+    const create = async (init: RequestInit, query = '') =>
+      (await (await fetch(`${plex.url}${PLEX_PATHS.pins}${query}`, { method: 'POST', ...init })).json()) as {
+        code: string
+      }
+    const json = { ...plexHeaders(), 'content-type': 'application/json' }
+    expect((await create({ headers: json, body: JSON.stringify({ strong: 1 }) })).code).toHaveLength(25)
+    expect((await create({ headers: plexHeaders() }, '?strong=%20True%20')).code).toHaveLength(25)
   })
 
   test('POST /api/v2/auth/jwk: 201, empty, JSON content type; an RS256 device key registers and exchanges', async () => {

@@ -1,5 +1,12 @@
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { createFakePlex, type FakePlex, generateEd25519Key, PLEX_PATHS, signJwt } from '../src/index.js'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import {
+  base64url,
+  createFakePlex,
+  type FakePlex,
+  generateEd25519Key,
+  PLEX_PATHS,
+  signJwt,
+} from '../src/index.js'
 import { plexHeaders } from './helpers.js'
 
 // Which Plex JWTs the fake's plex.tv accepts as a token for its own API, as plex.tv does: signed by one of
@@ -9,6 +16,7 @@ beforeEach(async () => {
   plex = await createFakePlex()
 })
 afterEach(async () => {
+  vi.useRealTimers()
   await plex.close()
 })
 
@@ -75,6 +83,29 @@ describe('the Plex JWTs the fake accepts', () => {
     expect(await status(plexJwt({ nbf: now() + 600 }))).toBe(401)
     expect(await status(plexJwt({ nbf: now() - 60 }))).toBe(200)
     expect(await status(plexJwt({ exp: now() - 1 }))).toBe(498)
+  })
+
+  test('to the second: nbf one second ahead is 401, nbf now 200; exp now is 498, a second ahead 200', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 0, 2, 3, 4, 5) })
+    expect(await status(plexJwt({ nbf: now() + 1 }))).toBe(401)
+    expect(await status(plexJwt({ nbf: now() }))).toBe(200)
+    expect(await status(plexJwt({ exp: now() }))).toBe(498)
+    expect(await status(plexJwt({ exp: now() + 1 }))).toBe(200)
+  })
+
+  test('a user claim without a numeric id: 401', async () => {
+    const { uuid } = plex.account
+    for (const user of [{ id: String(plex.account.id), uuid }, { uuid }, 'plexuser']) {
+      expect(await status(plexJwt({ user })), JSON.stringify(user)).toBe(401)
+    }
+  })
+
+  test('an exp written 1e400 (Infinity once parsed): 401, not a token that never expires', async () => {
+    const header = base64url(JSON.stringify({ kid: plex.signingKey.kid, typ: 'JWT', alg: 'EdDSA' }))
+    const payload = base64url(
+      `{"iss":"plex.tv","aud":"plex.tv","exp":1e400,"user":{"id":${plex.account.id}}}`,
+    )
+    expect(await status(plex.signRaw(header, payload))).toBe(401)
   })
 
   test('signed by a key the fake does not publish, even under a published kid: 401', async () => {
