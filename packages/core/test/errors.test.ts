@@ -71,4 +71,15 @@ describe('PlexAuthError', () => {
     expect(isPlexAuthError(null)).toBe(false)
     expect(isPlexAuthError('TOKEN_EXPIRED')).toBe(false)
   })
+
+  test('reason is kept for ACCESS_DENIED only; check is kept for the logs', () => {
+    expect(new PlexAuthError('ACCESS_DENIED', { reason: 'not_owner' }).reason).toBe('not_owner')
+    expect(new PlexAuthError('TOKEN_EXPIRED', { reason: 'not_owner' }).reason).toBeUndefined()
+    expect(new PlexAuthError('TOKEN_CLAIMS_INVALID', { check: 'aud' }).check).toBe('aud')
+    expect(new PlexAuthError('TOKEN_CLAIMS_INVALID').check).toBeUndefined()
+  })
+
+  test('isPlexAuthError: a known code on an error not named PlexAuthError is not one', () => {
+    expect(isPlexAuthError(Object.assign(new Error('x'), { code: 'TOKEN_EXPIRED' }))).toBe(false)
+  })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import { backoffMs, parseRetryAfter } from '../src/lib/backoff.js'
-import { BoundedFetchError, fetchBounded } from '../src/lib/bounded-fetch.js'
+import { BoundedFetchError, fetchBounded, readBoundedBody } from '../src/lib/bounded-fetch.js'
 import { createMemoryCacheStore, SafeStore } from '../src/lib/cache-store.js'
 import { hashSecret } from '../src/lib/hash-secret.js'
 import { Lru } from '../src/lib/lru.js'
@@ -123,6 +123,14 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(0)
     expect(parseRetryAfter('Thursday, 01-Jan-26 00:01:00 GMT', now)).toBe(60_000)
   })
+
+  test('an HTTP date with anything before or after it is no HTTP date', () => {
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30_000)
+    for (const value of ['Thu, 01 Jan 2026 00:00:30 GMT-0100', 'x Thu, 01 Jan 2026 00:00:30 GMT']) {
+      expect(Date.parse(value), value).toBeGreaterThan(now)
+      expect(parseRetryAfter(value, now), value).toBeUndefined()
+    }
+  })
 })
 
 describe('option validators', () => {
@@ -150,6 +158,11 @@ test('hashSecret is a SHA-256 in base64url, never the secret', () => {
   expect(hash).toMatch(/^[A-Za-z0-9_-]{43}$/)
   expect(hash).not.toContain('2ffLuB84')
   expect(hashSecret('2ffLuB84dqLswk9skLos')).toBe(hash)
+})
+
+test('hashSecret: the SHA-256 of the UTF-8 bytes of the secret, in base64url (known values)', () => {
+  expect(hashSecret('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0')
+  expect(hashSecret('plex-tøken-✓')).toBe('ihMuV_9J_dnr5YTGdFzn4lLy_MfKIGuv0TYRQQebYss')
 })
 
 test('splitScopes reads Plex (commas) and OAuth (spaces) scope claims alike', async () => {
@@ -265,6 +278,81 @@ describe('fetchBounded', () => {
       fetchBounded(URL_, { fetch: fetchImpl, timeoutMs: 60_000, maxBytes: 100, signal: controller.signal }),
     ).rejects.toMatchObject({ reason: 'network' })
   })
+
+  /** A response whose body is `chunks` then, if `endless`, more forever; records whether it was cancelled. */
+  const watched = (init: ResponseInit, chunks: string[], endless = false) => {
+    const state = { cancelled: false }
+    const queue = [...chunks]
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = queue.shift()
+        if (next !== undefined) controller.enqueue(new TextEncoder().encode(next))
+        else if (endless) controller.enqueue(new Uint8Array(64))
+        else controller.close()
+      },
+      cancel() {
+        state.cancelled = true
+      },
+    })
+    return { response: new Response(body, init), state }
+  }
+
+  test('a body larger than maxBytes is cancelled, not left open: by its Content-Length or while read', async () => {
+    const declared = watched({ headers: { 'content-length': '101' } }, ['x'])
+    expect(await readBoundedBody(declared.response, 100)).toBeUndefined()
+    expect(declared.state.cancelled).toBe(true)
+    const streamed = watched({}, [], true)
+    await expect(fetchBounded(URL_, answering(streamed.response))).rejects.toMatchObject({
+      reason: 'too_large',
+    })
+    expect(streamed.state.cancelled).toBe(true)
+    const small = watched({}, ['a'.repeat(60), 'b'.repeat(40)])
+    expect(await readBoundedBody(small.response, 100)).toEqual(Buffer.from('a'.repeat(60) + 'b'.repeat(40)))
+    expect(small.state.cancelled).toBe(false)
+  })
+
+  test('the body of a status not read is cancelled unread', async () => {
+    const unread = watched({ status: 401 }, ['denied'], true)
+    expect(await fetchBounded(URL_, answering(unread.response))).toMatchObject({
+      status: 401,
+      text: undefined,
+    })
+    expect(unread.state.cancelled).toBe(true)
+  })
+
+  test('a 201 is not read unless asked for', async () => {
+    expect((await fetchBounded(URL_, answering(new Response('made', { status: 201 })))).text).toBeUndefined()
+  })
+
+  test('the timeout timer is cleared and the listener on the caller signal removed once the answer is read', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    onTestFinished(() => {
+      vi.useRealTimers()
+    })
+    const controller = new AbortController()
+    const remove = vi.spyOn(controller.signal, 'removeEventListener')
+    const add = vi.spyOn(controller.signal, 'addEventListener')
+    const answer = await fetchBounded(URL_, { ...answering(new Response('ok')), signal: controller.signal })
+    expect(answer.text).toBe('ok')
+    expect(vi.getTimerCount()).toBe(0)
+    expect(add).toHaveBeenCalledTimes(1)
+    expect(remove).toHaveBeenCalledWith('abort', add.mock.calls[0]?.[1])
+  })
+
+  test('the body is decoded as UTF-8', async () => {
+    expect((await fetchBounded(URL_, answering(new Response('Zoë ✓')))).text).toBe('Zoë ✓')
+  })
+
+  test('a failed fetch keeps its cause for logs', async () => {
+    const cause = new TypeError('fetch failed')
+    const fetchImpl = (async () => {
+      throw cause
+    }) as unknown as typeof globalThis.fetch
+    const err = await fetchBounded(URL_, { fetch: fetchImpl, timeoutMs: 1000, maxBytes: 100 }).catch((e) => e)
+    expect(err).toBeInstanceOf(BoundedFetchError)
+    expect(err).toMatchObject({ reason: 'network', cause })
+    expect(new BoundedFetchError('too_large').cause).toBeUndefined()
+  })
 })
 
 describe('TokenBucket', () => {
@@ -285,6 +373,16 @@ describe('TokenBucket', () => {
     expect([bucket.take(T0 + 10_000), bucket.take(T0 + 10_000)]).toEqual([0, 0])
     expect(bucket.take(T0)).toBe(500)
     expect(bucket.take(T0 + 10_000)).toBe(500)
+  })
+
+  test('refills at its rate between takes, a fraction of a token at a time', () => {
+    useFakeDate()
+    const bucket = new TokenBucket(2)
+    expect([bucket.take(T0), bucket.take(T0)]).toEqual([0, 0])
+    // 250 ms at 2 a second: half a token, so a wait of 250 ms more.
+    expect(bucket.take(T0 + 250)).toBe(250)
+    expect(bucket.take(T0 + 500)).toBe(0)
+    expect(bucket.take(T0 + 500)).toBe(500)
   })
 })
 

@@ -92,6 +92,31 @@ describe('parseResources (GET /api/v2/resources)', () => {
     })
     expect(parseResources([{ ...device, clientIdentifier: past }])).toEqual([])
   })
+
+  test('each connection flag is its own, true only for true; an ill-typed port is dropped', () => {
+    const [resource] = parseResources([
+      {
+        ...device,
+        connections: [
+          { uri: 'https://a', local: true, relay: false, IPv6: false },
+          { uri: 'https://b', local: false, relay: true, IPv6: false },
+          { uri: 'https://c', local: false, relay: false, IPv6: true },
+          { uri: 'https://d', local: 'yes', relay: 1, IPv6: 'true', port: '32400' },
+        ],
+      },
+    ])
+    expect(resource?.connections).toEqual([
+      { uri: 'https://a', local: true, relay: false, IPv6: false },
+      { uri: 'https://b', local: false, relay: true, IPv6: false },
+      { uri: 'https://c', local: false, relay: false, IPv6: true },
+      { uri: 'https://d', local: false, relay: false, IPv6: false },
+    ])
+  })
+
+  test('ill-typed device fields are dropped', () => {
+    const [resource] = parseResources([{ ...device, accessToken: 42, httpsRequired: 'yes', presence: 1 }])
+    expect(resource).toEqual({ ...device, provides: ['server'], connections: [] })
+  })
 })
 
 describe('parseAccount (GET /api/v2/user)', () => {
@@ -183,6 +208,10 @@ describe('parseAccount (GET /api/v2/user)', () => {
     expect(() => parseAccount({ ...account, uuid: over })).toThrow(PlexAnswerError)
   })
 
+  test('a subscription that is a list is no subscription', () => {
+    expect(parseAccount({ id: 1, uuid: 'u', subscription: [] })).toEqual({ id: 1, uuid: 'u' })
+  })
+
   test('only own members count', () => {
     const inherited = Object.create({ id: 42, uuid: 'u' }) as object
     expect(() => parseAccount(inherited)).toThrow(PlexAnswerError)
@@ -246,5 +275,20 @@ describe('parsePin (POST and GET /api/v2/pins)', () => {
     ]) {
       expect(() => parsePin(body, now), JSON.stringify(body)).toThrow(PlexAnswerError)
     }
+  })
+
+  test('a code of 4 to 64 characters, an integer id, a finite expiresIn (JSON reads 1e400 as Infinity)', () => {
+    const four = { ...pin, code: 'ABCD' }
+    expect(parsePin(four, now).code).toBe('ABCD')
+    expect(parsePin({ ...pin, code: 'A'.repeat(64) }, now).code).toBe('A'.repeat(64))
+    for (const body of [
+      { ...pin, code: 'A'.repeat(65) },
+      { ...pin, code: 'ABC' },
+      { ...pin, id: 7.5 },
+    ]) {
+      expect(() => parsePin(body, now), JSON.stringify(body)).toThrow(PlexAnswerError)
+    }
+    const endless = JSON.parse('{"id":7,"code":"ABCD","expiresIn":1e400}') as unknown
+    expect(parsePin(endless, now).expiresAt).toBe(now + 900_000)
   })
 })
