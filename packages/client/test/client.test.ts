@@ -260,6 +260,22 @@ describe('refresh', () => {
     expect(store.state()?.token).toBe(first)
   })
 
+  test('a token that expires within the minute after a failed refresh is refreshed once expired, not served', async () => {
+    useFakeDate()
+    const plex = await startFake()
+    const store = spyStore()
+    const client = clientFor(plex, { store, maxRetries: 0 })
+    const first = await login(client, plex)
+    vi.setSystemTime(decodeJwt(first).exp! * 1000 - 30_000)
+    plex.fail(PLEX_PATHS.nonce, { status: 503 }, { times: 1 })
+    expect(await client.getToken()).toBe(first)
+    // Within the minute the failed refresh waits, but past the expiry: nothing valid is left to serve.
+    advance(31)
+    const second = await client.getToken()
+    expect(second).not.toBe(first)
+    expect(store.state()?.token).toBe(second)
+  })
+
   test('a rotated Plex key: a token signed by a new key verifies; one whose key was retired is replaced', async () => {
     useFakeDate()
     const plex = await startFake()

@@ -1,6 +1,7 @@
 import { PLEX_PATHS, STRONG_PIN_LIFETIME } from '@plexauth/testing'
 import { decodeJwt } from 'jose'
 import { describe, expect, test, vi } from 'vitest'
+import { generateDeviceKey } from '../src/device-key.js'
 import {
   createPlexClient,
   isPlexClientError,
@@ -210,6 +211,20 @@ describe('login edge cases', () => {
     expect(plex.requests(PLEX_PATHS.pin)).toBe(polls)
   })
 
+  test('an aborted signal: ABORTED with its reason, before the expiry is looked at and without asking plex.tv', async () => {
+    useFakeDate()
+    const plex = await startFake()
+    const client = clientFor(plex)
+    const pin = await client.startLogin()
+    const polls = plex.requests(PLEX_PATHS.pin)
+    vi.setSystemTime(pin.expiresAt)
+    const reason = new Error('user gave up')
+    const waiting = client.waitForLogin(pin, { signal: AbortSignal.abort(reason) })
+    expect(await errorCode(waiting)).toBe('ABORTED')
+    await expect(waiting).rejects.toMatchObject({ cause: reason })
+    expect(plex.requests(PLEX_PATHS.pin)).toBe(polls)
+  })
+
   test("waitForLogin waits the interval it is given between polls, not the client's pollInterval", async () => {
     const plex = await startFake()
     let code = ''
@@ -293,6 +308,22 @@ describe('the state a client keeps', () => {
     }
     const clientIdentifier = await clientFor(plex, { store }).getClientIdentifier()
     expect(saved).toEqual({ version: 1, clientIdentifier })
+  })
+
+  test('a stored identifier or token out of bounds (too long, a space) is STORE_CORRUPT; at the bounds it is read', async () => {
+    const plex = await startFake()
+    const device = await generateDeviceKey()
+    const read = (state: PlexClientState) =>
+      clientFor(plex, { store: { load: () => state, save: () => {} } }).getClientIdentifier()
+    expect(await read({ version: 1, clientIdentifier: 'x'.repeat(256) })).toBe('x'.repeat(256))
+    expect(await errorCode(read({ version: 1, clientIdentifier: 'x'.repeat(257) }))).toBe('STORE_CORRUPT')
+    expect(await errorCode(read({ version: 1, clientIdentifier: 'c0 ffee' }))).toBe('STORE_CORRUPT')
+    expect(await read({ version: 1, clientIdentifier: 'c', device, token: 't'.repeat(8192) })).toBe('c')
+    const tooLong = { version: 1, clientIdentifier: 'c', device, token: 't'.repeat(8193) } as const
+    expect(await errorCode(read(tooLong))).toBe('STORE_CORRUPT')
+    expect(await errorCode(read({ version: 1, clientIdentifier: 'c', device, token: 'a.b c' }))).toBe(
+      'STORE_CORRUPT',
+    )
   })
 
   test('a store that failed to load is read again on the next call (the user may have fixed it)', async () => {
@@ -420,6 +451,43 @@ describe('options', () => {
       expect(() => createPlexClient(options as Parameters<typeof createPlexClient>[0])).toThrow(TypeError)
     }
     expect(() => createPlexClient({ product: 'X', scopes: ['username', 'joinedAt'] })).not.toThrow()
+  })
+
+  test('the bounds of every numeric option and of a header value: at the bound accepted, past it TypeError', () => {
+    const bad = [
+      { refreshWithin: 6 * 86_400 + 1 },
+      { maxRetries: 11 },
+      { maxRetries: -1 },
+      { maxRetryDelay: 3601 },
+      { timeout: 301 },
+      { timeout: 0 },
+      { maxResponseBytes: 1023 },
+      { maxResponseBytes: 64 * 1024 * 1024 + 1 },
+      { pollInterval: 61 },
+      { pollInterval: 0 },
+      { product: 'x'.repeat(257) },
+    ]
+    for (const options of bad) {
+      expect(() => createPlexClient({ product: 'X', ...options }), JSON.stringify(options)).toThrow(TypeError)
+    }
+    const good = [
+      { refreshWithin: 6 * 86_400 },
+      { refreshWithin: 0 },
+      { maxRetries: 10 },
+      { maxRetries: 0 },
+      { maxRetryDelay: 3600 },
+      { maxRetryDelay: 0 },
+      { timeout: 300 },
+      { timeout: 0.001 },
+      { maxResponseBytes: 1024 },
+      { maxResponseBytes: 64 * 1024 * 1024 },
+      { pollInterval: 60 },
+      { pollInterval: 0.001 },
+      { product: 'x'.repeat(256) },
+    ]
+    for (const options of good) {
+      expect(() => createPlexClient({ product: 'X', ...options }), JSON.stringify(options)).not.toThrow()
+    }
   })
 
   test('a scope listed twice is asked for once: in the device JWT and in the token', async () => {

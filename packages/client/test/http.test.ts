@@ -78,6 +78,15 @@ describe('the client request: every failure becomes one coded PlexClientError', 
     expect(refused).toEqual({ status: 503, body: undefined })
   })
 
+  test('a body of only white space is an empty body: answered, body undefined', async () => {
+    expect(
+      await send(
+        settings(async () => new Response(' \n')),
+        GET,
+      ),
+    ).toEqual({ status: 200, body: undefined })
+  })
+
   test('a 429 without Retry-After waits 1 s, 2 s, 4 s… with the request signal, up to maxRetryDelay', async () => {
     const signal = new AbortController().signal
     const run = async (maxRetries: number, maxRetryDelayMs: number) => {

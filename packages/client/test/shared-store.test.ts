@@ -2,6 +2,7 @@ import { readdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PLEX_PATHS } from '@plexauth/testing'
+import { decodeJwt } from 'jose'
 import { describe, expect, test } from 'vitest'
 import {
   type FileStore,
@@ -227,5 +228,43 @@ describe('a logout stays a logout for every client sharing the store (plexauth l
     const refused = clientFor(plex, { store: failing }).getClientIdentifier()
     expect(await errorCode(refused)).toBe('STORE_FAILED')
     await expect(refused).rejects.toMatchObject({ cause: down })
+  })
+
+  test('a lock that wraps what fails inside it (a rolled back transaction): the change failure passes as it is', async () => {
+    const plex = await startFake()
+    const inner = memoryStore()
+    const store: PlexClientStore = {
+      load: () => inner.load(),
+      save: (state) => inner.save(state),
+      lock: async (critical) => {
+        try {
+          return await critical()
+        } catch (cause) {
+          throw new Error('transaction rolled back', { cause })
+        }
+      },
+    }
+    const client = clientFor(plex, { store })
+    const pin = await client.startLogin()
+    const waiting = client.waitForLogin(pin)
+    plex.approvePin(pin.code)
+    await client.logout()
+    expect(await errorCode(waiting)).toBe('NOT_LOGGED_IN')
+    expect((await inner.load())?.token).toBeUndefined()
+  })
+
+  test('a store another install replaced (another identifier): tokens are checked for the identifier stored now', async () => {
+    const plex = await startFake()
+    const shared = memoryStore()
+    const app = clientFor(plex, { store: shared })
+    await login(app, plex)
+    const elsewhere = memoryStore()
+    await login(clientFor(plex, { store: elsewhere }), plex)
+    const replaced = (await elsewhere.load()) as PlexClientState
+    expect(replaced.clientIdentifier).not.toBe((await shared.load())?.clientIdentifier)
+    await shared.save(replaced)
+    const token = await app.getToken({ forceRefresh: true })
+    expect(decodeJwt(token).aud).toContain(replaced.clientIdentifier)
+    expect((await shared.load())?.token).toBe(token)
   })
 })

@@ -67,6 +67,10 @@ describe('fileStore', () => {
     // A write of another process sharing the file, still going on: left alone.
     await writeFile(inProgress, '{"version":1')
     await writeFile(join(dir, 'unrelated.tmp'), 'not the store file')
+    // Old temporary files of another store in the same folder are that store's to clean.
+    const otherStore = '.other.json.5d1e4a4e-1111-4222-8333-944445555666.tmp'
+    await writeFile(join(dir, otherStore), JSON.stringify(state))
+    await utimes(join(dir, otherStore), anHourAgo, anHourAgo)
     // Old, and named like the store, but not a save's temporary file: `.<file>.<something>.tmp`.
     const notTemporary = ['.plex.json.tmp', '.plex.json.5d1e4a4e.bak']
     for (const name of notTemporary) {
@@ -75,9 +79,26 @@ describe('fileStore', () => {
     }
     await store.save({ ...state, token: 'd.e.f' })
     expect((await readdir(dir)).sort()).toEqual(
-      [basename(inProgress), 'plex.json', 'unrelated.tmp', ...notTemporary].sort(),
+      [basename(inProgress), 'plex.json', 'unrelated.tmp', otherStore, ...notTemporary].sort(),
     )
     expect((await store.load())?.token).toBe('d.e.f')
+  })
+
+  test('a save fsyncs its temporary file before renaming it over the store', async () => {
+    const dir = await tempDir()
+    const probe = await open(join(dir, 'probe'), 'w')
+    const fileHandle = Object.getPrototypeOf(probe) as { sync: () => Promise<void> }
+    await probe.close()
+    const sync = vi.spyOn(fileHandle, 'sync')
+    onTestFinished(() => {
+      sync.mockRestore()
+    })
+    vi.mocked(rename).mockClear()
+    await fileStore(join(dir, 'plex.json')).save({ version: 1, clientIdentifier: 'x' })
+    const [renamed] = vi.mocked(rename).mock.invocationCallOrder
+    expect(renamed).toBeDefined()
+    // The temporary file's fsync comes before the rename (the folder's comes after it).
+    expect(sync.mock.invocationCallOrder.filter((order) => order < (renamed as number))).toHaveLength(1)
   })
 
   test.skipIf(process.platform === 'win32')(
@@ -137,6 +158,23 @@ describe('fileStore', () => {
       await errorCode(Promise.resolve().then(() => store.save({ version: 1, clientIdentifier: 'x' }))),
     ).toBe('STORE_CORRUPT')
     expect(await readFile(path, 'utf8')).toBe('not json at all')
+  })
+
+  test('valid JSON that is no valid state: load reports it, save never replaces it', async () => {
+    const path = join(await tempDir(), 'plex.json')
+    const text = '{"version":2,"clientIdentifier":"c0ffee"}'
+    await writeFile(path, text, { mode: 0o600 })
+    const store = fileStore(path)
+    expect(await errorCode(Promise.resolve().then(() => store.load()))).toBe('STORE_CORRUPT')
+    expect(
+      await errorCode(Promise.resolve().then(() => store.save({ version: 1, clientIdentifier: 'x' }))),
+    ).toBe('STORE_CORRUPT')
+    expect(await readFile(path, 'utf8')).toBe(text)
+  })
+
+  test('fileStore needs a path: TypeError', () => {
+    expect(() => fileStore('')).toThrow(new TypeError('plexauth: fileStore needs a path'))
+    expect(() => fileStore(7 as never)).toThrow(TypeError)
   })
 
   test('an unreadable path is STORE_FAILED; ~/ is the home directory', async () => {
@@ -255,6 +293,20 @@ describe('fileStore, what is not a store', () => {
         cause: { code: 'ENOTDIR' },
       })
     }
+  })
+
+  test('a file over 64 KiB is refused by its size, without reading a byte of it', async () => {
+    const big = join(await tempDir(), 'big.json')
+    await writeFile(big, ' '.repeat(64 * 1024 + 1), { mode: 0o600 })
+    const probe = await open(big, 'r')
+    const fileHandle = Object.getPrototypeOf(probe) as { read: () => Promise<unknown> }
+    await probe.close()
+    const read = vi.spyOn(fileHandle, 'read')
+    onTestFinished(() => {
+      read.mockRestore()
+    })
+    expect(await errorCode(Promise.resolve().then(() => fileStore(big).load()))).toBe('STORE_CORRUPT')
+    expect(read).not.toHaveBeenCalled()
   })
 
   test('on Windows, where files have no Unix owner or mode, a store is read without those checks', async () => {
@@ -434,6 +486,16 @@ describe.skipIf(!unix)('fileStore refuses a store that is not private to the use
     const dangling = join(dir, 'dangling.json')
     await symlink(join(dir, 'not-yet.json'), dangling)
     await insecureError(Promise.resolve().then(() => fileStore(dangling).load()))
+  })
+
+  test('EMLINK (what BSD says of a link opened with O_NOFOLLOW) is a symbolic link too: STORE_INSECURE', async () => {
+    const { dir, path: target } = await storeFile(0o600)
+    const link = join(dir, 'link.json')
+    await symlink(target, link)
+    const emlink = Object.assign(new Error('EMLINK: too many links, open'), { code: 'EMLINK' })
+    vi.mocked(open).mockRejectedValueOnce(emlink)
+    const message = await insecureError(Promise.resolve().then(() => fileStore(link).load()))
+    expect(message).toContain(`${link} is a symbolic link`)
   })
 })
 
