@@ -200,24 +200,25 @@ describe('login edge cases', () => {
     expect(await errorCode(client.waitForLogin(pin))).toBe('LOGIN_EXPIRED')
   })
 
-  test('a PIN whose expiry the clock has reached: LOGIN_EXPIRED without asking plex.tv', async () => {
+  /** A PIN started on fake time, the clock then at its expiry; `polls`: plex.tv's PIN requests so far. */
+  async function pinAtItsExpiry() {
     useFakeDate()
     const plex = await startFake()
     const client = clientFor(plex)
     const pin = await client.startLogin()
     const polls = plex.requests(PLEX_PATHS.pin)
     vi.setSystemTime(pin.expiresAt)
+    return { plex, client, pin, polls }
+  }
+
+  test('a PIN whose expiry the clock has reached: LOGIN_EXPIRED without asking plex.tv', async () => {
+    const { plex, client, pin, polls } = await pinAtItsExpiry()
     expect(await errorCode(client.waitForLogin(pin))).toBe('LOGIN_EXPIRED')
     expect(plex.requests(PLEX_PATHS.pin)).toBe(polls)
   })
 
   test('an aborted signal: ABORTED with its reason, before the expiry is looked at and without asking plex.tv', async () => {
-    useFakeDate()
-    const plex = await startFake()
-    const client = clientFor(plex)
-    const pin = await client.startLogin()
-    const polls = plex.requests(PLEX_PATHS.pin)
-    vi.setSystemTime(pin.expiresAt)
+    const { plex, client, pin, polls } = await pinAtItsExpiry()
     const reason = new Error('user gave up')
     const waiting = client.waitForLogin(pin, { signal: AbortSignal.abort(reason) })
     expect(await errorCode(waiting)).toBe('ABORTED')

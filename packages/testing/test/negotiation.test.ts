@@ -38,6 +38,20 @@ async function xml(path: string, init: RequestInit = {}) {
   }
 }
 
+/** A PIN created at the fake plex.tv: 4 characters, or strong. */
+async function createPin(strong: boolean) {
+  const created = await fetch(`${plex.url}${PLEX_PATHS.pins}?strong=${strong}`, {
+    method: 'POST',
+    headers: plexHeaders(),
+  })
+  return (await created.json()) as { id: number }
+}
+
+/** The status a poll of PIN `id` gets. */
+async function pinStatus(id: number) {
+  return (await fetch(`${plex.url}${PLEX_PATHS.pins}/${id}`, { headers: plexHeaders() })).status
+}
+
 describe('XML unless Accept names application/json', () => {
   test('GET /api/v2/user: <user> with authToken, subscription and profile children (python-plexapi)', async () => {
     const token = plex.createLegacyToken()
@@ -278,44 +292,26 @@ describe('X-Plex-* values, booleans, content types, device keys, PIN lifetimes',
 
   test('PIN lifetimes: a 4-character PIN is gone before a strong one', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    const create = async (strong: boolean) =>
-      (await (
-        await fetch(`${plex.url}${PLEX_PATHS.pins}?strong=${strong}`, {
-          method: 'POST',
-          headers: plexHeaders(),
-        })
-      ).json()) as { id: number }
-    const [short, strong] = [await create(false), await create(true)]
+    const [short, strong] = [await createPin(false), await createPin(true)]
     vi.setSystemTime(Date.now() + (PIN_LIFETIME + 1) * 1000)
-    const poll = async (id: number) =>
-      (await fetch(`${plex.url}${PLEX_PATHS.pins}/${id}`, { headers: plexHeaders() })).status
-    expect([await poll(short.id), await poll(strong.id)]).toEqual([404, 200])
+    expect([await pinStatus(short.id), await pinStatus(strong.id)]).toEqual([404, 200])
     vi.setSystemTime(Date.now() + (STRONG_PIN_LIFETIME - PIN_LIFETIME) * 1000)
-    expect(await poll(strong.id)).toBe(404)
+    expect(await pinStatus(strong.id)).toBe(404)
   })
 
   test('PIN lifetimes in plex.tv numbers: 900 s and 1800 s; a PIN is gone at its expiresAt, not a millisecond later', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 0, 2, 3, 4, 5) })
-    const create = async (strong: boolean) =>
-      (await (
-        await fetch(`${plex.url}${PLEX_PATHS.pins}?strong=${strong}`, {
-          method: 'POST',
-          headers: plexHeaders(),
-        })
-      ).json()) as { id: number }
-    const [short, strong] = [await create(false), await create(true)]
+    const [short, strong] = [await createPin(false), await createPin(true)]
     expect(short).toMatchObject({
       expiresIn: 900,
       createdAt: '2026-01-02T03:04:05Z',
       expiresAt: '2026-01-02T03:19:05Z',
     })
     expect(strong).toMatchObject({ expiresIn: 1800, expiresAt: '2026-01-02T03:34:05Z' })
-    const poll = async (id: number) =>
-      (await fetch(`${plex.url}${PLEX_PATHS.pins}/${id}`, { headers: plexHeaders() })).status
     vi.setSystemTime(Date.UTC(2026, 0, 2, 3, 19, 4, 999))
-    expect(await poll(short.id)).toBe(200)
+    expect(await pinStatus(short.id)).toBe(200)
     vi.setSystemTime(Date.UTC(2026, 0, 2, 3, 19, 5))
-    expect(await poll(short.id)).toBe(404)
+    expect(await pinStatus(short.id)).toBe(404)
   })
 
   test('X-Plex-* query names in any case; an empty X-Plex-Client-Identifier counts as missing', async () => {
