@@ -67,7 +67,9 @@ export function nodeLoginRequest(
 }
 
 /**
- * What an adapter sends: status, headers (`set-cookie` may repeat) and a JSON body, or none.
+ * What an adapter sends: status, headers (`set-cookie` may repeat) and a JSON body, or none. `set-cookie`
+ * joins the cookies an earlier middleware set; every other header replaces an earlier value (the answer's
+ * `content-type` is JSON's whatever the response carried before).
  *
  * @example
  * ```ts
