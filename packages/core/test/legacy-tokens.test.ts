@@ -399,6 +399,45 @@ describe('legacy tokens: what is a legacy token, and the budgets of lookups', ()
     expect(userCalls(plex)).toBe(3)
   })
 
+  // The per-client buckets are an LRU of 10,000 clients: a flood of addresses cannot grow it without bound,
+  // and what it forgets is the least recent client, whose bucket starts full again.
+  test.each([
+    // Still remembered: refused by its own bucket, before the shared budget or plex.tv is asked.
+    [9_999, 'PLEX_UNAVAILABLE', 0],
+    // Forgotten: a full bucket again, so the budget is asked and plex.tv with it.
+    [10_000, 'TOKEN_INVALID', 1],
+  ] as const)(
+    "a client's spent budget, after %i other clients: its next request is %s",
+    async (others, code, lookups) => {
+      useFakeDate()
+      const plex = await startPlex()
+      // The shared budget is asked only once a client's own bucket let the request through.
+      let open = true
+      let asked = 0
+      const budget = {
+        take: () => {
+          asked++
+          return open ? 0 : 60_000
+        },
+      }
+      const verifier = legacyVerifier(plex, { legacyLookupBudget: budget, legacyLookupsPerClient: 1 })
+      for (let i = 0; i < 3; i++)
+        await expectCode(verifier.verify(randomLegacyToken(), { client: 'first' }), 'TOKEN_INVALID')
+      await expectCode(verifier.verify(randomLegacyToken(), { client: 'first' }), 'PLEX_UNAVAILABLE')
+      expect(asked).toBe(3)
+      // The others each get past their own (new) bucket, and the shared budget refuses them: plex.tv is not asked.
+      open = false
+      for (let i = 0; i < others; i++)
+        await expectCode(verifier.verify(randomLegacyToken(), { client: `other-${i}` }), 'PLEX_UNAVAILABLE')
+      expect(asked).toBe(3 + others)
+      expect(userCalls(plex)).toBe(3)
+      open = true
+      await expectCode(verifier.verify(randomLegacyToken(), { client: 'first' }), code)
+      expect(asked).toBe(3 + others + lookups)
+      expect(userCalls(plex)).toBe(3 + lookups)
+    },
+  )
+
   test('a token plex.tv backs off from costs no budget while it waits: the other users keep theirs', async () => {
     useFakeDate()
     const plex = await startPlex()

@@ -1,3 +1,4 @@
+import { createHmac, hkdfSync } from 'node:crypto'
 import { backoffMs, createMemoryCacheStore, type PlexJwks, type SharedKeySet } from '@plexauth/core'
 import type { RedisStoreEvent } from '@plexauth/redis'
 import { generateEd25519Key } from '@plexauth/testing'
@@ -274,6 +275,43 @@ describe('the sealer', () => {
     const sealed = sealer.seal('p:k', 'v', 1_000)
     expect(sealed[43]).toBe('.')
     expect(sealer.open('p:k', `${sealed.slice(0, 43)}~${sealed.slice(44)}`, 0)).toBeUndefined()
+  })
+
+  // A known answer: what an instance wrote must open on every later version during a rolling deploy, so the
+  // construction is pinned here, computed with node:crypto alone. HKDF-SHA256 of the secret, salt
+  // 'plexauth/redis', info 'key names v1' (key names) and 'value mac v1' (values), 32 bytes; a key name is the
+  // prefix, the kind and the base64url HMAC-SHA256 of the name; a value is the base64url HMAC-SHA256 of
+  // "<redis key>\n<json>", a '.', and the JSON {"x": expiry in ms, "v": value}.
+  test('a value sealed by the documented construction opens, and seal and the key name match it exactly', async () => {
+    const derive = (info: string) => Buffer.from(hkdfSync('sha256', SECRET, 'plexauth/redis', info, 32))
+    const nameKey = derive('key names v1')
+    const macKey = derive('value mac v1')
+    expect(nameKey.toString('hex')).toBe('a72c9b611d54f07764a0ee9f0cdb34e59180ef9b36b47ea79ce47626874bdb42')
+    expect(macKey.toString('hex')).toBe('d830ba5e63b30412ff041dd274af75ed9b00b018da5d8e24c5bb5861560974ed')
+    const key = `kat:cache:${createHmac('sha256', nameKey).update('k', 'utf8').digest('base64url')}`
+    const json = '{"x":4102444800000,"v":{"a":1}}'
+    const mac = createHmac('sha256', macKey).update(`${key}\n${json}`, 'utf8').digest('base64url')
+    const stored = `${mac}.${json}`
+    expect(key).toBe('kat:cache:OsRUhlqhjgSSGO-7eKjUA_v5Ickk21ap8sdLL1k-peQ')
+    expect(stored).toBe('p-DZ9YV4OkjFNKMqrOfkZj8iSrZJqxGLw7F_TuwZXz4.{"x":4102444800000,"v":{"a":1}}')
+
+    const katSealer = new Sealer([SECRET], 'kat:')
+    expect(katSealer.hashed('cache', 'k')).toBe(key)
+    expect(katSealer.seal(key, { a: 1 }, 4102444800000)).toBe(stored)
+    expect(katSealer.open(key, stored, 0)).toEqual({ value: { a: 1 }, expiresAt: 4102444800000 })
+    // After a rotation, the older secret (second in the list) still opens it.
+    expect(
+      new Sealer(['a-newer-secret-of-at-least-32-characters', SECRET], 'kat:').open(key, stored, 0),
+    ).toEqual({
+      value: { a: 1 },
+      expiresAt: 4102444800000,
+    })
+    // Written to Redis by an older instance, read by this one's cache.
+    const { gate, sealer, emit, events } = await recorded(undefined, 'kat:')
+    await redis.command('SET', key, stored, 'PX', '60000')
+    const cache = new SharedCache(gate, sealer, createMemoryCacheStore({ maxEntries: 10 }), emit)
+    expect(await cache.get('k')).toEqual({ a: 1 })
+    expect(rejected(events, 'cache')).toBe(0)
   })
 })
 

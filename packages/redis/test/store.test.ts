@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { type AddressInfo, createServer, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createPlexVerifier, isPlexAuthError, type PlexJwks, type SharedKeySet } from '@plexauth/core'
 import {
@@ -607,6 +608,43 @@ describe('Redis down, slow, and back', () => {
     expect(await code(verifier.verify(plex.issueToken()))).toBe('ok')
     expect(plex.requests(PLEX_PATHS.user)).toBe(1)
     await nowhere.close()
+  })
+
+  // node-redis's connectTimeout (its TCP connection and, for rediss://, the TLS handshake) is the store's
+  // timeout but at least 1 s: a command may be given up after 0.25 s, a handshake with a distant Redis needs longer.
+  // A server that accepts the connection and never answers the TLS handshake: until the connect timeout, no
+  // connection is given up (none is closed, none made again) and no outage is reported.
+  test.each([
+    [0.05, 0.3],
+    [2, 1.4],
+  ])('with timeout %s, a TLS handshake still unanswered after %s s is waited for', async (timeout, wait) => {
+    const sockets = new Set<Socket>()
+    let accepted = 0
+    let closed = 0
+    const silent = createServer((socket) => {
+      accepted++
+      sockets.add(socket)
+      // Reads (and drops) the ClientHello, so that the client's giving up is seen.
+      socket.resume()
+      socket.on('close', () => closed++)
+    })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    onTestFinished(async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => silent.close(resolve))
+    })
+    const { port } = silent.address() as AddressInfo
+    const events: RedisStoreEvent[] = []
+    const shared = createRedisStore({
+      url: `rediss://127.0.0.1:${port}`,
+      secret: SECRET,
+      timeout,
+      onEvent: (event) => events.push(event),
+    })
+    onTestFinished(() => shared.close())
+    expect(await shared.ready(wait)).toBe(false)
+    // The store's two connections (commands, revocations), both still waiting for the handshake.
+    expect({ accepted, closed, events }).toEqual({ accepted: 2, closed: 0, events: [] })
   })
 
   test('ready(timeoutSeconds) gives up after that many seconds, not before', async () => {
