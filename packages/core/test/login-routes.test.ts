@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { PlexAuthError, type PlexAuthEvent, type PlexLoginOptions } from '@plexauth/core'
+import { PlexAuthError, type PlexAuthEvent, type PlexIdentity, type PlexLoginOptions } from '@plexauth/core'
 import { createLoginHandler, type LoginHandler, type LoginResponse } from '@plexauth/core/adapter'
 import { type FakePlex, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test, vi } from 'vitest'
@@ -307,6 +307,30 @@ describe('finishing a sign-in', () => {
       status: 403,
       body: { code: 'ACCESS_DENIED', reason: 'not_owner' },
     })
+  })
+
+  test('access without ownerId or ownerToken decides access only: a device list naming the server as the user’s own makes nobody the owner', async () => {
+    const plex = await startPlex()
+    const server = plex.addServer()
+    const stranger = plex.addAccount({ username: 'stranger' })
+    const login = handler(plex, { access: { machineIdentifier: server.machineIdentifier } })
+    // A device the stranger registered under the server's identifier: plex.tv lists it as a server they own.
+    plex.fail(PLEX_PATHS.resources, {
+      body: [
+        { name: 'Basement', clientIdentifier: server.machineIdentifier, provides: 'server', owned: true },
+      ],
+    })
+    const { pin, state } = await createPin(login)
+    plex.approvePin(pin.code, { user: { id: stranger.id } })
+    const answer = await poll(login, pin.id, state)
+    expect(answer?.status).toBe(200)
+    expect(answer?.body).toMatchObject({ identity: { user: { id: stranger.id }, access: { owner: false } } })
+    const session = await login.handle({
+      method: 'GET',
+      url: '/auth/plex/session',
+      headers: { ...HOST, cookie: String(cookieOf(answer, 'plexauth_session')) },
+    })
+    expect(session?.body).toMatchObject({ user: { id: stranger.id }, access: { owner: false } })
   })
 
   test('/callback: plex.tv down while finishing sends the browser back with the code; onLogin throwing is a bare 500', async () => {
@@ -772,6 +796,36 @@ describe('finishing a sign-in: what is final', () => {
     expect(opened?.payload).toMatchObject({ oo: true, a: { m: server.machineIdentifier, o: true } })
   })
 
+  test("the session seals the owner's account id its access was decided by: configured, or read with ownerToken; none without either", async () => {
+    const plex = await startPlex()
+    const friend = plex.addAccount({ username: 'friend' })
+    const server = plex.addServer({ sharedWith: [friend.id] })
+    const m = server.machineIdentifier
+    const sealedAccess = async (access: { ownerId?: number; ownerToken?: string }, userId: number) => {
+      const login = handler(plex, { access: { machineIdentifier: m, ...access } })
+      const { pin, state } = await createPin(login)
+      plex.approvePin(pin.code, { user: { id: userId } })
+      const answer = await poll(login, pin.id, state)
+      expect(answer?.status).toBe(200)
+      const value = String(cookieOf(answer, 'plexauth_session')).slice('plexauth_session='.length)
+      return (await unseal(deriveKeys([SECRET], 'session'), value, 8192))?.payload.a
+    }
+    expect(await sealedAccess({ ownerId: plex.account.id }, friend.id)).toEqual({
+      m,
+      o: false,
+      src: 'resources',
+      oid: plex.account.id,
+    })
+    const ownerToken = plex.createLegacyToken({ accountId: plex.account.id })
+    expect(await sealedAccess({ ownerToken }, plex.account.id)).toEqual({
+      m,
+      o: true,
+      src: 'resources',
+      oid: plex.account.id,
+    })
+    expect(await sealedAccess({}, plex.account.id)).toEqual({ m, o: false, src: 'resources' })
+  })
+
   test('legacy: the token plex.tv gives is confirmed by plex.tv at each sign-in (no answer kept beyond a second)', async () => {
     useFakeDate()
     const plex = await startPlex()
@@ -1048,6 +1102,39 @@ describe('defaults, nonces, events and expiry of a sign-in', () => {
       headers: { ...HOST, cookie: String(cookieOf(signedIn, 'plexauth_session')) },
     })
     expect((session?.body as { app?: unknown } | undefined)?.app).toEqual(app)
+  })
+
+  test('onLogin sees the access just decided, as req.plex will (the README’s role example); without access none', async () => {
+    const plex = await startPlex()
+    const friend = plex.addAccount({ username: 'friend' })
+    const server = plex.addServer({ sharedWith: [friend.id] })
+    const seen: PlexIdentity[] = []
+    const signIn = async (options: Partial<PlexLoginOptions>, userId: number) => {
+      const login = handler(plex, {
+        ...options,
+        onLogin: ({ identity }) => {
+          seen.push(identity)
+          return { role: identity.access?.owner ? 'admin' : 'member' }
+        },
+      })
+      const { pin, state } = await createPin(login)
+      plex.approvePin(pin.code, { user: { id: userId } })
+      const answer = await poll(login, pin.id, state)
+      return (answer?.body as { identity?: { app?: unknown } } | undefined)?.identity?.app
+    }
+    const access = { machineIdentifier: server.machineIdentifier, ownerId: plex.account.id }
+    expect(await signIn({ access }, plex.account.id)).toEqual({ role: 'admin' })
+    expect(await signIn({ access }, friend.id)).toEqual({ role: 'member' })
+    expect(await signIn({}, plex.account.id)).toEqual({ role: 'member' })
+    expect(seen.map((identity) => identity.access)).toEqual([
+      { machineIdentifier: server.machineIdentifier, owner: true, source: 'resources', stale: false },
+      { machineIdentifier: server.machineIdentifier, owner: false, source: 'resources', stale: false },
+      undefined,
+    ])
+    expect(Object.isFrozen(seen[0])).toBe(true)
+    // The token is still there, and still out of what the identity serializes to.
+    expect(seen[0]!.token).toMatch(/^ey/)
+    expect(JSON.stringify(seen[0])).not.toContain(seen[0]!.token)
   })
 
   test('a PIN is expired from its very expiry second: 410 without asking plex.tv', async () => {

@@ -8,6 +8,7 @@ import {
 import { createServerAccessGuard } from '@plexauth/core/adapter'
 import { type FakePlex, type FakeServer, PLEX_PATHS } from '@plexauth/testing'
 import { describe, expect, test } from 'vitest'
+import { ServerAccessChecker } from '../src/plex-tv/server-access.js'
 import {
   advance,
   CLIENT,
@@ -333,6 +334,40 @@ describe("who decides ownership (issue 11): never the user's own device list", (
     const err = await expectCode(check(friend), 'PLEX_UNAVAILABLE')
     expect(err.retryAfter).toBeGreaterThan(1)
     expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+  })
+
+  test("without owner information (plexLogin's plain access), a listed server grants access, never ownership", async () => {
+    const { plex, server, owner, stranger } = await setup()
+    const checker = new ServerAccessChecker({
+      machineIdentifier: server.machineIdentifier,
+      plexTvUrl: plex.url,
+    })
+    expect(checker.ownerAccountId).toBeUndefined()
+    // Even the owner's own list (owned: true) proves nothing without the owner's id.
+    expect(await checker.check(owner)).toMatchObject({ owner: false, source: 'resources' })
+    plex.fail(PLEX_PATHS.resources, { body: forged(server.machineIdentifier, { owned: true }) })
+    expect(await checker.check(stranger)).toMatchObject({ owner: false, source: 'resources' })
+    // With the owner's id, the owner is the owner, and the id is known for the session to seal.
+    const knowing = new ServerAccessChecker({
+      machineIdentifier: server.machineIdentifier,
+      plexTvUrl: plex.url,
+      ownerId: plex.account.id,
+    })
+    plex.recover(PLEX_PATHS.resources)
+    expect(await knowing.check(owner)).toMatchObject({ owner: true })
+    expect(knowing.ownerAccountId).toBe(plex.account.id)
+  })
+
+  test("with ownerToken alone, the owner's id is known once read", async () => {
+    const { plex, server, friend } = await setup()
+    const checker = new ServerAccessChecker({
+      machineIdentifier: server.machineIdentifier,
+      plexTvUrl: plex.url,
+      ownerToken: plex.createLegacyToken({ accountId: plex.account.id }),
+    })
+    expect(checker.ownerAccountId).toBeUndefined()
+    expect(await checker.check(friend)).toMatchObject({ owner: false })
+    expect(checker.ownerAccountId).toBe(plex.account.id)
   })
 
   test("the owner is the account with the owner's id, whatever the owned flag of its own list says", async () => {

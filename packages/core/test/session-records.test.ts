@@ -86,6 +86,10 @@ describe('a cookie sealed with the secret but holding no valid record (an older 
     const friends = { a: { m: 'srv', o: false, src: 'friends' }, oo: true }
     const viaFriends = await sessions.resolve(await seal(sessions.sessionKeys, record(friends)), checks)
     expect(viaFriends.identity?.access).toEqual({ ...ACCESS, source: 'friends' })
+    // The owner's id sealed beside the decision opens too, and stays out of the identity.
+    const withOwnerId = { a: { m: 'srv', o: false, src: 'resources', oid: 1 } }
+    const viaOwnerId = await sessions.resolve(await seal(sessions.sessionKeys, record(withOwnerId)), checks)
+    expect(viaOwnerId.identity?.access).toEqual(ACCESS)
   })
 
   test.each([
@@ -107,6 +111,9 @@ describe('a cookie sealed with the secret but holding no valid record (an older 
     ['an access without a server', { a: { m: 1, o: true, src: 'resources' } }],
     ['an access whose owner flag is no boolean', { a: { m: 'srv', o: 'yes', src: 'resources' } }],
     ['an access of an unknown source', { a: { m: 'srv', o: true, src: 'elsewhere' } }],
+    ["an owner's id that is no number", { a: { m: 'srv', o: true, src: 'resources', oid: '1' } }],
+    ["an owner's id of 0", { a: { m: 'srv', o: true, src: 'resources', oid: 0 } }],
+    ["a fractional owner's id", { a: { m: 'srv', o: true, src: 'resources', oid: 1.5 } }],
     ['an ownerOnly flag other than true', { oo: false }],
     ['a JWT record whose token has no payload', { k: 'jwt', t: 'abc' }],
     ['a JWT record whose token is no Plex JWT', { k: 'jwt', t: `e30.${b64({ user: {} })}.sig` }],

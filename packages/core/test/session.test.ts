@@ -318,6 +318,20 @@ describe('SessionManager', () => {
     expect((await manager().resolve(value, checks)).clear).toBe(true)
   })
 
+  test('a check never makes a user the owner the sign-in did not: a friend stays a friend, whatever a device list claims', async () => {
+    useFakeDate()
+    const { state, checks } = fakeChecks()
+    const sessions = manager()
+    const { value } = await sessions.create(legacyIdentity(), ACCESS, false, undefined)
+    advance(61)
+    // A checker that knows no owner takes the user's own device list, which the user's client can fill.
+    state.access = () => ({ ...ACCESS, owner: true })
+    const checked = await sessions.resolve(value, checks)
+    expect(checked.identity?.access?.owner).toBe(false)
+    const reopened = await manager().resolve(String(checked.renewed?.value), checks)
+    expect(reopened.identity?.access?.owner).toBe(false)
+  })
+
   test('maxAge bounds the session; a record sealed with an older secret is re-sealed at once', async () => {
     useFakeDate()
     const { checks } = fakeChecks()

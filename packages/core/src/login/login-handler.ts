@@ -8,6 +8,7 @@ import { isPlexAuthError, PlexAuthError } from '../lib/errors.js'
 import { Lru } from '../lib/lru.js'
 import { safeEmitter } from '../lib/safe-emit.js'
 import { TokenBucket, takeFromBudget } from '../lib/token-bucket.js'
+import { withAccess } from '../plex-tv/server-access.js'
 import {
   clearCookie,
   cookieName,
@@ -21,7 +22,12 @@ import {
 } from '../session/cookies.js'
 import { seal, unseal } from '../session/seal.js'
 import { createSessionChecks } from '../session/session-checks.js'
-import { type SessionChecks, type SessionManager, sessionManagerFor } from '../session/session-manager.js'
+import {
+  type CheckedAccess,
+  type SessionChecks,
+  type SessionManager,
+  sessionManagerFor,
+} from '../session/session-manager.js'
 import { createPlexVerifier } from '../verifier/create-plex-verifier.js'
 import { type DeviceKey, deriveDeviceKey } from './device-key.js'
 import { type LoginContext, type ResolvedLoginOptions, resolveLoginOptions } from './login-options.js'
@@ -630,7 +636,7 @@ class Login implements LoginHandler {
         return { kind: 'refused', error: new PlexAuthError('ACCESS_DENIED', { reason: 'refused' }) }
       }
       const { access } = this.#config
-      let decision: ServerAccess | undefined
+      let decision: CheckedAccess | undefined
       if (access !== undefined) {
         try {
           decision = await this.#checks.access(identity, access.machineIdentifier)
@@ -649,7 +655,23 @@ class Login implements LoginHandler {
       }
       let app: unknown
       if (this.#config.onLogin !== undefined) {
-        const context: LoginContext = { identity, plexToken: token, request: request.frameworkRequest }
+        const context: LoginContext = {
+          // With the access just decided, as `req.plex` will carry it (without the owner's id kept for checks).
+          identity:
+            decision === undefined
+              ? identity
+              : withAccess(
+                  identity,
+                  Object.freeze({
+                    machineIdentifier: decision.machineIdentifier,
+                    owner: decision.owner,
+                    source: decision.source,
+                    stale: decision.stale,
+                  }),
+                ),
+          plexToken: token,
+          request: request.frameworkRequest,
+        }
         const answer = await this.#config.onLogin(context)
         if (answer === false) {
           return { kind: 'refused', error: new PlexAuthError('ACCESS_DENIED', { reason: 'refused' }) }

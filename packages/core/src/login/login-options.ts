@@ -19,8 +19,8 @@ import type { SessionOptions } from '../session/session-types.js'
 import { PLEX_JWKS_URL } from '../verifier/resolve-options.js'
 
 /**
- * What `onLogin` receives: who signed in, their Plex token (to keep, e.g. to call a media server for them),
- * and the framework's request.
+ * What `onLogin` receives: who signed in (with `access`, the decision on the server, when the login checks
+ * one), their Plex token (to keep, e.g. to call a media server for them), and the framework's request.
  *
  * @example
  * ```ts

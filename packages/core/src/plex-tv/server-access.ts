@@ -390,8 +390,8 @@ export class ServerAccessChecker {
    * clients registered themselves, so an entry the user owns proves nothing (anyone can register a device
    * under the server's identifier); the owner is the account whose id is the owner's (configured, or read
    * with the owner's token), and a shared entry counts only when the owner shared it (`ownerId`). Without
-   * owner information (only reachable through `ServerAccessChecker` itself: the guards refuse to be built
-   * without it) the entries are taken as they are.
+   * owner information (plexLogin's plain `access: { machineIdentifier }`; the guards refuse to be built
+   * without it) an entry naming the server grants access, never ownership.
    */
   async #fromResources(
     identity: PlexIdentity,
@@ -399,10 +399,15 @@ export class ServerAccessChecker {
     clientIdentifier: string,
   ): Promise<{ owner: boolean } | undefined> {
     if (!resources.found) return undefined
-    if (!this.knowsOwner) return { owner: resources.owned }
+    if (!this.knowsOwner) return { owner: false }
     const ownerId = await this.#ownerAccountId(clientIdentifier)
     if (identity.user.id === ownerId) return { owner: true }
     return resources.sharedBy.includes(ownerId) ? { owner: false } : undefined
+  }
+
+  /** The owner's account id when known: configured, or read with the owner's token by an earlier check. */
+  get ownerAccountId(): number | undefined {
+    return this.#config.ownerId ?? this.#ownerId
   }
 
   /** True when the owner's account id is configured or can be read with the owner's token. */

@@ -1,10 +1,9 @@
-import type { ServerAccess } from '../jwt/identity-types.js'
 import { PlexAuthError } from '../lib/errors.js'
 import type { PlexAuthEvent } from '../lib/event-types.js'
 import { ServerAccessChecker } from '../plex-tv/server-access.js'
 import { createPlexVerifier } from '../verifier/create-plex-verifier.js'
 import type { PlexVerifier } from '../verifier/verifier-types.js'
-import type { SessionChecks } from './session-manager.js'
+import type { CheckedAccess, SessionChecks } from './session-manager.js'
 
 /** What the checks of a session need: the verifier of JWTs, and how to reach plex.tv. Durations in ms. */
 export interface SessionChecksConfig {
@@ -18,7 +17,8 @@ export interface SessionChecksConfig {
   onEvent: ((event: PlexAuthEvent) => void) | undefined
   /**
    * Who owns the server it names: its account id and/or token (the friends list as a second source). Without
-   * either, ownership is read from the user's own device list.
+   * either, the owner's id sealed in a session decides; without that, the user's own device list grants
+   * access only, never ownership.
    */
   owner?: { machineIdentifier: string; token: string | undefined; id: number | undefined } | undefined
   revalidateAfterMs: number
@@ -59,9 +59,17 @@ export function createSessionChecks(config: SessionChecksConfig): SessionChecks 
       )
       return legacy.verify(token)
     },
-    access(identity, machineIdentifier): Promise<ServerAccess> {
-      const checker = kept(checkers, machineIdentifier, () => {
-        const owner = config.owner?.machineIdentifier === machineIdentifier ? config.owner : undefined
+    async access(identity, machineIdentifier, sealedOwnerId): Promise<CheckedAccess> {
+      // The owner these checks were configured with wins; else the one the sign-in decided by, sealed in the
+      // session (a plexAuth in another process than its plexLogin knows no owner of its own).
+      const configured = config.owner?.machineIdentifier === machineIdentifier ? config.owner : undefined
+      const owner =
+        configured ?? (sealedOwnerId === undefined ? undefined : { token: undefined, id: sealedOwnerId })
+      const key =
+        configured === undefined && sealedOwnerId !== undefined
+          ? `${machineIdentifier}\n${sealedOwnerId}`
+          : machineIdentifier
+      const checker = kept(checkers, key, () => {
         return new ServerAccessChecker({
           ...common,
           machineIdentifier,
@@ -71,7 +79,9 @@ export function createSessionChecks(config: SessionChecksConfig): SessionChecks 
           accessTtl,
         })
       })
-      return checker.check(identity)
+      const access = await checker.check(identity)
+      const ownerId = checker.ownerAccountId
+      return ownerId === undefined ? access : { ...access, ownerId }
     },
   }
 }

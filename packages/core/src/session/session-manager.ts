@@ -26,8 +26,11 @@ export interface SessionRecord {
   u?: PlexUser
   s?: readonly string[]
   c?: string
-  /** The access decision: server, owner, source. Absent when the app checks no server. */
-  a?: { m: string; o: boolean; src: ServerAccess['source'] }
+  /**
+   * The access decision: server, owner, source, and the owner's account id it was made with when known
+   * (`oid`), so that a later check, wherever it runs, decides by the same owner. Absent when the app checks no server.
+   */
+  a?: { m: string; o: boolean; src: ServerAccess['source']; oid?: number }
   /** Only the owner may keep the session (`access.ownerOnly`). */
   oo?: true
   /** What `onLogin` returned. */
@@ -44,8 +47,17 @@ export interface SessionChecks {
    * plex.tv. `sealedFor` is the client identifier a legacy token was checked for when the session was sealed.
    */
   verify(kind: SessionRecord['k'], token: string, sealedFor?: string): Promise<PlexIdentity>
-  /** The user's access to the server `machineIdentifier`; throws `ACCESS_DENIED` without. */
-  access(identity: PlexIdentity, machineIdentifier: string): Promise<ServerAccess>
+  /**
+   * The user's access to the server `machineIdentifier`, decided by its owner's account (`ownerId`: the one
+   * sealed in the session, used when these checks were configured with no owner of their own); throws
+   * `ACCESS_DENIED` without.
+   */
+  access(identity: PlexIdentity, machineIdentifier: string, ownerId?: number): Promise<CheckedAccess>
+}
+
+/** An access decision, with the owner's account id it was made with when known (sealed in the session). */
+export interface CheckedAccess extends ServerAccess {
+  readonly ownerId?: number
 }
 
 /** What reading a session cookie gave: the identity, a new cookie value to send, or an order to clear it. */
@@ -100,13 +112,24 @@ function readRecord(payload: Record<string, unknown>): SessionRecord | undefined
       access === null ||
       typeof access.m !== 'string' ||
       typeof access.o !== 'boolean' ||
-      (access.src !== 'resources' && access.src !== 'friends')
+      (access.src !== 'resources' && access.src !== 'friends') ||
+      (access.oid !== undefined && !(Number.isSafeInteger(access.oid) && (access.oid as number) > 0))
     ) {
       return undefined
     }
   }
   if (oo !== undefined && oo !== true) return undefined
   return payload as unknown as SessionRecord
+}
+
+/** The sealed form of an access decision; `sealedOwnerId` is kept when this check learnt no owner id. */
+function accessRecord(
+  access: CheckedAccess,
+  owner: boolean,
+  sealedOwnerId: number | undefined,
+): SessionRecord['a'] {
+  const oid = access.ownerId ?? sealedOwnerId
+  return { m: access.machineIdentifier, o: owner, src: access.source, ...(oid === undefined ? {} : { oid }) }
 }
 
 function userIdOfJwt(token: string): number {
@@ -196,7 +219,7 @@ export class SessionManager {
   /** A new session for a signed-in identity; `access` as decided at sign-in. */
   async create(
     identity: PlexIdentity,
-    access: ServerAccess | undefined,
+    access: CheckedAccess | undefined,
     ownerOnly: boolean,
     app: unknown,
   ): Promise<{ value: string; maxAge: number; identity: PlexIdentity }> {
@@ -216,9 +239,7 @@ export class SessionManager {
             ...(identity.clientIdentifier === undefined ? {} : { c: identity.clientIdentifier }),
           }
         : {}),
-      ...(access === undefined
-        ? {}
-        : { a: { m: access.machineIdentifier, o: access.owner, src: access.source } }),
+      ...(access === undefined ? {} : { a: accessRecord(access, access.owner, undefined) }),
       ...(ownerOnly ? { oo: true as const } : {}),
       ...(app === undefined ? {} : { x: app }),
       iat: now,
@@ -325,20 +346,22 @@ export class SessionManager {
     let next: SessionRecord
     try {
       const current = await checks.verify(record.k, record.t, record.c)
-      let access: ServerAccess | undefined
+      let access: CheckedAccess | undefined
       if (record.a !== undefined) {
-        access = await checks.access(current, record.a.m)
+        access = await checks.access(current, record.a.m, record.a.oid)
         // A last known answer served during an outage confirms nothing: the session is not sealed again on it.
         if (access.stale) throw new PlexAuthError('PLEX_UNAVAILABLE', { retryAfter: 1 })
         if (record.oo === true && !access.owner)
           throw new PlexAuthError('ACCESS_DENIED', { reason: 'not_owner' })
       }
+      // A check may end ownership, never grant it: who owns the server was decided at sign-in, and a
+      // checker that knows no owner reads it from the user's own device list, which the user can fill.
       next = {
         ...record,
         ...(record.k === 'legacy' ? { u: current.user, s: current.scopes } : {}),
         ...(access === undefined
           ? {}
-          : { a: { m: access.machineIdentifier, o: access.owner, src: access.source } }),
+          : { a: accessRecord(access, access.owner && record.a!.o, record.a!.oid) }),
         chk: Math.floor(now / 1000),
       }
     } catch (err) {
