@@ -217,9 +217,14 @@ async function withLock<T>(path: string, critical: () => Promise<T>): Promise<T>
     } catch (err) {
       if ((err as NodeJS.ErrnoException | undefined)?.code !== 'EEXIST') throw err
       const info = await lstat(lockPath).catch(() => undefined)
+      // Taken over only once it is gone: a stale lock that cannot be removed (another user's, in a sticky
+      // folder) is waited for like a live one, not retried without end.
       if (info !== undefined && Date.now() - info.mtimeMs > STALE_LOCK_MS) {
-        await unlink(lockPath).catch(() => {})
-        continue
+        const removed = await unlink(lockPath).then(
+          () => true,
+          (err: unknown) => isMissing(err),
+        )
+        if (removed) continue
       }
       if (Date.now() >= giveUpAt) {
         throw new PlexClientError('STORE_FAILED', {

@@ -9,6 +9,7 @@ import {
   rename,
   stat,
   symlink,
+  unlink,
   utimes,
   writeFile,
 } from 'node:fs/promises'
@@ -23,7 +24,7 @@ import { advance, errorCode, startFake, tempDir, useFakeDate } from './helpers.j
 // The store's own calls, passed through: a test can count them or make one fail.
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>()
-  return { ...fs, open: vi.fn(fs.open), rename: vi.fn(fs.rename) }
+  return { ...fs, open: vi.fn(fs.open), rename: vi.fn(fs.rename), unlink: vi.fn(fs.unlink) }
 })
 
 async function sampleState(): Promise<PlexClientState> {
@@ -235,6 +236,52 @@ describe("fileStore's lock", () => {
       cause: { message: `${lockPath} is held by another process` },
     })
     expect(gaveUp).toBe(true)
+  })
+
+  test("a stale lock that cannot be removed (another user's, in a sticky folder such as /tmp): the change gives up after 10 s instead of retrying without end", async () => {
+    const path = join(await tempDir(), 'plex.json')
+    const lockPath = `${path}.lock`
+    await writeFile(lockPath, '', { mode: 0o600 })
+    const anHourAgo = new Date(Date.now() - 3_600_000)
+    await utimes(lockPath, anHourAgo, anHourAgo)
+    // What unlink(2) answers in a sticky folder for another user's file; lifted when the test ends.
+    let refuse = true
+    onTestFinished(() => {
+      refuse = false
+    })
+    const realUnlink = (await vi.importActual<typeof import('node:fs/promises')>('node:fs/promises')).unlink
+    vi.mocked(unlink).mockImplementation(async (file) => {
+      if (refuse && file === lockPath) throw Object.assign(new Error('EPERM'), { code: 'EPERM' })
+      return realUnlink(file)
+    })
+    useFakeDate()
+    const tries = () => vi.mocked(open).mock.calls.filter(([file]) => file === lockPath).length
+    let ran = false
+    let settled = false
+    const outcome = Promise.resolve()
+      .then(() =>
+        fileStore(path).lock?.(async () => {
+          ran = true
+        }),
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      .finally(() => {
+        settled = true
+      })
+    // The clock stands still but for this jump: only the deadline can end the wait.
+    while (tries() < 2) await sleep(5)
+    advance(10)
+    for (let polls = 0; !settled && polls < 200; polls++) await sleep(10)
+    expect(settled).toBe(true)
+    expect(ran).toBe(false)
+    expect(await outcome).toMatchObject({
+      name: 'PlexClientError',
+      code: 'STORE_FAILED',
+      cause: { message: `${lockPath} is held by another process` },
+    })
   })
 })
 
