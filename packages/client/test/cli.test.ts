@@ -3,10 +3,30 @@ import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createFakePlex, type FakePlex, PLEX_PATHS, PLEX_TOKEN_LIFETIME } from '@plexauth/testing'
+import type { PlexJwtIdentity } from '@plexauth/core'
+import {
+  createFakePlex,
+  type FakePlex,
+  PLEX_PATHS,
+  PLEX_TOKEN_LIFETIME,
+  STRONG_PIN_LIFETIME,
+} from '@plexauth/testing'
 import { afterAll, beforeAll, describe, expect, onTestFinished, test, vi } from 'vitest'
+import { createPlexClient, type PlexClient } from '../src/create-plex-client.js'
+import { PlexClientError, type PlexClientErrorCode } from '../src/errors.js'
 import { type CliOptions, runCli } from '../src/run-cli.js'
 import { advance, useFakeDate, verifyAsServer } from './helpers.js'
+
+// createPlexClient passed through: a test can stand in a client of its own for one run.
+vi.mock('../src/create-plex-client.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/create-plex-client.js')>()
+  return { ...real, createPlexClient: vi.fn(real.createPlexClient) }
+})
+
+/** The next run's client is a stand-in whose `getIdentity` (all that `whoami` asks) answers as given. */
+function nextClient(getIdentity: () => Promise<PlexJwtIdentity>): void {
+  vi.mocked(createPlexClient).mockImplementationOnce(() => ({ getIdentity }) as unknown as PlexClient)
+}
 
 interface Run {
   /** Resolves with the first match of `pattern` in what was written to stdout so far or later. */
@@ -75,12 +95,15 @@ describe('plexauth command line, as a user runs it', () => {
     const [printed] = await run.stdoutMatch(/[\s\S]*/)
     expect(printed).toContain('https://app.plex.tv/auth#?clientID=')
     expect(printed).toContain(`code=${code}`)
+    expect(printed).toMatch(/^Open this link to sign in with Plex:\n\n {2}https:\/\/\S+\n\nCode: \S+\n\n$/)
     await expect.poll(() => plex.requests(PLEX_PATHS.pin), { interval: 10 }).toBeGreaterThanOrEqual(1)
     plex.approvePin(code!)
     const { code: exitCode, stdout, stderr } = await run.exit
     expect(exitCode, stderr).toBe(0)
     expect(stdout).toContain(`Signed in as ${plex.account.username} <${plex.account.email}>`)
     expect(stderr).toContain('Waiting for approval')
+    // Without --product, plex.tv sees the command line's own name.
+    expect(plex.log.map((entry) => entry.headers['x-plex-product'])).toContain('plexauth CLI')
     const state = await stored()
     expect(state.token).toEqual(expect.any(String))
     expect((await stat(store)).mode & 0o777).toBe(0o600)
@@ -158,7 +181,10 @@ describe('plexauth command line, as a user runs it', () => {
 
   test('logout forgets the login (exit 0); token afterwards exits 3 with a hint, whoami --json with a JSON error', async () => {
     const logout = await plexauth(withFake('logout')).exit
-    expect(logout.code, logout.stderr).toBe(0)
+    expect([logout.code, logout.stdout]).toEqual([
+      0,
+      `Logged out: token and device key removed from ${store}.\n`,
+    ])
     expect(await stored()).toEqual({ version: 1, clientIdentifier: expect.any(String) })
     const [token, whoami] = await Promise.all([
       plexauth(withFake('token')).exit,
@@ -198,6 +224,9 @@ describe('plexauth command line, as a user runs it', () => {
       [['token', '-x'], 'plexauth: unknown option -x\n'],
       [['token', '--store'], 'plexauth: --store needs a value\n'],
       [['token', '--store', '--json'], 'plexauth: --store needs a value\n'],
+      [['token', '--store', '-v'], 'plexauth: --store needs a value\n'],
+      [['token', '--constructor'], 'plexauth: unknown option --constructor\n'],
+      [['token', '--no-json'], 'plexauth: unknown option --no-json\n'],
       [['token', '--json=yes'], 'plexauth: --json takes no value\n'],
       [['token', '--\x1b[31mred'], 'plexauth: unknown option --?[31mred\n'],
     ]
@@ -209,8 +238,15 @@ describe('plexauth command line, as a user runs it', () => {
       expect(stderr).not.toMatch(/Unknown option|To specify a positional|argument missing|ambiguous/)
     }
     // Values that merely look like options are fine when attached with `=`.
-    const attached = await plexauth(['token', `--store=${join(dir, 'never-written.json')}`]).exit
-    expect(attached.code).toBe(3)
+    const attached = await plexauth([
+      'token',
+      `--store=${join(dir, 'never-written.json')}`,
+      '--product=-dashed',
+    ]).exit
+    expect(attached.code, attached.stderr).toBe(3)
+    // `--` ends the options.
+    const ended = await plexauth(['token', '--store', join(dir, 'never-written.json'), '--']).exit
+    expect(ended.code, ended.stderr).toBe(3)
   })
 
   test('a corrupted store: exit 6, the file left as it was', async () => {
@@ -270,6 +306,8 @@ describe('plexauth command line, the rest of its surface', () => {
     }
     const help = await plexauth(['-h']).exit
     expect([help.code, help.stdout.startsWith('Usage: plexauth <command> [options]')]).toEqual([0, true])
+    // Asked for both, the help wins.
+    expect(await plexauth(['-v', '-h']).exit).toEqual({ code: 0, stdout: help.stdout, stderr: '' })
     const none = await plexauth([]).exit
     expect([none.code, none.stderr.startsWith('plexauth: a command is required\n')]).toEqual([2, true])
   })
@@ -392,7 +430,42 @@ describe('plexauth command line: its signal listeners, --refresh and $PLEXAUTH_B
     const second = refreshed.stdout.trim()
     expect(second).not.toBe(first)
     expect(plex.requests(PLEX_PATHS.nonce)).toBe(nonces + 1)
-    expect(JSON.parse(await readFile(own, 'utf8')).token).toBe(second)
+    // Refreshed with the hosts stored with the login, which stay stored.
+    expect(JSON.parse(await readFile(own, 'utf8'))).toMatchObject({
+      token: second,
+      baseUrl: plex.url,
+      clientsBaseUrl: plex.url,
+    })
+  })
+
+  test('--base-url wins over $PLEXAUTH_BASE_URL', async () => {
+    const own = join(dir, 'base-url-wins', 'plex.json')
+    const env = { PLEXAUTH_BASE_URL: 'http://plain.example.com' }
+    const given = await plexauth(['whoami', '--base-url', plex.url, '--store', own], { env }).exit
+    expect([given.code, given.stderr]).toEqual([
+      3,
+      `plexauth: No Plex login is stored in ${own}. Run \`plexauth login\` first.\n`,
+    ])
+    const fromEnv = await plexauth(['whoami', '--store', own], { env }).exit
+    expect(fromEnv.code).toBe(2)
+    expect(fromEnv.stderr).toContain('baseUrl must use https')
+  })
+
+  test('interrupted while plex.tv has not answered the PIN request yet: exit 130', async () => {
+    plex.fail(PLEX_PATHS.pins, 'hang', { times: 1 })
+    onTestFinished(() => plex.recover())
+    const pins = plex.requests(PLEX_PATHS.pins)
+    const controller = new AbortController()
+    const run = plexauth(['login', '--base-url', plex.url, '--store', join(dir, 'hang', 'plex.json')], {
+      signal: controller.signal,
+    })
+    await expect.poll(() => plex.requests(PLEX_PATHS.pins), { interval: 10 }).toBe(pins + 1)
+    controller.abort()
+    expect(await run.exit).toEqual({
+      code: 130,
+      stdout: '',
+      stderr: 'plexauth: The operation was aborted\n',
+    })
   })
 
   test('an empty $PLEXAUTH_BASE_URL counts as unset: the host stored with the login is used', async () => {
@@ -472,12 +545,24 @@ describe('plexauth command line: where it keeps the login, what it prints, when 
     const long = await plexauth([`fetch-${'x'.repeat(80)}`]).exit
     expect(long.code).toBe(2)
     expect(long.stderr.split('\n')[0]).toBe(`plexauth: unknown command: fetch-${'x'.repeat(58)}...`)
+    // Cut only past 64 characters.
+    const [at64, at65] = await Promise.all([plexauth(['y'.repeat(64)]).exit, plexauth(['y'.repeat(65)]).exit])
+    expect(at64.stderr.split('\n')[0]).toBe(`plexauth: unknown command: ${'y'.repeat(64)}`)
+    expect(at65.stderr.split('\n')[0]).toBe(`plexauth: unknown command: ${'y'.repeat(64)}...`)
+    // A known command with more words is not one: all of them are echoed, then the usage.
+    const extra = await plexauth(['token', 'now', '--store', join(dir, 'never-written.json')]).exit
+    expect([extra.code, extra.stdout]).toEqual([2, ''])
+    expect(extra.stderr.startsWith('plexauth: unknown command: token now\n\nUsage: plexauth <command>')).toBe(
+      true,
+    )
   })
 
   test('a failing output stream is an unexpected error (exit 1), named but never echoed', async () => {
     const own = join(dir, 'failing-stdout', 'plex.json')
     for (const [thrown, name] of [
       [new RangeError('EPIPE secret detail'), 'RangeError'],
+      // A TypeError is a usage mistake only when it is plexauth's own.
+      [new TypeError('EPIPE secret detail'), 'TypeError'],
       ['a thrown string', 'unknown'],
     ] as const) {
       let stderr = ''
@@ -554,6 +639,148 @@ describe('plexauth command line: where it keeps the login, what it prints, when 
     advance(5 * 3600 + 120 - 1800)
     await whoami('30m')
     expect(plex.requests(PLEX_PATHS.nonce)).toBeGreaterThanOrEqual(2)
+  })
+
+  test('every failure of the client: its exit code, its fixed message, the store for a store unread, the hint; --json on stdout', async () => {
+    const own = join(dir, 'failures', 'plex.json')
+    const again = '\nRun `plexauth login` again.\n'
+    const cases: [PlexClientErrorCode, number, string][] = [
+      ['UNAUTHORIZED', 4, again],
+      ['TOKEN_EXPIRED', 4, '\n'],
+      [
+        'SIGNATURE_REJECTED',
+        4,
+        '\nThe device may have been removed on plex.tv: run `plexauth login` again.\n',
+      ],
+      ['THUMBPRINT_TAKEN', 4, '\n'],
+      ['THUMBPRINT_MISMATCH', 4, again],
+      ['TOKEN_INVALID', 4, '\n'],
+      ['NETWORK_ERROR', 5, '\n'],
+      ['TIMEOUT', 5, '\n'],
+      ['RATE_LIMITED', 5, '\n'],
+      ['HTTP_ERROR', 5, '\n'],
+      ['RESPONSE_INVALID', 5, '\n'],
+      ['RESPONSE_TOO_LARGE', 5, '\n'],
+      ['KEYS_UNAVAILABLE', 5, '\n'],
+      ['STORE_CORRUPT', 6, ` (${own})\nMove or delete the store file, then run \`plexauth login\` again.\n`],
+      ['STORE_FAILED', 6, ` (${own})\n`],
+      // Its message names the path itself.
+      ['STORE_INSECURE', 6, '\n'],
+      ['LOGIN_EXPIRED', 7, '\nRun `plexauth login` again and approve before the code expires.\n'],
+      ['ABORTED', 130, '\n'],
+    ]
+    for (const [code, exit, tail] of cases) {
+      const err = new PlexClientError(code, code === 'STORE_INSECURE' ? { detail: `chmod 600 ${own}` } : {})
+      nextClient(() => Promise.reject(err))
+      const text = await plexauth(['whoami', '--store', own]).exit
+      expect(text, code).toEqual({ code: exit, stdout: '', stderr: `plexauth: ${err.message}${tail}` })
+      nextClient(() => Promise.reject(err))
+      const json = await plexauth(['whoami', '--json', '--store', own]).exit
+      expect(json, code).toEqual({
+        code: exit,
+        stdout: `${JSON.stringify({ error: { code, message: err.message } })}\n`,
+        stderr: '',
+      })
+    }
+    // A TypeError of plexauth's own is a usage mistake (exit 2); any other, an unexpected error named only.
+    nextClient(() => Promise.reject(new TypeError('plexauth: a usage mistake')))
+    expect(await plexauth(['whoami', '--store', own]).exit).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'plexauth: a usage mistake\n',
+    })
+    nextClient(() => Promise.reject(new TypeError('secret detail')))
+    expect(await plexauth(['whoami', '--store', own]).exit).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'plexauth: unexpected error: TypeError\n',
+    })
+  })
+
+  test('whoami: username and email rows, an empty field left out, the time left rounded and never below 0m', async () => {
+    useFakeDate()
+    const now = Math.ceil(Date.now() / 1000)
+    // 1799.6 seconds before the expiry: rounded, 30 minutes.
+    vi.setSystemTime(now * 1000 + 400)
+    const identity = (user: Partial<PlexJwtIdentity['user']>, expiresAt: number): PlexJwtIdentity => ({
+      kind: 'jwt',
+      token: 'a.b.c',
+      claims: {},
+      user: { id: 7, uuid: 'uuid-7', ...user },
+      scopes: ['username', 'email', 'friendly_name'],
+      clientIdentifier: 'client-7',
+      thumbprint: 'kid-7',
+      issuedAt: expiresAt - PLEX_TOKEN_LIFETIME,
+      expiresAt,
+    })
+    const own = join(dir, 'stand-in', 'plex.json')
+    const iso = (seconds: number) => new Date(seconds * 1000).toISOString()
+    nextClient(async () =>
+      identity({ username: 'ada', email: 'ada@example.com', friendlyName: '' }, now + 1800),
+    )
+    const fresh = await plexauth(['whoami', '--store', own]).exit
+    expect(fresh).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        'username:          ada',
+        'email:             ada@example.com',
+        'account id:        7',
+        'uuid:              uuid-7',
+        'scopes:            username, email, friendly_name',
+        'client identifier: client-7',
+        'device key (kid):  kid-7',
+        `issued:            ${iso(now + 1800 - PLEX_TOKEN_LIFETIME)}`,
+        `expires:           ${iso(now + 1800)} (in 30m)`,
+        '',
+      ].join('\n'),
+    })
+    nextClient(async () => identity({ username: 'ada' }, now - 90))
+    const expired = await plexauth(['whoami', '--store', own]).exit
+    expect(expired.code, expired.stderr).toBe(0)
+    expect(expired.stdout.endsWith(`expires:           ${iso(now - 90)} (in 0m)\n`), expired.stdout).toBe(
+      true,
+    )
+  })
+
+  test('the spinner turns every 100 ms showing m:ss left, never below 0:00; the PIN expiring exits 7, the spinner stopped and cleared', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] })
+    onTestFinished(() => {
+      vi.useRealTimers()
+    })
+    const start = Math.ceil(Date.now() / 1000) * 1000
+    vi.setSystemTime(start)
+    let stderr = ''
+    let shown: () => void = () => {}
+    const codeShown = new Promise<void>((resolve) => {
+      shown = resolve
+    })
+    const exit = runCli(['login', '--base-url', plex.url, '--store', join(dir, 'spinner', 'plex.json')], {
+      env: {},
+      stdout: { write: (text: string) => (text.includes('Code: ') ? shown() : undefined) },
+      stderr: { isTTY: true, write: (text: string) => (stderr += text) },
+    })
+    await codeShown
+    vi.advanceTimersByTime(100)
+    vi.setSystemTime(start + (STRONG_PIN_LIFETIME - 605) * 1000)
+    vi.advanceTimersByTime(100)
+    vi.setSystemTime(start + (STRONG_PIN_LIFETIME + 5) * 1000)
+    vi.advanceTimersByTime(100)
+    const frames = [...stderr.matchAll(/\r(\S) Waiting for approval \(the code expires in ([^)]*)\) /g)]
+    expect(frames.map(([, frame, left]) => [frame, left])).toEqual([
+      ['⠋', '30:00'],
+      ['⠙', '30:00'],
+      ['⠹', '10:05'],
+      ['⠸', '0:00'],
+    ])
+    expect(await exit).toBe(7)
+    expect(stderr.slice(stderr.lastIndexOf('\r'))).toBe(
+      '\r\x1b[Kplexauth: The login PIN expired before it was approved\n' +
+        'Run `plexauth login` again and approve before the code expires.\n',
+    )
+    const final = stderr
+    vi.advanceTimersByTime(1000)
+    expect(stderr).toBe(final)
   })
 
   test('signed in without username, email or friendly name: the account id says who', async () => {
