@@ -1,5 +1,5 @@
 import * as core from '@plexauth/core'
-import { createFakePlex } from '@plexauth/testing'
+import { createFakePlex, DEFAULT_CLIENT_IDENTIFIER } from '@plexauth/testing'
 import express, { type Request, type Response } from 'express'
 import express4 from 'express4'
 import { describe, expect, onTestFinished, test } from 'vitest'
@@ -44,6 +44,56 @@ test("forwarded errors keep status and WWW-Authenticate through Express's defaul
   const res = await fetch(`${await serve(app)}/me`)
   expect(res.status).toBe(401)
   expect(res.headers.get('www-authenticate')).toBe('Bearer realm="plex"')
+})
+
+test.each([
+  ['undefined', undefined],
+  ['null', null],
+  ['an empty string', ''],
+  ["Express's 'route'", 'route'],
+])(
+  'forwardErrors: a predicate throwing %s never lets the request on to the handler',
+  async (_name, thrown) => {
+    const plex = await createFakePlex()
+    onTestFinished(() => plex.close())
+    const app = express()
+    app.use(
+      plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER, forwardErrors: true }),
+    )
+    const reached: string[] = []
+    const guarded = requireUser(() => {
+      throw thrown
+    })
+    app.get('/admin', guarded, (_req, res) => {
+      reached.push('handler')
+      res.json({ reached: true })
+    })
+    app.get('/admin', (_req, res) => {
+      reached.push('next route')
+      res.json({ reached: true })
+    })
+    app.set('env', 'test')
+    const res = await fetch(`${await serve(app)}/admin`, {
+      headers: { authorization: `Bearer ${plex.issueToken()}` },
+    })
+    expect(res.status).toBe(500)
+    expect(reached).toEqual([])
+  },
+)
+
+test('forwardErrors: a verifier rejecting with undefined does not let an unauthenticated request through', async () => {
+  const app = express()
+  const verifier = { verify: () => Promise.reject(undefined) } as unknown as core.PlexVerifier
+  app.use(plexAuth({ verifier, forwardErrors: true }))
+  app.set('env', 'test')
+  const reached: string[] = []
+  app.get('/me', (_req, res) => {
+    reached.push('handler')
+    res.json({ reached: true })
+  })
+  const res = await fetch(`${await serve(app)}/me`, { headers: { authorization: 'Bearer abc.def.ghi' } })
+  expect(res.status).toBe(500)
+  expect(reached).toEqual([])
 })
 
 test('a guard meeting a response already under way hands its error to next, and writes nothing', async () => {

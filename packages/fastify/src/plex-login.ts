@@ -20,22 +20,43 @@ const plugin: FastifyPluginAsync<PlexLoginOptions> = async (fastify, options) =>
   })
 }
 
+// The login routes, each with its method: Fastify routes only these to the login (and past plexAuth), so that
+// every other path under basePath reaches the app's not-found handler through plexAuth, as on Express and Koa.
+const ROUTES: readonly (readonly ['GET' | 'POST', string])[] = [
+  ['POST', '/pin'],
+  ['GET', '/pin/:id'],
+  ['GET', '/start'],
+  ['GET', '/callback'],
+  ['GET', '/session'],
+  ['POST', '/logout'],
+]
+
 function routes(fastify: FastifyInstance, login: LoginHandler): void {
-  fastify.route({
-    method: ['GET', 'POST'],
-    url: `${login.basePath}/*`,
-    // The login routes authenticate by themselves: a plexAuth hook in the same scope lets them be.
-    config: { plexAuth: false },
-    handler: async (request, reply) => {
-      const answer = await login.handle(nodeLoginRequest(request.raw, request))
-      if (answer === undefined) return reply.callNotFound()
-      // The client gets a bare 500 (e.g. `onLogin` threw); the log still shows the bug.
-      if (answer.bug !== undefined) request.log.error({ err: answer.bug }, 'plexauth: unexpected error')
-      reply.code(answer.status)
-      for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value)
-      return reply.send(answer.body)
-    },
-  })
+  for (const [method, path] of ROUTES) {
+    fastify.route({
+      method,
+      url: `${login.basePath}${path}`,
+      // A HEAD is no login request: it goes, like any other, through plexAuth.
+      exposeHeadRoute: false,
+      // The login routes authenticate by themselves: a plexAuth hook in the same scope lets them be.
+      config: { plexAuth: false },
+      handler: async (request, reply) => {
+        // The route Fastify matched, whatever variant of it the router let through (Fastify 4 ends a path at
+        // `;`, `ignoreTrailingSlash`, …): the login answers every request that skipped plexAuth.
+        const { id } = request.params as { id?: string }
+        const raw = request.url
+        const query = raw.indexOf('?')
+        const url = `${login.basePath}${id === undefined ? path : `/pin/${encodeURIComponent(id)}`}${query === -1 ? '' : raw.slice(query)}`
+        const answer = await login.handle(nodeLoginRequest(request.raw, request, url))
+        if (answer === undefined) return reply.callNotFound()
+        // The client gets a bare 500 (e.g. `onLogin` threw); the log still shows the bug.
+        if (answer.bug !== undefined) request.log.error({ err: answer.bug }, 'plexauth: unexpected error')
+        reply.code(answer.status)
+        for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value)
+        return reply.send(answer.body)
+      },
+    })
+  }
 }
 
 /**

@@ -110,6 +110,20 @@ describe.each(majors)('%s', (_name, create) => {
     )
     expect(res.json()).toMatchObject({ code: 'TOKEN_MALFORMED', statusCode: 401 })
   })
+
+  test('forwardErrors: a verifier rejecting with undefined does not let an unauthenticated request through', async () => {
+    const app = create()
+    const verifier = { verify: () => Promise.reject(undefined) } as unknown as core.PlexVerifier
+    await app.register(plexAuth, { verifier, forwardErrors: true })
+    let handled = 0
+    app.get('/me', async () => {
+      handled++
+      return { reached: true }
+    })
+    const res = await app.inject({ url: '/me', headers: { authorization: 'Bearer abc.def.ghi' } })
+    expect(res.statusCode).toBe(500)
+    expect(handled).toBe(0)
+  })
 })
 
 test('plugin metadata: name and Fastify range, wrapped by fastify-plugin', () => {

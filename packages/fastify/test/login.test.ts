@@ -4,7 +4,7 @@ import fastify5, { type FastifyInstance } from 'fastify'
 import fastify4 from 'fastify4'
 import { afterAll, afterEach, beforeAll, describe, expect, onTestFinished, test } from 'vitest'
 import { loginOptions as sharedLoginOptions } from '../../../test/login/adapter-helpers.js'
-import { plexLogin } from '../src/index.js'
+import { plexAuth, plexLogin } from '../src/index.js'
 
 // What only the Fastify adapter decides: which register options it leaves to Fastify, how the login
 // routes read a body, where an unknown login path goes, and how a bug is logged. The login routes
@@ -109,6 +109,28 @@ describe.each(majors)('%s', (_name, create) => {
     expect(answer.statusCode).toBe(404)
     expect(answer.json()).toEqual({ notFound: 'app' })
   })
+
+  test.each([
+    ['GET', '/auth/plex/nothing-here'],
+    ['POST', '/auth/plex/session'],
+    ['HEAD', '/auth/plex/session'],
+    ['GET', '/auth/plex/logout'],
+  ] as const)(
+    'behind plexAuth, %s %s (no login route) is authenticated before the not-found handler',
+    async (method, url) => {
+      const app = await started(create)
+      const reached: string[] = []
+      app.setNotFoundHandler((request, reply) => {
+        reached.push(request.url)
+        return reply.code(404).send({ notFound: 'app' })
+      })
+      await app.register(plexLogin, loginOptions())
+      await app.register(plexAuth, { clientIdentifier: 'plexauth-test-app', jwksUrl: plex.jwksUrl })
+      const answer = await app.inject({ method, url })
+      expect(answer.statusCode).toBe(401)
+      expect(reached).toEqual([])
+    },
+  )
 
   test("onLogin gets Fastify's request, not Node's", async () => {
     const seen: unknown[] = []

@@ -209,6 +209,11 @@ export function createAuthenticator(
     },
     toForwardedError(err) {
       if (err instanceof PlexAuthError) err.headers = toHttpError(err, { realm }).headers
+      // A thrown value that is no object (`undefined`, `null`, `0`, `''`, Express's `'route'`) would read as
+      // "no error" to `next()` or Fastify's `done()`, and let the request on to its handler: it is wrapped.
+      if ((typeof err !== 'object' && typeof err !== 'function') || err === null) {
+        return new Error('plexauth: a value that is not an error was thrown', { cause: err })
+      }
       return err
     },
   }
