@@ -796,6 +796,29 @@ describe('finishing a sign-in: what is final', () => {
     expect(opened?.payload).toMatchObject({ oo: true, a: { m: server.machineIdentifier, o: true } })
   })
 
+  test('routes lists exactly what handle answers: each route with its method, nothing with the other method', async () => {
+    const plex = await startPlex()
+    const login = handler(plex)
+    expect(login.routes.map(({ method, path }) => `${method} ${path}`)).toEqual([
+      'POST /pin',
+      'GET /pin/:id',
+      'GET /start',
+      'GET /callback',
+      'GET /session',
+      'POST /logout',
+    ])
+    for (const { method, path } of login.routes) {
+      const url = `/auth/plex${path.replace(':id', '12345')}`
+      const other = method === 'GET' ? 'POST' : 'GET'
+      expect(await login.handle({ method, url, headers: { ...HOST } }), `${method} ${url}`).toBeDefined()
+      expect(
+        await login.handle({ method: other, url, headers: { ...HOST } }),
+        `${other} ${url}`,
+      ).toBeUndefined()
+    }
+    expect(Object.isFrozen(login.routes)).toBe(true)
+  })
+
   test("the session seals the owner's account id its access was decided by: configured, or read with ownerToken; none without either", async () => {
     const plex = await startPlex()
     const friend = plex.addAccount({ username: 'friend' })

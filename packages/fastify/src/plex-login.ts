@@ -20,19 +20,10 @@ const plugin: FastifyPluginAsync<PlexLoginOptions> = async (fastify, options) =>
   })
 }
 
-// The login routes, each with its method: Fastify routes only these to the login (and past plexAuth), so that
-// every other path under basePath reaches the app's not-found handler through plexAuth, as on Express and Koa.
-const ROUTES: readonly (readonly ['GET' | 'POST', string])[] = [
-  ['POST', '/pin'],
-  ['GET', '/pin/:id'],
-  ['GET', '/start'],
-  ['GET', '/callback'],
-  ['GET', '/session'],
-  ['POST', '/logout'],
-]
-
 function routes(fastify: FastifyInstance, login: LoginHandler): void {
-  for (const [method, path] of ROUTES) {
+  // Only the login's own routes skip plexAuth: every other path under basePath reaches the app's not-found
+  // handler through plexAuth, as on Express and Koa.
+  for (const { method, path } of login.routes) {
     fastify.route({
       method,
       url: `${login.basePath}${path}`,
@@ -44,9 +35,9 @@ function routes(fastify: FastifyInstance, login: LoginHandler): void {
         // The route Fastify matched, whatever variant of it the router let through (Fastify 4 ends a path at
         // `;`, `ignoreTrailingSlash`, …): the login answers every request that skipped plexAuth.
         const { id } = request.params as { id?: string }
-        const raw = request.url
-        const query = raw.indexOf('?')
-        const url = `${login.basePath}${id === undefined ? path : `/pin/${encodeURIComponent(id)}`}${query === -1 ? '' : raw.slice(query)}`
+        const route = id === undefined ? path : path.replace(':id', encodeURIComponent(id))
+        const query = request.url.indexOf('?')
+        const url = `${login.basePath}${route}${query === -1 ? '' : request.url.slice(query)}`
         const answer = await login.handle(nodeLoginRequest(request.raw, request, url))
         if (answer === undefined) return reply.callNotFound()
         // The client gets a bare 500 (e.g. `onLogin` threw); the log still shows the bug.

@@ -105,11 +105,35 @@ export interface LoginResponse {
  */
 export interface LoginHandler {
   readonly basePath: string
+  /**
+   * The routes `handle` answers, under `basePath` (`/pin/:id`: one path segment, the PIN id), for an adapter
+   * whose framework routes by path and method: only these may skip its `plexAuth`.
+   */
+  readonly routes: readonly LoginRoute[]
   /** True when `url` (a path, with or without its query) is under `basePath`: only those are handled. */
   matches(url: string): boolean
   /** The answer to a login route; `undefined` for any other request, which the adapter passes on. */
   handle(request: LoginRequest): Promise<LoginResponse | undefined>
 }
+
+/** One of the login's routes: its method and its path under `basePath`. */
+interface LoginRoute {
+  readonly method: 'GET' | 'POST'
+  readonly path: '/pin' | '/pin/:id' | '/start' | '/callback' | '/session' | '/logout'
+}
+
+const LOGIN_ROUTES: readonly LoginRoute[] = Object.freeze(
+  (
+    [
+      ['POST', '/pin'],
+      ['GET', '/pin/:id'],
+      ['GET', '/start'],
+      ['GET', '/callback'],
+      ['GET', '/session'],
+      ['POST', '/logout'],
+    ] as const
+  ).map(([method, path]) => Object.freeze({ method, path })),
+)
 
 /** The sealed login-state cookie: the PIN of this browser. Times in seconds. */
 interface LoginState {
@@ -290,6 +314,7 @@ function pathOf(url: string): string {
 
 class Login implements LoginHandler {
   readonly basePath: string
+  readonly routes = LOGIN_ROUTES
   readonly #config: ResolvedLoginOptions
   readonly #manager: SessionManager
   readonly #checks: SessionChecks
