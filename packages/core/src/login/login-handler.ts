@@ -109,20 +109,17 @@ export interface LoginHandler {
    * The routes `handle` answers, under `basePath` (`/pin/:id`: one path segment, the PIN id), for an adapter
    * whose framework routes by path and method: only these may skip its `plexAuth`.
    */
-  readonly routes: readonly LoginRoute[]
+  readonly routes: readonly {
+    readonly method: 'GET' | 'POST'
+    readonly path: '/pin' | '/pin/:id' | '/start' | '/callback' | '/session' | '/logout'
+  }[]
   /** True when `url` (a path, with or without its query) is under `basePath`: only those are handled. */
   matches(url: string): boolean
   /** The answer to a login route; `undefined` for any other request, which the adapter passes on. */
   handle(request: LoginRequest): Promise<LoginResponse | undefined>
 }
 
-/** One of the login's routes: its method and its path under `basePath`. */
-interface LoginRoute {
-  readonly method: 'GET' | 'POST'
-  readonly path: '/pin' | '/pin/:id' | '/start' | '/callback' | '/session' | '/logout'
-}
-
-const LOGIN_ROUTES: readonly LoginRoute[] = Object.freeze(
+const LOGIN_ROUTES: LoginHandler['routes'] = Object.freeze(
   (
     [
       ['POST', '/pin'],
