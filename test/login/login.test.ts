@@ -439,6 +439,23 @@ describe.each(LOGIN_FRAMEWORKS)('login routes on $name', (framework) => {
     expect((withToken.body as { plex: object }).plex).not.toHaveProperty('session')
   })
 
+  test('any other request under basePath goes through plexAuth: 401 without a session, the app’s own 404 with one', async () => {
+    const anonymous = new Browser(apps.main.url)
+    for (const [method, path] of [
+      ['GET', '/auth/plex/anything'],
+      ['POST', '/auth/plex/session'],
+      ['GET', '/auth/plex/logout'],
+      ['HEAD', '/auth/plex/session'],
+      ['GET', '/auth/plex/'],
+    ] as const) {
+      const answer = await anonymous.send(path, { method })
+      expect(answer.status, `${method} ${path}`).toBe(401)
+      expect(String(answer.headers['www-authenticate']), `${method} ${path}`).toMatch(/^Bearer /)
+    }
+    const { browser } = await signIn(apps, apps.main, FRIEND_ID)
+    expect((await browser.send('/auth/plex/anything')).status).toBe(404)
+  })
+
   test('logout: 204 and the cookie cleared', async () => {
     const { browser } = await signIn(apps, apps.main, FRIEND_ID)
     const answer = await browser.send('/auth/plex/logout', {
