@@ -147,6 +147,14 @@ const throwing: GuardSpec = {
     throw new Error('predicate bug')
   },
 }
+// A bug that throws no error at all: `undefined` reads as "no error" to Express's next() and Fastify's done().
+const throwingNothing: GuardSpec = {
+  kind: 'user',
+  predicate: () => {
+    throw undefined
+  },
+}
+const rejectingNothing: GuardSpec = { kind: 'user', predicate: () => Promise.reject() }
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/me', auth: 'main' },
@@ -208,6 +216,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/forward/me', auth: 'forward' },
   { method: 'GET', path: '/forward/email', auth: 'forward', guards: [email] },
   { method: 'GET', path: '/forward/throws', auth: 'forward', guards: [throwing] },
+  { method: 'GET', path: '/forward/throws-nothing', auth: 'forward', guards: [throwingNothing] },
+  { method: 'GET', path: '/forward/rejects-nothing', auth: 'forward', guards: [rejectingNothing] },
+  { method: 'GET', path: '/throws-nothing', auth: 'main', guards: [throwingNothing] },
   { method: 'GET', path: '/cold/me', auth: 'cold' },
   { method: 'GET', path: '/cold/optional', auth: 'coldOptional' },
   { method: 'GET', path: '/stale/me', auth: 'stale' },
@@ -523,6 +534,11 @@ export const CASES: readonly ContractCase[] = [
     expect: internal,
   },
   {
+    name: 'requireUser: predicate throws undefined',
+    request: (p) => get('/throws-nothing', bearer(p.issueToken())),
+    expect: internal,
+  },
+  {
     name: 'guard answers in the realm of its plexAuth',
     request: (p) => get('/realm/email', bearer(p.issueToken({ scopes: ['username'] }))),
     expect: { status: 403, wwwAuthenticate: noScope('email', 'my-api'), code: 'INSUFFICIENT_SCOPE' },
@@ -620,6 +636,16 @@ export const CASES: readonly ContractCase[] = [
   {
     name: 'forwarded: predicate throws',
     request: (p) => get('/forward/throws', bearer(p.issueToken())),
+    expect: { status: 500, wwwAuthenticate: null, code: null, forwarded: true },
+  },
+  {
+    name: 'forwarded: predicate throws undefined',
+    request: (p) => get('/forward/throws-nothing', bearer(p.issueToken())),
+    expect: { status: 500, wwwAuthenticate: null, code: null, forwarded: true },
+  },
+  {
+    name: 'forwarded: predicate rejects with nothing',
+    request: (p) => get('/forward/rejects-nothing', bearer(p.issueToken())),
     expect: { status: 500, wwwAuthenticate: null, code: null, forwarded: true },
   },
   {

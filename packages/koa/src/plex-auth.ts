@@ -1,3 +1,4 @@
+import { format } from 'node:util'
 import { isPlexAuthError, type PlexIdentity } from '@plexauth/core'
 import {
   type Authenticator,
@@ -37,11 +38,20 @@ export interface PlexAuthState {
   plex?: PlexIdentity
 }
 
+/**
+ * @internal Emits an app's bug (a guard's predicate or `onLogin` that threw) as Koa reports errors: `'error'`
+ * on the app. Its listeners, Koa's own default among them, take an `Error`: anything else thrown is wrapped
+ * as Koa's `ctx.onerror` wraps it.
+ */
+export function reportBug(ctx: ParameterizedContext, err: unknown): void {
+  ctx.app.emit('error', err instanceof Error ? err : new Error(format('non-error thrown: %j', err)), ctx)
+}
+
 /** @internal Answers an error, or hands it to the framework when `forwardErrors` is set. */
 export function reject(authenticator: Authenticator, err: unknown, ctx: ParameterizedContext): void {
   if (authenticator.forwardErrors) throw authenticator.toForwardedError(err)
   // The client gets a bare 500; the app still hears about its bug.
-  if (!isPlexAuthError(err)) ctx.app.emit('error', err, ctx)
+  if (!isPlexAuthError(err)) reportBug(ctx, err)
   const { status, headers, body } = authenticator.toHttpError(err)
   ctx.status = status
   ctx.set(headers)

@@ -1,6 +1,7 @@
 import type { PlexLoginOptions } from '@plexauth/core'
 import { createLoginHandler, nodeLoginRequest } from '@plexauth/core/adapter'
 import type { Middleware } from 'koa'
+import { reportBug } from './plex-auth.js'
 
 /**
  * Koa middleware (Koa 2 and 3) serving "Sign in with Plex" under `basePath` (default `/auth/plex`):
@@ -29,7 +30,7 @@ export function plexLogin(options: PlexLoginOptions): Middleware {
     const answer = await login.handle(nodeLoginRequest(ctx.req, ctx, url))
     if (answer === undefined) return next()
     // The client gets a bare 500 (e.g. `onLogin` threw); the app still hears about its bug.
-    if (answer.bug !== undefined) ctx.app.emit('error', answer.bug, ctx)
+    if (answer.bug !== undefined) reportBug(ctx, answer.bug)
     ctx.status = answer.status
     // Cookies join those an earlier middleware set (as on Express and Fastify); other headers are the login's.
     for (const [name, value] of Object.entries(answer.headers)) {

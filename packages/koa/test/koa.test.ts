@@ -177,6 +177,44 @@ describe.each([
     ])
   })
 
+  test("a bug that throws no Error is emitted as one (Koa's listeners, its default among them, take Errors)", async () => {
+    const plex = await fakePlex()
+    // Koa's own listener: it throws at anything but an Error, which would have replaced plexauth's answer.
+    const guarded = new KoaClass<PlexAuthState>()
+    guarded.silent = true
+    guarded.use(plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER }))
+    guarded.use(
+      requireUser(() => {
+        throw 'predicate threw a string'
+      }),
+    )
+    const res = await fetch(await serve(guarded), {
+      headers: { authorization: `Bearer ${plex.issueToken()}` },
+    })
+    expect(res.status).toBe(500)
+    expect(await res.json()).toMatchObject({ code: 'INTERNAL_ERROR' })
+
+    const login = new KoaClass<PlexAuthState>()
+    login.silent = true
+    const emitted = emittedErrors(login)
+    login.use(
+      plexLogin(
+        loginOptions(plex, {
+          onLogin: () => {
+            throw 'onLogin threw a string'
+          },
+        }),
+      ),
+    )
+    expect((await signIn(plex, await serve(login))).status).toBe(500)
+    expect(emitted).toEqual([
+      {
+        message: 'non-error thrown: "onLogin threw a string"',
+        path: expect.stringMatching(/^\/auth\/plex\/pin\//),
+      },
+    ])
+  })
+
   test('a request under basePath that is no login route passes on, and plex.tv hears nothing', async () => {
     const plex = await fakePlex()
     const app = new KoaClass<PlexAuthState>()

@@ -1,5 +1,5 @@
 import type { PlexIdentity } from '../jwt/identity-types.js'
-import { PlexAuthError } from '../lib/errors.js'
+import { asError, PlexAuthError } from '../lib/errors.js'
 import { boolean, fail, optionNames } from '../lib/options.js'
 import { createPlexVerifier, peekOf } from '../verifier/create-plex-verifier.js'
 import { VERIFIER_OPTION_NAMES } from '../verifier/resolve-options.js'
@@ -211,9 +211,7 @@ export function createAuthenticator(
       if (err instanceof PlexAuthError) err.headers = toHttpError(err, { realm }).headers
       // A thrown value that is no object (`undefined`, `null`, `0`, `''`, Express's `'route'`) would read as
       // "no error" to `next()` or Fastify's `done()`, and let the request on to its handler: it is wrapped.
-      if ((typeof err !== 'object' && typeof err !== 'function') || err === null) {
-        return new Error('plexauth: a value that is not an error was thrown', { cause: err })
-      }
+      if ((typeof err !== 'object' && typeof err !== 'function') || err === null) return asError(err)
       return err
     },
   }

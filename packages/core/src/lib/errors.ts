@@ -197,3 +197,13 @@ export function isPlexAuthError(err: unknown): err is PlexAuthError {
       Object.hasOwn(ERROR_CODES, (err as Error & { code: string }).code))
   )
 }
+
+/**
+ * @internal What was thrown, as an `Error`: itself if it is one, else an `Error` carrying it as `cause`
+ * (`throw undefined`, a promise rejected without a reason), which a framework never reads as "no error".
+ */
+export function asError(value: unknown): Error {
+  return value instanceof Error
+    ? value
+    : new Error('plexauth: a value that is not an error was thrown', { cause: value })
+}
