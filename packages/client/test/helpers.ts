@@ -104,3 +104,30 @@ export async function tempDir(): Promise<string> {
   onTestFinished(() => rm(dir, { recursive: true, force: true }))
   return dir
 }
+
+/**
+ * Starts `store.lock` on a change that only records that it ran, without waiting for it: `outcome` is what
+ * the lock threw (`undefined` once the change ran), `ran()` and `settled()` say how far it got.
+ */
+export function lockAttempt(store: PlexClientStore): {
+  outcome: Promise<unknown>
+  ran: () => boolean
+  settled: () => boolean
+} {
+  let ran = false
+  let settled = false
+  const outcome = Promise.resolve()
+    .then(() =>
+      store.lock?.(async () => {
+        ran = true
+      }),
+    )
+    .then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    .finally(() => {
+      settled = true
+    })
+  return { outcome, ran: () => ran, settled: () => settled }
+}

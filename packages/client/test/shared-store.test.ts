@@ -11,7 +11,17 @@ import {
   type PlexClientState,
   type PlexClientStore,
 } from '../src/index.js'
-import { advance, clientFor, DAY, errorCode, login, startFake, tempDir, useFakeDate } from './helpers.js'
+import {
+  advance,
+  clientFor,
+  DAY,
+  errorCode,
+  lockAttempt,
+  login,
+  startFake,
+  tempDir,
+  useFakeDate,
+} from './helpers.js'
 
 /** A promise and the function that settles it. */
 function signal(): { promise: Promise<void>; resolve: () => void } {
@@ -140,26 +150,11 @@ describe('a logout stays a logout for every client sharing the store (plexauth l
     const path = join(await tempDir(), 'plex.json')
     await writeFile(`${path}.lock`, '', { mode: 0o600 })
     useFakeDate()
-    let ran = false
-    let settled = false
-    const store: PlexClientStore = fileStore(path)
-    const outcome = Promise.resolve()
-      .then(() =>
-        store.lock?.(async () => {
-          ran = true
-        }),
-      )
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      )
-      .finally(() => {
-        settled = true
-      })
+    const { outcome, ran, settled } = lockAttempt(fileStore(path))
     // The lock is retried every 20 ms of real time; the clock moves a second every 30 ms, so the 10 s run
     // out after ten or so moves, long before the 30 s that would make the lock stale.
     let seconds = 0
-    while (!settled && seconds < 25) {
+    while (!settled() && seconds < 25) {
       await sleep(30)
       advance(1)
       seconds++
@@ -171,7 +166,7 @@ describe('a logout stays a logout for every client sharing the store (plexauth l
     })
     expect(seconds).toBeGreaterThanOrEqual(10)
     expect(seconds).toBeLessThan(25)
-    expect(ran).toBe(false)
+    expect(ran()).toBe(false)
     // Not its lock to remove, and nothing written.
     expect(await readdir(join(path, '..'))).toEqual(['plex.json.lock'])
   })

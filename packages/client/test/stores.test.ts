@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import { generateDeviceKey } from '../src/device-key.js'
 import { createPlexClient, fileStore, memoryStore, type PlexClientState } from '../src/index.js'
-import { advance, errorCode, startFake, tempDir, useFakeDate } from './helpers.js'
+import { advance, errorCode, lockAttempt, startFake, tempDir, useFakeDate } from './helpers.js'
 
 // The store's own calls, passed through: a test can count them or make one fail.
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -256,27 +256,13 @@ describe("fileStore's lock", () => {
     })
     useFakeDate()
     const tries = () => vi.mocked(open).mock.calls.filter(([file]) => file === lockPath).length
-    let ran = false
-    let settled = false
-    const outcome = Promise.resolve()
-      .then(() =>
-        fileStore(path).lock?.(async () => {
-          ran = true
-        }),
-      )
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      )
-      .finally(() => {
-        settled = true
-      })
+    const { outcome, ran, settled } = lockAttempt(fileStore(path))
     // The clock stands still but for this jump: only the deadline can end the wait.
     while (tries() < 2) await sleep(5)
     advance(10)
-    for (let polls = 0; !settled && polls < 200; polls++) await sleep(10)
-    expect(settled).toBe(true)
-    expect(ran).toBe(false)
+    for (let polls = 0; !settled() && polls < 200; polls++) await sleep(10)
+    expect(settled()).toBe(true)
+    expect(ran()).toBe(false)
     expect(await outcome).toMatchObject({
       name: 'PlexClientError',
       code: 'STORE_FAILED',

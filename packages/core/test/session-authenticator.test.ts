@@ -154,31 +154,54 @@ describe('plexAuth beside a plexLogin: whose checks a due session goes through',
     expect(due.set).toHaveLength(1)
   })
 
-  test('a plexAuth of its own (no owner known) never makes a friend the owner, though their device list claims the server', async () => {
+  /**
+   * A friend the server is shared with, sessions sealed as a plexLogin in another process seals them (`seal`,
+   * due for a check after 60 s), and a plexAuth that shares no plexLogin's session object: checks of its own,
+   * with no owner configured.
+   */
+  async function ownChecks() {
     useFakeDate(Date.now())
     const plex = await startPlex()
     const friend = plex.addAccount({ username: 'friend' })
     const server = plex.addServer({ sharedWith: [friend.id] })
-    // plexLogin (another process) sealed the friend's session with ownerId: a friend, not the owner.
-    const identity = await createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }).verify(
-      plex.issueToken({ user: { id: friend.id } }),
-    )
-    const access = { machineIdentifier: server.machineIdentifier, owner: false, source: 'resources' } as const
-    const { value } = await sessionManagerFor({ secret: SECRET, revalidateAfter: 60 }).create(
-      identity,
-      { ...access, stale: false },
-      false,
-      undefined,
-    )
+    const verifier = createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT })
+    const sessions = sessionManagerFor({ secret: SECRET, revalidateAfter: 60 })
+    const seal = async (userId: number, access: { owner: boolean; ownerId?: number }, ownerOnly = false) => {
+      const identity = await verifier.verify(plex.issueToken({ user: { id: userId } }))
+      const decided = {
+        machineIdentifier: server.machineIdentifier,
+        source: 'resources',
+        stale: false,
+        ...access,
+      } as const
+      return `plexauth_session=${(await sessions.create(identity, decided, ownerOnly, undefined)).value}`
+    }
     const auth = createSessionAuthenticator({
       clientIdentifier: CLIENT,
       jwksUrl: plex.jwksUrl,
       plexTvUrl: plex.url,
+      credentialsRequired: false,
       session: { secret: SECRET, revalidateAfter: 60 },
     })
-    // The friend registers a device under the server's identifier: their list now shows it as their own too.
-    plex.fail(PLEX_PATHS.resources, {
-      body: [
+    // A device the user registered under the server's identifier: plex.tv lists it as a server they own.
+    const forgeDevice = (entries: Record<string, unknown>[] = []) =>
+      plex.fail(PLEX_PATHS.resources, {
+        body: [
+          ...entries,
+          { name: 'Basement', clientIdentifier: server.machineIdentifier, provides: 'server', owned: true },
+        ],
+      })
+    return { plex, friend, server, seal, auth, forgeDevice }
+  }
+
+  test('a plexAuth of its own (no owner known) never makes a friend the owner, though their device list claims the server', async () => {
+    const { plex, friend, server, seal, auth, forgeDevice } = await ownChecks()
+    // Sealed with the owner's id, by an earlier version without it: either way a friend, not the owner.
+    for (const cookie of [
+      await seal(friend.id, { owner: false, ownerId: plex.account.id }),
+      await seal(friend.id, { owner: false }),
+    ]) {
+      forgeDevice([
         {
           name: 'Shared',
           clientIdentifier: server.machineIdentifier,
@@ -186,91 +209,36 @@ describe('plexAuth beside a plexLogin: whose checks a due session goes through',
           owned: false,
           ownerId: plex.account.id,
         },
-        { name: 'Basement', clientIdentifier: server.machineIdentifier, provides: 'server', owned: true },
-      ],
-    })
-    advance(61)
-    const due = request(`plexauth_session=${value}`)
-    expect((await auth.authenticate(due.request))?.access).toMatchObject({ owner: false })
-    expect(due.set).toHaveLength(1)
+      ])
+      advance(61)
+      const due = request(cookie)
+      expect((await auth.authenticate(due.request))?.access).toMatchObject({ owner: false })
+      expect(due.set).toHaveLength(1)
+    }
   })
 
   test('a plexAuth of its own checks a due session by the owner sealed in it: a friend the owner unshared is refused, whatever their device list claims', async () => {
-    useFakeDate(Date.now())
-    const plex = await startPlex()
-    const friend = plex.addAccount({ username: 'friend' })
-    const server = plex.addServer({ sharedWith: [friend.id] })
-    const identity = await createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }).verify(
-      plex.issueToken({ user: { id: friend.id } }),
-    )
-    // Sealed by a plexLogin with ownerId (another process): a friend, decided by the owner's account.
-    const { value } = await sessionManagerFor({ secret: SECRET, revalidateAfter: 60 }).create(
-      identity,
-      {
-        machineIdentifier: server.machineIdentifier,
-        owner: false,
-        source: 'resources',
-        stale: false,
-        ownerId: plex.account.id,
-      },
-      false,
-      undefined,
-    )
-    const auth = createSessionAuthenticator({
-      clientIdentifier: CLIENT,
-      jwksUrl: plex.jwksUrl,
-      plexTvUrl: plex.url,
-      credentialsRequired: false,
-      session: { secret: SECRET, revalidateAfter: 60 },
-    })
+    const { plex, friend, server, seal, auth, forgeDevice } = await ownChecks()
+    const cookie = await seal(friend.id, { owner: false, ownerId: plex.account.id })
     server.unshare(friend.id)
-    // The friend registered a device under the server's identifier: their list shows it as a server they own.
-    plex.fail(PLEX_PATHS.resources, {
-      body: [
-        { name: 'Basement', clientIdentifier: server.machineIdentifier, provides: 'server', owned: true },
-      ],
-    })
+    forgeDevice()
     advance(61)
-    const due = request(`plexauth_session=${value}`)
+    const due = request(cookie)
     expect(await auth.authenticate(due.request)).toBeUndefined()
     expect(due.set).toEqual([expect.stringMatching(/^plexauth_session=; .*Max-Age=0/)])
   })
 
   test("a plexAuth of its own keeps the owner's session the owner's (ownerOnly too) by the owner's id sealed in it; a session sealed without one is no longer the owner's", async () => {
-    useFakeDate(Date.now())
-    const plex = await startPlex()
-    const server = plex.addServer()
-    const identity = await createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }).verify(
-      plex.issueToken(),
-    )
-    const access = {
-      machineIdentifier: server.machineIdentifier,
-      owner: true,
-      source: 'resources',
-      stale: false,
-    } as const
-    const sessions = sessionManagerFor({ secret: SECRET, revalidateAfter: 60 })
-    const sealedWithId = await sessions.create(
-      identity,
-      { ...access, ownerId: plex.account.id },
-      true,
-      undefined,
-    )
-    const sealedWithout = await sessions.create(identity, access, true, undefined)
-    const auth = createSessionAuthenticator({
-      clientIdentifier: CLIENT,
-      jwksUrl: plex.jwksUrl,
-      plexTvUrl: plex.url,
-      credentialsRequired: false,
-      session: { secret: SECRET, revalidateAfter: 60 },
-    })
+    const { plex, seal, auth } = await ownChecks()
+    const sealedWithId = await seal(plex.account.id, { owner: true, ownerId: plex.account.id }, true)
+    const sealedWithout = await seal(plex.account.id, { owner: true }, true)
     advance(61)
     // Without an owner's id, only the user's own device list is left, which decides no ownership.
-    const ended = request(`plexauth_session=${sealedWithout.value}`)
+    const ended = request(sealedWithout)
     expect(await auth.authenticate(ended.request)).toBeUndefined()
     expect(ended.set).toEqual([expect.stringMatching(/^plexauth_session=; .*Max-Age=0/)])
     // The same server, checked by the owner's id this time (not by the checker that knew none).
-    const kept = request(`plexauth_session=${sealedWithId.value}`)
+    const kept = request(sealedWithId)
     expect((await auth.authenticate(kept.request))?.access).toMatchObject({ owner: true })
     expect(kept.set).toEqual([expect.stringMatching(/^plexauth_session=ey/)])
     // Re-sealed with the owner's id: the next check decides by it again.
