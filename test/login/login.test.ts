@@ -447,6 +447,10 @@ describe.each(LOGIN_FRAMEWORKS)('login routes on $name', (framework) => {
       ['GET', '/auth/plex/logout'],
       ['HEAD', '/auth/plex/session'],
       ['GET', '/auth/plex/'],
+      // `/pin/:id` is one path segment: a longer path under /pin/ is no poll.
+      ['GET', '/auth/plex/pin/12345/'],
+      ['GET', '/auth/plex/pin/12345/x'],
+      ['GET', '/auth/plex/pin//12345'],
     ] as const) {
       const answer = await anonymous.send(path, { method })
       expect(answer.status, `${method} ${path}`).toBe(401)
@@ -454,6 +458,7 @@ describe.each(LOGIN_FRAMEWORKS)('login routes on $name', (framework) => {
     }
     const { browser } = await signIn(apps, apps.main, FRIEND_ID)
     expect((await browser.send('/auth/plex/anything')).status).toBe(404)
+    expect((await browser.send('/auth/plex/pin/12345/x')).status).toBe(404)
   })
 
   test('logout: 204 and the cookie cleared', async () => {

@@ -816,6 +816,10 @@ describe('finishing a sign-in: what is final', () => {
         `${other} ${url}`,
       ).toBeUndefined()
     }
+    // `/pin/:id` is one path segment, as a router reading `routes` matches it.
+    for (const url of ['/auth/plex/pin/12345/', '/auth/plex/pin/12345/x', '/auth/plex/pin//12345']) {
+      expect(await login.handle({ method: 'GET', url, headers: { ...HOST } }), url).toBeUndefined()
+    }
     expect(Object.isFrozen(login.routes)).toBe(true)
   })
 

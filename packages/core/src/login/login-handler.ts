@@ -364,7 +364,8 @@ class Login implements LoginHandler {
     const context = requestContext(request, this.#config.publicOrigin)
     try {
       if (route === '/pin' && method === 'POST') return await this.#createPin(request, context)
-      if (route.startsWith('/pin/') && method === 'GET')
+      // `/pin/:id`: the id is one path segment; a longer path is no login route (it goes through plexAuth).
+      if (route.startsWith('/pin/') && !route.includes('/', 5) && method === 'GET')
         return await this.#poll(request, context, route.slice(5))
       if (route === '/start' && method === 'GET')
         return await this.#start(request, context, params.get('returnTo'))
