@@ -446,6 +446,20 @@ describe('createSessionChecks: one access checker per server, owner details for 
     expect(plex.requests(PLEX_PATHS.resources)).toBe(1)
   })
 
+  test("the owner's id sealed in a session decides when these checks know no owner, a plain access option's included", async () => {
+    const plex = await startPlex()
+    const server = plex.addServer()
+    const plain = { machineIdentifier: server.machineIdentifier, token: undefined, id: undefined }
+    for (const checks of [checksOf(plex), checksOf(plex, { owner: plain })]) {
+      const identity = await checks.verify('jwt', plex.issueToken())
+      expect(await checks.access(identity, server.machineIdentifier)).toMatchObject({ owner: false })
+      expect(await checks.access(identity, server.machineIdentifier, plex.account.id)).toMatchObject({
+        owner: true,
+        ownerId: plex.account.id,
+      })
+    }
+  })
+
   test('the owner token is used for its own server only', async () => {
     const plex = await startPlex()
     const friend = plex.addAccount({ username: 'friend' })

@@ -62,7 +62,9 @@ export function createSessionChecks(config: SessionChecksConfig): SessionChecks 
     async access(identity, machineIdentifier, sealedOwnerId): Promise<CheckedAccess> {
       // The owner these checks were configured with wins; else the one the sign-in decided by, sealed in the
       // session (a plexAuth in another process than its plexLogin knows no owner of its own).
-      const configured = config.owner?.machineIdentifier === machineIdentifier ? config.owner : undefined
+      const known = config.owner?.id !== undefined || config.owner?.token !== undefined
+      const configured =
+        known && config.owner?.machineIdentifier === machineIdentifier ? config.owner : undefined
       const owner =
         configured ?? (sealedOwnerId === undefined ? undefined : { token: undefined, id: sealedOwnerId })
       const key =
