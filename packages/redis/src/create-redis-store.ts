@@ -138,7 +138,8 @@ export interface RedisStore extends AsyncDisposable {
    */
   budget(name: string, options: SharedBudgetOptions): RateBudget
   /**
-   * Resolves `true` once connected to Redis and listening to the fleet's revocations, or `false` after `timeoutSeconds` (default 5). Never rejects.
+   * Resolves `true` once connected to Redis and listening to the fleet's revocations, or `false` after `timeoutSeconds` (default 5)
+   * or when Redis refuses the subscription (e.g. an ACL without the channel). Never rejects.
    * @default 5
    */
   ready(timeoutSeconds?: number): Promise<boolean>
@@ -295,7 +296,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         setTimeout(resolve, timeoutSeconds * 1000, false).unref(),
       )
       // Connected, and listening to the other instances' revocations (caught up with those made before).
-      const settled = Promise.all([connecting, listening]).then(() => client.isReady)
+      // A subscription Redis refused (e.g. `-NOPERM` for the channel) is not listening: `false`.
+      const settled = Promise.all([connecting, listening]).then(() => client.isReady && subscribed)
       return Promise.race([settled, timeout])
     },
     close,

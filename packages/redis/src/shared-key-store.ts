@@ -67,7 +67,8 @@ export class SharedKeyStore implements SharingKeyStore {
       const shared = this.#open(reply[0])
       if (shared !== undefined && (newerThan === undefined || shared.fetchedAt > newerThan)) return shared
       // Another instance's fetch failed a moment ago: the fleet backs off as one instead of each fetching.
-      if (reply[1] !== null) throw new FleetFetchFailed()
+      // Only the string it writes counts: a reply of another shape is garbage, not a failure.
+      if (typeof reply[1] === 'string') throw new FleetFetchFailed()
       const owner = randomUUID()
       const locked = await this.#gate.send('keys', [
         'SET',
@@ -97,7 +98,7 @@ export class SharedKeyStore implements SharingKeyStore {
       if (Array.isArray(reply)) {
         const shared = this.#open(reply[0])
         if (shared !== undefined && (newerThan === undefined || shared.fetchedAt > newerThan)) return shared
-        if (reply[1] !== null) throw new FleetFetchFailed()
+        if (typeof reply[1] === 'string') throw new FleetFetchFailed()
       }
       let fetched: SharedKeySet
       try {
