@@ -5,7 +5,8 @@ import { createExampleApp } from './app.js'
 // One environment variable points the same API at the real plex.tv (or any key endpoint).
 const REAL_KEYS_URL = process.env.PLEXAUTH_JWKS_URL
 const CLIENT_ID = process.env.PLEXAUTH_CLIENT_ID ?? 'plexauth-demo'
-const OWNER_ID = Number(process.env.PLEXAUTH_OWNER_ID ?? 123456)
+// The fake's owner by default; against the real plex.tv, only the id given (123456 is somebody's account).
+const OWNER_ID = Number(process.env.PLEXAUTH_OWNER_ID ?? (REAL_KEYS_URL === undefined ? 123456 : Number.NaN))
 const DEMO_COOLDOWN = 1
 const once = process.argv.includes('--once')
 const port = once ? 0 : Number(process.env.PORT ?? 3000)
@@ -125,6 +126,10 @@ async function walkThrough(api: string, plex: FakePlex): Promise<boolean> {
 
 async function main(): Promise<void> {
   if (REAL_KEYS_URL !== undefined) {
+    if (!Number.isSafeInteger(OWNER_ID) || OWNER_ID <= 0)
+      throw new Error(
+        'PLEXAUTH_OWNER_ID (your Plex account id, the one /admin lets in) is required with PLEXAUTH_JWKS_URL',
+      )
     const api = await listen(
       createExampleApp({ auth: { jwksUrl: REAL_KEYS_URL, clientIdentifier: CLIENT_ID }, ownerId: OWNER_ID }),
       port,

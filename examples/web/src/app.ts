@@ -1,7 +1,7 @@
 // The companion app: Express, plexLogin (the sign-in routes), plexAuth on /api (a token header or the session
 // cookie), one page whose script uses @plexauth/browser.
 import type { PlexLoginOptions } from '@plexauth/express'
-import { plexAuth, plexLogin } from '@plexauth/express'
+import { plexAuth, plexLogin, requireServerAccess } from '@plexauth/express'
 import express, { type Express } from 'express'
 import { clientBundle } from './bundle.js'
 import { PAGE, PAGE_CSP } from './page.js'
@@ -45,6 +45,20 @@ export async function createWebApp(options: WebAppOptions): Promise<Express> {
       ...(login.publicUrl === undefined ? {} : { publicUrl: login.publicUrl }),
     }),
   )
+  // plexLogin checked server access at sign-in, but /api also takes a token header, and any Plex account can
+  // get a token for this client identifier: hold every request to the same access (cached per user).
+  const { access } = login
+  if (access !== undefined) {
+    app.use(
+      '/api',
+      requireServerAccess({
+        machineIdentifier: access.machineIdentifier,
+        ...(access.ownerId === undefined ? {} : { ownerId: access.ownerId }),
+        ...(access.ownerToken === undefined ? {} : { ownerToken: access.ownerToken }),
+        ...(login.plexTvUrl === undefined ? {} : { plexTvUrl: login.plexTvUrl }),
+      }),
+    )
+  }
 
   app.get('/', (_req, res) => {
     res.set({ 'content-security-policy': PAGE_CSP, 'cache-control': 'no-store' })

@@ -29,7 +29,7 @@ export interface WebDemoOptions {
   port?: number
   /** Default `127.0.0.1`. */
   host?: string
-  /** Default `process.env`: `PLEXAUTH_JWKS_URL` (real plex.tv), `PLEXAUTH_CLIENT_ID`, `PLEXAUTH_SECRET`, `PLEXAUTH_SERVER_ID`. */
+  /** Default `process.env`: `PLEXAUTH_JWKS_URL` (real plex.tv), `PLEXAUTH_CLIENT_ID`, `PLEXAUTH_SECRET`, `PLEXAUTH_SERVER_ID` with `PLEXAUTH_OWNER_ID`. */
   env?: Record<string, string | undefined>
   /** plexLogin options over the demo's (tests: a shorter `pollInterval`, a larger `rateLimit`). */
   login?: Partial<PlexLoginOptions>
@@ -74,13 +74,19 @@ export async function startWebDemo(options: WebDemoOptions = {}): Promise<WebDem
   let serverName = SERVER_NAME
   if (env.PLEXAUTH_JWKS_URL !== undefined) {
     const machineIdentifier = env.PLEXAUTH_SERVER_ID
+    // Only the owner's account id says who owns the server and whose shares count: a user's own device
+    // list is written by clients, and anyone can register a device under the server's identifier.
+    const ownerId = Number(env.PLEXAUTH_OWNER_ID)
+    if (machineIdentifier !== undefined && !(Number.isSafeInteger(ownerId) && ownerId > 0)) {
+      throw new Error('PLEXAUTH_SERVER_ID needs PLEXAUTH_OWNER_ID (the Plex account id of the server owner)')
+    }
     serverName = 'your Plex server'
     login = {
       product,
       clientIdentifier,
       session,
       jwksUrl: env.PLEXAUTH_JWKS_URL,
-      ...(machineIdentifier === undefined ? {} : { access: { machineIdentifier } }),
+      ...(machineIdentifier === undefined ? {} : { access: { machineIdentifier, ownerId } }),
       ...options.login,
     }
   } else {
@@ -92,7 +98,7 @@ export async function startWebDemo(options: WebDemoOptions = {}): Promise<WebDem
       product,
       clientIdentifier,
       session,
-      access: { machineIdentifier: server.machineIdentifier },
+      access: { machineIdentifier: server.machineIdentifier, ownerId: server.ownerId },
       plexTvUrl: plex.url,
       clientsUrl: plex.url,
       authAppUrl: plex.authAppUrl,

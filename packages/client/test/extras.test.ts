@@ -9,7 +9,7 @@ import {
   type PlexClientState,
   type PlexClientStore,
 } from '../src/index.js'
-import { advance, clientFor, errorCode, login, spyStore, startFake, useFakeDate } from './helpers.js'
+import { advance, clientFor, DAY, errorCode, login, spyStore, startFake, useFakeDate } from './helpers.js'
 
 describe('account extras', () => {
   test('getUser(), ping() and getResources() use the stored token', async () => {
@@ -198,6 +198,24 @@ describe('login edge cases', () => {
     const pin = await client.startLogin()
     advance(STRONG_PIN_LIFETIME + 1)
     expect(await errorCode(client.waitForLogin(pin))).toBe('LOGIN_EXPIRED')
+  })
+
+  test('a PIN whose lifetime plex.tv overstates (expiresIn 1e308, a year): kept to an hour, so waitForLogin ends', async () => {
+    useFakeDate()
+    const plex = await startFake()
+    const client = clientFor(plex)
+    for (const expiresIn of [1e308, 365 * DAY]) {
+      plex.fail(PLEX_PATHS.pins, { status: 201, body: { id: 7, code: 'ABCD1234', expiresIn } }, { times: 1 })
+      const pin = await client.startLogin()
+      expect(pin.expiresAt.getTime() - Date.now(), String(expiresIn)).toBe(3600_000)
+      // plex.tv keeps saying "pending" (it answers the PIN with no token): the expiry ends the wait.
+      plex.fail(PLEX_PATHS.pin, { body: { id: 7, code: 'ABCD1234', authToken: null } })
+      const polls = plex.requests(PLEX_PATHS.pin)
+      advance(3600)
+      expect(await errorCode(client.waitForLogin(pin))).toBe('LOGIN_EXPIRED')
+      expect(plex.requests(PLEX_PATHS.pin)).toBe(polls)
+      plex.recover()
+    }
   })
 
   /** A PIN started on fake time, the clock then at its expiry; `polls`: plex.tv's PIN requests so far. */
