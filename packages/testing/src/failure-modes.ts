@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { validateHeaderName, validateHeaderValue } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { collect, drip, gzip, paddedJson } from './body-streams.js'
 import { type FakeResponse, json, plexError } from './responses.js'
@@ -39,6 +40,60 @@ export type FailureMode =
   | Delayable<{ hugeBytes: number }>
   | Delayable<{ gzipBomb: number }>
   | Delayable<{ tooManyKeys: number }>
+
+const count = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+const duration = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0
+const status = (value: unknown) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 999
+const headerValue = (value: unknown) => {
+  if (typeof value !== 'string') return false
+  try {
+    validateHeaderValue('x', value)
+    return true
+  } catch {
+    return false
+  }
+}
+const headers = (value: unknown) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  return Object.entries(value).every(([name, value]) => {
+    try {
+      validateHeaderName(name)
+    } catch {
+      return false
+    }
+    return headerValue(value)
+  })
+}
+const MEMBER_CHECKS: Record<string, (value: unknown) => boolean> = {
+  delayMs: duration,
+  status,
+  body: () => true,
+  headers,
+  redirect: headerValue,
+  dripMs: duration,
+  bytes: (value) => count(value) && (value as number) > 0,
+  hugeBytes: count,
+  gzipBomb: count,
+  tooManyKeys: count,
+}
+// The members that pick a mode's kind; `delayMs` alone is a mode too.
+const KINDS = ['status', 'body', 'redirect', 'dripMs', 'hugeBytes', 'gzipBomb', 'tooManyKeys', 'delayMs']
+
+/**
+ * Whether `value` is a `FailureMode` the fake can play (as the control surface receives it in JSON): a
+ * known string, or an object of known members, each of the right type (a status from 100 to 999, valid
+ * header names and values, non-negative numbers).
+ */
+export function isFailureMode(value: unknown): value is FailureMode {
+  if (value === 'down' || value === 'hang' || value === 'garbage') return true
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const members = Object.entries(value)
+  return (
+    members.some(([name]) => KINDS.includes(name)) &&
+    members.every(([name, member]) => Object.hasOwn(MEMBER_CHECKS, name) && MEMBER_CHECKS[name]!(member))
+  )
+}
 
 /** Failure modes by path (`'*'`: every path), each for a number of requests. */
 export class FailureTable {

@@ -1,10 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { collect } from './body-streams.js'
 import { applyFailure } from './failure-modes.js'
 import { CONTROL_PATH } from './paths.js'
-import { type FakeResponse, plexError } from './responses.js'
+import { type FakeResponse, json, plexError } from './responses.js'
 import type { FakePlexState } from './state.js'
 import { renderXml } from './xml.js'
 
@@ -47,6 +46,9 @@ export interface Route {
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-plex-token', 'cookie']
 
+/** The largest request body the fake reads: 1 MiB. A larger one is answered 413 and not kept. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
 /** Counts and logs each request, applies the failure mode of its path, else answers from the route table. */
 export function createRouter(routes: readonly Route[], state: FakePlexState): RequestListener {
   return (request, response) => {
@@ -87,7 +89,13 @@ async function dispatch(
         headers: { ...answer.headers, allow: candidates.map(({ route }) => route.method).join(', ') },
       }
     }
-    const body = await collect(request)
+    const body = await readBody(request, MAX_BODY_BYTES)
+    if (body === undefined) {
+      // The rest of the body is discarded as it arrives (node drains it once the answer is sent).
+      return control
+        ? json(413, { error: 'Request body too large' })
+        : represent(plexError(413, 413, 'Request body too large'), xml)
+    }
     const { params, route } = match
     const answer = await route.handle({
       method,
@@ -110,6 +118,30 @@ async function dispatch(
   }
   if (answer === 'down') request.socket.destroy()
   else if (answer !== 'hang') await write(response, answer)
+}
+
+/**
+ * The request body, or `undefined` when it is longer than `limit` bytes (by its `Content-Length` or as it
+ * arrives): nothing beyond it is kept, so a huge or endless body is never held. Rejects when the client goes away.
+ */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(request.headers['content-length']) > limit) return Promise.resolve(undefined)
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const settle = (outcome: () => void) => {
+      request.off('data', onData).off('end', onEnd).off('close', onClose).off('error', onClose)
+      outcome()
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) settle(() => resolve(undefined))
+      else chunks.push(chunk)
+    }
+    const onEnd = () => settle(() => resolve(Buffer.concat(chunks)))
+    const onClose = () => settle(() => reject(new Error('request closed before its body ended')))
+    request.on('data', onData).on('end', onEnd).on('close', onClose).on('error', onClose)
+  })
 }
 
 /** Whether a request asked for JSON: plex.tv answers XML to anything else, a wildcard `Accept` included. */

@@ -1,6 +1,6 @@
 import { addHomeUser, createLegacyToken, upsertAccount } from '../accounts.js'
 import { countRequests, resetRun, rotateKeys } from '../actions.js'
-import type { FailureMode } from '../failure-modes.js'
+import { isFailureMode } from '../failure-modes.js'
 import { issueToken } from '../issue-token.js'
 import { CONTROL_PATH } from '../paths.js'
 import { approvePin, denyPin, findPin } from '../pins.js'
@@ -49,6 +49,42 @@ const isObject = (value: unknown): value is Fields =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 const isStringList = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string')
+
+const USER_FIELDS: Record<keyof PlexTokenUser, (value: unknown) => boolean> = {
+  id: (value) => typeof value === 'number' && Number.isSafeInteger(value) && value > 0,
+  uuid: (value) => typeof value === 'string',
+  username: (value) => typeof value === 'string',
+  email: (value) => typeof value === 'string',
+  friendly_name: (value) => typeof value === 'string',
+  restricted: (value) => typeof value === 'boolean',
+  anonymous: (value) => typeof value === 'boolean',
+  joinedAt: (value) => typeof value === 'number' && Number.isFinite(value),
+}
+
+const finite = (value: unknown) => typeof value === 'number' && Number.isFinite(value)
+const TOKEN_OPTIONS: Record<string, (value: unknown) => boolean> = {
+  scopes: isStringList,
+  user: isObject,
+  clientIdentifier: (value) => typeof value === 'string',
+  expiresIn: finite,
+  issuedAt: finite,
+  claims: isObject,
+  header: isObject,
+  kid: (value) => typeof value === 'string',
+}
+
+/** `IssueTokenOptions` as JSON can carry them (no `signWith`: a key is not JSON), each of its type. */
+const isTokenOptions = (value: Fields): boolean =>
+  Object.entries(value).every(
+    ([name, option]) => Object.hasOwn(TOKEN_OPTIONS, name) && TOKEN_OPTIONS[name]!(option),
+  )
+
+/** Account fields as `PlexTokenUser` has them, and no others: what the fake stores and serves. */
+const isUserFields = (value: unknown): value is Partial<PlexTokenUser> =>
+  isObject(value) &&
+  Object.entries(value).every(
+    ([name, field]) => Object.hasOwn(USER_FIELDS, name) && USER_FIELDS[name as keyof PlexTokenUser](field),
+  )
 
 function serverJson(state: FakePlexState, server: ServerRecord): Fields {
   return {
@@ -139,13 +175,16 @@ export const controlRoutes: readonly Route[] = [
   ),
   control('GET', '/accounts', ({ state }) => json(200, [...state.accounts.values()])),
   control('POST', '/accounts', ({ state }, body) => {
-    if (!optionalNumber(body.id)) return BAD_BODY()
-    return json(201, upsertAccount(state, body as Partial<PlexTokenUser>))
+    if (!isUserFields(body)) return BAD_BODY()
+    return json(201, upsertAccount(state, body))
   }),
   control('POST', '/home-users', ({ state }, body) => {
     const { adminId, managed, title, user } = body
     if (!optionalNumber(adminId) || (title !== undefined && typeof title !== 'string')) return BAD_BODY()
-    if ((managed !== undefined && typeof managed !== 'boolean') || (user !== undefined && !isObject(user)))
+    if (
+      (managed !== undefined && typeof managed !== 'boolean') ||
+      (user !== undefined && !isUserFields(user))
+    )
       return BAD_BODY()
     if (adminId !== undefined && !state.accounts.has(adminId)) return NO_ACCOUNT()
     return json(
@@ -154,7 +193,7 @@ export const controlRoutes: readonly Route[] = [
         ...(adminId === undefined ? {} : { adminId }),
         ...(managed === undefined ? {} : { managed }),
         ...(title === undefined ? {} : { title }),
-        ...(user === undefined ? {} : { user: user as Partial<PlexTokenUser> }),
+        ...(user === undefined ? {} : { user }),
       }),
     )
   }),
@@ -167,8 +206,7 @@ export const controlRoutes: readonly Route[] = [
   control('POST', '/tokens', ({ state }, body) => {
     const { accountId, ...options } = body
     const account = accountOr(state, accountId)
-    if (account === 'bad' || (options.scopes !== undefined && !isStringList(options.scopes)))
-      return BAD_BODY()
+    if (account === 'bad' || !isTokenOptions(options)) return BAD_BODY()
     if (account === undefined) return NO_ACCOUNT()
     return json(201, { token: issueToken(state, options as IssueTokenOptions, account) })
   }),
@@ -221,9 +259,9 @@ export const controlRoutes: readonly Route[] = [
   }),
   control('POST', '/fail', ({ state }, body) => {
     const { path, mode, times } = body
-    const validMode = mode === 'down' || mode === 'hang' || mode === 'garbage' || isObject(mode)
-    if (typeof path !== 'string' || !validMode || !optionalNumber(times)) return BAD_BODY()
-    state.failures.set(path, mode as FailureMode, times)
+    const validTimes = optionalNumber(times) && (times === undefined || times > 0)
+    if (typeof path !== 'string' || !isFailureMode(mode) || !validTimes) return BAD_BODY()
+    state.failures.set(path, mode, times)
     return DONE
   }),
   control('POST', '/recover', ({ state }, body) => {
