@@ -247,6 +247,32 @@ describe('plexAuth beside a plexLogin: whose checks a due session goes through',
     expect((await auth.authenticate(again.request))?.access).toMatchObject({ owner: true })
   })
 
+  test("a friend let in by the owner's friends list (their own resources unanswered) is sealed with the owner's id: a plexAuth of its own refuses them once unshared, whatever their device list claims", async () => {
+    const { plex, friend, server, seal, auth, forgeDevice } = await ownChecks()
+    // The checks of a plexLogin in another process, given the owner's token only.
+    const login = createSessionChecks({
+      verifier: createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }),
+      clientIdentifier: CLIENT,
+      plexTvUrl: plex.url,
+      fetch: undefined,
+      onEvent: undefined,
+      owner: { machineIdentifier: server.machineIdentifier, token: plex.createLegacyToken(), id: undefined },
+      revalidateAfterMs: 60_000,
+    })
+    const identity = await login.verify('jwt', plex.issueToken({ user: { id: friend.id } }))
+    plex.fail(PLEX_PATHS.resources, 'down')
+    const decided = await login.access(identity, server.machineIdentifier)
+    plex.recover(PLEX_PATHS.resources)
+    expect(decided).toMatchObject({ owner: false, source: 'friends', ownerId: plex.account.id })
+    const cookie = await seal(friend.id, decided)
+    server.unshare(friend.id)
+    forgeDevice()
+    advance(61)
+    const due = request(cookie)
+    expect(await auth.authenticate(due.request)).toBeUndefined()
+    expect(due.set).toEqual([expect.stringMatching(/^plexauth_session=; .*Max-Age=0/)])
+  })
+
   test('a plexAuth of its own asks plex.tv about a due legacy session with its own clientIdentifier, not the sealed one', async () => {
     const { plex, session, legacy } = await legacySession()
     const { value } = await sessionManagerFor(session).create(legacy, undefined, false, undefined)

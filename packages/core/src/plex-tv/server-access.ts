@@ -410,6 +410,20 @@ export class ServerAccessChecker {
     return this.#config.ownerId ?? this.#ownerId
   }
 
+  /**
+   * The owner's account id for a check of `identity`: configured, or read with the owner's token (once; an
+   * access the friends list granted was decided without it). `undefined` when no owner is known;
+   * `PLEX_UNAVAILABLE` while it cannot be read.
+   */
+  async ownerAccountIdFor(identity: PlexIdentity): Promise<number | undefined> {
+    if (!this.knowsOwner) return undefined
+    const clientIdentifier = this.#config.clientIdentifier ?? identity.clientIdentifier
+    if (clientIdentifier === undefined) {
+      throw new Error('plexauth: requireServerAccess needs a clientIdentifier (in its options or plexAuth)')
+    }
+    return this.#ownerAccountId(clientIdentifier)
+  }
+
   /** True when the owner's account id is configured or can be read with the owner's token. */
   get knowsOwner(): boolean {
     return this.#config.ownerId !== undefined || this.#config.ownerToken !== undefined

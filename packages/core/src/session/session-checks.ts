@@ -82,7 +82,10 @@ export function createSessionChecks(config: SessionChecksConfig): SessionChecks 
         })
       })
       const access = await checker.check(identity)
-      const ownerId = checker.ownerAccountId
+      // Sealed with the session whatever source granted it: an access the owner's friends list granted (the
+      // user's own resources unanswered, or not listing the server) was decided without the owner's id, and a
+      // session sealed without it is checked later, elsewhere, by the user's own device list.
+      const ownerId = await checker.ownerAccountIdFor(identity)
       return ownerId === undefined ? access : { ...access, ownerId }
     },
   }
