@@ -342,7 +342,7 @@ describe("who decides ownership (issue 11): never the user's own device list", (
       machineIdentifier: server.machineIdentifier,
       plexTvUrl: plex.url,
     })
-    expect(checker.ownerAccountId).toBeUndefined()
+    expect(await checker.ownerAccountIdFor(owner)).toBeUndefined()
     // Even the owner's own list (owned: true) proves nothing without the owner's id.
     expect(await checker.check(owner)).toMatchObject({ owner: false, source: 'resources' })
     plex.fail(PLEX_PATHS.resources, { body: forged(server.machineIdentifier, { owned: true }) })
@@ -355,19 +355,27 @@ describe("who decides ownership (issue 11): never the user's own device list", (
     })
     plex.recover(PLEX_PATHS.resources)
     expect(await knowing.check(owner)).toMatchObject({ owner: true })
-    expect(knowing.ownerAccountId).toBe(plex.account.id)
+    expect(await knowing.ownerAccountIdFor(owner)).toBe(plex.account.id)
   })
 
-  test("with ownerToken alone, the owner's id is known once read", async () => {
+  test("with ownerToken alone, the owner's id is read once, by a check or when asked for", async () => {
     const { plex, server, friend } = await setup()
     const checker = new ServerAccessChecker({
       machineIdentifier: server.machineIdentifier,
       plexTvUrl: plex.url,
       ownerToken: plex.createLegacyToken({ accountId: plex.account.id }),
     })
-    expect(checker.ownerAccountId).toBeUndefined()
     expect(await checker.check(friend)).toMatchObject({ owner: false })
-    expect(checker.ownerAccountId).toBe(plex.account.id)
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+    expect(await checker.ownerAccountIdFor(friend)).toBe(plex.account.id)
+    expect(plex.requests(PLEX_PATHS.user)).toBe(1)
+    const asked = new ServerAccessChecker({
+      machineIdentifier: server.machineIdentifier,
+      plexTvUrl: plex.url,
+      ownerToken: plex.createLegacyToken({ accountId: plex.account.id }),
+    })
+    expect(await asked.ownerAccountIdFor(friend)).toBe(plex.account.id)
+    expect(plex.requests(PLEX_PATHS.user)).toBe(2)
   })
 
   test("the owner is the account with the owner's id, whatever the owned flag of its own list says", async () => {

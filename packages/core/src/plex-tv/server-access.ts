@@ -327,11 +327,7 @@ export class ServerAccessChecker {
 
   async #lookup(identity: PlexIdentity, key: string, tokenHash: string): Promise<AccessRecord> {
     const { client, machineIdentifier, maxBytes, ownerToken, store, staleIfErrorMs } = this.#config
-    const clientIdentifier = this.#config.clientIdentifier ?? identity.clientIdentifier
-    if (clientIdentifier === undefined) {
-      // A configuration bug, not the user's fault: a fail-closed 500.
-      throw new Error('plexauth: requireServerAccess needs a clientIdentifier (in its options or plexAuth)')
-    }
+    const clientIdentifier = this.#clientIdentifierFor(identity)
     const rejectedKey = `rejected:${tokenHash}`
     let resources: ServerEntries | undefined
     let resourcesError: unknown
@@ -405,11 +401,6 @@ export class ServerAccessChecker {
     return resources.sharedBy.includes(ownerId) ? { owner: false } : undefined
   }
 
-  /** The owner's account id when known: configured, or read with the owner's token by an earlier check. */
-  get ownerAccountId(): number | undefined {
-    return this.#config.ownerId ?? this.#ownerId
-  }
-
   /**
    * The owner's account id for a check of `identity`: configured, or read with the owner's token (once; an
    * access the friends list granted was decided without it). `undefined` when no owner is known;
@@ -417,11 +408,17 @@ export class ServerAccessChecker {
    */
   async ownerAccountIdFor(identity: PlexIdentity): Promise<number | undefined> {
     if (!this.knowsOwner) return undefined
+    return this.#ownerAccountId(this.#clientIdentifierFor(identity))
+  }
+
+  /** The client identifier plex.tv is asked for: the option's, else the identity's (its token's audience). */
+  #clientIdentifierFor(identity: PlexIdentity): string {
     const clientIdentifier = this.#config.clientIdentifier ?? identity.clientIdentifier
     if (clientIdentifier === undefined) {
+      // A configuration bug, not the user's fault: a fail-closed 500.
       throw new Error('plexauth: requireServerAccess needs a clientIdentifier (in its options or plexAuth)')
     }
-    return this.#ownerAccountId(clientIdentifier)
+    return clientIdentifier
   }
 
   /** True when the owner's account id is configured or can be read with the owner's token. */
