@@ -413,3 +413,37 @@ describe('session options and sealing edges', () => {
     }
   })
 })
+
+// The owner's id beside the decision (a.oid) is what a plexAuth without an owner of its own decides by: a
+// check seals the one it decided by, and keeps the sealed one when it learnt none.
+describe("the owner's id sealed beside the access decision", () => {
+  test('a check is asked with the sealed id; the id it learnt wins over it, else the sealed one is kept', async () => {
+    useFakeDate()
+    const sessions = manager()
+    const asked: (number | undefined)[] = []
+    let learnt: number | undefined = 9
+    const checks: SessionChecks = {
+      verify: async () => legacyIdentity(),
+      access: async (_identity, _server, ownerId) => {
+        asked.push(ownerId)
+        return learnt === undefined ? ACCESS : { ...ACCESS, ownerId: learnt }
+      },
+    }
+    const sealed = await seal(
+      sessions.sessionKeys,
+      record({ a: { m: 'srv', o: false, src: 'resources', oid: 7 } }),
+    )
+    advance(61)
+    const checked = await sessions.resolve(sealed, checks)
+    expect(await unseal(sessions.sessionKeys, String(checked.renewed?.value), 4096)).toMatchObject({
+      payload: { a: { m: 'srv', o: false, src: 'resources', oid: 9 } },
+    })
+    learnt = undefined
+    advance(61)
+    const kept = await sessions.resolve(sealed, checks)
+    expect(await unseal(sessions.sessionKeys, String(kept.renewed?.value), 4096)).toMatchObject({
+      payload: { a: { m: 'srv', o: false, src: 'resources', oid: 7 } },
+    })
+    expect(asked).toEqual([7, 7])
+  })
+})

@@ -279,3 +279,19 @@ describe('createAuthenticator options', () => {
     )
   })
 })
+
+// next() and Fastify's done() read a value that is no object as "no error": only objects pass as they are.
+describe('toForwardedError', () => {
+  test('a thrown value that is no object (null included) becomes an Error carrying it; an object or a function is forwarded as it is', () => {
+    const auth = createAuthenticator({ clientIdentifier: 'my-app', jwks: { maxAge: 60 } })
+    for (const value of [undefined, null, 0, '', 'route', false]) {
+      const forwarded = auth.toForwardedError(value)
+      expect(forwarded).toBeInstanceOf(Error)
+      expect((forwarded as Error).cause).toBe(value)
+    }
+    const bug = new TypeError('a bug')
+    const thrownFunction = () => {}
+    const thrownObject = { not: 'an error' }
+    for (const value of [bug, thrownFunction, thrownObject]) expect(auth.toForwardedError(value)).toBe(value)
+  })
+})

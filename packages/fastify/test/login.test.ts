@@ -132,6 +132,19 @@ describe.each(majors)('%s', (_name, create) => {
     },
   )
 
+  test('a variant of a login route that Fastify routes to it (a trailing slash, an encoded slash in the PIN id) is answered as that route', async () => {
+    const app = await started(create, { ignoreTrailingSlash: true })
+    await app.register(plexLogin, loginOptions())
+    const session = await app.inject({
+      url: '/auth/plex/session/?x=1',
+      headers: { accept: 'application/json' },
+    })
+    expect([session.statusCode, session.json().code]).toEqual([401, 'TOKEN_MISSING'])
+    // The id is one segment, `12/345` once decoded: a poll of it (refused without its login state).
+    const poll = await app.inject({ url: '/auth/plex/pin/12%2F345', headers: { accept: 'application/json' } })
+    expect([poll.statusCode, poll.json().code]).toEqual([403, 'LOGIN_STATE_INVALID'])
+  })
+
   test("onLogin gets Fastify's request, not Node's", async () => {
     const seen: unknown[] = []
     const app = await started(create)

@@ -215,6 +215,23 @@ describe.each([
     ])
   })
 
+  test("a bug that throws an object that is no Error is emitted as an Error too (Koa's default listener stays quiet)", async () => {
+    const plex = await fakePlex()
+    const guarded = new KoaClass<PlexAuthState>()
+    guarded.silent = true
+    guarded.use(plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER }))
+    guarded.use(
+      requireUser(() => {
+        throw { reason: 'a plain object' }
+      }),
+    )
+    const res = await fetch(await serve(guarded), {
+      headers: { authorization: `Bearer ${plex.issueToken()}` },
+    })
+    expect(res.status).toBe(500)
+    expect(await res.json()).toMatchObject({ code: 'INTERNAL_ERROR' })
+  })
+
   test('a request under basePath that is no login route passes on, and plex.tv hears nothing', async () => {
     const plex = await fakePlex()
     const app = new KoaClass<PlexAuthState>()

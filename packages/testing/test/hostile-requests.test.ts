@@ -153,3 +153,27 @@ describe('POST /__fake/tokens takes IssueTokenOptions of their types only', () =
     expect(answer.status).toBe(201)
   })
 })
+
+// The other side of the refusals: every mode of the type, at the edges of its bounds, is taken (a delay
+// alone, a status up to 999, zero counts, each string mode).
+describe('POST /__fake/fail takes every mode it can play', () => {
+  test.each([
+    ['down'],
+    ['hang'],
+    ['garbage'],
+    [{ delayMs: 1.5 }],
+    [{ status: 999 }],
+    [{ status: 100 }],
+    [{ hugeBytes: 0 }],
+    [{ gzipBomb: 0 }],
+    [{ tooManyKeys: 0 }],
+    [{ dripMs: 0, bytes: 1 }],
+    [{ status: 302, redirect: 'https://example.com/', headers: { 'x-ok': 'yes' }, delayMs: 0 }],
+  ])('%j → 204', async (mode) => {
+    expect(await control('POST', '/fail', { path: PLEX_PATHS.ping, mode, times: 1 })).toEqual({
+      status: 204,
+      body: undefined,
+    })
+    expect((await control('POST', '/recover', { path: PLEX_PATHS.ping })).status).toBe(204)
+  })
+})
