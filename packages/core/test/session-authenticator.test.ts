@@ -191,7 +191,16 @@ describe('plexAuth beside a plexLogin: whose checks a due session goes through',
           { name: 'Basement', clientIdentifier: server.machineIdentifier, provides: 'server', owned: true },
         ],
       })
-    return { plex, friend, server, seal, auth, forgeDevice }
+    /** The owner unshares the friend, who forges a device; the session, due, is refused and cleared. */
+    const expectEndedOnceUnshared = async (cookie: string) => {
+      server.unshare(friend.id)
+      forgeDevice()
+      advance(61)
+      const due = request(cookie)
+      expect(await auth.authenticate(due.request)).toBeUndefined()
+      expect(due.set).toEqual([expect.stringMatching(/^plexauth_session=; .*Max-Age=0/)])
+    }
+    return { plex, friend, server, seal, auth, forgeDevice, expectEndedOnceUnshared }
   }
 
   test('a plexAuth of its own (no owner known) never makes a friend the owner, though their device list claims the server', async () => {
@@ -218,14 +227,8 @@ describe('plexAuth beside a plexLogin: whose checks a due session goes through',
   })
 
   test('a plexAuth of its own checks a due session by the owner sealed in it: a friend the owner unshared is refused, whatever their device list claims', async () => {
-    const { plex, friend, server, seal, auth, forgeDevice } = await ownChecks()
-    const cookie = await seal(friend.id, { owner: false, ownerId: plex.account.id })
-    server.unshare(friend.id)
-    forgeDevice()
-    advance(61)
-    const due = request(cookie)
-    expect(await auth.authenticate(due.request)).toBeUndefined()
-    expect(due.set).toEqual([expect.stringMatching(/^plexauth_session=; .*Max-Age=0/)])
+    const { plex, friend, seal, expectEndedOnceUnshared } = await ownChecks()
+    await expectEndedOnceUnshared(await seal(friend.id, { owner: false, ownerId: plex.account.id }))
   })
 
   test("a plexAuth of its own keeps the owner's session the owner's (ownerOnly too) by the owner's id sealed in it; a session sealed without one is no longer the owner's", async () => {
@@ -248,7 +251,7 @@ describe('plexAuth beside a plexLogin: whose checks a due session goes through',
   })
 
   test("a friend let in by the owner's friends list (their own resources unanswered) is sealed with the owner's id: a plexAuth of its own refuses them once unshared, whatever their device list claims", async () => {
-    const { plex, friend, server, seal, auth, forgeDevice } = await ownChecks()
+    const { plex, friend, server, seal, expectEndedOnceUnshared } = await ownChecks()
     // The checks of a plexLogin in another process, given the owner's token only.
     const login = createSessionChecks({
       verifier: createPlexVerifier({ jwksUrl: plex.jwksUrl, clientIdentifier: CLIENT }),
@@ -264,13 +267,7 @@ describe('plexAuth beside a plexLogin: whose checks a due session goes through',
     const decided = await login.access(identity, server.machineIdentifier)
     plex.recover(PLEX_PATHS.resources)
     expect(decided).toMatchObject({ owner: false, source: 'friends', ownerId: plex.account.id })
-    const cookie = await seal(friend.id, decided)
-    server.unshare(friend.id)
-    forgeDevice()
-    advance(61)
-    const due = request(cookie)
-    expect(await auth.authenticate(due.request)).toBeUndefined()
-    expect(due.set).toEqual([expect.stringMatching(/^plexauth_session=; .*Max-Age=0/)])
+    await expectEndedOnceUnshared(await seal(friend.id, decided))
   })
 
   test('a plexAuth of its own asks plex.tv about a due legacy session with its own clientIdentifier, not the sealed one', async () => {

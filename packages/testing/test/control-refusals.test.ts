@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createFakePlex, type FakePlex } from '../src/index.js'
+import { callControl } from './helpers.js'
 
 let plex: FakePlex
 beforeAll(async () => {
@@ -7,16 +8,7 @@ beforeAll(async () => {
 })
 afterAll(() => plex.close())
 
-async function control(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${plex.controlUrl}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) }
-}
+const control = (method: string, path: string, body?: unknown) => callControl(plex, method, path, body)
 
 const UNKNOWN = 987_654_321
 

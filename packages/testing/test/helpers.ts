@@ -1,4 +1,4 @@
-import { type Ed25519Key, generateEd25519Key, signJwt } from '../src/index.js'
+import { type Ed25519Key, type FakePlex, generateEd25519Key, signJwt } from '../src/index.js'
 
 export const CLIENT_ID = 'route-test-client'
 
@@ -35,4 +35,22 @@ export function deviceJwt(
 
 export function newDevice(): Ed25519Key {
   return generateEd25519Key()
+}
+
+/**
+ * A call of the fake's control surface: `body` sent as JSON (a string as it is, for malformed bodies); the
+ * answer's status and parsed JSON body.
+ */
+export async function callControl(plex: FakePlex, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${plex.controlUrl}${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : {
+          headers: { 'content-type': 'application/json' },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        }),
+  })
+  const text = await response.text()
+  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) }
 }

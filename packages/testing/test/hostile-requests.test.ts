@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createFakePlex, type FakePlex, PLEX_PATHS } from '../src/index.js'
-import { plexHeaders } from './helpers.js'
+import { callControl, plexHeaders } from './helpers.js'
 
 let plex: FakePlex
 beforeAll(async () => {
@@ -8,19 +8,7 @@ beforeAll(async () => {
 })
 afterAll(() => plex.close())
 
-async function control(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${plex.controlUrl}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : {
-          headers: { 'content-type': 'application/json' },
-          body: typeof body === 'string' ? body : JSON.stringify(body),
-        }),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) }
-}
+const control = (method: string, path: string, body?: unknown) => callControl(plex, method, path, body)
 
 const BAD_BODY = { status: 400, body: { error: 'Invalid request body' } }
 const DEEP = `{"nickname":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`
