@@ -5,9 +5,6 @@ import type { ResolvedClientOptions } from './resolve-options.js'
 import type { DeviceState, StateKeeper } from './state-keeper.js'
 import type { VerifyToken } from './token-verifier.js'
 
-/** A PIN's expiry is kept within this, as plexLogin does: an overstated one (or `Infinity`) can't make `waitForLogin` poll for ever. */
-const MAX_PIN_LIFETIME_MS = 3600_000
-
 /**
  * Options of `waitForLogin`.
  *
@@ -87,8 +84,8 @@ export function createDeviceFlow(
       const { id, code, expiresAt } = await requests.createPin(state, signal)
       const context = `context%5Bdevice%5D%5Bproduct%5D=${encodeURIComponent(config.product)}`
       const authUrl = `${config.authAppUrl}#?clientID=${encodeURIComponent(state.clientIdentifier)}&code=${encodeURIComponent(code)}&${context}`
-      const expires = Math.min(expiresAt, Date.now() + MAX_PIN_LIFETIME_MS)
-      return Object.freeze({ id, code, authUrl, expiresAt: new Date(expires) })
+      // core's parsePin keeps the expiry within an hour: an overstated one can't make waitForLogin poll for ever.
+      return Object.freeze({ id, code, authUrl, expiresAt: new Date(expiresAt) })
     },
 
     async waitForLogin(pin, { signal, interval } = {}) {

@@ -241,6 +241,11 @@ describe('parsePin (POST and GET /api/v2/pins)', () => {
     expect(parsePin({ ...pin, expiresAt: 'soon' }, now).expiresAt).toBe(now + 1_800_000)
     expect(parsePin({ ...pin, expiresIn: 0 }, now).expiresAt).toBe(now + 900_000)
     expect(parsePin({ ...pin, expiresIn: '60' }, now).expiresAt).toBe(now + 900_000)
+    // Whatever plex.tv says, a PIN is not believed beyond an hour.
+    expect(parsePin({ ...pin, expiresIn: 1e308 }, now).expiresAt).toBe(now + 3_600_000)
+    expect(parsePin({ ...pin, expiresIn: 3601 }, now).expiresAt).toBe(now + 3_600_000)
+    expect(parsePin({ ...pin, expiresIn: 3599 }, now).expiresAt).toBe(now + 3_599_000)
+    expect(parsePin({ ...pin, expiresAt: '2126-06-01T00:00:00Z' }, now).expiresAt).toBe(now + 3_600_000)
   })
 
   test('authToken: null, absent or empty while pending; a token once approved', () => {

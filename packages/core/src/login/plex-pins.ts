@@ -28,14 +28,10 @@ export interface CreatedPin {
 export type PinPoll = { status: 'pending' } | { status: 'approved'; token: string } | { status: 'expired' }
 
 const MAX_PIN_BYTES = 64 * 1024
-/** Longest life of a PIN believed, whatever plex.tv says: a strong PIN lives 30 minutes. */
-const MAX_PIN_LIFETIME_MS = 3600_000
 
-/** A PIN answer, its life capped: whatever plex.tv says, a PIN is not believed beyond an hour. */
+/** A PIN answer (its life capped at an hour by `parsePin`). */
 function readPin(text: string): PlexPinAnswer {
-  const now = Date.now()
-  const pin = parsePin(JSON.parse(text), now)
-  return { ...pin, expiresAt: Math.min(pin.expiresAt, now + MAX_PIN_LIFETIME_MS) }
+  return parsePin(JSON.parse(text))
 }
 
 /**

@@ -239,6 +239,8 @@ const PIN_CODE = /^[A-Za-z0-9]{4,64}$/
 const AUTH_TOKEN = /^[A-Za-z0-9._~+/=-]{8,8192}$/
 /** A PIN's life when plex.tv does not say: 15 minutes, as plex.tv's own PINs. */
 const DEFAULT_PIN_LIFETIME_MS = 900_000
+/** Longest life of a PIN believed, whatever plex.tv says (a strong PIN lives 30 minutes): no endless polling. */
+const MAX_PIN_LIFETIME_MS = 3600_000
 
 /**
  * A PIN of `POST /api/v2/pins` or `GET /api/v2/pins/<id>`. `expiresAt` in milliseconds since the epoch;
@@ -259,8 +261,8 @@ export interface PlexPinAnswer {
 
 /**
  * Reads a PIN answer: a positive `id`, an alphanumeric `code`, the expiry from `expiresAt` (a date) or
- * `expiresIn` (seconds; 15 minutes when neither is usable), and `authToken` (null, absent or empty while
- * pending). Throws `PlexAnswerError` when it is not a PIN.
+ * `expiresIn` (seconds; 15 minutes when neither is usable; never more than an hour away), and `authToken`
+ * (null, absent or empty while pending). Throws `PlexAnswerError` when it is not a PIN.
  *
  * @example
  * ```ts
@@ -280,6 +282,7 @@ export function parsePin(body: unknown, now: number = Date.now()): PlexPinAnswer
     expires = now + expiresIn * 1000
   }
   if (Number.isNaN(expires)) expires = now + DEFAULT_PIN_LIFETIME_MS
+  expires = Math.min(expires, now + MAX_PIN_LIFETIME_MS)
   const pending = authToken === null || authToken === undefined || authToken === ''
   if (!pending && (typeof authToken !== 'string' || !AUTH_TOKEN.test(authToken))) {
     throw new PlexAnswerError('a PIN')
