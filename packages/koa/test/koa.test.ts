@@ -121,6 +121,28 @@ describe.each([
   ['Koa 3', Koa3],
   ['Koa 2', Koa2],
 ])('%s: on a running app', (_name, KoaClass) => {
+  /** An app whose guard's predicate throws `thrown` (Koa's own `'error'` listener unless the test adds one). */
+  function throwingGuard(plex: FakePlex, thrown: unknown) {
+    const app = new KoaClass<PlexAuthState>()
+    app.silent = true
+    app.use(plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER }))
+    app.use(
+      requireUser(() => {
+        throw thrown
+      }),
+    )
+    return app
+  }
+
+  /** A request with a valid token to `/guarded`: plexauth's bare 500, whatever the guard threw. */
+  async function expectInternalError(app: ReturnType<typeof throwingGuard>, plex: FakePlex) {
+    const res = await fetch(`${await serve(app)}/guarded`, {
+      headers: { authorization: `Bearer ${plex.issueToken()}` },
+    })
+    expect(res.status).toBe(500)
+    expect(await res.json()).toMatchObject({ code: 'INTERNAL_ERROR' })
+  }
+
   test('behind a proxy (app.proxy), legacy lookups are budgeted per client as ctx.ip reports it', async () => {
     const plex = await fakePlex()
     const app = new KoaClass<PlexAuthState>()
@@ -139,19 +161,9 @@ describe.each([
 
   test("a guard's bug is emitted as 'error' with the request's context", async () => {
     const plex = await fakePlex()
-    const app = new KoaClass<PlexAuthState>()
-    app.silent = true
+    const app = throwingGuard(plex, new Error('predicate bug 4713'))
     const emitted = emittedErrors(app)
-    app.use(plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER }))
-    app.use(
-      requireUser(() => {
-        throw new Error('predicate bug 4713')
-      }),
-    )
-    const url = await serve(app)
-    const res = await fetch(`${url}/guarded`, { headers: { authorization: `Bearer ${plex.issueToken()}` } })
-    expect(res.status).toBe(500)
-    expect(await res.json()).toMatchObject({ code: 'INTERNAL_ERROR' })
+    await expectInternalError(app, plex)
     expect(emitted).toEqual([{ message: 'predicate bug 4713', path: '/guarded' }])
   })
 
@@ -180,19 +192,7 @@ describe.each([
   test("a bug that throws no Error is emitted as one (Koa's listeners, its default among them, take Errors)", async () => {
     const plex = await fakePlex()
     // Koa's own listener: it throws at anything but an Error, which would have replaced plexauth's answer.
-    const guarded = new KoaClass<PlexAuthState>()
-    guarded.silent = true
-    guarded.use(plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER }))
-    guarded.use(
-      requireUser(() => {
-        throw 'predicate threw a string'
-      }),
-    )
-    const res = await fetch(await serve(guarded), {
-      headers: { authorization: `Bearer ${plex.issueToken()}` },
-    })
-    expect(res.status).toBe(500)
-    expect(await res.json()).toMatchObject({ code: 'INTERNAL_ERROR' })
+    await expectInternalError(throwingGuard(plex, 'predicate threw a string'), plex)
 
     const login = new KoaClass<PlexAuthState>()
     login.silent = true
@@ -217,19 +217,7 @@ describe.each([
 
   test("a bug that throws an object that is no Error is emitted as an Error too (Koa's default listener stays quiet)", async () => {
     const plex = await fakePlex()
-    const guarded = new KoaClass<PlexAuthState>()
-    guarded.silent = true
-    guarded.use(plexAuth({ jwksUrl: plex.jwksUrl, clientIdentifier: DEFAULT_CLIENT_IDENTIFIER }))
-    guarded.use(
-      requireUser(() => {
-        throw { reason: 'a plain object' }
-      }),
-    )
-    const res = await fetch(await serve(guarded), {
-      headers: { authorization: `Bearer ${plex.issueToken()}` },
-    })
-    expect(res.status).toBe(500)
-    expect(await res.json()).toMatchObject({ code: 'INTERNAL_ERROR' })
+    await expectInternalError(throwingGuard(plex, { reason: 'a plain object' }), plex)
   })
 
   test('a request under basePath that is no login route passes on, and plex.tv hears nothing', async () => {
