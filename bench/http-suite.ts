@@ -112,7 +112,12 @@ export type AppChildAnswer =
 /** Starts one app in a process of its own (`http-child.ts`); its `cpuUsage` is that process's. */
 async function startAppProcess(framework: Framework, auth: AuthMode, keys: AppKeys): Promise<RunningApp> {
   const child = fork(new URL('./http-child.ts', import.meta.url), {
-    execArgv: ['--import', 'tsx', '--conditions=dev-source'],
+    // V8 collects garbage with helper threads sized for the machine's CPUs, but the app is pinned to one
+    // (cpu-pinning.ts): the helpers then take turns with the main thread on that CPU, and how they fall
+    // moved a process's CPU per request by up to 31 % (six processes of the same app without auth, 21.5 to
+    // 28.3 µs on Fastify). With the collector on the main thread the same six came within 2.4 % (22.5 to
+    // 23.0 µs): the work is the same, only the contention is gone (BENCHMARKS.md, item 12).
+    execArgv: ['--import', 'tsx', '--conditions=dev-source', '--single-threaded-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   let exited: string | undefined
