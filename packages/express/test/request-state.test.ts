@@ -7,7 +7,8 @@ import { serve } from '../../../test/login/adapter-helpers.js'
 import { plexAuth, requireScopes } from '../src/index.js'
 
 // plexAuth adds no property to Express's requests (see request-state.ts): `req.plex` is an accessor on
-// Express's request prototype. These tests pin what apps see through it, on Express 4 and 5.
+// Express's request prototype over a state kept in `res.locals`. These tests pin what apps see through it,
+// on Express 4 and 5.
 
 let plex: FakePlex
 beforeAll(async () => {
@@ -126,6 +127,74 @@ describe.each(majors)('%s', (_name, express) => {
       Object.defineProperty(express.request, 'plex', accessor as PropertyDescriptor)
     }
     expect(await (await fetch(`${base}/me`, { headers })).json()).toEqual({ id: DEFAULT_USER.id })
+  })
+
+  test('res.locals holds the state under a symbol: templates and JSON see nothing, and a copy keeps req.plex', async () => {
+    const app = express()
+    app.use(auth())
+    app.get('/me', (req, res) => {
+      const keys = Object.keys(res.locals)
+      const json = JSON.stringify(res.locals)
+      res.locals = { ...res.locals, page: 'me' }
+      res.json({ keys, json, id: req.plex?.user.id })
+    })
+    const base = await serve(app)
+    const headers = { authorization: `Bearer ${plex.issueToken()}` }
+    expect(await (await fetch(`${base}/me`, { headers })).json()).toEqual({
+      keys: [],
+      json: '{}',
+      id: DEFAULT_USER.id,
+    })
+  })
+
+  test('two requests in flight whose res.locals is one object of the app each read their own identity', async () => {
+    const shared = {}
+    const app = express()
+    app.use((_req, res, next) => {
+      res.locals = shared
+      next()
+    })
+    app.use(auth())
+    let firstIn!: () => void
+    let secondIn!: () => void
+    const firstArrived = new Promise<void>((resolve) => {
+      firstIn = resolve
+    })
+    const secondArrived = new Promise<void>((resolve) => {
+      secondIn = resolve
+    })
+    app.get('/first', async (req, res) => {
+      firstIn()
+      await secondArrived
+      res.json({ id: req.plex?.user.id ?? null })
+    })
+    app.get('/second', (req, res) => {
+      secondIn()
+      res.json({ id: req.plex?.user.id ?? null })
+    })
+    const base = await serve(app)
+    const as = (id: number) => ({ authorization: `Bearer ${plex.issueToken({ user: { id } })}` })
+    const first = fetch(`${base}/first`, { headers: as(1001) })
+    await firstArrived
+    const second = await fetch(`${base}/second`, { headers: as(1002) })
+    expect(await second.json()).toEqual({ id: 1002 })
+    expect(await (await first).json()).toEqual({ id: 1001 })
+  })
+
+  test('a frozen res.locals still gives the request its identity', async () => {
+    const app = express()
+    app.use((_req, res, next) => {
+      res.locals = Object.freeze({ theme: 'dark' })
+      next()
+    })
+    app.use(auth())
+    app.get('/me', (req, res) => res.json({ id: req.plex?.user.id ?? null, locals: res.locals }))
+    const base = await serve(app)
+    const headers = { authorization: `Bearer ${plex.issueToken()}` }
+    expect(await (await fetch(`${base}/me`, { headers })).json()).toEqual({
+      id: DEFAULT_USER.id,
+      locals: { theme: 'dark' },
+    })
   })
 
   test('a request without plexAuth has no identity, and the accessor reads none', async () => {
