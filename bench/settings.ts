@@ -64,8 +64,9 @@ export function parseSettings(argv: readonly string[]): BenchSettings {
     // disturbed round or two. 5 rounds of 3 s swung by ±0.1 on the quiet machine, and 15 of 1 s still by
     // ±0.05 (the empty-middleware rows, which run no plexauth code, over four runs: see BENCHMARKS.md).
     // The 30 are spread over three processes of each app: two processes of the same app, pinned to the
-    // same CPU, still differ by up to 5 % in CPU per request (where V8 placed and when it optimised the
-    // code), a difference a single process would carry into every round.
+    // same CPU and collecting garbage on their main thread, still differ by up to a few percent in CPU per
+    // request (where V8 placed and when it optimised the code), a difference a single process would carry
+    // into every round.
     httpProcesses: quick ? 1 : 3,
     httpRounds: quick ? 1 : 10,
     httpSeconds: 1,
